@@ -1,0 +1,7 @@
+// Environment for integration tests: the machine's real Postgres and Redis (DEVELOPERS.md).
+process.env.NODE_ENV = 'test';
+process.env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/test';
+process.env.REDIS_URL ??= 'redis://127.0.0.1:6379';
+process.env.HUB_SECRET_KEY ??= 'test-secret-key-test-secret-key-0123456789';
+process.env.HUB_ADMIN_TOKEN ??= 'test-admin-token-0123456789abcdef';
+process.env.LOG_LEVEL ??= 'silent';

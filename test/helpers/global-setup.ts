@@ -1,0 +1,40 @@
+import { createDb } from '../../db/connection';
+import { quoteIdent, templateName, urlFor, withAdminClient } from './databases';
+import './env';
+
+/**
+ * Runs once per `jest` run: migrates a template database (named by the migrations' hash) that
+ * every integration test file clones with CREATE DATABASE … TEMPLATE — fast, and each file gets
+ * its own empty, migrated database.
+ */
+export default async function globalSetup(): Promise<void> {
+  const template = templateName();
+  await withAdminClient(async (client) => {
+    // Serialize concurrent test runs on one machine.
+    await client.query('SELECT pg_advisory_lock(727272)');
+    try {
+      const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [template]);
+      if (exists.rowCount) return;
+      const building = `${template}_building`;
+      await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(building)}`);
+      await client.query(`CREATE DATABASE ${quoteIdent(building)}`);
+      const db = createDb(urlFor(building), 2);
+      try {
+        await db.migrate.latest();
+      } finally {
+        await db.destroy();
+      }
+      await client.query(`ALTER DATABASE ${quoteIdent(building)} RENAME TO ${quoteIdent(template)}`);
+      // Old templates of earlier migration sets are no longer needed.
+      const old = await client.query(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'hub_tpl_%' AND datname <> $1 AND datname NOT LIKE '%_building'",
+        [template],
+      );
+      for (const row of old.rows as { datname: string }[]) {
+        await client.query(`DROP DATABASE IF EXISTS ${quoteIdent(row.datname)}`).catch(() => undefined);
+      }
+    } finally {
+      await client.query('SELECT pg_advisory_unlock(727272)');
+    }
+  });
+}
