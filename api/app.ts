@@ -1,0 +1,45 @@
+import express, { type Express } from 'express';
+import pinoHttp from 'pino-http';
+import type { AppDeps } from './context';
+import { adminRouters } from './admin';
+import { healthRouter } from './health.route';
+import { authenticate, rolePolicy } from './middleware/auth';
+import { errorHandler, notFoundHandler } from './middleware/error-handler';
+import { requestId } from './middleware/request-id';
+import { webhookRouter } from './webhooks/webhook.route';
+
+/** The Express app, without listen() (tests use supertest on it). */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(requestId);
+  app.use(
+    pinoHttp({
+      logger: deps.logger,
+      genReqId: (req) => (req as express.Request).requestId ?? '',
+      customProps: (req) => ({ requestId: (req as express.Request).requestId }),
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' },
+      quietReqLogger: true,
+    }),
+  );
+  app.use(healthRouter(deps));
+
+  // Webhooks authenticate per source over the raw bytes, so they get no JSON parser and no bearer auth.
+  app.use('/hooks', webhookRouter(deps));
+
+  const api = express.Router();
+  api.use(express.json({ limit: '5mb', strict: true }));
+  api.use(authenticate(deps.db, deps.config.HUB_ADMIN_TOKEN));
+  for (const entry of adminRouters(deps)) {
+    const r = express.Router();
+    r.use(rolePolicy(entry.policy ?? { read: 'viewer', write: 'admin' }));
+    r.use(entry.router);
+    api.use(entry.path, r);
+  }
+  app.use('/api/v1', api);
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(deps.logger));
+  return app;
+}
