@@ -85,9 +85,18 @@ export const daysInMonth = (date: IsoDate): number => {
 /** True when `date` is the last day of its month (2024-02-29, 2025-02-28, 2025-04-30). */
 export const isLastDayOfMonth = (date: IsoDate): boolean => parse(date, 'date').day === daysInMonth(date);
 
+// Checking a zone builds an Intl.DateTimeFormat (~0.1 ms); SLA maths checks the same few zones
+// over and over. Only valid names are remembered, and there are a few hundred of those.
+const knownZones = new Set<string>();
+
 /** True for a zone name the platform's tz database knows ('Europe/Berlin', 'UTC'). */
-export const isValidTimeZone = (zone: unknown): zone is string =>
-  typeof zone === 'string' && zone.length > 0 && IANAZone.isValidZone(zone);
+export const isValidTimeZone = (zone: unknown): zone is string => {
+  if (typeof zone !== 'string' || zone.length === 0) return false;
+  if (knownZones.has(zone)) return true;
+  if (!IANAZone.isValidZone(zone)) return false;
+  knownZones.add(zone);
+  return true;
+};
 
 /** Throws a VALIDATION_FAILED HubError naming `field` unless `zone` is a known IANA zone. */
 export function assertTimeZone(zone: unknown, field: string): asserts zone is string {

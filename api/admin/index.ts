@@ -1,5 +1,14 @@
 import type { Router } from 'express';
 import type { AppDeps } from '../context';
+import { auditRouter } from './audit/audit.route';
+import { bundlesRouter } from './bundles/bundles.route';
+import { companiesRouter } from './companies/companies.route';
+import { devicesRouter } from './devices/devices.route';
+import { openApiRouter } from './docs/openapi.route';
+import { servicesRouter } from './services/services.route';
+import { slasRouter } from './slas/slas.route';
+import { sourcesRouter } from './sources/sources.route';
+import { tokensRouter } from './tokens/tokens.route';
 
 /**
  * Every admin resource router, mounted under /api/v1 behind authentication and its role policy.
@@ -12,6 +21,16 @@ export interface AdminRouterEntry {
   policy?: { read: 'viewer' | 'operator' | 'admin'; write: 'viewer' | 'operator' | 'admin' };
 }
 
-export function adminRouters(_deps: AppDeps): AdminRouterEntry[] {
-  return [];
+export function adminRouters(deps: AppDeps): AdminRouterEntry[] {
+  return [
+    { path: '/companies', router: companiesRouter(deps) },
+    { path: '/slas', router: slasRouter(deps) },
+    { path: '/services', router: servicesRouter(deps) },
+    { path: '/service-bundles', router: bundlesRouter(deps) },
+    { path: '/devices', router: devicesRouter(deps) },
+    { path: '/sources', router: sourcesRouter(deps) },
+    { path: '/tokens', router: tokensRouter(deps), policy: { read: 'admin', write: 'admin' } },
+    { path: '/audit', router: auditRouter(deps) },
+    { path: '/openapi.json', router: openApiRouter(deps) },
+  ];
 }

@@ -1,7 +1,170 @@
-import { Router } from 'express';
+import crypto from 'node:crypto';
+import { Router, type Request } from 'express';
+import { HubError, isHubError } from '../../core/errors';
+import { findDeliveryAlertIds, storeDelivery } from '../../db/queries/inbox';
+import { metrics } from '../../lib/metrics';
+import { normalizeDelivery } from '../../plugins';
+import { verifySender } from '../../plugins/auth';
+import type { AlertEnqueuer } from '../../workers/alert-queue';
 import type { AppDeps } from '../context';
+import { registerDoc } from '../route';
+import { RateLimiter } from './rate-limiter';
+import { SourceCache } from './source-cache';
 
-// Replaced by the intake implementation.
-export function webhookRouter(_deps: AppDeps): Router {
-  return Router();
+export const SOURCE_CACHE = 'sourceCache';
+export const ENQUEUER = 'alertEnqueuer';
+
+/** Header names a sender may use to give its delivery an id (a retry then maps to the same delivery). */
+const DELIVERY_ID_HEADERS = ['idempotency-key', 'x-delivery-id', 'x-request-id-sender'];
+
+registerDoc('/hooks/:source', {
+  method: 'post',
+  summary: 'Webhook intake of one source (authenticated per source: HMAC, token or basic; no admin token).',
+  tags: ['webhooks'],
+  status: 202,
+});
+
+/**
+ * POST /hooks/:source (R-ALR-1, R-ALR-5). Order matters: unknown source 404 → body cap 413 →
+ * sender verification over the raw bytes 401 → rate limit 429 → parse/normalize 400 → store in
+ * Postgres in one transaction → enqueue (best effort) → 202 { alertIds }.
+ */
+export function webhookRouter(deps: AppDeps): Router {
+  const r = Router();
+  const sources = (deps.services[SOURCE_CACHE] as SourceCache | undefined) ?? new SourceCache(deps.db, deps.config.HUB_SECRET_KEY);
+  deps.services[SOURCE_CACHE] = sources;
+  const limiter = new RateLimiter();
+
+  r.post('/:source', async (req, res, next) => {
+    const started = process.hrtime.bigint();
+    const sourceName = String(req.params.source);
+    let label = 'unknown';
+    res.on('finish', () => {
+      metrics.webhookLatency.observe({ source: label, status: String(res.statusCode) }, Number(process.hrtime.bigint() - started) / 1e9);
+    });
+    try {
+      const source = await sources.get(sourceName);
+      if (!source) throw new HubError('SOURCE_NOT_FOUND', `no source named ${sourceName}`);
+      label = source.row.name;
+      const cap = source.row.max_body_bytes ?? deps.config.HUB_MAX_BODY_BYTES;
+      const rawBody = await readBody(req, cap);
+
+      const headers = lowerHeaders(req);
+      const verdict = verifySender(source.auth, {
+        rawBody,
+        headers,
+        query: req.query as Record<string, string | undefined>,
+        now: new Date(),
+      });
+      if (!verdict.ok) {
+        metrics.alertsReceived.inc({ source: label, outcome: 'rejected' });
+        throw new HubError('UNAUTHORIZED', 'sender verification failed');
+      }
+
+      if (source.row.rate_limit_per_second) {
+        const wait = limiter.take(source.row.name, source.row.rate_limit_per_second, 1, Date.now());
+        if (wait > 0) throw new HubError('RATE_LIMITED', `source ${source.row.name} is over its rate limit`, { retryAfterSeconds: wait });
+      }
+
+      let payload: unknown;
+      try {
+        payload = JSON.parse(rawBody.toString('utf8'));
+      } catch {
+        throw new HubError('INVALID_JSON', 'body: not valid JSON');
+      }
+      const result = normalizeDelivery(source.plugin, payload, {
+        sourceName: source.row.name,
+        receivedAt: new Date(),
+        config: source.row.config,
+        siteField: source.row.site_field,
+      });
+      if (result.kind === 'ignored') {
+        metrics.alertsReceived.inc({ source: label, outcome: 'ignored' });
+        res.status(202).json({ alertIds: [], ignored: result.reason });
+        return;
+      }
+
+      const deliveryKey = DELIVERY_ID_HEADERS.map((h) => headers[h]).find((v): v is string => !!v && v.length <= 200) ?? null;
+      if (deliveryKey) {
+        const seen = await findDeliveryAlertIds(deps.db, source.row.id, deliveryKey);
+        if (seen) {
+          metrics.alertsReceived.inc({ source: label, outcome: 'duplicate' }, seen.length);
+          res.status(202).json({ alertIds: seen, duplicate: true });
+          return;
+        }
+      }
+      let stored;
+      try {
+        stored = await storeDelivery(deps.db, {
+          sourceId: source.row.id,
+          deliveryKey,
+          bodySha256: crypto.createHash('sha256').update(rawBody).digest('hex'),
+          bodyBytes: rawBody.length,
+          remoteAddr: req.ip ?? null,
+          alerts: result.alerts,
+        });
+      } catch (err) {
+        // Two concurrent retries with one delivery id: the unique constraint decided; answer like a retry.
+        if (deliveryKey && (err as { code?: string }).code === '23505') {
+          const seen = await findDeliveryAlertIds(deps.db, source.row.id, deliveryKey);
+          if (seen) {
+            res.status(202).json({ alertIds: seen, duplicate: true });
+            return;
+          }
+        }
+        throw err;
+      }
+      metrics.alertsReceived.inc({ source: label, outcome: 'accepted' }, stored.alertIds.length);
+      const enqueuer = deps.services[ENQUEUER] as AlertEnqueuer | undefined;
+      if (enqueuer) await enqueuer.enqueue(stored.receiptIds);
+      res.status(202).json({ alertIds: stored.alertIds });
+    } catch (err) {
+      if (isHubError(err) && err.code === 'VALIDATION_FAILED') metrics.alertsReceived.inc({ source: label, outcome: 'invalid' });
+      next(err);
+    }
+  });
+  return r;
+}
+
+function lowerHeaders(req: Request): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(req.headers)) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+/** Reads the raw body with a hard cap: 413 from Content-Length before reading, or as soon as the cap is passed. */
+function readBody(req: Request, cap: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (Number.isFinite(declared) && declared > cap) {
+    req.resume();
+    return Promise.reject(new HubError('PAYLOAD_TOO_LARGE', `body exceeds ${cap} bytes`));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    req.on('data', (chunk: Buffer) => {
+      if (done) return;
+      size += chunk.length;
+      if (size > cap) {
+        done = true;
+        req.resume();
+        reject(new HubError('PAYLOAD_TOO_LARGE', `body exceeds ${cap} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!done) {
+        done = true;
+        resolve(Buffer.concat(chunks, size));
+      }
+    });
+    req.on('error', (e) => {
+      if (!done) {
+        done = true;
+        reject(e);
+      }
+    });
+  });
 }

@@ -28,13 +28,25 @@ export async function writeAudit(db: Db, e: AuditEntry): Promise<void> {
 
 export async function listAudit(
   db: Db,
-  f: { entityType?: string; entityId?: string; actor?: string; action?: string; since?: Date; until?: Date; companyIds: string[] | null; limit: number; afterId?: string },
+  f: {
+    entityType?: string | undefined;
+    entityId?: string | undefined;
+    actor?: string | undefined;
+    action?: string | undefined;
+    companyId?: string | undefined;
+    since?: Date | undefined;
+    until?: Date | undefined;
+    companyIds: string[] | null;
+    limit: number;
+    afterId?: string | undefined;
+  },
 ): Promise<AuditLogRow[]> {
   const q = db('audit_log').orderBy('id', 'desc').limit(f.limit);
   if (f.entityType) q.where('entity_type', f.entityType);
   if (f.entityId) q.where('entity_id', f.entityId);
   if (f.actor) q.where('actor', f.actor);
   if (f.action) q.where('action', f.action);
+  if (f.companyId) q.where('company_id', f.companyId);
   if (f.since) q.where('at', '>=', f.since);
   if (f.until) q.where('at', '<', f.until);
   if (f.afterId) q.where('id', '<', f.afterId);

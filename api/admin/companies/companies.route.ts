@@ -1,0 +1,194 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { notFound } from '../../../core/errors';
+import { withPgErrors } from '../../../db/pg-errors';
+import {
+  deleteCompany,
+  getCompany,
+  insertCompany,
+  listCompanies,
+  updateCompany,
+  type CompanyWithSites,
+} from '../../../db/queries/companies';
+import type { AppDeps } from '../../context';
+import { scopeOf } from '../../context';
+import { codeSchema, instant, listQuery, nameSchema, nonEmptyPatch, pageOf, parseId } from '../../openapi/schemas';
+import { defineRoute } from '../../route';
+import { audit, requireUnscoped } from '../audit/admin-write';
+
+const MOUNT = '/companies';
+const TAGS = ['companies'];
+
+const sourceSiteInput = z.strictObject({
+  source: z.string().trim().min(1).max(100).openapi({ description: 'Source (webhook) name or plugin id the site id comes from.' }),
+  siteId: z
+    .union([z.string().trim().min(1).max(200), z.number().int()])
+    .openapi({ description: "The RMM's site / organization / customer id." }),
+  siteName: z.string().max(200).nullable().optional(),
+});
+
+const sourceSitesInput = z
+  .array(sourceSiteInput)
+  .max(500)
+  .superRefine((sites, ctx) => {
+    const seen = new Map<string, number>();
+    sites.forEach((s, i) => {
+      const key = `${s.source}\u0000${String(s.siteId)}`;
+      const first = seen.get(key);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: [i], message: `duplicates sourceSites[${first}]` });
+      else seen.set(key, i);
+    });
+  });
+
+const createBody = z.strictObject({ name: nameSchema, code: codeSchema.optional(), sourceSites: sourceSitesInput.optional() });
+const patchBody = nonEmptyPatch(
+  z.strictObject({ name: nameSchema.optional(), code: codeSchema.optional(), sourceSites: sourceSitesInput.optional() }),
+);
+
+export const companySchema = z
+  .strictObject({
+    id: z.string(),
+    name: z.string(),
+    code: z.string().nullable(),
+    sourceSites: z.array(z.strictObject({ source: z.string(), siteId: z.string(), siteName: z.string().nullable() })),
+    createdAt: instant,
+    updatedAt: instant,
+  })
+  .openapi('Company');
+
+export type CompanyOut = z.infer<typeof companySchema>;
+
+export const companyOut = (c: CompanyWithSites): CompanyOut => ({
+  id: String(c.id),
+  name: c.name,
+  code: c.code,
+  sourceSites: c.sourceSites.map((s) => ({ source: s.source, siteId: s.site_id, siteName: s.site_name })),
+  createdAt: c.created_at.toISOString(),
+  updatedAt: c.updated_at.toISOString(),
+});
+
+const sitesIn = (sites: z.infer<typeof sourceSitesInput> | undefined) =>
+  sites?.map((s) => ({ source: s.source, siteId: String(s.siteId), siteName: s.siteName ?? null }));
+
+const PG_FIELDS = {
+  companies_name_unique: 'name',
+  companies_code_unique: 'code',
+  company_source_sites_unique: 'sourceSites',
+};
+
+/** SPEC §8 `POST /companies`: customers and the RMM site ids that map alerts to them. */
+export function companiesRouter(deps: AppDeps): Router {
+  const router = Router();
+
+  defineRoute(
+    router,
+    MOUNT,
+    {
+      method: 'get',
+      path: '',
+      summary: 'List companies (a scoped token sees only its own)',
+      tags: TAGS,
+      role: 'viewer',
+      query: listQuery({
+        name: z.string().max(200).optional().openapi({ description: 'Case-insensitive substring of the name.' }),
+        code: z.string().max(64).optional(),
+        source: z.string().max(100).optional(),
+        siteId: z.string().max(200).optional(),
+      }),
+      response: pageOf(companySchema),
+    },
+    async ({ query, req }) => {
+      const page = await listCompanies(deps.db, { ...query, scope: scopeOf(req) });
+      return { body: { items: page.items.map(companyOut), nextCursor: page.nextCursor } };
+    },
+  );
+
+  defineRoute(
+    router,
+    MOUNT,
+    { method: 'get', path: '/:id', summary: 'Get a company', tags: TAGS, role: 'viewer', response: companySchema },
+    async ({ params, req }) => {
+      const id = parseId(params.id, 'company');
+      const c = await getCompany(deps.db, id, scopeOf(req));
+      if (!c) throw notFound('company', id);
+      return { body: companyOut(c) };
+    },
+  );
+
+  defineRoute(
+    router,
+    MOUNT,
+    { method: 'post', path: '', summary: 'Create a company', tags: TAGS, role: 'admin', body: createBody, status: 201, response: companySchema },
+    async ({ body, req }) => {
+      requireUnscoped(req, 'the company list');
+      const created = await withPgErrors(PG_FIELDS, () =>
+        deps.db.transaction(async (trx) => {
+          const c = await insertCompany(trx, { name: body.name, code: body.code, sourceSites: sitesIn(body.sourceSites) });
+          const after = companyOut(c);
+          await audit(trx, req, { action: 'create', entityType: 'company', entityId: after.id, companyId: after.id, after });
+          return after;
+        }),
+      );
+      return { status: 201, body: created };
+    },
+  );
+
+  defineRoute(
+    router,
+    MOUNT,
+    {
+      method: 'patch',
+      path: '/:id',
+      summary: 'Update a company (sourceSites, when given, replaces the list)',
+      tags: TAGS,
+      role: 'admin',
+      body: patchBody,
+      response: companySchema,
+    },
+    async ({ body, params, req }) => {
+      const id = parseId(params.id, 'company');
+      const updated = await withPgErrors(PG_FIELDS, () =>
+        deps.db.transaction(async (trx) => {
+          // Lock first so `before` in the audit row is exactly what this update replaced.
+          await trx('companies').where('id', id).forUpdate().first();
+          const before = await getCompany(trx, id, scopeOf(req));
+          if (!before) throw notFound('company', id);
+          const c = await updateCompany(trx, id, { name: body.name, code: body.code, sourceSites: sitesIn(body.sourceSites) });
+          if (!c) throw notFound('company', id);
+          const after = companyOut(c);
+          await audit(trx, req, { action: 'update', entityType: 'company', entityId: id, companyId: id, before: companyOut(before), after });
+          return after;
+        }),
+      );
+      return { body: updated };
+    },
+  );
+
+  defineRoute(
+    router,
+    MOUNT,
+    {
+      method: 'delete',
+      path: '/:id',
+      summary: 'Delete a company (409 while contracts, devices or tickets still belong to it)',
+      tags: TAGS,
+      role: 'admin',
+      status: 204,
+    },
+    async ({ params, req, res }) => {
+      const id = parseId(params.id, 'company');
+      await withPgErrors(PG_FIELDS, () =>
+        deps.db.transaction(async (trx) => {
+          const before = await getCompany(trx, id, scopeOf(req));
+          if (!before) throw notFound('company', id);
+          requireUnscoped(req, 'the company list');
+          await deleteCompany(trx, id);
+          await audit(trx, req, { action: 'delete', entityType: 'company', entityId: id, companyId: id, before: companyOut(before) });
+        }),
+      );
+      res.status(204).end();
+    },
+  );
+
+  return router;
+}

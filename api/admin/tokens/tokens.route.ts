@@ -1,0 +1,116 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { HubError } from '../../../core/errors';
+import { withPgErrors } from '../../../db/pg-errors';
+import { issueToken, listTokenPage, revokeTokenAudited, tokenView } from '../../../db/queries/tokens-admin';
+import type { AppDeps } from '../../context';
+import { actorOf } from '../../context';
+import { idInputSchema, idString, instant, listQuery, nameSchema, pageOf, queryBoolean } from '../../openapi/schemas';
+import { defineRoute } from '../../route';
+import { requireUnscoped } from '../audit/admin-write';
+
+const MOUNT = '/tokens';
+const TAGS = ['tokens'];
+
+const roleSchema = z.enum(['admin', 'operator', 'viewer']);
+
+const createBody = z.strictObject({
+  name: nameSchema,
+  role: roleSchema,
+  companyIds: z
+    .array(idInputSchema)
+    .max(1000)
+    .optional()
+    .openapi({ description: 'Restrict the token to these companies; absent or empty = every company.' }),
+});
+
+export const tokenSchema = z
+  .strictObject({
+    id: z.string(),
+    name: z.string(),
+    prefix: z.string().openapi({ description: 'The visible start of the token (hub_xxxxxxxx), to recognise it in lists and logs.' }),
+    role: roleSchema,
+    companyIds: z.array(z.string()).openapi({ description: 'Empty = every company.' }),
+    createdAt: instant,
+    createdBy: z.string().nullable(),
+    lastUsedAt: instant.nullable(),
+    revokedAt: instant.nullable(),
+  })
+  .openapi('ApiToken');
+
+const createdTokenSchema = tokenSchema
+  .extend({ token: z.string().openapi({ description: 'The bearer token. Shown this once; only its hash is stored.' }) })
+  .openapi('ApiTokenCreated');
+
+/**
+ * API tokens (issue "Admin API" point 1). Admin only, and only an unscoped admin: a company-scoped
+ * admin could otherwise mint itself an unscoped token.
+ */
+export function tokensRouter(deps: AppDeps): Router {
+  const router = Router();
+
+  defineRoute(
+    router,
+    MOUNT,
+    {
+      method: 'get',
+      path: '',
+      summary: 'List API tokens (never the secret or its hash)',
+      tags: TAGS,
+      role: 'admin',
+      query: listQuery({ includeRevoked: queryBoolean.optional(), role: roleSchema.optional() }),
+      response: pageOf(tokenSchema),
+    },
+    async ({ query, req }) => {
+      requireUnscoped(req, 'API tokens');
+      const page = await listTokenPage(deps.db, { ...query, includeRevoked: query.includeRevoked === 'true' });
+      return { body: { items: page.items.map(tokenView), nextCursor: page.nextCursor } };
+    },
+  );
+
+  defineRoute(
+    router,
+    MOUNT,
+    {
+      method: 'post',
+      path: '',
+      summary: 'Create an API token; the response shows the token once',
+      tags: TAGS,
+      role: 'admin',
+      body: createBody,
+      status: 201,
+      response: createdTokenSchema,
+    },
+    async ({ body, req }) => {
+      requireUnscoped(req, 'API tokens');
+      const companyIds = [...new Set((body.companyIds ?? []).map(idString))];
+      const { token, view } = await withPgErrors({ company_id: 'companyIds' }, () =>
+        issueToken(deps.db, { name: body.name, role: body.role, companyIds, actor: actorOf(req), requestId: req.requestId ?? null }),
+      );
+      return { status: 201, body: { ...view, token } };
+    },
+  );
+
+  defineRoute(
+    router,
+    MOUNT,
+    {
+      method: 'delete',
+      path: '/:id',
+      summary: 'Revoke an API token (by id or prefix); it stops working at once',
+      tags: TAGS,
+      role: 'admin',
+      response: tokenSchema,
+    },
+    async ({ params, req }) => {
+      requireUnscoped(req, 'API tokens');
+      const idOrPrefix = params.id ?? '';
+      if (!/^(\d{1,18}|hub_[0-9a-f]{8})$/.test(idOrPrefix)) throw new HubError('NOT_FOUND', `token ${idOrPrefix} not found`);
+      const view = await revokeTokenAudited(deps.db, idOrPrefix, actorOf(req), req.requestId ?? null);
+      if (!view) throw new HubError('NOT_FOUND', `no active token ${idOrPrefix}`);
+      return { body: view };
+    },
+  );
+
+  return router;
+}

@@ -1,0 +1,78 @@
+/**
+ * R-LINK-1/3/4: which contract an alert's ticket gets, as pure selection over rows the caller
+ * has loaded. Dates are plain 'YYYY-MM-DD' days (the alert's date in the company's zone, see
+ * `todayIn`), all ranges inclusive on both ends like the database's daterange '[]'.
+ */
+import { assertIsoDate, compareDates, type IsoDate } from '../dates';
+
+/** A dated device → contract (and service) link; `validTo` null = open-ended (R-LINK-1). */
+export interface DatedLink {
+  validFrom: IsoDate;
+  validTo: IsoDate | null;
+}
+
+export interface DefaultContractCandidate {
+  isDefaultServiceDesk: boolean;
+  status: string;
+  startDate: IsoDate;
+  endDate: IsoDate | null;
+}
+
+/** True when `link` is in force on `date` (validFrom ≤ date ≤ validTo). */
+export function isLinkEffective(link: DatedLink, date: IsoDate): boolean {
+  assertIsoDate(date, 'date');
+  return compareDates(link.validFrom, date) <= 0 && (link.validTo === null || compareDates(date, link.validTo) <= 0);
+}
+
+/**
+ * R-LINK-3: the device's link in force on `date`, or null. The database forbids overlapping
+ * links per device; should rows overlap anyway (hand-made data), the one that started last
+ * wins, so a scheduled change takes effect on its date.
+ */
+export function effectiveLink<L extends DatedLink>(links: readonly L[], date: IsoDate): L | null {
+  assertIsoDate(date, 'date');
+  let best: L | null = null;
+  for (const [i, link] of links.entries()) {
+    assertIsoDate(link.validFrom, `links[${i}].validFrom`);
+    if (link.validTo !== null) assertIsoDate(link.validTo, `links[${i}].validTo`);
+    if (!isLinkEffective(link, date)) continue;
+    if (best === null || compareDates(link.validFrom, best.validFrom) > 0) best = link;
+  }
+  return best;
+}
+
+/**
+ * R-LINK-4: the company's default service-desk contract active on `date`: flagged default,
+ * status 'active', and startDate ≤ date ≤ endDate. Null when there is none.
+ */
+export function activeDefaultContract<C extends DefaultContractCandidate>(contracts: readonly C[], date: IsoDate): C | null {
+  assertIsoDate(date, 'date');
+  let best: C | null = null;
+  for (const [i, c] of contracts.entries()) {
+    assertIsoDate(c.startDate, `contracts[${i}].startDate`);
+    if (c.endDate !== null) assertIsoDate(c.endDate, `contracts[${i}].endDate`);
+    if (!c.isDefaultServiceDesk || c.status !== 'active') continue;
+    if (compareDates(c.startDate, date) > 0) continue;
+    if (c.endDate !== null && compareDates(date, c.endDate) > 0) continue;
+    // One default per company and date is a database constraint; prefer the newest if not.
+    if (best === null || compareDates(c.startDate, best.startDate) > 0) best = c;
+  }
+  return best;
+}
+
+export type ContractChoice<L, C> =
+  | { kind: 'device'; link: L }
+  | { kind: 'default'; contract: C }
+  /** Neither: the ticket is still created, without contract, and marked for triage. */
+  | { kind: 'none'; triage: true };
+
+/**
+ * R-LINK-4: a contract linked to the device overrides the company's default service-desk
+ * contract; the default applies only without an effective device link; with neither the
+ * ticket goes to triage. Nothing is dropped.
+ */
+export function chooseContract<L, C>(deviceLink: L | null | undefined, defaultContract: C | null | undefined): ContractChoice<L, C> {
+  if (deviceLink !== null && deviceLink !== undefined) return { kind: 'device', link: deviceLink };
+  if (defaultContract !== null && defaultContract !== undefined) return { kind: 'default', contract: defaultContract };
+  return { kind: 'none', triage: true };
+}

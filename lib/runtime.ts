@@ -1,0 +1,159 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Queue, Worker } from 'bullmq';
+import type { Knex } from 'knex';
+import { createApp } from '../api/app';
+import type { AppDeps } from '../api/context';
+import { READINESS, type ReadinessCheck } from '../api/health.route';
+import { ENQUEUER } from '../api/webhooks/webhook.route';
+import type { HubConfig } from '../config/env';
+import { createDb } from '../db/connection';
+import { SlaCache } from '../db/queries/sla-definitions';
+import { AlertEnqueuer, startRelay } from '../workers/alert-queue';
+import { alertProcessor } from '../workers/alert.worker';
+import { jobOptions, type QueueName } from '../workers/catalog';
+import { registerWorkerServices } from '../workers/services';
+import type { Logger } from './logger';
+import { metrics } from './metrics';
+import { checkNoEviction, createRedis, type RedisConnection } from './redis';
+import { startRules, type LiveRules } from './rules-runtime';
+
+export interface HubProcessOptions {
+  api: boolean;
+  worker: boolean;
+  config: HubConfig;
+  logger: Logger;
+  /** Clock for the pipeline (tests and the demo may pin it). */
+  now?: () => Date;
+}
+
+export interface HubProcess {
+  /** The API's bound port (when `api`). */
+  port: number | null;
+  db: Knex;
+  queues: Record<QueueName, Queue>;
+  rules: LiveRules;
+  close(): Promise<void>;
+}
+
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+/**
+ * Starts an API process, a worker process, or both in one (SPEC §8 `npm start`, `start:api`,
+ * `start:worker`). Any number of each may run against one Postgres and one Redis.
+ */
+export async function startHub(opts: HubProcessOptions): Promise<HubProcess> {
+  const { config, logger } = opts;
+  const now = opts.now ?? (() => new Date());
+  const db = createDb(config.DATABASE_URL, config.DATABASE_POOL_MAX);
+  const producerRedis = createRedis(config.REDIS_URL);
+  // Redis may be down at start: the API still accepts alerts into the outbox; errors are logged, not thrown.
+  producerRedis.on('error', (e: Error) => logger.debug({ err: e.message }, 'redis (producer) error'));
+  const connections: RedisConnection[] = [producerRedis];
+  const prefix = config.HUB_QUEUE_PREFIX;
+  const queues = {
+    alerts: new Queue('alerts', { connection: producerRedis, prefix }),
+    renewals: new Queue('renewals', { connection: producerRedis, prefix }),
+    upkeep: new Queue('upkeep', { connection: producerRedis, prefix }),
+  } satisfies Record<QueueName, Queue>;
+  for (const q of Object.values(queues)) q.on('error', (e: Error) => logger.debug({ err: e.message, queue: q.name }, 'queue error'));
+
+  const closers: Array<() => Promise<void>> = [];
+  const readiness: ReadinessCheck[] = [
+    { name: 'postgres', check: async () => void (await db.raw('select 1')) },
+    {
+      name: 'redis',
+      check: async () => {
+        if ((await producerRedis.ping()) !== 'PONG') throw new Error('no PONG');
+      },
+    },
+  ];
+
+  const rules = await startRules({ db, config, logger, by: `${opts.worker ? 'worker' : 'api'}:${process.pid}` });
+  closers.push(() => rules.close());
+  readiness.push({ name: 'ruleset', check: async () => rules.assertReady() });
+
+  const enqueuer = new AlertEnqueuer(queues.alerts, db, logger);
+  const relay = startRelay(enqueuer, config.HUB_RELAY_INTERVAL_SECONDS, logger);
+  closers.push(async () => {
+    relay.stop();
+    await enqueuer.flush();
+  });
+
+  const workers: Worker[] = [];
+  if (opts.worker) {
+    const problem = await checkNoEviction(producerRedis).catch((e: unknown) => `cannot check Redis maxmemory-policy: ${String(e)}`);
+    if (problem) {
+      await closeAll();
+      throw new StartupError(problem);
+    }
+    const workerRedis = createRedis(config.REDIS_URL, { forWorker: true });
+    workerRedis.on('error', (e: Error) => logger.debug({ err: e.message }, 'redis (worker) error'));
+    connections.push(workerRedis);
+    const slas = new SlaCache();
+    const pipeline = {
+      db,
+      logger,
+      now,
+      rules,
+      slas,
+      scheduleHoldOff: async (receiptId: string, delayMs: number) => {
+        await queues.alerts.add('receipts', { v: 1, receiptIds: [receiptId] }, { ...jobOptions('alerts'), delay: delayMs, jobId: `hold-${receiptId}` });
+      },
+    };
+    const alertWorker = new Worker('alerts', alertProcessor(pipeline), {
+      connection: workerRedis,
+      prefix,
+      concurrency: config.HUB_WORKER_CONCURRENCY,
+    });
+    alertWorker.on('error', (e: Error) => logger.warn({ err: e.message }, 'alerts worker error'));
+    alertWorker.on('failed', (job, err) => logger.warn({ jobId: job?.id, err: err.message, attemptsMade: job?.attemptsMade }, 'alerts job failed'));
+    workers.push(alertWorker);
+    workers.push(...(await registerWorkerServices({ db, logger, now, queues, connection: workerRedis, prefix, config })));
+  }
+
+  let server: http.Server | null = null;
+  let port: number | null = null;
+  if (opts.api) {
+    const deps: AppDeps = {
+      config,
+      db,
+      logger,
+      services: { [READINESS]: readiness, [ENQUEUER]: enqueuer, queues, rules },
+    };
+    const app = createApp(deps);
+    server = http.createServer(app);
+    server.keepAliveTimeout = 65_000;
+    await new Promise<void>((resolve, reject) => {
+      server!.once('error', reject);
+      server!.listen(config.PORT, config.HOST, () => resolve());
+    });
+    port = (server.address() as AddressInfo).port;
+    logger.info({ port }, 'API listening');
+  }
+  metrics.rulesetVersion.set(rules.version());
+
+  async function closeAll(): Promise<void> {
+    // Stop intake first, then let workers finish (or return) in-flight jobs, then pools.
+    if (server) {
+      const s = server;
+      await new Promise<void>((resolve) => {
+        s.close(() => resolve());
+        s.closeIdleConnections();
+        setTimeout(() => {
+          s.closeAllConnections();
+          resolve();
+        }, 3000).unref();
+      });
+    }
+    await Promise.allSettled(workers.map((w) => w.close()));
+    for (const c of closers.reverse()) await c().catch((e: unknown) => logger.warn({ err: String(e) }, 'close failed'));
+    await Promise.allSettled(Object.values(queues).map((q) => q.close()));
+    for (const c of connections) c.disconnect();
+    await db.destroy();
+  }
+
+  return { port, db, queues, rules, close: closeAll };
+}

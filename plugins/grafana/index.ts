@@ -1,0 +1,15 @@
+import type { HubPlugin } from '../types';
+import { normalizeGrafana } from './normalize';
+import { grafanaSamples } from './samples';
+import { grafanaConfigSchema, type GrafanaConfig } from './schema';
+
+/** Grafana unified alerting webhook contact point; signs with HMAC-SHA256 when a secret is set. */
+export const grafanaPlugin: HubPlugin<GrafanaConfig> = {
+  id: 'grafana',
+  displayName: 'Grafana Alerting',
+  docsUrl: 'https://grafana.com/docs/grafana/latest/alerting/configure-notifications/manage-contact-points/integrations/webhook-notifier/',
+  configSchema: grafanaConfigSchema,
+  auth: ['hmac', 'token', 'basic'],
+  normalize: normalizeGrafana,
+  samples: grafanaSamples,
+};

@@ -1,0 +1,265 @@
+import type { Effect } from './events';
+import { compileOperator, type Test } from './operators';
+import type { RuleIssue, DecisionFacts, FactName, RuleEvent } from './types';
+import type { ConditionNode, SharedConditionDef, ValidatedRuleset } from './validate';
+
+/**
+ * Compiles a validated ruleset, once, into what `decide` runs per alert: each condition becomes a
+ * closure, and rules are indexed by an equality they cannot fire without (company, source,
+ * category, device role, …), so an alert evaluates only its candidate rules instead of all of
+ * them. json-rules-engine stays the reference (explain.ts, the differential test).
+ */
+
+export type Getter = (facts: DecisionFacts) => unknown;
+export type Pred = (facts: DecisionFacts) => boolean;
+
+/** The evaluated tree of a rule, kept to say which conditions held when it fired. */
+export type TraceNode =
+  | { kind: 'all' | 'any'; pred: Pred; children: TraceNode[] }
+  | { kind: 'not'; pred: Pred; child: TraceNode }
+  | { kind: 'leaf'; pred: Pred; get: Getter; test: Test; fact: FactName; path?: string; operator: string; value: unknown };
+
+export interface CompiledRule {
+  /** Position in evaluation order: priority (higher first), then file name order, then order in the file. */
+  rank: number;
+  name: string;
+  priority: number;
+  file: string;
+  event: RuleEvent;
+  effect: Effect;
+  pred: Pred;
+  tree: TraceNode;
+}
+
+interface IndexGroup {
+  get: Getter;
+  buckets: Map<unknown, number[]>;
+}
+
+export interface DecisionPlan {
+  rules: CompiledRule[];
+  groups: IndexGroup[];
+  /** Ranks of rules without an indexable equality: always candidates. */
+  unindexed: number[];
+}
+
+export interface RulesetMeta {
+  version: number;
+  contentHash: string;
+  activatedAt?: string | null;
+  activatedBy?: string | null;
+  warnings?: RuleIssue[];
+}
+
+export interface CompiledRuleset {
+  readonly version: number;
+  readonly contentHash: string;
+  readonly activatedAt: string | null;
+  readonly activatedBy: string | null;
+  readonly ruleCount: number;
+  readonly warnings: readonly RuleIssue[];
+  readonly source: ValidatedRuleset;
+  readonly plan: DecisionPlan;
+}
+
+/** Same semantics as pathResolver + json-rules-engine's almanac: a path applies only to an object. */
+export function compileGetter(fact: FactName, segments: readonly string[]): Getter {
+  const own = (v: unknown, key: string): unknown =>
+    v !== null && typeof v === 'object' && Object.hasOwn(v, key) ? (v as Record<string, unknown>)[key] : undefined;
+  const [a, b] = segments;
+  if (a === undefined) return (f) => f[fact];
+  if (b === undefined) {
+    return (f) => {
+      const v = f[fact];
+      return v === null || typeof v !== 'object' ? v : own(v, a);
+    };
+  }
+  if (segments.length === 2) {
+    return (f) => {
+      const v = f[fact];
+      return v === null || typeof v !== 'object' ? v : own(own(v, a), b);
+    };
+  }
+  return (f) => {
+    const v = f[fact];
+    if (v === null || typeof v !== 'object') return v;
+    let cur: unknown = v;
+    for (const s of segments) cur = own(cur, s);
+    return cur;
+  };
+}
+
+function allOf(preds: Pred[]): Pred {
+  const [p0, p1, p2] = preds;
+  if (p0 === undefined) return () => true;
+  if (p1 === undefined) return p0;
+  if (p2 === undefined) return (f) => p0(f) && p1(f);
+  if (preds.length === 3) return (f) => p0(f) && p1(f) && p2(f);
+  return (f) => {
+    for (const p of preds) if (!p(f)) return false;
+    return true;
+  };
+}
+
+function anyOf(preds: Pred[]): Pred {
+  const [p0, p1] = preds;
+  // json-rules-engine: an empty "any" is true (validation refuses it in files; kept faithful anyway).
+  if (p0 === undefined) return () => true;
+  if (p1 === undefined) return p0;
+  if (preds.length === 2) return (f) => p0(f) || p1(f);
+  return (f) => {
+    for (const p of preds) if (p(f)) return true;
+    return false;
+  };
+}
+
+class Compiler {
+  private shared = new Map<string, TraceNode>();
+  constructor(private readonly defs: Map<string, SharedConditionDef>) {}
+
+  node(n: ConditionNode): TraceNode {
+    switch (n.kind) {
+      case 'all':
+      case 'any': {
+        const children = n.children.map((c) => this.node(c));
+        const preds = children.map((c) => c.pred);
+        return { kind: n.kind, pred: n.kind === 'all' ? allOf(preds) : anyOf(preds), children };
+      }
+      case 'not': {
+        const child = this.node(n.child);
+        const p = child.pred;
+        return { kind: 'not', pred: (f) => !p(f), child };
+      }
+      case 'ref': {
+        const cached = this.shared.get(n.name);
+        if (cached) return cached;
+        const def = this.defs.get(n.name);
+        if (!def) throw new Error(`shared condition "${n.name}" is not defined (validation should have refused this)`);
+        const compiled = this.node(def.condition);
+        this.shared.set(n.name, compiled);
+        return compiled;
+      }
+      case 'leaf': {
+        const get = compileGetter(n.fact, n.segments);
+        const test = compileOperator(n.op, n.value);
+        return {
+          kind: 'leaf',
+          pred: (f) => test(get(f)),
+          get,
+          test,
+          fact: n.fact,
+          ...(n.path === undefined ? {} : { path: n.path }),
+          operator: n.operator,
+          value: n.value,
+        };
+      }
+    }
+  }
+}
+
+// ---- the index: equalities a rule cannot fire without ----
+
+type Constraints = Map<string, Set<unknown>>;
+const keyOf = (fact: FactName, path: string | undefined): string => `${fact}\u0000${path ?? ''}`;
+
+function constraintsOf(n: ConditionNode, defs: Map<string, SharedConditionDef>, memo: Map<string, Constraints>): Constraints {
+  switch (n.kind) {
+    case 'leaf': {
+      if (n.op.decorators.length > 0) return new Map();
+      if (n.op.base === 'equal') return new Map([[keyOf(n.fact, n.path), new Set([n.value])]]);
+      if (n.op.base === 'in' && Array.isArray(n.value)) return new Map([[keyOf(n.fact, n.path), new Set(n.value)]]);
+      return new Map();
+    }
+    case 'all': {
+      const out: Constraints = new Map();
+      for (const child of n.children) {
+        for (const [k, values] of constraintsOf(child, defs, memo)) {
+          const prev = out.get(k);
+          // Both must hold: the value is in the intersection (empty: the rule can never fire).
+          out.set(k, prev ? new Set([...prev].filter((v) => values.has(v))) : values);
+        }
+      }
+      return out;
+    }
+    case 'any': {
+      if (n.children.length === 0) return new Map();
+      const each = n.children.map((c) => constraintsOf(c, defs, memo));
+      const out: Constraints = new Map();
+      const [head, ...tail] = each;
+      for (const [k, values] of head ?? []) {
+        if (tail.every((m) => m.has(k))) out.set(k, new Set([...values, ...tail.flatMap((m) => [...(m.get(k) ?? [])])]));
+      }
+      return out;
+    }
+    case 'not':
+      return new Map();
+    case 'ref': {
+      const cached = memo.get(n.name);
+      if (cached) return cached;
+      const def = defs.get(n.name);
+      const out = def ? constraintsOf(def.condition, defs, memo) : new Map<string, Set<unknown>>();
+      memo.set(n.name, out);
+      return out;
+    }
+  }
+}
+
+export function compileRuleset(source: ValidatedRuleset, meta: RulesetMeta): CompiledRuleset {
+  const compiler = new Compiler(source.conditions);
+  // Stable sort: equal priorities keep file order. json-rules-engine runs a priority level's
+  // rules concurrently and their events arrive in promise-resolution order; the hub fixes that
+  // order to the order of definition, so ties are reproducible.
+  const ordered = [...source.rules].sort((x, y) => y.priority - x.priority || x.order - y.order);
+  const rules: CompiledRule[] = ordered.map((def, rank) => {
+    const tree = compiler.node(def.conditions);
+    return { rank, name: def.name, priority: def.priority, file: def.file, event: def.event, effect: def.effect, pred: tree.pred, tree };
+  });
+
+  const groups = new Map<string, IndexGroup>();
+  const unindexed: number[] = [];
+  const memo = new Map<string, Constraints>();
+  ordered.forEach((def, rank) => {
+    const constraints = constraintsOf(def.conditions, source.conditions, memo);
+    let best: [string, Set<unknown>] | null = null;
+    for (const entry of constraints) if (!best || entry[1].size < best[1].size) best = entry;
+    if (!best) {
+      unindexed.push(rank);
+      return;
+    }
+    const [key, values] = best;
+    let group = groups.get(key);
+    if (!group) {
+      const [fact, path] = key.split('\u0000') as [FactName, string];
+      group = { get: compileGetter(fact, path ? path.slice(2).split('.') : []), buckets: new Map() };
+      groups.set(key, group);
+    }
+    for (const v of values) {
+      const bucket = group.buckets.get(v);
+      if (bucket) bucket.push(rank);
+      else group.buckets.set(v, [rank]);
+    }
+  });
+
+  return {
+    version: meta.version,
+    contentHash: meta.contentHash,
+    activatedAt: meta.activatedAt ?? null,
+    activatedBy: meta.activatedBy ?? null,
+    ruleCount: rules.length,
+    warnings: meta.warnings ?? [],
+    source,
+    plan: { rules, groups: [...groups.values()], unindexed },
+  };
+}
+
+/** The same compiled ruleset under the version it got when it was recorded (no recompilation). */
+export function withMeta(ruleset: CompiledRuleset, meta: Partial<RulesetMeta>): CompiledRuleset {
+  return {
+    ...ruleset,
+    version: meta.version ?? ruleset.version,
+    contentHash: meta.contentHash ?? ruleset.contentHash,
+    activatedAt: meta.activatedAt === undefined ? ruleset.activatedAt : meta.activatedAt,
+    activatedBy: meta.activatedBy === undefined ? ruleset.activatedBy : meta.activatedBy,
+    warnings: meta.warnings ?? ruleset.warnings,
+  };
+}

@@ -1,0 +1,157 @@
+import type { CompiledRule, CompiledRuleset, TraceNode } from './compile';
+import type { Effect } from './events';
+import type { ContractChoice, Decision, DecisionFacts, FiredRule, MatchedCondition, Priority } from './types';
+
+/**
+ * The one decision function: the worker, the dry run, the replay and the tests all call this
+ * (a preview that runs other code than production is how previews lie). Synchronous, no
+ * json-rules-engine run() — so no shared Engine status between concurrent decisions.
+ *
+ * Semantics (json-rules-engine's, made deterministic):
+ * - rules run by priority, higher first; a priority level runs completely;
+ * - a `stop` event skips every lower-priority rule (rules of its own priority still run);
+ * - for each assignment field, the first event in that order that sets it wins;
+ * - `suppress` makes the outcome `suppress` (the first reason wins).
+ */
+
+const MAX_MATCHED = 20;
+const MAX_TEXT = 200;
+
+function summarize(value: unknown): unknown {
+  if (typeof value === 'string') return value.length > MAX_TEXT ? `${value.slice(0, MAX_TEXT)}…` : value;
+  if (value !== null && typeof value === 'object') {
+    // A whole fact (e.g. "deviceContract notEqual null"): its name and code say which one.
+    const o = value as Record<string, unknown>;
+    return typeof o.name === 'string' ? { name: summarize(o.name), code: typeof o.code === 'string' ? summarize(o.code) : null } : '[object]';
+  }
+  return value;
+}
+
+/** The leaf conditions that made a fired rule fire (the evidence kept on the ticket). */
+function collectMatched(node: TraceNode, facts: DecisionFacts, negated: boolean, out: MatchedCondition[]): void {
+  if (out.length >= MAX_MATCHED) return;
+  switch (node.kind) {
+    case 'leaf': {
+      const factValue = node.get(facts);
+      if (node.test(factValue) !== negated) {
+        out.push({
+          fact: node.fact,
+          ...(node.path === undefined ? {} : { path: node.path }),
+          operator: node.operator,
+          value: node.value,
+          factValue: summarize(factValue),
+          ...(negated ? { negated: true as const } : {}),
+        });
+      }
+      return;
+    }
+    case 'not':
+      collectMatched(node.child, facts, !negated, out);
+      return;
+    case 'all':
+    case 'any': {
+      // Which children carry the result: all of them for a held "all" / a failed "any";
+      // the first that holds (fails) for an "any" ("all") under the given polarity.
+      const every = (node.kind === 'all') !== negated;
+      for (const child of node.children) {
+        if (every) collectMatched(child, facts, negated, out);
+        else if (child.pred(facts) !== negated) {
+          collectMatched(child, facts, negated, out);
+          return;
+        }
+      }
+    }
+  }
+}
+
+interface Merge {
+  contractSet: boolean;
+  contract: ContractChoice;
+  service: string | null;
+  sla: string | null;
+  priority: Priority | null;
+  queue: string | null;
+  suppress?: string;
+  holdOffSeconds?: number;
+  reopenWindowMinutes?: number;
+  staleAfterMinutes?: number;
+  resolveAction?: 'resolve' | 'annotate';
+}
+
+function apply(m: Merge, e: Effect): void {
+  if (e.contract !== undefined && !m.contractSet) {
+    m.contractSet = true;
+    m.contract = e.contract;
+  }
+  if (e.service !== undefined && m.service === null) m.service = e.service;
+  if (e.sla !== undefined && m.sla === null) m.sla = e.sla;
+  if (e.priority !== undefined && m.priority === null) m.priority = e.priority;
+  if (e.queue !== undefined && m.queue === null) m.queue = e.queue;
+  if (e.suppress !== undefined && m.suppress === undefined) m.suppress = e.suppress;
+  if (e.holdOffSeconds !== undefined && m.holdOffSeconds === undefined) m.holdOffSeconds = e.holdOffSeconds;
+  if (e.reopenWindowMinutes !== undefined && m.reopenWindowMinutes === undefined) m.reopenWindowMinutes = e.reopenWindowMinutes;
+  if (e.staleAfterMinutes !== undefined && m.staleAfterMinutes === undefined) m.staleAfterMinutes = e.staleAfterMinutes;
+  if (e.resolveAction !== undefined && m.resolveAction === undefined) m.resolveAction = e.resolveAction;
+}
+
+/** The candidate rules for these facts, in evaluation order (ranks ascending). */
+export function candidates(ruleset: CompiledRuleset, facts: DecisionFacts): number[] {
+  const { groups, unindexed } = ruleset.plan;
+  const out = unindexed.slice();
+  for (const g of groups) {
+    const bucket = g.buckets.get(g.get(facts));
+    if (bucket) for (const r of bucket) out.push(r);
+  }
+  // Buckets are disjoint and each sorted; a numeric sort of a short list is cheaper than a merge.
+  return out.sort((a, b) => a - b);
+}
+
+/** Rules that fire for these facts, in order, honouring `stop`. */
+export function firedRules(ruleset: CompiledRuleset, facts: DecisionFacts): CompiledRule[] {
+  const { rules } = ruleset.plan;
+  const fired: CompiledRule[] = [];
+  let stopBelow = -Infinity;
+  for (const rank of candidates(ruleset, facts)) {
+    const rule = rules[rank];
+    if (!rule) continue;
+    if (rule.priority < stopBelow) break;
+    if (rule.pred(facts)) {
+      fired.push(rule);
+      if (rule.effect.stop) stopBelow = rule.priority;
+    }
+  }
+  return fired;
+}
+
+function resolvesToContract(choice: ContractChoice, facts: DecisionFacts): boolean {
+  if (choice === null) return false;
+  if (choice === 'device') return facts.deviceContract !== null;
+  if (choice === 'default') return facts.defaultContract !== null;
+  return true;
+}
+
+export function decide(ruleset: CompiledRuleset, facts: DecisionFacts): Decision {
+  const fired = firedRules(ruleset, facts);
+  const m: Merge = { contractSet: false, contract: null, service: null, sla: null, priority: null, queue: null };
+  const rulesFired: FiredRule[] = [];
+  for (const rule of fired) {
+    apply(m, rule.effect);
+    const matched: MatchedCondition[] = [];
+    collectMatched(rule.tree, facts, false, matched);
+    rulesFired.push({ name: rule.name, priority: rule.priority, file: rule.file, event: rule.event, matched });
+  }
+  const decision: Decision = {
+    outcome: m.suppress === undefined ? 'ticket' : 'suppress',
+    assignment: { contract: m.contract, service: m.service, sla: m.sla, priority: m.priority, queue: m.queue },
+    needsTriage: !resolvesToContract(m.contract, facts),
+    rulesFired,
+    rulesetVersion: ruleset.version,
+    contentHash: ruleset.contentHash,
+  };
+  if (m.suppress !== undefined) decision.suppressReason = m.suppress;
+  if (m.holdOffSeconds !== undefined) decision.holdOffSeconds = m.holdOffSeconds;
+  if (m.reopenWindowMinutes !== undefined) decision.reopenWindowMinutes = m.reopenWindowMinutes;
+  if (m.staleAfterMinutes !== undefined) decision.staleAfterMinutes = m.staleAfterMinutes;
+  if (m.resolveAction !== undefined) decision.resolveAction = m.resolveAction;
+  return decision;
+}

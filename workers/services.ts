@@ -1,0 +1,45 @@
+import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
+import type { Knex } from 'knex';
+import type { HubConfig } from '../config/env';
+import { resolveStaleTickets } from '../db/queries/upkeep';
+import type { Logger } from '../lib/logger';
+import { metrics } from '../lib/metrics';
+import type { RedisConnection } from '../lib/redis';
+import { jobCatalog, type QueueName } from './catalog';
+
+export interface WorkerServiceDeps {
+  db: Knex;
+  logger: Logger;
+  now: () => Date;
+  queues: Record<QueueName, Queue>;
+  connection: RedisConnection;
+  prefix: string;
+  config: HubConfig;
+}
+
+/** The queues other than `alerts`: upkeep (stale tickets) and renewals, with their schedules. */
+export async function registerWorkerServices(deps: WorkerServiceDeps): Promise<Worker[]> {
+  const { db, logger, now, queues, connection, prefix } = deps;
+  const upkeep = new Worker(
+    'upkeep',
+    async (job: Job) => {
+      const p = jobCatalog.upkeep.payload.safeParse(job.data);
+      if (!p.success) throw new UnrecoverableError(`invalid upkeep payload: ${p.error.message}`);
+      const end = metrics.jobDuration.startTimer({ queue: 'upkeep' });
+      try {
+        if (p.data.kind === 'stale-tickets') {
+          const ids = await resolveStaleTickets(db, now());
+          if (ids.length) logger.info({ jobId: job.id, tickets: ids }, 'stale tickets resolved');
+          return { resolved: ids.length };
+        }
+        return { skipped: p.data.kind };
+      } finally {
+        end();
+      }
+    },
+    { connection, prefix, concurrency: 1 },
+  );
+  upkeep.on('error', (e: Error) => logger.warn({ err: e.message }, 'upkeep worker error'));
+  await queues.upkeep.upsertJobScheduler('upkeep-stale-tickets', { every: 60_000 }, { name: 'stale-tickets', data: { v: 1, kind: 'stale-tickets' } });
+  return [upkeep];
+}
