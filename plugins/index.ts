@@ -136,7 +136,10 @@ export function applySiteField(result: NormalizeResult, siteField: string | null
  * @throws HubError VALIDATION_FAILED naming the payload field (R-ALR-5).
  */
 export function normalizeDelivery(plugin: HubPlugin<unknown>, payload: unknown, ctx: DeliveryContext): NormalizeResult {
-  const config = resolvePluginConfig(plugin.id, ctx.config);
+  const rawConfig = ctx.config ?? {};
+  const parsedConfig = plugin.configSchema.safeParse(rawConfig);
+  if (!parsedConfig.success) throw zodError(parsedConfig.error, ['config'], rawConfig);
+  const config = parsedConfig.data;
   const result = plugin.normalize(payload, { config, sourceName: ctx.sourceName, receivedAt: ctx.receivedAt });
   const checked = normalizeResultSchema.safeParse(result);
   if (!checked.success) {

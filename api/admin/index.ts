@@ -3,8 +3,12 @@ import type { AppDeps } from '../context';
 import { auditRouter } from './audit/audit.route';
 import { bundlesRouter } from './bundles/bundles.route';
 import { companiesRouter } from './companies/companies.route';
+import { contractsRouter } from './contracts';
+import { deviceLinksRouter } from './device-links';
 import { devicesRouter } from './devices/devices.route';
 import { openApiRouter } from './docs/openapi.route';
+import { maintenanceWindowsRouter } from './maintenance-windows/maintenance-windows.route';
+import { rulesRouter } from './rules/rules.route';
 import { servicesRouter } from './services/services.route';
 import { slasRouter } from './slas/slas.route';
 import { sourcesRouter } from './sources/sources.route';
@@ -28,9 +32,14 @@ export function adminRouters(deps: AppDeps): AdminRouterEntry[] {
     { path: '/services', router: servicesRouter(deps) },
     { path: '/service-bundles', router: bundlesRouter(deps) },
     { path: '/devices', router: devicesRouter(deps) },
+    { path: '/devices', router: deviceLinksRouter(deps) },
+    { path: '/contracts', router: contractsRouter(deps) },
     { path: '/sources', router: sourcesRouter(deps) },
     { path: '/tokens', router: tokensRouter(deps), policy: { read: 'admin', write: 'admin' } },
     { path: '/audit', router: auditRouter(deps) },
+    // Operators schedule maintenance; rules test/diff change nothing (reload and server dirs need admin, checked in the routes).
+    { path: '/maintenance-windows', router: maintenanceWindowsRouter(deps), policy: { read: 'viewer', write: 'operator' } },
+    { path: '/rules', router: rulesRouter(deps), policy: { read: 'viewer', write: 'operator' } },
     { path: '/openapi.json', router: openApiRouter(deps) },
   ];
 }

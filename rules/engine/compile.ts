@@ -11,13 +11,18 @@ import type { ConditionNode, SharedConditionDef, ValidatedRuleset } from './vali
  */
 
 export type Getter = (facts: DecisionFacts) => unknown;
-export type Pred = (facts: DecisionFacts) => boolean;
+/**
+ * The values of every (fact, path) the ruleset reads, resolved once per decision: a condition
+ * reads its slot instead of walking the facts again (most rules read the same few properties).
+ */
+export type Slots = readonly unknown[];
+export type Pred = (slots: Slots) => boolean;
 
 /** The evaluated tree of a rule, kept to say which conditions held when it fired. */
 export type TraceNode =
   | { kind: 'all' | 'any'; pred: Pred; children: TraceNode[] }
   | { kind: 'not'; pred: Pred; child: TraceNode }
-  | { kind: 'leaf'; pred: Pred; get: Getter; test: Test; fact: FactName; path?: string; operator: string; value: unknown };
+  | { kind: 'leaf'; pred: Pred; slot: number; test: Test; fact: FactName; path?: string; operator: string; value: unknown };
 
 export interface CompiledRule {
   /** Position in evaluation order: priority (higher first), then file name order, then order in the file. */
@@ -32,11 +37,13 @@ export interface CompiledRule {
 }
 
 interface IndexGroup {
-  get: Getter;
+  slot: number;
   buckets: Map<unknown, number[]>;
 }
 
 export interface DecisionPlan {
+  /** One getter per slot. */
+  getters: Getter[];
   rules: CompiledRule[];
   groups: IndexGroup[];
   /** Ranks of rules without an indexable equality: always candidates. */
@@ -113,9 +120,32 @@ function anyOf(preds: Pred[]): Pred {
   };
 }
 
+/** Specialised closures for the common operators: one call per condition instead of two. */
+function leafPred(slot: number, n: Extract<ConditionNode, { kind: 'leaf' }>, test: Test): Pred {
+  if (n.op.decorators.length === 0) {
+    const value = n.value;
+    if (n.op.base === 'equal') return (v) => v[slot] === value;
+    if (n.op.base === 'notEqual') return (v) => v[slot] !== value;
+  }
+  return (v) => test(v[slot]);
+}
+
 class Compiler {
   private shared = new Map<string, TraceNode>();
+  private slotByKey = new Map<string, number>();
+  readonly getters: Getter[] = [];
   constructor(private readonly defs: Map<string, SharedConditionDef>) {}
+
+  slot(fact: FactName, segments: readonly string[]): number {
+    const key = `${fact}\u0000${segments.join('.')}`;
+    let slot = this.slotByKey.get(key);
+    if (slot === undefined) {
+      slot = this.getters.length;
+      this.getters.push(compileGetter(fact, segments));
+      this.slotByKey.set(key, slot);
+    }
+    return slot;
+  }
 
   node(n: ConditionNode): TraceNode {
     switch (n.kind) {
@@ -140,12 +170,12 @@ class Compiler {
         return compiled;
       }
       case 'leaf': {
-        const get = compileGetter(n.fact, n.segments);
+        const slot = this.slot(n.fact, n.segments);
         const test = compileOperator(n.op, n.value);
         return {
           kind: 'leaf',
-          pred: (f) => test(get(f)),
-          get,
+          pred: leafPred(slot, n, test),
+          slot,
           test,
           fact: n.fact,
           ...(n.path === undefined ? {} : { path: n.path }),
@@ -230,7 +260,7 @@ export function compileRuleset(source: ValidatedRuleset, meta: RulesetMeta): Com
     let group = groups.get(key);
     if (!group) {
       const [fact, path] = key.split('\u0000') as [FactName, string];
-      group = { get: compileGetter(fact, path ? path.slice(2).split('.') : []), buckets: new Map() };
+      group = { slot: compiler.slot(fact, path ? path.slice(2).split('.') : []), buckets: new Map() };
       groups.set(key, group);
     }
     for (const v of values) {
@@ -248,7 +278,7 @@ export function compileRuleset(source: ValidatedRuleset, meta: RulesetMeta): Com
     ruleCount: rules.length,
     warnings: meta.warnings ?? [],
     source,
-    plan: { rules, groups: [...groups.values()], unindexed },
+    plan: { getters: compiler.getters, rules, groups: [...groups.values()], unindexed },
   };
 }
 

@@ -1,4 +1,4 @@
-import type { CompiledRule, CompiledRuleset, TraceNode } from './compile';
+import type { CompiledRule, CompiledRuleset, Slots, TraceNode } from './compile';
 import type { Effect } from './events';
 import type { ContractChoice, Decision, DecisionFacts, FiredRule, MatchedCondition, Priority } from './types';
 
@@ -28,11 +28,11 @@ function summarize(value: unknown): unknown {
 }
 
 /** The leaf conditions that made a fired rule fire (the evidence kept on the ticket). */
-function collectMatched(node: TraceNode, facts: DecisionFacts, negated: boolean, out: MatchedCondition[]): void {
+function collectMatched(node: TraceNode, slots: Slots, negated: boolean, out: MatchedCondition[]): void {
   if (out.length >= MAX_MATCHED) return;
   switch (node.kind) {
     case 'leaf': {
-      const factValue = node.get(facts);
+      const factValue = slots[node.slot];
       if (node.test(factValue) !== negated) {
         out.push({
           fact: node.fact,
@@ -46,7 +46,7 @@ function collectMatched(node: TraceNode, facts: DecisionFacts, negated: boolean,
       return;
     }
     case 'not':
-      collectMatched(node.child, facts, !negated, out);
+      collectMatched(node.child, slots, !negated, out);
       return;
     case 'all':
     case 'any': {
@@ -54,9 +54,9 @@ function collectMatched(node: TraceNode, facts: DecisionFacts, negated: boolean,
       // the first that holds (fails) for an "any" ("all") under the given polarity.
       const every = (node.kind === 'all') !== negated;
       for (const child of node.children) {
-        if (every) collectMatched(child, facts, negated, out);
-        else if (child.pred(facts) !== negated) {
-          collectMatched(child, facts, negated, out);
+        if (every) collectMatched(child, slots, negated, out);
+        else if (child.pred(slots) !== negated) {
+          collectMatched(child, slots, negated, out);
           return;
         }
       }
@@ -94,32 +94,79 @@ function apply(m: Merge, e: Effect): void {
   if (e.resolveAction !== undefined && m.resolveAction === undefined) m.resolveAction = e.resolveAction;
 }
 
+/** Ranks of the indexed rules whose bucket these facts hit, ascending (unindexed rules not included). */
+function indexedHits(ruleset: CompiledRuleset, slots: Slots): Int32Array | readonly number[] {
+  const { groups } = ruleset.plan;
+  let only: readonly number[] | null = null;
+  let all: number[] | null = null;
+  for (const g of groups) {
+    const bucket = g.buckets.get(slots[g.slot]);
+    if (!bucket) continue;
+    if (only === null) only = bucket;
+    else {
+      all ??= only.slice();
+      for (const r of bucket) all.push(r);
+    }
+  }
+  // Buckets are disjoint and each sorted: one hit needs no sort; several are few, sorted natively.
+  if (all) return Int32Array.from(all).sort();
+  return only ?? [];
+}
+
+/** Every (fact, path) the ruleset reads, resolved once. */
+export function readSlots(ruleset: CompiledRuleset, facts: DecisionFacts): Slots {
+  const { getters } = ruleset.plan;
+  const slots = new Array<unknown>(getters.length);
+  for (let i = 0; i < getters.length; i++) slots[i] = (getters[i] as (f: DecisionFacts) => unknown)(facts);
+  return slots;
+}
+
 /** The candidate rules for these facts, in evaluation order (ranks ascending). */
 export function candidates(ruleset: CompiledRuleset, facts: DecisionFacts): number[] {
-  const { groups, unindexed } = ruleset.plan;
-  const out = unindexed.slice();
-  for (const g of groups) {
-    const bucket = g.buckets.get(g.get(facts));
-    if (bucket) for (const r of bucket) out.push(r);
+  const out: number[] = [];
+  forEachCandidate(ruleset, readSlots(ruleset, facts), (rank) => {
+    out.push(rank);
+    return true;
+  });
+  return out;
+}
+
+/** Merges the always-candidates with the index hits, in rank order, until `visit` returns false. */
+function forEachCandidate(ruleset: CompiledRuleset, slots: Slots, visit: (rank: number) => boolean): void {
+  const a = ruleset.plan.unindexed;
+  const b = indexedHits(ruleset, slots);
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const x = i < a.length ? (a[i] as number) : Infinity;
+    const y = j < b.length ? (b[j] as number) : Infinity;
+    let rank: number;
+    if (x < y) {
+      rank = x;
+      i++;
+    } else {
+      rank = y;
+      j++;
+    }
+    if (!visit(rank)) return;
   }
-  // Buckets are disjoint and each sorted; a numeric sort of a short list is cheaper than a merge.
-  return out.sort((a, b) => a - b);
 }
 
 /** Rules that fire for these facts, in order, honouring `stop`. */
-export function firedRules(ruleset: CompiledRuleset, facts: DecisionFacts): CompiledRule[] {
+export function firedRules(ruleset: CompiledRuleset, facts: DecisionFacts, slots: Slots = readSlots(ruleset, facts)): CompiledRule[] {
   const { rules } = ruleset.plan;
   const fired: CompiledRule[] = [];
   let stopBelow = -Infinity;
-  for (const rank of candidates(ruleset, facts)) {
+  forEachCandidate(ruleset, slots, (rank) => {
     const rule = rules[rank];
-    if (!rule) continue;
-    if (rule.priority < stopBelow) break;
-    if (rule.pred(facts)) {
+    if (!rule) return true;
+    if (rule.priority < stopBelow) return false;
+    if (rule.pred(slots)) {
       fired.push(rule);
       if (rule.effect.stop) stopBelow = rule.priority;
     }
-  }
+    return true;
+  });
   return fired;
 }
 
@@ -131,13 +178,14 @@ function resolvesToContract(choice: ContractChoice, facts: DecisionFacts): boole
 }
 
 export function decide(ruleset: CompiledRuleset, facts: DecisionFacts): Decision {
-  const fired = firedRules(ruleset, facts);
+  const slots = readSlots(ruleset, facts);
+  const fired = firedRules(ruleset, facts, slots);
   const m: Merge = { contractSet: false, contract: null, service: null, sla: null, priority: null, queue: null };
   const rulesFired: FiredRule[] = [];
   for (const rule of fired) {
     apply(m, rule.effect);
     const matched: MatchedCondition[] = [];
-    collectMatched(rule.tree, facts, false, matched);
+    collectMatched(rule.tree, slots, false, matched);
     rulesFired.push({ name: rule.name, priority: rule.priority, file: rule.file, event: rule.event, matched });
   }
   const decision: Decision = {

@@ -54,7 +54,8 @@ export const factsArb: fc.Arbitrary<DecisionFacts> = fc
     hour: fc.integer({ min: 0, max: 23 }),
     isBusinessHours: fc.boolean(),
   })
-  .map((r) => {
+  .map((r): DecisionFacts => {
+    const labels: Record<string, string> = r.env === undefined ? {} : { env: r.env };
     const deviceContract = r.deviceContract ? contractFact(r.deviceContract.code, { type: r.deviceContract.type, serviceCode: r.deviceContract.serviceCode }) : null;
     const defaultContract = r.defaultContract ? contractFact(r.defaultContract.code, { type: r.defaultContract.type }) : null;
     return {
@@ -69,7 +70,7 @@ export const factsArb: fc.Arbitrary<DecisionFacts> = fc
         message: null,
         hostname: 'srv01',
         site: null,
-        labels: r.env === undefined ? {} : { env: r.env },
+        labels,
         occurredAt: '2026-01-05T10:00:00Z',
       },
       device: r.device ? { hostname: 'srv01', site: null, role: r.device.role, discovered: r.device.discovered, known: !r.device.discovered } : null,
@@ -79,7 +80,7 @@ export const factsArb: fc.Arbitrary<DecisionFacts> = fc
       contract: deviceContract ?? defaultContract,
       sla: null,
       time: { weekday: r.weekday, hour: r.hour, minute: 0, date: '2026-01-05', isBusinessHours: r.isBusinessHours, timezone: 'UTC' },
-    } satisfies DecisionFacts;
+    };
   });
 
 type Json = unknown;

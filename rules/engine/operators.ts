@@ -71,18 +71,34 @@ export function parseOperator(name: unknown): ParsedOperator | string {
 
 const numberValidator = (factValue: unknown): boolean => Number.parseFloat(String(factValue)).toString() !== 'NaN';
 
-const lower = (s: string): string => s.toLowerCase();
-const hubText: Record<(typeof HUB_OPERATORS)[number], (a: string, b: string) => boolean> = {
-  containsText: (a, b) => lower(a).includes(lower(b)),
-  startsWith: (a, b) => lower(a).startsWith(lower(b)),
-  endsWith: (a, b) => lower(a).endsWith(lower(b)),
-};
+/**
+ * The text operators test with a case-insensitive RegExp built from the escaped needle: a
+ * literal, so no backtracking to exploit, and no lower-cased copy of the alert's text per rule.
+ * The reference Engine uses the very same functions, so both engines agree by construction.
+ */
+const escapeRegExp = (s: string): string => s.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
+export function textMatcher(op: (typeof HUB_OPERATORS)[number], needle: string): (text: string) => boolean {
+  const body = escapeRegExp(needle);
+  const re = new RegExp(op === 'startsWith' ? `^${body}` : op === 'endsWith' ? `${body}$` : body, 'iu');
+  return (text) => re.test(text);
+}
+
+const matcherCache = new Map<string, (text: string) => boolean>();
+function cachedMatcher(op: (typeof HUB_OPERATORS)[number], needle: string): (text: string) => boolean {
+  const key = `${op}\u0000${needle}`;
+  let m = matcherCache.get(key);
+  if (!m) {
+    if (matcherCache.size > 10_000) matcherCache.clear();
+    m = textMatcher(op, needle);
+    matcherCache.set(key, m);
+  }
+  return m;
+}
 
 /** Registers the hub's operators on a reference Engine (the built-ins and decorators it has). */
 export function registerHubOperators(engine: Engine): void {
   for (const name of HUB_OPERATORS) {
-    const test = hubText[name];
-    engine.addOperator<unknown, unknown>(name, (a, b) => typeof a === 'string' && typeof b === 'string' && test(a, b));
+    engine.addOperator<unknown, unknown>(name, (a, b) => typeof a === 'string' && typeof b === 'string' && cachedMatcher(name, b)(a));
   }
 }
 
@@ -135,11 +151,9 @@ function compileBase(base: BaseOperator, value: unknown): Test {
     case 'containsText':
     case 'startsWith':
     case 'endsWith': {
-      const needle = typeof value === 'string' ? lower(value) : null;
-      if (needle === null) return () => false;
-      if (base === 'containsText') return (fv) => typeof fv === 'string' && lower(fv).includes(needle);
-      if (base === 'startsWith') return (fv) => typeof fv === 'string' && lower(fv).startsWith(needle);
-      return (fv) => typeof fv === 'string' && lower(fv).endsWith(needle);
+      if (typeof value !== 'string') return () => false;
+      const matches = textMatcher(base, value);
+      return (fv) => typeof fv === 'string' && matches(fv);
     }
   }
 }

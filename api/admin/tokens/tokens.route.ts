@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { HubError } from '../../../core/errors';
 import { withPgErrors } from '../../../db/pg-errors';
-import { issueToken, listTokenPage, revokeTokenAudited, tokenView } from '../../../db/queries/tokens-admin';
+import { findToken, issueToken, listTokenPage, revokeTokenAudited, tokenView } from '../../../db/queries/tokens-admin';
 import type { AppDeps } from '../../context';
 import { actorOf } from '../../context';
 import { idInputSchema, idString, instant, listQuery, nameSchema, pageOf, queryBoolean } from '../../openapi/schemas';
@@ -42,6 +42,13 @@ const createdTokenSchema = tokenSchema
   .extend({ token: z.string().openapi({ description: 'The bearer token. Shown this once; only its hash is stored.' }) })
   .openapi('ApiTokenCreated');
 
+/** A token is named by its id or its prefix (hub_xxxxxxxx); anything else cannot exist. */
+function tokenRef(raw: string | undefined): string {
+  const ref = raw ?? '';
+  if (!/^(\d{1,18}|hub_[0-9a-f]{8})$/.test(ref)) throw new HubError('NOT_FOUND', `token ${ref} not found`);
+  return ref;
+}
+
 /**
  * API tokens (issue "Admin API" point 1). Admin only, and only an unscoped admin: a company-scoped
  * admin could otherwise mint itself an unscoped token.
@@ -65,6 +72,19 @@ export function tokensRouter(deps: AppDeps): Router {
       requireUnscoped(req, 'API tokens');
       const page = await listTokenPage(deps.db, { ...query, includeRevoked: query.includeRevoked === 'true' });
       return { body: { items: page.items.map(tokenView), nextCursor: page.nextCursor } };
+    },
+  );
+
+  defineRoute(
+    router,
+    MOUNT,
+    { method: 'get', path: '/:id', summary: 'Get an API token by id or prefix (never the secret or its hash)', tags: TAGS, role: 'admin', response: tokenSchema },
+    async ({ params, req }) => {
+      requireUnscoped(req, 'API tokens');
+      const idOrPrefix = tokenRef(params.id);
+      const row = await findToken(deps.db, idOrPrefix);
+      if (!row) throw new HubError('NOT_FOUND', `token ${idOrPrefix} not found`);
+      return { body: tokenView(row) };
     },
   );
 
@@ -104,8 +124,7 @@ export function tokensRouter(deps: AppDeps): Router {
     },
     async ({ params, req }) => {
       requireUnscoped(req, 'API tokens');
-      const idOrPrefix = params.id ?? '';
-      if (!/^(\d{1,18}|hub_[0-9a-f]{8})$/.test(idOrPrefix)) throw new HubError('NOT_FOUND', `token ${idOrPrefix} not found`);
+      const idOrPrefix = tokenRef(params.id);
       const view = await revokeTokenAudited(deps.db, idOrPrefix, actorOf(req), req.requestId ?? null);
       if (!view) throw new HubError('NOT_FOUND', `no active token ${idOrPrefix}`);
       return { body: view };

@@ -1,0 +1,299 @@
+import type { Router } from 'express';
+import { z } from 'zod';
+import { notFound, validationError } from '../../../core/errors';
+import {
+  deleteBillingRule,
+  deleteContractCharge,
+  deleteServiceMapping,
+  findBillingRule,
+  insertBillingRule,
+  insertContractCharge,
+  insertContractNote,
+  insertServiceMapping,
+  listBillingRules,
+  listContractCharges,
+  listContractNotes,
+  listServiceMappings,
+  updateBillingRule,
+  withContractErrors,
+} from '../../../db/queries/contracts';
+import { listContractDeviceLinks } from '../../../db/queries/device-links';
+import type { BillingRuleRow } from '../../../db/tables';
+import type { AppDeps } from '../../context';
+import { actorOf } from '../../context';
+import { idString, moneyString, pageOf, parseId } from '../../openapi/schemas';
+import { defineRoute } from '../../route';
+import { audit } from '../audit/admin-write';
+import { contractOr404, MOUNT, TAGS } from './contracts.route';
+import { billingRuleBody, chargeBody, chargeListQuery, deviceLinksQuery, noteBody, patchBillingRuleBody, serviceMappingBody } from './schemas';
+import {
+  billingRuleOut,
+  billingRuleSchema,
+  chargeOut,
+  chargeSchema,
+  deviceLinkOut,
+  deviceLinkSchema,
+  noteOut,
+  noteSchema,
+  serviceMappingOut,
+  serviceMappingSchema,
+} from './serialize';
+
+const items = <T extends z.ZodType>(item: T) => z.strictObject({ items: z.array(item) });
+const signedMoney = (v: number | string): string => (typeof v === 'number' ? v.toFixed(4) : v);
+
+/** Billing rules, notes, service mappings, charges and device links of a contract. */
+export function registerContractExtraRoutes(router: Router, deps: AppDeps): void {
+  // --- billing rules ---------------------------------------------------------------------------
+  defineRoute(
+    router,
+    MOUNT,
+    { method: 'get', path: '/:id/billing-rules', summary: "List the contract's billing rules", tags: TAGS, role: 'viewer', response: items(billingRuleSchema) },
+    async ({ params, req }) => {
+      const c = await contractOr404(deps.db, req, params.id);
+      return { body: { items: (await listBillingRules(deps.db, c.id)).map(billingRuleOut) } };
+    },
+  );
+
+  defineRoute(
+    router,
+    MOUNT,
+    { method: 'post', path: '/:id/billing-rules', summary: 'Add a billing rule', tags: TAGS, role: 'admin', body: billingRuleBody, status: 201, response: billingRuleSchema },
+    async ({ params, body, req }) => {
+      const c = await contractOr404(deps.db, req, params.id);
+      const out = await withContractErrors(() =>
+        deps.db.transaction(async (trx) => {
+          const rule = billingRuleOut(
+            await insertBillingRule(trx, c.id, {
+              name: body.name,
+              description: body.description ?? null,
+              serviceId: body.serviceId == null ? null : idString(body.serviceId),
+              amount: body.amount == null ? null : moneyString(body.amount),
+              frequency: body.frequency ?? 'monthly',
+              active: body.active ?? true,
+              startDate: body.startDate,
+              endDate: body.endDate ?? null,
+            }),
+          );
+          await audit(trx, req, { action: 'create', entityType: 'billing_rule', entityId: rule.id, companyId: c.company_id, after: rule });
+          return rule;
+        }),
+      );
+      return { status: 201, body: out };
+    },
+  );
+
+  defineRoute(
+    router,
+    MOUNT,
+    { method: 'patch', path: '/:id/billing-rules/:ruleId', summary: 'Change a billing rule', tags: TAGS, role: 'admin', body: patchBillingRuleBody, response: billingRuleSchema },
+    async ({ params, body, req }) => {
+      const c = await contractOr404(deps.db, req, params.id);
+      const ruleId = parseId(params.ruleId, 'billing rule');
+      const out = await withContractErrors(() =>
+        deps.db.transaction(async (trx) => {
+          const before = await findBillingRule(trx, c.id, ruleId);
+          if (!before) throw notFound('billing rule', ruleId);
+          const start = body.startDate ?? before.start_date;
+          const end = body.endDate === undefined ? before.end_date : body.endDate;
+          if (end !== null && end < start) throw validationError(body.endDate ? 'endDate' : 'startDate', `the rule would end (${end}) before it starts (${start})`);
+          const patch: Partial<BillingRuleRow> = {};
+          if (body.name !== undefined) patch.name = body.name;
+          if (body.description !== undefined) patch.description = body.description;
+          if (body.serviceId !== undefined) patch.service_id = body.serviceId === null ? null : idString(body.serviceId);
+          if (body.amount !== undefined) patch.amount = body.amount === null ? null : moneyString(body.amount);
+          if (body.frequency !== undefined) patch.frequency = body.frequency;
+          if (body.active !== undefined) patch.active = body.active;
+          if (body.startDate !== undefined) patch.start_date = body.startDate;
+          if (body.endDate !== undefined) patch.end_date = body.endDate;
+          const after = billingRuleOut(await updateBillingRule(trx, ruleId, patch));
+          await audit(trx, req, { action: 'update', entityType: 'billing_rule', entityId: ruleId, companyId: c.company_id, before: billingRuleOut(before), after });
+          return after;
+        }),
+      );
+      return { body: out };
+    },
+  );
+
+  defineRoute(
+    router,
+    MOUNT,
+    { method: 'delete', path: '/:id/billing-rules/:ruleId', summary: 'Delete a billing rule', tags: TAGS, role: 'admin', status: 204 },
+    async ({ params, req, res }) => {
+      const c = await contractOr404(deps.db, req, params.id);
+      const ruleId = parseId(params.ruleId, 'billing rule');
+      await deps.db.transaction(async (trx) => {
+        const before = await findBillingRule(trx, c.id, ruleId);
+        if (!before) throw notFound('billing rule', ruleId);
+        await deleteBillingRule(trx, ruleId);
+        await audit(trx, req, { action: 'delete', entityType: 'billing_rule', entityId: ruleId, companyId: c.company_id, before: billingRuleOut(before) });
+      });
+      res.status(204).end();
+    },
+  );
+
+  // --- notes -----------------------------------------------------------------------------------
+  defineRoute(
+    router,
+    MOUNT,
+    { method: 'get', path: '/:id/notes', summary: "List the contract's notes (renewal notes included, R-REN-9)", tags: TAGS, role: 'viewer', response: items(noteSchema) },
+    async ({ params, req }) => {
+      const c = await contractOr404(deps.db, req, params.id);
+      return { body: { items: (await listContractNotes(deps.db, c.id)).map(noteOut) } };
+    },
+  );
+
+  defineRoute(
+    router,
+    MOUNT,
+    { method: 'post', path: '/:id/notes', summary: 'Add a note to the contract', tags: TAGS, role: 'admin', body: noteBody, status: 201, response: noteSchema },
+    async ({ params, body, req }) => {
+      const c = await contractOr404(deps.db, req, params.id);
+      const out = await deps.db.transaction(async (trx) => {
+        const note = noteOut(await insertContractNote(trx, c.id, { kind: body.kind ?? 'note', body: body.body, author: actorOf(req) }));
+        await audit(trx, req, { action: 'create', entityType: 'contract_note', entityId: note.id, companyId: c.company_id, after: note });
+        return note;
+      });
+      return { status: 201, body: out };
+    },
+  );
+
+  // --- service mappings (integrated billing, R-REN-13) -----------------------------------------
+  defineRoute(
+    router,
+    MOUNT,
+    {
+      method: 'get',
+      path: '/:id/service-mappings',
+      summary: 'List the module billing type → service mapping (integrated billing)',
+      tags: TAGS,
+      role: 'viewer',
+      response: items(serviceMappingSchema),
+    },
+    async ({ params, req }) => {
+      const c = await contractOr404(deps.db, req, params.id);
+      return { body: { items: (await listServiceMappings(deps.db, c.id)).map(serviceMappingOut) } };
+    },
+  );
+
+  defineRoute(
+    router,
+    MOUNT,
+    {
+      method: 'post',
+      path: '/:id/service-mappings',
+      summary: 'Map a module billing type to a service',
+      tags: TAGS,
+      role: 'admin',
+      body: serviceMappingBody,
+      status: 201,
+      response: serviceMappingSchema,
+    },
+    async ({ params, body, req }) => {
+      const c = await contractOr404(deps.db, req, params.id);
+      const out = await withContractErrors(() =>
+        deps.db.transaction(async (trx) => {
+          const m = serviceMappingOut(await insertServiceMapping(trx, c.id, { moduleBillingType: body.moduleBillingType, serviceId: idString(body.serviceId) }));
+          await audit(trx, req, { action: 'create', entityType: 'service_mapping', entityId: m.id, companyId: c.company_id, after: m });
+          return m;
+        }),
+      );
+      return { status: 201, body: out };
+    },
+  );
+
+  defineRoute(
+    router,
+    MOUNT,
+    { method: 'delete', path: '/:id/service-mappings/:mappingId', summary: 'Delete a service mapping', tags: TAGS, role: 'admin', status: 204 },
+    async ({ params, req, res }) => {
+      const c = await contractOr404(deps.db, req, params.id);
+      const mappingId = parseId(params.mappingId, 'service mapping');
+      await deps.db.transaction(async (trx) => {
+        const before = await deleteServiceMapping(trx, c.id, mappingId);
+        if (!before) throw notFound('service mapping', mappingId);
+        await audit(trx, req, { action: 'delete', entityType: 'service_mapping', entityId: mappingId, companyId: c.company_id, before: serviceMappingOut(before) });
+      });
+      res.status(204).end();
+    },
+  );
+
+  // --- charges ---------------------------------------------------------------------------------
+  defineRoute(
+    router,
+    MOUNT,
+    {
+      method: 'get',
+      path: '/:id/charges',
+      summary: "List the contract's charges (optionally between from and to)",
+      tags: TAGS,
+      role: 'viewer',
+      query: chargeListQuery,
+      response: items(chargeSchema),
+    },
+    async ({ params, query, req }) => {
+      const c = await contractOr404(deps.db, req, params.id);
+      return { body: { items: (await listContractCharges(deps.db, c.id, query)).map(chargeOut) } };
+    },
+  );
+
+  defineRoute(
+    router,
+    MOUNT,
+    { method: 'post', path: '/:id/charges', summary: 'Add a charge to the contract', tags: TAGS, role: 'admin', body: chargeBody, status: 201, response: chargeSchema },
+    async ({ params, body, req }) => {
+      const c = await contractOr404(deps.db, req, params.id);
+      const out = await deps.db.transaction(async (trx) => {
+        const charge = chargeOut(
+          await insertContractCharge(trx, c.id, {
+            chargeDate: body.chargeDate,
+            description: body.description,
+            amount: signedMoney(body.amount),
+            billed: body.billed ?? false,
+          }),
+        );
+        await audit(trx, req, { action: 'create', entityType: 'contract_charge', entityId: charge.id, companyId: c.company_id, after: charge });
+        return charge;
+      });
+      return { status: 201, body: out };
+    },
+  );
+
+  defineRoute(
+    router,
+    MOUNT,
+    { method: 'delete', path: '/:id/charges/:chargeId', summary: 'Delete a charge', tags: TAGS, role: 'admin', status: 204 },
+    async ({ params, req, res }) => {
+      const c = await contractOr404(deps.db, req, params.id);
+      const chargeId = parseId(params.chargeId, 'charge');
+      await deps.db.transaction(async (trx) => {
+        const before = await deleteContractCharge(trx, c.id, chargeId);
+        if (!before) throw notFound('charge', chargeId);
+        await audit(trx, req, { action: 'delete', entityType: 'contract_charge', entityId: chargeId, companyId: c.company_id, before: chargeOut(before) });
+      });
+      res.status(204).end();
+    },
+  );
+
+  // --- device links of the contract ------------------------------------------------------------
+  defineRoute(
+    router,
+    MOUNT,
+    {
+      method: 'get',
+      path: '/:id/device-links',
+      summary: 'Device links of the contract (with asOf: only those in force that day)',
+      tags: TAGS,
+      role: 'viewer',
+      query: deviceLinksQuery,
+      response: pageOf(deviceLinkSchema),
+    },
+    async ({ params, query, req }) => {
+      const c = await contractOr404(deps.db, req, params.id);
+      const rows = await listContractDeviceLinks(deps.db, c.id, { asOf: query.asOf, limit: query.limit + 1, afterId: query.cursor });
+      const page = rows.slice(0, query.limit);
+      const last = page[page.length - 1];
+      return { body: { items: page.map(deviceLinkOut), nextCursor: rows.length > query.limit && last ? String(last.id) : null } };
+    },
+  );
+}

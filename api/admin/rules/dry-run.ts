@@ -1,0 +1,145 @@
+import type { Knex } from 'knex';
+import { z } from 'zod';
+import { HubError, validationError } from '../../../core/errors';
+import type { MatchableWindow } from '../../../core/maintenance/window-match';
+import { findActiveWindow, rulesWindowsOf } from '../../../db/queries/maintenance-windows';
+import type { SlaCache } from '../../../db/queries/sla-definitions';
+import { getSource, listSources } from '../../../db/queries/sources';
+import type { AlertRow } from '../../../db/tables';
+import { normalizeDelivery, plugins } from '../../../plugins';
+import { genericAlertSchema } from '../../../plugins/generic/schema';
+import type { CompiledRuleset } from '../../../rules/engine/compile';
+import { explain, type TraceRule } from '../../../rules/engine/explain';
+import type { Decision, DecisionFacts } from '../../../rules/engine/types';
+import { buildFacts } from '../../../workers/alert-pipeline';
+
+/**
+ * R-RUL-4: "what would happen to this alert, and why" — the alert in the generic source's shape,
+ * normalized by the generic plugin as a delivery would be, facts built by the worker's own
+ * `buildFacts` (without discovery), the decision by the live ruleset's `decide` (via `explain`),
+ * then the maintenance windows the worker would ask. All of it in a READ ONLY transaction, so
+ * Postgres itself guarantees that nothing is created.
+ */
+
+/** The generic alert (SPEC §8) plus the source it would come from; occurredAt may be left to `at`. */
+export const testAlertSchema = genericAlertSchema
+  .extend({
+    source: z.string().trim().min(1).max(63).optional().openapi({ description: "A configured source's name. Default: the first generic source, else \"generic\"." }),
+    occurredAt: genericAlertSchema.shape.occurredAt.optional().openapi({ description: 'Default: `at`, else now.' }),
+  })
+  .openapi('RulesTestAlert');
+
+export type TestAlert = z.infer<typeof testAlertSchema>;
+
+export type DryRunOutcome = 'ticket' | 'suppress' | 'maintenance' | 'resolve' | 'occurrence';
+
+export interface DryRunResult {
+  /** What the worker would do: open a ticket, count an occurrence on the open one, suppress, hold for maintenance, resolve. */
+  outcome: DryRunOutcome;
+  decision: Decision;
+  trace: TraceRule[];
+  facts: DecisionFacts;
+  referenceAgrees: boolean;
+  maintenanceWindow: { key: string; id: string | null; name: string; origin: 'api' | 'rules'; file: string | null; processAfter: boolean } | null;
+  openTicket: { id: string; status: string } | null;
+  alert: { source: string; sourceAlertId: string; dedupKey: string; occurredAt: string };
+  company: { id: string; name: string } | null;
+  device: { id: string; hostname: string } | null;
+  ruleset: { version: number; contentHash: string };
+}
+
+async function sourceFor(db: Knex.Transaction, name: string | undefined): Promise<{ name: string; plugin: string | null; config: unknown; siteField: string | null }> {
+  if (name !== undefined) {
+    const s = await getSource(db, name);
+    if (!s || /^\d+$/.test(name)) throw validationError('alert.source', `no source named "${name}" is configured`);
+    return { name: s.name, plugin: s.plugin, config: s.config, siteField: s.site_field };
+  }
+  const generic = (await listSources(db, { plugin: 'generic', limit: 1 })).items[0];
+  return generic ? { name: generic.name, plugin: generic.plugin, config: generic.config, siteField: generic.site_field } : { name: 'generic', plugin: null, config: {}, siteField: null };
+}
+
+const windowView = (w: MatchableWindow): NonNullable<DryRunResult['maintenanceWindow']> => ({
+  key: w.key,
+  id: w.id,
+  name: w.name,
+  origin: w.origin,
+  file: w.file,
+  processAfter: w.processAfter,
+});
+
+export async function dryRunAlert(
+  db: Knex,
+  slas: SlaCache,
+  ruleset: CompiledRuleset,
+  input: { alert: TestAlert; at?: Date | undefined; now: Date; scope: string[] | null },
+): Promise<DryRunResult> {
+  return db.transaction(async (trx) => {
+    await trx.raw('SET TRANSACTION READ ONLY');
+    const { source: sourceName, ...generic } = input.alert;
+    const source = await sourceFor(trx, sourceName);
+    const at = input.at ?? (generic.occurredAt ? new Date(generic.occurredAt) : input.now);
+    const payload = { ...generic, occurredAt: at.toISOString() };
+    // The source's own config (dedup fields) applies only when it is a generic source.
+    const normalized = normalizeDelivery(plugins.generic, payload, {
+      sourceName: source.name,
+      receivedAt: input.now,
+      config: source.plugin === 'generic' ? source.config : {},
+      siteField: source.siteField,
+    });
+    if (normalized.kind !== 'alerts' || !normalized.alerts[0]) throw new HubError('UNPROCESSABLE', `alert: the generic plugin ignored it (${normalized.kind === 'ignored' ? normalized.reason : 'no alert'})`);
+    const n = normalized.alerts[0];
+    const alert: Pick<AlertRow, 'source_alert_id' | 'dedup_key' | 'state' | 'severity' | 'category' | 'title' | 'message' | 'hostname' | 'site' | 'labels' | 'occurred_at' | 'device_source_id'> = {
+      source_alert_id: n.sourceAlertId,
+      dedup_key: n.dedupKey,
+      state: n.state,
+      severity: n.severity,
+      category: n.category,
+      title: n.title,
+      message: n.message,
+      hostname: n.device.hostname,
+      site: n.device.site,
+      labels: n.labels,
+      occurred_at: new Date(n.occurredAt),
+      device_source_id: n.device.sourceDeviceId,
+    };
+
+    const built = await buildFacts(trx, slas, { alert, source: source.name, discover: false });
+    // A company-scoped token may only look at its companies' alerts (404, so other companies do not leak).
+    if (input.scope && (!built.company || !input.scope.includes(String(built.company.id)))) {
+      throw new HubError('NOT_FOUND', 'alert: its site/device belongs to no company of this token');
+    }
+    const ex = await explain(ruleset, built.facts);
+    const open = (await trx('tickets')
+      .where('dedup_key', alert.dedup_key)
+      .whereNotIn('status', ['resolved', 'closed'])
+      .first('id', 'status')) as { id: string; status: string } | undefined;
+
+    let outcome: DryRunOutcome;
+    let window: MatchableWindow | null = null;
+    // The worker's order (workers/alert-pipeline.ts): resolve; open ticket → occurrence; rules' suppress; maintenance window; ticket.
+    if (alert.state === 'resolved') outcome = 'resolve';
+    else if (open) outcome = 'occurrence';
+    else if (ex.decision.outcome === 'suppress') outcome = 'suppress';
+    else {
+      window = await findActiveWindow(
+        trx,
+        { alert, companyId: built.company?.id ?? null, deviceId: built.device?.id ?? null, at: alert.occurred_at },
+        rulesWindowsOf(ruleset),
+      );
+      outcome = window ? 'maintenance' : 'ticket';
+    }
+    return {
+      outcome,
+      decision: ex.decision,
+      trace: ex.trace,
+      facts: built.facts,
+      referenceAgrees: ex.referenceAgrees,
+      maintenanceWindow: window ? windowView(window) : null,
+      openTicket: open ? { id: String(open.id), status: open.status } : null,
+      alert: { source: source.name, sourceAlertId: n.sourceAlertId, dedupKey: n.dedupKey, occurredAt: n.occurredAt },
+      company: built.company ? { id: String(built.company.id), name: built.company.name } : null,
+      device: built.device ? { id: String(built.device.id), hostname: built.device.hostname } : null,
+      ruleset: { version: ruleset.version, contentHash: ruleset.contentHash },
+    };
+  });
+}

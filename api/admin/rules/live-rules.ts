@@ -1,0 +1,38 @@
+import { HubError } from '../../../core/errors';
+import type { CompiledRuleset } from '../../../rules/engine/compile';
+import { RulesetStore, type LoadOutcome, type RulesetStatus } from '../../../rules/engine/ruleset-store';
+import type { AppDeps } from '../../context';
+
+/**
+ * What the rules routes need of the process's live ruleset (`deps.services.rules`, the object
+ * lib/rules-runtime.ts builds around a RulesetStore). Reading through the store keeps these routes
+ * on exactly the ruleset the worker decides with.
+ */
+export interface RulesControl {
+  /** The live compiled ruleset, or null before one went live. */
+  current(): CompiledRuleset | null;
+  status(): RulesetStatus;
+  /** Reads RULES_DIR again: validate, compile aside, record, swap (an invalid edit changes nothing live). */
+  reload(by: string): Promise<LoadOutcome>;
+}
+
+const fromStore = (store: RulesetStore): RulesControl => ({
+  current: () => store.current(),
+  status: () => store.status(),
+  reload: (by) => store.loadFromDir(store.dir, by),
+});
+
+/** The live rules of this process; 503 NOT_READY in a process that runs none. */
+export function rulesControl(deps: AppDeps): RulesControl {
+  const s = deps.services.rules;
+  if (s instanceof RulesetStore) return fromStore(s);
+  if (typeof s === 'object' && s !== null && 'store' in s && s.store instanceof RulesetStore) return fromStore(s.store);
+  throw new HubError('NOT_READY', 'the rules engine is not available in this process');
+}
+
+/** The live ruleset; 503 NOT_READY before one went live. */
+export function liveRuleset(deps: AppDeps): CompiledRuleset {
+  const live = rulesControl(deps).current();
+  if (!live) throw new HubError('NOT_READY', 'no ruleset is live yet (see GET /api/v1/rules/status)');
+  return live;
+}

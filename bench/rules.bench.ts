@@ -1,0 +1,243 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Engine } from 'json-rules-engine';
+import { compileRuleset, type CompiledRuleset } from '../rules/engine/compile';
+import { decide } from '../rules/engine/decide';
+import { buildReferenceEngine, runReference } from '../rules/engine/reference-engine';
+import { contractFact } from '../rules/engine/test-support';
+import type { DecisionFacts } from '../rules/engine/types';
+import { validateRuleset, type ValidatedRuleset } from '../rules/engine/validate';
+
+/**
+ * Issue 9: decisions per second of the compiled engine vs plain json-rules-engine (one Engine,
+ * runs awaited one after another — concurrent runs on one Engine skip rules) for 10, 100 and
+ * 1,000 rules, in one run, on one core. The rules are what an MSP writes: per-company routing
+ * and escalation, suppressions by source and title, device-role queues, label rules and a few
+ * free-text rules no index can help, on top of the shipped default. Before timing, both engines
+ * must agree on every sample alert.
+ */
+
+export interface RulesBenchRow {
+  rules: number;
+  oursPerSec: number;
+  jreperSec: number;
+  /** Sample alerts on which the two engines fired different rules (must be 0). */
+  mismatches: number;
+}
+
+/** Deterministic (mulberry32): the same rules and alerts on every run. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const CATEGORIES = ['backup', 'disk', 'cpu', 'memory', 'network', 'antivirus', 'patching', 'service', 'hardware', 'printer'];
+const SOURCES = ['ninjaone', 'datto-rmm', 'n-able', 'alertmanager', 'grafana'];
+const ROLES = ['server', 'workstation', 'firewall', 'switch', 'printer'];
+const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
+const WORDS = ['failed', 'offline', 'timeout', 'test', 'degraded', 'expired', 'full', 'unreachable'];
+
+function generateRules(count: number, seed: number): { rules: unknown[]; companies: number } {
+  const rnd = prng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+  const some = <T>(xs: readonly T[], n: number): T[] => [...new Set(Array.from({ length: n }, () => pick(xs)))];
+  const companies = Math.max(5, Math.floor(count / 2));
+  const company = () => `C${Math.floor(rnd() * companies)}`;
+  const sev = (v: string) => ({ fact: 'alert', path: '$.severity', operator: 'equal', value: v });
+  const rules: unknown[] = [];
+  for (let i = 0; rules.length < count; i++) {
+    const priority = 2 + Math.floor(rnd() * 48);
+    const r = rnd();
+    const name = `rule-${i}`;
+    if (r < 0.4) {
+      rules.push({
+        name,
+        priority,
+        conditions: { all: [{ fact: 'company', path: '$.code', operator: 'equal', value: company() }, { fact: 'alert', path: '$.category', operator: 'in', value: some(CATEGORIES, 3) }] },
+        event: { type: 'assign', params: { contract: `CT-${i}`, service: pick(['BACKUP', 'MONITORING', 'NETWORK']) } },
+      });
+    } else if (r < 0.55) {
+      rules.push({
+        name,
+        priority,
+        conditions: {
+          all: [
+            { fact: 'company', path: '$.code', operator: 'equal', value: company() },
+            { fact: 'time', path: '$.isBusinessHours', operator: 'equal', value: false },
+            { any: [sev('critical'), sev('high')] },
+          ],
+        },
+        event: { type: 'setPriority', params: { priority: 'P1' } },
+      });
+    } else if (r < 0.65) {
+      rules.push({
+        name,
+        priority,
+        conditions: { all: [{ fact: 'alert', path: '$.source', operator: 'equal', value: pick(SOURCES) }, { fact: 'alert', path: '$.title', operator: 'containsText', value: pick(WORDS) }] },
+        event: rnd() < 0.8 ? { type: 'suppress', params: { reason: 'noise' } } : { type: 'stop' },
+      });
+    } else if (r < 0.8) {
+      rules.push({
+        name,
+        priority,
+        conditions: {
+          all: [
+            { fact: 'device', path: '$.role', operator: 'equal', value: pick(ROLES) },
+            { fact: 'alert', path: '$.category', operator: 'equal', value: pick(CATEGORIES) },
+            { not: sev('info') },
+          ],
+        },
+        event: { type: 'assign', params: { queue: `queue-${i % 20}` } },
+      });
+    } else if (r < 0.9) {
+      rules.push({
+        name,
+        priority,
+        conditions: {
+          all: [
+            { fact: 'alert', path: '$.labels.env', operator: 'in', value: ['dev', 'lab'] },
+            { any: [{ fact: 'alert', path: '$.category', operator: 'equal', value: pick(CATEGORIES) }, { fact: 'time', path: '$.hour', operator: 'lessThan', value: 6 }] },
+          ],
+        },
+        event: { type: 'setPriority', params: { priority: 'low' } },
+      });
+    } else {
+      rules.push({
+        name,
+        priority,
+        conditions: { any: [{ fact: 'alert', path: '$.title', operator: 'containsText', value: pick(WORDS) }, { fact: 'alert', path: '$.message', operator: 'containsText', value: `${pick(WORDS)} ${i}` }] },
+        event: { type: 'assign', params: { queue: 'text-match', holdOffSeconds: 60 } },
+      });
+    }
+  }
+  return { rules, companies };
+}
+
+function generateFacts(n: number, companies: number, seed: number): DecisionFacts[] {
+  const rnd = prng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+  return Array.from({ length: n }, (_, i) => {
+    const linked = rnd() < 0.6 ? contractFact(`CT-${i % 50}`, { serviceCode: 'MONITORING' }) : null;
+    const deflt = rnd() < 0.7 ? contractFact('SD') : null;
+    const hour = Math.floor(rnd() * 24);
+    return {
+      alert: {
+        source: pick(SOURCES),
+        sourceAlertId: `a-${i}`,
+        dedupKey: `k-${i}`,
+        state: 'firing',
+        severity: pick(SEVERITIES),
+        category: rnd() < 0.9 ? pick(CATEGORIES) : null,
+        title: `${pick(CATEGORIES)} check ${pick(WORDS)} on host-${i % 97}`,
+        message: rnd() < 0.5 ? `details: ${pick(WORDS)} ${i % 300}` : null,
+        hostname: `host-${i % 97}`,
+        site: `site-${i % 13}`,
+        labels: rnd() < 0.3 ? { env: pick(['prod', 'dev', 'lab']) } : {},
+        occurredAt: '2026-03-02T10:00:00Z',
+      },
+      device: rnd() < 0.9 ? { hostname: `host-${i % 97}`, site: null, role: pick(ROLES), discovered: false, known: true } : null,
+      company: rnd() < 0.95 ? { name: `Company ${i}`, code: `C${Math.floor(rnd() * companies)}` } : null,
+      deviceContract: linked,
+      defaultContract: deflt,
+      contract: linked ?? deflt,
+      sla: null,
+      time: { weekday: pick(['mon', 'tue', 'sat'] as const), hour, minute: 0, date: '2026-03-02', isBusinessHours: hour >= 8 && hour < 17, timezone: 'UTC' },
+    };
+  });
+}
+
+/** The ruleset of `count` rules and 1,024 sample alerts the benchmark uses (exported for profiling). */
+export function benchFixtures(count: number): { source: ValidatedRuleset; compiled: CompiledRuleset; facts: DecisionFacts[] } {
+  const { source, compiled, companies } = buildRuleset(count);
+  return { source, compiled, facts: generateFacts(1024, companies, count + 1) };
+}
+
+function buildRuleset(count: number): { source: ValidatedRuleset; compiled: CompiledRuleset; companies: number } {
+  const shipped = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'rules', '00-default.json'), 'utf8')) as { rules: unknown[] };
+  const adminCount = Math.max(0, count - shipped.rules.length);
+  const { rules, companies } = generateRules(adminCount, count);
+  const result = validateRuleset([
+    { name: '00-default.json', content: shipped },
+    { name: '50-admin.json', content: { rules } },
+  ]);
+  if (!result.ok || !result.ruleset) throw new Error(`benchmark rules invalid: ${JSON.stringify(result.errors.slice(0, 3))}`);
+  return { source: result.ruleset, compiled: compileRuleset(result.ruleset, { version: 1, contentHash: result.contentHash }), companies };
+}
+
+async function measure(durationMs: number, step: () => unknown | Promise<unknown>, batch: number): Promise<number> {
+  const start = process.hrtime.bigint();
+  const end = start + BigInt(durationMs) * 1_000_000n;
+  let n = 0;
+  let now = start;
+  while (now < end) {
+    for (let i = 0; i < batch; i++) await step();
+    n += batch;
+    now = process.hrtime.bigint();
+  }
+  return n / (Number(now - start) / 1e9);
+}
+
+function measureSync(durationMs: number, step: (i: number) => unknown): number {
+  const start = process.hrtime.bigint();
+  const end = start + BigInt(durationMs) * 1_000_000n;
+  let n = 0;
+  let now = start;
+  let sink = 0;
+  while (now < end) {
+    for (let i = 0; i < 1000; i++) if (step(n + i)) sink++;
+    n += 1000;
+    now = process.hrtime.bigint();
+  }
+  if (sink < 0) console.log(sink);
+  return n / (Number(now - start) / 1e9);
+}
+
+export async function benchRules(opts: { durationMs?: number; sizes?: number[] } = {}): Promise<RulesBenchRow[]> {
+  const durationMs = opts.durationMs ?? 1000;
+  const rows: RulesBenchRow[] = [];
+  for (const size of opts.sizes ?? [10, 100, 1000]) {
+    const { source, compiled, facts } = benchFixtures(size);
+    const engine: Engine = buildReferenceEngine(source);
+
+    let mismatches = 0;
+    for (const f of facts.slice(0, 40)) {
+      const ours = decide(compiled, f).rulesFired.map((r) => r.name);
+      const ref = (await runReference(engine, source, f)).fired.map((r) => r.name);
+      if (ours.join() !== ref.join()) mismatches++;
+    }
+
+    // Warm up, then time.
+    measureSync(100, (i) => decide(compiled, facts[i & 1023] as DecisionFacts));
+    const oursPerSec = measureSync(durationMs, (i) => decide(compiled, facts[i & 1023] as DecisionFacts).needsTriage);
+    let j = 0;
+    const jreperSec = await measure(durationMs, () => engine.run({ ...(facts[j++ & 1023] as DecisionFacts) }), size >= 1000 ? 1 : 10);
+    rows.push({ rules: size, oursPerSec: Math.round(oursPerSec), jreperSec: Math.round(jreperSec * 10) / 10, mismatches });
+  }
+  return rows;
+}
+
+function printTable(rows: RulesBenchRow[]): void {
+  const fmt = (n: number) => n.toLocaleString('en-US');
+  console.log('rules   compiled decide/s   json-rules-engine/s   speed-up   µs/decision   mismatches');
+  for (const r of rows) {
+    console.log(
+      `${String(r.rules).padStart(5)}   ${fmt(r.oursPerSec).padStart(17)}   ${fmt(r.jreperSec).padStart(19)}   ${`${fmt(Math.round(r.oursPerSec / r.jreperSec))}×`.padStart(8)}   ${(1e6 / r.oursPerSec).toFixed(2).padStart(11)}   ${String(r.mismatches).padStart(10)}`,
+    );
+  }
+}
+
+if (require.main === module) {
+  const durationMs = Number(process.argv[2] ?? 2000);
+  benchRules({ durationMs })
+    .then(printTable)
+    .catch((e: unknown) => {
+      console.error(e);
+      process.exitCode = 1;
+    });
+}

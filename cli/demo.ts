@@ -1,0 +1,344 @@
+#!/usr/bin/env node
+/**
+ * `npm run demo [-- --once]`: the hub's main job, shown end to end on a demo MSP built on the
+ * seed's example (contract-service.de.txt): migrate, seed, start the hub (API + workers), post
+ * sample alerts through the real webhook routes of four plugins, wait for the workers, and print
+ * alert → device → contract / service / SLA → priority → due dates → deciding rule.
+ * Keeps running (so you can post your own alerts) until Ctrl-C, or exits with --once.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Knex } from 'knex';
+import { ConfigError, loadConfig, type HubConfig } from '../config/env';
+import { createDb } from '../db/connection';
+import { createLogger } from '../lib/logger';
+import { startHub, StartupError } from '../lib/runtime';
+import { encryptSecrets, splitAuth, type SourceAuth } from '../plugins/auth';
+
+const once = process.argv.includes('--once');
+const DEMO_TOKEN = 'demo-source-token-change-me-0001';
+const DEMO_HMAC = 'demo-datto-hmac-secret-change-me-02';
+
+interface DemoAlert {
+  label: string;
+  source: string;
+  body: unknown;
+  headers: Record<string, string>;
+}
+
+async function main(): Promise<void> {
+  let config: HubConfig;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(`${e.message}\nTip: cp .env.example .env (scripts/demo.sh does this for you).`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const logger = createLogger(process.env.DEMO_LOG_LEVEL ?? 'warn');
+  const db = createDb(config.DATABASE_URL, 4);
+  step('migrating the database');
+  await db.migrate.latest();
+  step('seeding the demo MSP (idempotent)');
+  await seed(db, config);
+  await db.destroy();
+
+  step('starting the hub (API + workers)');
+  let hub;
+  try {
+    hub = await startHub({ api: true, worker: true, config, logger });
+  } catch (e) {
+    if (e instanceof StartupError) {
+      console.error(e.message);
+      process.exit(1);
+    }
+    if ((e as { code?: string }).code === 'EADDRINUSE') {
+      console.error(`port ${config.PORT} is in use: set PORT in .env (or stop the other process)`);
+      process.exit(1);
+    }
+    throw e;
+  }
+  const base = `http://127.0.0.1:${hub.port}`;
+  const alerts = demoAlerts(new Date());
+  step(`posting ${alerts.length} sample alerts to ${base}/hooks/<source>`);
+  const posted: Array<{ label: string; source: string; alertIds: string[] }> = [];
+  for (const a of alerts) {
+    const raw = JSON.stringify(a.body);
+    const res = await fetch(`${base}/hooks/${a.source}`, { method: 'POST', headers: { 'content-type': 'application/json', ...sign(a, raw) }, body: raw });
+    const json = (await res.json()) as { alertIds?: string[]; error?: { message: string } };
+    if (res.status !== 202) throw new Error(`${a.label}: webhook answered ${res.status} ${json.error?.message ?? ''}`);
+    posted.push({ label: a.label, source: a.source, alertIds: json.alertIds ?? [] });
+    console.log(`  202  POST /hooks/${a.source.padEnd(10)} ${a.label}`);
+  }
+
+  step('waiting for the workers');
+  const ids = posted.flatMap((p) => p.alertIds);
+  const until = Date.now() + 30_000;
+  for (;;) {
+    const pending = (await hub.db('alerts').whereIn('id', ids).where('status', 'received').count({ n: '*' }).first()) as { n: string };
+    if (pending.n === '0') break;
+    if (Date.now() > until) throw new Error('workers did not process the demo alerts within 30 s (is Redis up?)');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await printTable(hub.db, posted);
+
+  if (once) {
+    step('resolving the demo alerts (so the next run opens fresh tickets) and stopping');
+    for (const p of posted) await resolveDemo(hub.db, p.alertIds);
+    await hub.close();
+    return;
+  }
+  console.log(`\nThe hub keeps running: API ${base}  (admin token: HUB_ADMIN_TOKEN from .env)`);
+  console.log(`  curl -s -H "Authorization: Bearer $HUB_ADMIN_TOKEN" ${base}/api/v1/tickets | head`);
+  console.log(`  curl -s -X POST ${base}/hooks/monitoring -H 'Authorization: Bearer ${DEMO_TOKEN}' -H 'content-type: application/json' \\`);
+  console.log(`       -d '{"alertId":"my-1","state":"firing","severity":"high","title":"Test","device":{"hostname":"mail01","site":"acme-hq"},"occurredAt":"${new Date().toISOString()}"}'`);
+  console.log('Ctrl-C stops it.');
+  const stop = () => {
+    void hub.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+const step = (s: string) => console.log(`\n▶ ${s}`);
+
+function sign(a: DemoAlert, raw: string): Record<string, string> {
+  if (a.source !== 'datto') return a.headers;
+  const sig = crypto.createHmac('sha256', DEMO_HMAC).update(raw).digest('hex');
+  return { ...a.headers, 'x-hub-signature-256': `sha256=${sig}` };
+}
+
+/** The demo's alerts: four plugins, the seed's three devices, and one unknown site (triage). */
+function demoAlerts(now: Date): DemoAlert[] {
+  const iso = now.toISOString();
+  const bearer = { authorization: `Bearer ${DEMO_TOKEN}` };
+  const amFixture = JSON.parse(fs.readFileSync(path.join(__dirname, '../plugins/alertmanager/fixtures/alertmanager-0.25-webhook-firing.json'), 'utf8')) as unknown;
+  const stamp = now.getTime().toString(36);
+  return [
+    {
+      label: 'mail server: disk full (Alertmanager 0.25 capture)',
+      source: 'prometheus',
+      body: amFixture,
+      headers: bearer,
+    },
+    {
+      label: 'mail server: queue stuck (generic)',
+      source: 'monitoring',
+      body: {
+        alertId: `mailq-${stamp}`,
+        state: 'firing',
+        severity: 'high',
+        category: 'mail',
+        title: 'Mail queue above 500 messages',
+        message: 'Postfix queue: 812 deferred messages',
+        device: { id: 'mon-mail01', hostname: 'mail01', site: 'acme-hq' },
+        occurredAt: iso,
+      },
+      headers: bearer,
+    },
+    {
+      label: 'third-floor printer: toner low (Datto RMM, HMAC)',
+      source: 'datto',
+      body: {
+        event: 'alert',
+        alert_uid: `toner-${stamp}`,
+        alert_type: 'Printer',
+        alert_priority: 'Moderate',
+        alert_message: 'Toner black below 5% on printer-3og',
+        device_id: 'datto-dev-printer-3og',
+        device_hostname: 'printer-3og',
+        site_id: 'datto-site-acme',
+        site_name: 'ACME HQ',
+        timestamp: iso,
+      },
+      headers: {},
+    },
+    {
+      label: 'unlinked workstation: CPU (NinjaOne)',
+      source: 'ninja',
+      body: {
+        id: Number(String(now.getTime()).slice(-9)),
+        activityTime: now.getTime() / 1000,
+        deviceId: 17,
+        severity: 'MAJOR',
+        priority: 'HIGH',
+        seriesUid: 'cpu-ge-90-ws017',
+        activityType: 'CONDITION',
+        statusCode: 'TRIGGERED',
+        status: 'TRIGGERED',
+        subject: 'CPU above 90%',
+        message: 'CPU Utilization exceeded 90% for 15 minutes',
+        type: 'Condition',
+        device: { id: 17, organizationId: 2, systemName: 'ws-017', displayName: 'ws-017', dnsName: 'ws-017.acme.local', nodeClass: 'WINDOWS_WORKSTATION' },
+      },
+      headers: { 'x-hub-token': DEMO_TOKEN },
+    },
+    {
+      label: 'unknown site: backup failed (generic)',
+      source: 'monitoring',
+      body: {
+        alertId: `backup-${stamp}`,
+        state: 'firing',
+        severity: 'medium',
+        category: 'backup',
+        title: 'Nightly backup failed',
+        device: { hostname: 'nas-unknown', site: 'site-not-mapped' },
+        occurredAt: iso,
+      },
+      headers: bearer,
+    },
+  ];
+}
+
+async function printTable(db: Knex, posted: Array<{ label: string; source: string; alertIds: string[] }>): Promise<void> {
+  const rows: string[][] = [['alert', 'device', 'contract / service / SLA', 'priority', 'first response due', 'resolution due', 'deciding rule', 'ticket']];
+  for (const p of posted) {
+    for (const alertId of p.alertIds) {
+      const r = (await db('alerts as a')
+        .leftJoin('tickets as t', 't.id', 'a.ticket_id')
+        .leftJoin('devices as d', 'd.id', 't.device_id')
+        .leftJoin('contracts as c', 'c.id', 't.contract_id')
+        .leftJoin('services as s', 's.id', 't.service_id')
+        .leftJoin('slas as l', 'l.id', 't.sla_id')
+        .where('a.id', alertId)
+        .first(
+          'a.title',
+          'a.outcome',
+          'a.hostname',
+          'a.decision',
+          't.id as ticket_id',
+          'd.hostname as device',
+          'c.name as contract',
+          's.name as service',
+          'l.name as sla',
+          't.priority',
+          't.needs_triage',
+          't.first_response_due_at',
+          't.resolution_due_at',
+        )) as Record<string, unknown> & { decision: { rulesFired?: Array<{ name: string }> } | null };
+      const fired = r.decision?.rulesFired ?? [];
+      rows.push([
+        `${p.source}: ${String(r.title).slice(0, 34)}`,
+        String(r.device ?? r.hostname ?? '?'),
+        r.contract ? `${String(r.contract)} / ${String(r.service ?? '-')} / ${String(r.sla ?? '-')}` : r.ticket_id ? 'none: marked for triage' : String(r.outcome),
+        String(r.priority ?? '-'),
+        fmt(r.first_response_due_at),
+        fmt(r.resolution_due_at),
+        fired.map((f) => f.name).join(', ') || '-',
+        r.ticket_id ? `#${String(r.ticket_id)} (${String(r.outcome)})` : '-',
+      ]);
+    }
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  const line = (row: string[]) => row.map((c, i) => c.padEnd(widths[i]!)).join(' │ ');
+  console.log(`\n${line(rows[0]!)}\n${widths.map((w) => '─'.repeat(w)).join('─┼─')}`);
+  for (const row of rows.slice(1)) console.log(line(row));
+}
+
+const fmt = (d: unknown): string => (d instanceof Date ? d.toISOString().replace(/:\d\d\.\d+Z$/, 'Z') : '-');
+
+async function resolveDemo(db: Knex, alertIds: string[]): Promise<void> {
+  const ticketIds = (await db('alerts').whereIn('id', alertIds).whereNotNull('ticket_id').pluck('ticket_id')) as string[];
+  await db('tickets').whereIn('id', ticketIds).whereNotIn('status', ['resolved', 'closed']).update({ status: 'resolved', resolved_at: db.fn.now() });
+}
+
+/** The seed's example, as a small MSP: idempotent (upserts by name/code), so the demo can run again. */
+async function seed(db: Knex, config: HubConfig): Promise<void> {
+  const year = new Date().getUTCFullYear();
+  const up = async (table: string, key: Record<string, unknown>, values: Record<string, unknown> = {}): Promise<string> => {
+    const found = (await db(table).where(key).first('id')) as { id: string } | undefined;
+    if (found) return found.id;
+    const [row] = (await db(table).insert({ ...key, ...values }).returning('id')) as { id: string }[];
+    return row!.id;
+  };
+  const company = await up('companies', { name: 'ACME GmbH' }, { code: 'ACME' });
+  for (const [source, site] of [
+    ['monitoring', 'acme-hq'],
+    ['prometheus', 'acme-hq'],
+    ['datto', 'datto-site-acme'],
+    ['ninja', '2'],
+  ] as const) {
+    await up('company_source_sites', { source, site_id: site }, { company_id: company });
+  }
+  const premium = await up('slas', { name: 'Premium 24x7' }, { code: 'PREMIUM', timezone: 'Europe/Berlin', is_24x7: true });
+  const standard = await up('slas', { name: 'Standard office hours' }, { code: 'STANDARD', timezone: 'Europe/Berlin', is_24x7: false });
+  if (!(await db('sla_business_hours').where({ sla_id: standard }).first())) {
+    await db('sla_business_hours').insert([1, 2, 3, 4, 5].map((weekday) => ({ sla_id: standard, weekday, start_time: '08:00', end_time: '17:00' })));
+  }
+  const targets: Array<[string, string, number, number, number]> = [
+    [premium, 'critical', 15, 60, 240],
+    [premium, 'high', 30, 120, 480],
+    [premium, 'medium', 60, 240, 960],
+    [premium, 'low', 120, 480, 1440],
+    [standard, 'critical', 60, 240, 960],
+    [standard, 'high', 120, 480, 1440],
+    [standard, 'medium', 240, 960, 2880],
+    [standard, 'low', 480, 1440, 4800],
+  ];
+  for (const [sla_id, priority, fr, rp, rs] of targets) {
+    await db('sla_targets')
+      .insert({ sla_id, priority, first_response_minutes: fr, resolution_plan_minutes: rp, resolution_minutes: rs })
+      .onConflict(['sla_id', 'priority'])
+      .ignore();
+  }
+  const mailSvc = await up('services', { name: 'Mail server management' }, { code: 'MAIL', unit_price: '120.00', unit_cost: '60.00' });
+  const printSvc = await up('services', { name: 'Printer care' }, { code: 'PRINT', unit_price: '15.00', unit_cost: '5.00' });
+  const deskSvc = await up('services', { name: 'Service desk' }, { code: 'DESK', unit_price: '40.00', unit_cost: '25.00' });
+  const contract = (code: string, name: string, sla: string, isDefault: boolean) =>
+    up('contracts', { code }, {
+      company_id: company,
+      name,
+      type: 'recurring_service',
+      period_type: 'yearly',
+      start_date: `${year - 1}-01-01`,
+      end_date: `${year + 1}-12-31`,
+      sla_id: sla,
+      is_default_service_desk: isDefault,
+    });
+  const mail = await contract('ACME-MAIL', 'Mail server contract', premium, false);
+  const printer = await contract('ACME-PRINT', 'Printer contract', standard, false);
+  const desk = await contract('ACME-DESK', 'Service desk contract', standard, true);
+  for (const [contract_id, service_id, units, unit_price] of [
+    [mail, mailSvc, 1, '120.00'],
+    [printer, printSvc, 3, '15.00'],
+    [desk, deskSvc, 25, '40.00'],
+  ] as const) {
+    await db('contract_services').insert({ contract_id, service_id, units, unit_price }).onConflict(['contract_id', 'service_id']).ignore();
+  }
+  const device = (hostname: string) => up('devices', { company_id: company, hostname }, { site: 'acme-hq' });
+  const mail01 = await device('mail01');
+  const printer3 = await device('printer-3og');
+  for (const [device_id, contract_id, service_id] of [
+    [mail01, mail, mailSvc],
+    [printer3, printer, printSvc],
+  ] as const) {
+    if (!(await db('device_contract_links').where({ device_id }).first())) {
+      await db('device_contract_links').insert({ device_id, contract_id, service_id, valid_from: `${year - 1}-01-01` });
+    }
+  }
+  const source = async (name: string, plugin: string, auth: SourceAuth) => {
+    if (await db('sources').where({ name }).first()) return;
+    const { settings, secrets } = splitAuth(auth);
+    const { type, ...rest } = settings;
+    await db('sources').insert({
+      name,
+      plugin,
+      config: '{}',
+      auth_type: type,
+      auth_settings: JSON.stringify(rest),
+      auth_secrets_enc: encryptSecrets(secrets, config.HUB_SECRET_KEY),
+    });
+  };
+  await source('monitoring', 'generic', { type: 'token', token: DEMO_TOKEN });
+  await source('prometheus', 'alertmanager', { type: 'token', token: DEMO_TOKEN });
+  await source('datto', 'datto-rmm', { type: 'hmac', secret: DEMO_HMAC, prefix: 'sha256=' });
+  await source('ninja', 'ninjaone', { type: 'token', token: DEMO_TOKEN, header: 'x-hub-token' });
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : String(e));
+  process.exit(1);
+});

@@ -1,0 +1,147 @@
+/**
+ * R-LINK-7 / R-LINK-8: an RMM's device export as CSV, read and checked row by row before anything
+ * is written. Pure: text in, rows and errors (with the CSV line they come from) out. The header is
+ * line 1; a record that spans lines (a quoted newline) is reported at the line it starts on.
+ *
+ * csv-parse is used here although core/ otherwise imports only zod and luxon: it is a pure
+ * string → records function (no I/O), and the line numbers it reports are what users fix files by.
+ */
+import { parse } from 'csv-parse/sync';
+
+/** Columns of the import file, in the order `hub import devices` documents them. */
+export const DEVICE_CSV_COLUMNS = ['hostname', 'source', 'sourceDeviceId', 'site', 'contract', 'service'] as const;
+export type DeviceCsvColumn = (typeof DEVICE_CSV_COLUMNS)[number];
+const REQUIRED_COLUMNS: readonly DeviceCsvColumn[] = ['hostname', 'source', 'sourceDeviceId', 'site'];
+
+/** A row problem, named like the API names fields (the CSV column). */
+export interface RowError {
+  line: number;
+  field: string;
+  message: string;
+}
+
+/** A row whose fields each passed their own checks (references are resolved later, against the database). */
+export interface DeviceCsvRow {
+  line: number;
+  hostname: string;
+  source: string;
+  sourceDeviceId: string;
+  site: string;
+  /** Contract code or name, or null. */
+  contract: string | null;
+  /** Service code or name, or null (needs a contract). */
+  service: string | null;
+}
+
+export interface ParsedDeviceCsv {
+  /** Rows that passed the per-field checks. */
+  rows: DeviceCsvRow[];
+  /** Every problem found, by line. A row with an error is not in `rows`. */
+  errors: RowError[];
+  /** Data rows read (valid or not), without the header and blank lines. */
+  total: number;
+}
+
+/** The source name rule of `sources.name`: refs made by an import must match what webhooks store. */
+const SOURCE_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this refuses
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+const LIMITS: Record<DeviceCsvColumn, number> = { hostname: 253, source: 63, sourceDeviceId: 200, site: 200, contract: 200, service: 200 };
+
+/** Most errors kept: a file of 100,000 bad rows should not answer with 100,000 messages. */
+export const MAX_REPORTED_ERRORS = 1000;
+
+/**
+ * Reads the file: a header naming the columns (any order, case-insensitive; hostname, source,
+ * sourceDeviceId and site required; contract and service optional; an unknown column is an error
+ * so a typo does not silently drop data), then one device a row. Blank lines are skipped; an
+ * Excel BOM is ignored. A malformed file (an unclosed quote) is one error at the line it breaks.
+ */
+export function parseDeviceCsv(text: string): ParsedDeviceCsv {
+  let records: Array<{ record: string[]; info: { lines: number } }>;
+  try {
+    // With `info: true` each record comes as { record, info }; csv-parse's types do not model that option.
+    records = parse(text, { bom: true, info: true, relax_column_count: true, skip_empty_lines: true }) as unknown as typeof records;
+  } catch (e) {
+    const line = typeof e === 'object' && e !== null && 'lines' in e && typeof e.lines === 'number' ? e.lines : 1;
+    const message = e instanceof Error ? e.message.replace(/^Invalid .*?: /, '') : String(e);
+    return { rows: [], errors: [{ line, field: '(file)', message: `not valid CSV: ${message}` }], total: 0 };
+  }
+  const [header, ...data] = records;
+  if (!header) return { rows: [], errors: [{ line: 1, field: '(header)', message: `the file is empty; expected a header row: ${DEVICE_CSV_COLUMNS.join(',')}` }], total: 0 };
+
+  const errors: RowError[] = [];
+  const index = new Map<DeviceCsvColumn, number>();
+  header.record.forEach((raw, i) => {
+    const name = raw.trim();
+    const column = DEVICE_CSV_COLUMNS.find((c) => c.toLowerCase() === name.toLowerCase());
+    if (!column) errors.push({ line: 1, field: '(header)', message: `unknown column "${name}"; the columns are ${DEVICE_CSV_COLUMNS.join(', ')}` });
+    else if (index.has(column)) errors.push({ line: 1, field: '(header)', message: `column "${column}" appears twice` });
+    else index.set(column, i);
+  });
+  for (const c of REQUIRED_COLUMNS) {
+    if (!index.has(c)) errors.push({ line: 1, field: '(header)', message: `missing column "${c}" (header must name ${REQUIRED_COLUMNS.join(', ')}; contract and service are optional)` });
+  }
+  if (errors.length > 0) return { rows: [], errors, total: data.length };
+
+  const rows: DeviceCsvRow[] = [];
+  const seenRefs = new Map<string, number>();
+  let total = 0;
+  for (const { record, info } of data) {
+    // Spreadsheets export trailing rows of empty cells (",,,,,"): as blank as a blank line.
+    if (record.every((f) => f.trim() === '')) continue;
+    total++;
+    const line = startLine(record, info.lines);
+    const rowErrors: RowError[] = [];
+    if (record.length !== header.record.length) {
+      rowErrors.push({ line, field: '(row)', message: `has ${record.length} fields, the header has ${header.record.length}` });
+      errors.push(...rowErrors);
+      continue;
+    }
+    const get = (c: DeviceCsvColumn): string => {
+      const i = index.get(c);
+      return i === undefined ? '' : (record[i] ?? '').trim();
+    };
+    const check = (c: DeviceCsvColumn, required: boolean): string | null => {
+      const v = get(c);
+      if (v === '') {
+        if (required) rowErrors.push({ line, field: c, message: 'is required' });
+        return null;
+      }
+      if (v.length > LIMITS[c]) rowErrors.push({ line, field: c, message: `must be at most ${LIMITS[c]} characters` });
+      else if (CONTROL.test(v)) rowErrors.push({ line, field: c, message: 'must not contain control characters' });
+      return v;
+    };
+    const hostname = check('hostname', true);
+    const source = check('source', true);
+    const sourceDeviceId = check('sourceDeviceId', true);
+    const site = check('site', true);
+    const contract = check('contract', false);
+    const service = check('service', false);
+    if (source !== null && !SOURCE_NAME.test(source)) {
+      rowErrors.push({ line, field: 'source', message: `must be a source name (lower-case letters, digits, - and _), got "${source}"` });
+    }
+    if (hostname !== null && /\s/.test(hostname)) rowErrors.push({ line, field: 'hostname', message: 'must not contain spaces' });
+    if (service !== null && contract === null) rowErrors.push({ line, field: 'service', message: 'needs a contract in the same row' });
+    if (source !== null && sourceDeviceId !== null) {
+      const key = `${source}\u0000${sourceDeviceId}`;
+      const first = seenRefs.get(key);
+      if (first !== undefined) rowErrors.push({ line, field: 'sourceDeviceId', message: `duplicates line ${first} (same source and sourceDeviceId)` });
+      else seenRefs.set(key, line);
+    }
+    if (rowErrors.length > 0 || hostname === null || source === null || sourceDeviceId === null || site === null) {
+      errors.push(...rowErrors);
+      continue;
+    }
+    rows.push({ line, hostname, source, sourceDeviceId, site, contract, service });
+  }
+  return { rows, errors, total };
+}
+
+/** csv-parse reports the line a record ends on; a quoted newline makes it start earlier. */
+function startLine(record: string[], endLine: number): number {
+  let newlines = 0;
+  for (const field of record) for (let i = field.indexOf('\n'); i !== -1; i = field.indexOf('\n', i + 1)) newlines++;
+  return endLine - newlines;
+}

@@ -1,0 +1,255 @@
+/**
+ * R-LINK-7 / R-LINK-8: what an import row means, decided before anything is written. Two pure
+ * steps around one database look-up:
+ * 1. `resolveDeviceRows`: the row's site → company (company_source_sites), contract and service by
+ *    code or name, and duplicates inside the file;
+ * 2. `planDeviceRows`, given the devices the rows match: create or update, add the source
+ *    reference, and the contract link from today on (the link in force ends yesterday).
+ */
+import { addDays, compareDates, type IsoDate } from '../dates';
+import type { DeviceCsvRow, RowError } from './device-csv';
+
+export interface SiteMapping {
+  companyId: string;
+  source: string;
+  siteId: string;
+  siteName: string | null;
+}
+
+export interface ContractRef {
+  id: string;
+  companyId: string;
+  code: string | null;
+  name: string;
+  startDate: IsoDate;
+  endDate: IsoDate;
+}
+
+export interface ServiceRef {
+  id: string;
+  code: string | null;
+  name: string;
+}
+
+export interface ImportLookups {
+  sites: readonly SiteMapping[];
+  /** Contracts of the companies the file's sites map to. */
+  contracts: readonly ContractRef[];
+  services: readonly ServiceRef[];
+  /** Service ids on each contract, directly or through one of its bundles. */
+  contractServices: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Companies the caller may write; null = all. A site of another company reads as unmapped. */
+  companyIds: readonly string[] | null;
+  /** The first day of the new links. */
+  today: IsoDate;
+}
+
+export interface ResolvedDeviceRow extends DeviceCsvRow {
+  companyId: string;
+  contractId: string | null;
+  serviceId: string | null;
+}
+
+const lower = (s: string) => s.toLowerCase();
+
+function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = m.get(k);
+    if (list) list.push(item);
+    else m.set(k, [item]);
+  }
+  return m;
+}
+
+/** Code (exact, then case-insensitive), then name (case-insensitive). */
+function findByCodeOrName<T extends { code: string | null; name: string }>(items: readonly T[], ref: string): T[] {
+  const exact = items.filter((i) => i.code === ref);
+  if (exact.length > 0) return exact;
+  const code = items.filter((i) => i.code !== null && lower(i.code) === lower(ref));
+  if (code.length > 0) return code;
+  return items.filter((i) => lower(i.name) === lower(ref));
+}
+
+const inForce = (c: ContractRef, day: IsoDate) => compareDates(c.startDate, day) <= 0 && compareDates(day, c.endDate) <= 0;
+
+/**
+ * Resolves every row's references. A row with an error is left out of `rows`; its errors name
+ * the column (site, contract, service, hostname) and the line.
+ */
+export function resolveDeviceRows(input: readonly DeviceCsvRow[], lookups: ImportLookups): { rows: ResolvedDeviceRow[]; errors: RowError[] } {
+  const scope = lookups.companyIds ? new Set(lookups.companyIds) : null;
+  const visibleSites = lookups.sites.filter((s) => !scope || scope.has(s.companyId));
+  const bySiteId = new Map(visibleSites.map((s) => [`${s.source}\u0000${s.siteId}`, s]));
+  const bySiteName = groupBy(
+    visibleSites.filter((s) => s.siteName !== null),
+    (s) => `${s.source}\u0000${lower(s.siteName ?? '')}`,
+  );
+  const contractsByCompany = groupBy(lookups.contracts, (c) => c.companyId);
+  const hostLines = new Map<string, number>();
+
+  const rows: ResolvedDeviceRow[] = [];
+  const errors: RowError[] = [];
+  for (const row of input) {
+    const err = (field: string, message: string) => errors.push({ line: row.line, field, message });
+    const before = errors.length;
+
+    let site = bySiteId.get(`${row.source}\u0000${row.site}`);
+    if (!site) {
+      const named = bySiteName.get(`${row.source}\u0000${lower(row.site)}`) ?? [];
+      if (named.length === 1) site = named[0];
+      else if (named.length > 1) err('site', `site name "${row.site}" of source ${row.source} is ambiguous (companies ${named.map((s) => s.companyId).join(', ')}); use the site id`);
+      else err('site', `site "${row.site}" of source ${row.source} is not mapped to a company (add it to the company's sourceSites)`);
+    }
+    if (!site) continue;
+    const companyId = site.companyId;
+
+    const hostKey = `${companyId}\u0000${lower(row.hostname)}`;
+    const firstHost = hostLines.get(hostKey);
+    if (firstHost !== undefined) err('hostname', `duplicates line ${firstHost} (same hostname in company ${companyId})`);
+    else hostLines.set(hostKey, row.line);
+
+    let contractId: string | null = null;
+    let serviceId: string | null = null;
+    if (row.contract !== null) {
+      let found = findByCodeOrName(contractsByCompany.get(companyId) ?? [], row.contract);
+      if (found.length > 1) {
+        const current = found.filter((c) => inForce(c, lookups.today));
+        if (current.length === 1) found = current;
+      }
+      const contract = found.length === 1 ? found[0] : undefined;
+      if (found.length > 1) err('contract', `"${row.contract}" matches several contracts of company ${companyId} (${found.map((c) => c.id).join(', ')}); use the contract code`);
+      else if (!contract) err('contract', `company ${companyId} has no contract with code or name "${row.contract}"`);
+      else if (compareDates(contract.endDate, lookups.today) < 0) err('contract', `contract ${contract.id} ended on ${contract.endDate}; a link from ${lookups.today} cannot be made`);
+      else contractId = contract.id;
+
+      if (row.service !== null) {
+        const services = findByCodeOrName(lookups.services, row.service);
+        const service = services.length === 1 ? services[0] : undefined;
+        if (!service) err('service', `no service with code or name "${row.service}"`);
+        else if (contract && !lookups.contractServices.get(contract.id)?.has(service.id)) err('service', `service ${service.id} (${service.name}) is not on contract ${contract.id}`);
+        else serviceId = service.id;
+      }
+    }
+    if (errors.length === before) rows.push({ ...row, companyId, contractId, serviceId });
+  }
+  return { rows, errors };
+}
+
+/** An existing device a row matched. */
+export interface DeviceMatch {
+  deviceId: string;
+  companyId: string | null;
+  hostname: string;
+  site: string | null;
+  discovered: boolean;
+}
+
+/** A contract link of the matched device that is in force today or starts later. */
+export interface ExistingLink {
+  id: string;
+  contractId: string;
+  serviceId: string | null;
+  validFrom: IsoDate;
+  validTo: IsoDate | null;
+}
+
+export interface RowMatches {
+  /** The device holding this row's (source, sourceDeviceId), if any. */
+  byRef?: DeviceMatch | undefined;
+  /** The device of the row's company with this hostname (case-insensitive), if any. */
+  byHostname?: DeviceMatch | undefined;
+  /** Links of the device the row resolves to (byRef, else byHostname), in force today or later. */
+  links: readonly ExistingLink[];
+}
+
+export type LinkPlan =
+  | { kind: 'none' }
+  | { kind: 'unchanged'; linkId: string }
+  /** End `endLinkId` yesterday (or delete `deleteLinkId`, a link starting today), then link from today. */
+  | { kind: 'link'; endLinkId: string | null; deleteLinkId: string | null; contractId: string; serviceId: string | null };
+
+export interface PlannedRow {
+  row: ResolvedDeviceRow;
+  /** create: a new device; update: fields or references change; unchanged: nothing to write for the device. */
+  action: 'create' | 'update' | 'unchanged';
+  /** The existing device (null for create). */
+  deviceId: string | null;
+  /** True when the row's source reference is not on the device yet. */
+  addRef: boolean;
+  link: LinkPlan;
+}
+
+/**
+ * Decides each row against what the database holds. A device is found by its source reference,
+ * else by company and hostname. Refused (with the line and the column): a device of another
+ * company (moving devices between companies is `PATCH /devices/:id`); a hostname held by a
+ * different device of the company; two rows reaching one device; a contract link that would
+ * overlap a link already scheduled after today. Rows without a contract leave links alone.
+ */
+export function planDeviceRows(
+  rows: readonly ResolvedDeviceRow[],
+  matchesOf: (line: number) => RowMatches,
+  today: IsoDate,
+): { planned: PlannedRow[]; errors: RowError[] } {
+  const planned: PlannedRow[] = [];
+  const errors: RowError[] = [];
+  const deviceLines = new Map<string, number>();
+  for (const row of rows) {
+    const m = matchesOf(row.line);
+    const err = (field: string, message: string) => errors.push({ line: row.line, field, message });
+    const { byRef, byHostname } = m;
+    if (byRef && byRef.companyId !== null && byRef.companyId !== row.companyId) {
+      err('site', `device ${byRef.deviceId} (${row.source} ${row.sourceDeviceId}) belongs to company ${byRef.companyId}, site "${row.site}" maps to company ${row.companyId}; move the device with PATCH /api/v1/devices/${byRef.deviceId} first`);
+      continue;
+    }
+    if (byRef && byHostname && byRef.deviceId !== byHostname.deviceId) {
+      err('hostname', `hostname "${row.hostname}" is already used by device ${byHostname.deviceId} of company ${row.companyId}, not by device ${byRef.deviceId} that holds ${row.source} ${row.sourceDeviceId}`);
+      continue;
+    }
+    const device = byRef ?? byHostname;
+    if (device) {
+      const first = deviceLines.get(device.deviceId);
+      if (first !== undefined) {
+        err('sourceDeviceId', `reaches device ${device.deviceId} like line ${first}; one row per device`);
+        continue;
+      }
+      deviceLines.set(device.deviceId, row.line);
+    }
+
+    let link: LinkPlan = { kind: 'none' };
+    if (row.contractId !== null) {
+      const current = device ? m.links.find((l) => compareDates(l.validFrom, today) <= 0) : undefined;
+      const later = device ? m.links.filter((l) => compareDates(l.validFrom, today) > 0) : [];
+      if (current && current.contractId === row.contractId && current.serviceId === row.serviceId && current.validTo === null) {
+        link = { kind: 'unchanged', linkId: current.id };
+      } else if (later.length > 0) {
+        const l = later[0]!;
+        err('contract', `device ${device?.deviceId ?? ''} has a contract link starting ${l.validFrom} (contract ${l.contractId}); end it first (DELETE /api/v1/devices/:id/contract) or link by hand`);
+        continue;
+      } else {
+        const startsToday = current !== undefined && compareDates(current.validFrom, today) === 0;
+        link = {
+          kind: 'link',
+          endLinkId: current && !startsToday ? current.id : null,
+          deleteLinkId: current && startsToday ? current.id : null,
+          contractId: row.contractId,
+          serviceId: row.serviceId,
+        };
+      }
+    }
+
+    if (!device) {
+      planned.push({ row, action: 'create', deviceId: null, addRef: true, link });
+      continue;
+    }
+    const addRef = !byRef;
+    const changed = addRef || device.hostname !== row.hostname || device.site !== row.site || device.companyId !== row.companyId || device.discovered;
+    planned.push({ row, action: changed ? 'update' : 'unchanged', deviceId: device.deviceId, addRef, link });
+  }
+  return { planned, errors };
+}
+
+/** The last day of a link that the import ends (the day before the new one starts). */
+export const linkEndFor = (today: IsoDate): IsoDate => addDays(today, -1);
