@@ -13,3 +13,4 @@ console.log('firedRules/s', n / 2);
 const t2 = process.hrtime.bigint(); n = 0;
 while (Number(process.hrtime.bigint() - t2) < 2e9) { for (let i = 0; i < 1000; i++) candidates(compiled, facts[(n + i) & 1023]!); n += 1000; }
 console.log('candidates/s', n / 2);
+console.log('slots', compiled.plan.getters.length);

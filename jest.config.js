@@ -1,6 +1,11 @@
 /** Two projects: pure unit tests (no services) and integration tests on the machine's real Postgres and Redis. */
 const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }] };
-const common = { transform, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
+const common = {
+  transform,
+  testEnvironment: 'node',
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  setupFiles: ['<rootDir>/api/openapi/extend-zod.ts'],
+};
 
 module.exports = {
   projects: [
@@ -14,7 +19,7 @@ module.exports = {
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/faults/**/*.test.ts'],
       globalSetup: '<rootDir>/test/helpers/global-setup.ts',
-      setupFiles: ['<rootDir>/test/helpers/env.ts'],
+      setupFiles: ['<rootDir>/api/openapi/extend-zod.ts', '<rootDir>/test/helpers/env.ts'],
       testTimeout: 60000,
     },
   ],

@@ -2,6 +2,7 @@ import express, { type Express } from 'express';
 import pinoHttp from 'pino-http';
 import type { AppDeps } from './context';
 import { adminRouters } from './admin';
+import { docsPageRouter } from './admin/docs/docs-page.route';
 import { healthRouter } from './health.route';
 import { authenticate, rolePolicy } from './middleware/auth';
 import { errorHandler, notFoundHandler } from './middleware/error-handler';
@@ -38,6 +39,8 @@ export function createApp(deps: AppDeps): Express {
     api.use(entry.path, r);
   }
   app.use('/api/v1', api);
+
+  app.use(docsPageRouter());
 
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));

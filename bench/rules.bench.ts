@@ -41,80 +41,50 @@ const CATEGORIES = ['backup', 'disk', 'cpu', 'memory', 'network', 'antivirus', '
 const SOURCES = ['ninjaone', 'datto-rmm', 'n-able', 'alertmanager', 'grafana'];
 const ROLES = ['server', 'workstation', 'firewall', 'switch', 'printer'];
 const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
-const WORDS = ['failed', 'offline', 'timeout', 'test', 'degraded', 'expired', 'full', 'unreachable'];
+const CHECKS = ['Veeam job', 'Spooler service', 'SMART error', 'Pending reboot', 'Ping timeout', 'Disk below 10%', 'CPU above 95%', 'Memory above 90%', 'Agent offline', 'Definitions expired', 'RAID degraded', 'Certificate expires'];
+const WORDS = ['failed', 'warning', 'test', 'recovered', 'stale'];
 
+/**
+ * The mix of an MSP with a few hundred customers: mostly per-customer routing and escalation,
+ * then global rules by source, category, device role and label, and a few free-text rules.
+ */
 function generateRules(count: number, seed: number): { rules: unknown[]; companies: number } {
   const rnd = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
   const some = <T>(xs: readonly T[], n: number): T[] => [...new Set(Array.from({ length: n }, () => pick(xs)))];
   const companies = Math.max(5, Math.floor(count / 2));
-  const company = () => `C${Math.floor(rnd() * companies)}`;
-  const sev = (v: string) => ({ fact: 'alert', path: '$.severity', operator: 'equal', value: v });
+  const company = () => ({ fact: 'company', path: '$.code', operator: 'equal', value: `C${Math.floor(rnd() * companies)}` });
+  const leaf = (fact: string, p: string, operator: string, value: unknown) => ({ fact, path: p, operator, value });
   const rules: unknown[] = [];
   for (let i = 0; rules.length < count; i++) {
     const priority = 2 + Math.floor(rnd() * 48);
     const r = rnd();
     const name = `rule-${i}`;
-    if (r < 0.4) {
-      rules.push({
-        name,
-        priority,
-        conditions: { all: [{ fact: 'company', path: '$.code', operator: 'equal', value: company() }, { fact: 'alert', path: '$.category', operator: 'in', value: some(CATEGORIES, 3) }] },
-        event: { type: 'assign', params: { contract: `CT-${i}`, service: pick(['BACKUP', 'MONITORING', 'NETWORK']) } },
-      });
-    } else if (r < 0.55) {
-      rules.push({
-        name,
-        priority,
-        conditions: {
-          all: [
-            { fact: 'company', path: '$.code', operator: 'equal', value: company() },
-            { fact: 'time', path: '$.isBusinessHours', operator: 'equal', value: false },
-            { any: [sev('critical'), sev('high')] },
-          ],
-        },
-        event: { type: 'setPriority', params: { priority: 'P1' } },
-      });
-    } else if (r < 0.65) {
-      rules.push({
-        name,
-        priority,
-        conditions: { all: [{ fact: 'alert', path: '$.source', operator: 'equal', value: pick(SOURCES) }, { fact: 'alert', path: '$.title', operator: 'containsText', value: pick(WORDS) }] },
-        event: rnd() < 0.8 ? { type: 'suppress', params: { reason: 'noise' } } : { type: 'stop' },
-      });
+    let conditions: unknown;
+    let event: unknown;
+    if (r < 0.45) {
+      conditions = { all: [company(), leaf('alert', '$.category', 'in', some(CATEGORIES, 3))] };
+      event = { type: 'assign', params: { contract: `CT-${i}`, service: pick(['BACKUP', 'MONITORING', 'NETWORK']) } };
+    } else if (r < 0.6) {
+      conditions = { all: [company(), leaf('time', '$.isBusinessHours', 'equal', false), { any: [leaf('alert', '$.severity', 'equal', 'critical'), leaf('alert', '$.severity', 'equal', 'high')] }] };
+      event = { type: 'setPriority', params: { priority: 'P1' } };
+    } else if (r < 0.7) {
+      conditions = { all: [company(), leaf('device', '$.role', 'equal', pick(ROLES))] };
+      event = { type: 'assign', params: { queue: `team-${i % 12}` } };
     } else if (r < 0.8) {
-      rules.push({
-        name,
-        priority,
-        conditions: {
-          all: [
-            { fact: 'device', path: '$.role', operator: 'equal', value: pick(ROLES) },
-            { fact: 'alert', path: '$.category', operator: 'equal', value: pick(CATEGORIES) },
-            { not: sev('info') },
-          ],
-        },
-        event: { type: 'assign', params: { queue: `queue-${i % 20}` } },
-      });
+      conditions = { all: [leaf('alert', '$.source', 'equal', pick(SOURCES)), leaf('alert', '$.category', 'equal', pick(CATEGORIES)), leaf('alert', '$.title', 'containsText', pick(WORDS))] };
+      event = rnd() < 0.9 ? { type: 'suppress', params: { reason: 'known noise' } } : { type: 'stop' };
     } else if (r < 0.9) {
-      rules.push({
-        name,
-        priority,
-        conditions: {
-          all: [
-            { fact: 'alert', path: '$.labels.env', operator: 'in', value: ['dev', 'lab'] },
-            { any: [{ fact: 'alert', path: '$.category', operator: 'equal', value: pick(CATEGORIES) }, { fact: 'time', path: '$.hour', operator: 'lessThan', value: 6 }] },
-          ],
-        },
-        event: { type: 'setPriority', params: { priority: 'low' } },
-      });
+      conditions = { all: [leaf('device', '$.role', 'equal', pick(ROLES)), leaf('alert', '$.category', 'equal', pick(CATEGORIES)), { not: leaf('alert', '$.severity', 'equal', 'info') }] };
+      event = { type: 'assign', params: { queue: `queue-${i % 20}` } };
+    } else if (r < 0.95) {
+      conditions = { all: [leaf('alert', '$.labels.env', 'equal', pick(['dev', 'lab'])), { any: [leaf('alert', '$.category', 'equal', pick(CATEGORIES)), leaf('time', '$.hour', 'lessThan', 6)] }] };
+      event = { type: 'setPriority', params: { priority: 'low' } };
     } else {
-      rules.push({
-        name,
-        priority,
-        conditions: { any: [{ fact: 'alert', path: '$.title', operator: 'containsText', value: pick(WORDS) }, { fact: 'alert', path: '$.message', operator: 'containsText', value: `${pick(WORDS)} ${i}` }] },
-        event: { type: 'assign', params: { queue: 'text-match', holdOffSeconds: 60 } },
-      });
+      conditions = { any: [leaf('alert', '$.title', 'containsText', pick(CHECKS)), leaf('alert', '$.message', 'containsText', `daily-${Math.floor(rnd() * 200)}`)] };
+      event = { type: 'assign', params: { queue: 'text-match', holdOffSeconds: 60 } };
     }
+    rules.push({ name, priority, conditions, event });
   }
   return { rules, companies };
 }
@@ -134,8 +104,8 @@ function generateFacts(n: number, companies: number, seed: number): DecisionFact
         state: 'firing',
         severity: pick(SEVERITIES),
         category: rnd() < 0.9 ? pick(CATEGORIES) : null,
-        title: `${pick(CATEGORIES)} check ${pick(WORDS)} on host-${i % 97}`,
-        message: rnd() < 0.5 ? `details: ${pick(WORDS)} ${i % 300}` : null,
+        title: `${pick(CHECKS)} ${pick(WORDS)} on host-${i % 97}`,
+        message: rnd() < 0.5 ? `job daily-${Math.floor(rnd() * 200)} ended with status ${pick(WORDS)}` : null,
         hostname: `host-${i % 97}`,
         site: `site-${i % 13}`,
         labels: rnd() < 0.3 ? { env: pick(['prod', 'dev', 'lab']) } : {},

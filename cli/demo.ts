@@ -6,6 +6,7 @@
  * alert → device → contract / service / SLA → priority → due dates → deciding rule.
  * Keeps running (so you can post your own alerts) until Ctrl-C, or exits with --once.
  */
+import '../api/openapi/extend-zod';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -1,11 +1,20 @@
 #!/usr/bin/env node
+import '../api/openapi/extend-zod';
 import { Command } from 'commander';
+import { registerContractCommands } from './commands/contracts';
+import { registerRulesCommands } from './commands/rules';
+import { registerRulesDiffCommand } from './commands/rules-diff';
+import { registerTokenCommands } from './commands/tokens';
 import { registerStartCommand } from './start';
 
 /** The `hub` command (npm run hub -- <command>): start, rules, contracts, import, tokens. */
 const program = new Command();
 program.name('hub').description('contract-aware alert hub for managed-service providers').showHelpAfterError();
 registerStartCommand(program);
+registerRulesCommands(program);
+registerRulesDiffCommand(program);
+registerContractCommands(program);
+registerTokenCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : String(err));

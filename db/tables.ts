@@ -120,6 +120,8 @@ export interface SourceRow {
   auth_secrets_enc: string;
   max_body_bytes: number | null;
   rate_limit_per_second: number | null;
+  /** Dot path into each alert's payload whose value is the site (SPEC §8 `siteField`). */
+  site_field: string | null;
   enabled: boolean;
   origin: 'api' | 'file';
   created_at: Date;

@@ -6,6 +6,7 @@ import type { Logger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
 import type { RedisConnection } from '../lib/redis';
 import { jobCatalog, type QueueName } from './catalog';
+import { processRenewalJob, scheduleRenewals } from './renewal.worker';
 
 export interface WorkerServiceDeps {
   db: Knex;
@@ -41,5 +42,21 @@ export async function registerWorkerServices(deps: WorkerServiceDeps): Promise<W
   );
   upkeep.on('error', (e: Error) => logger.warn({ err: e.message }, 'upkeep worker error'));
   await queues.upkeep.upsertJobScheduler('upkeep-stale-tickets', { every: 60_000 }, { name: 'stale-tickets', data: { v: 1, kind: 'stale-tickets' } });
-  return [upkeep];
+
+  // R-REN-15: scheduled renewals take effect on their date, applied once (Postgres decides).
+  const renewals = new Worker(
+    'renewals',
+    async (job: Job) => {
+      const result = await processRenewalJob({ db, logger: logger.child({ jobId: job.id }), now, timezone: deps.config.HUB_RENEWAL_TIMEZONE }, job.data);
+      if (result.applied.length || result.autoRenewed.length || result.failed.length) {
+        logger.info({ jobId: job.id, kind: result.kind, applied: result.applied, autoRenewed: result.autoRenewed, failed: result.failed }, 'renewal run');
+      }
+      if (result.failed.length) throw new Error(`renewals failed: ${result.failed.map((f) => `${f.contractId}: ${f.error}`).join('; ')}`);
+      return result;
+    },
+    { connection, prefix, concurrency: 1 },
+  );
+  renewals.on('error', (e: Error) => logger.warn({ err: e.message }, 'renewals worker error'));
+  await scheduleRenewals(queues.renewals, { time: deps.config.HUB_RENEWAL_TIME, timezone: deps.config.HUB_RENEWAL_TIMEZONE });
+  return [upkeep, renewals];
 }

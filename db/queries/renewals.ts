@@ -57,7 +57,8 @@ export interface RenewalContext {
 // ---------------------------------------------------------------------------------------------
 
 async function loadLines(db: Db, kind: LineKind, contractId: string): Promise<ContractLine[]> {
-  const [lines, adjustments] = await Promise.all([listContractLines(db, kind, contractId), listLineAdjustments(db, kind, contractId)]);
+  const lines = await listContractLines(db, kind, contractId);
+  const adjustments = await listLineAdjustments(db, kind, contractId);
   const byLine = new Map<string, ContractLine['adjustments'][number][]>();
   for (const a of adjustments) {
     const list = byLine.get(String(a.line_id)) ?? [];

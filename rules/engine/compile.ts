@@ -1,5 +1,5 @@
 import type { Effect } from './events';
-import { compileOperator, type Test } from './operators';
+import { compileOperator, isTextOperator, type Test } from './operators';
 import type { RuleIssue, DecisionFacts, FactName, RuleEvent } from './types';
 import type { ConditionNode, SharedConditionDef, ValidatedRuleset } from './validate';
 
@@ -15,14 +15,15 @@ export type Getter = (facts: DecisionFacts) => unknown;
  * The values of every (fact, path) the ruleset reads, resolved once per decision: a condition
  * reads its slot instead of walking the facts again (most rules read the same few properties).
  */
-export type Slots = readonly unknown[];
+export type Slots = unknown[];
 export type Pred = (slots: Slots) => boolean;
 
 /** The evaluated tree of a rule, kept to say which conditions held when it fired. */
 export type TraceNode =
   | { kind: 'all' | 'any'; pred: Pred; children: TraceNode[] }
   | { kind: 'not'; pred: Pred; child: TraceNode }
-  | { kind: 'leaf'; pred: Pred; slot: number; test: Test; fact: FactName; path?: string; operator: string; value: unknown };
+  /** `slot` holds the fact value; `testSlot` what `test` takes (the lower-cased text, for text operators). */
+  | { kind: 'leaf'; pred: Pred; slot: number; testSlot: number; test: Test; fact: FactName; path?: string; operator: string; value: unknown };
 
 export interface CompiledRule {
   /** Position in evaluation order: priority (higher first), then file name order, then order in the file. */
@@ -42,8 +43,10 @@ interface IndexGroup {
 }
 
 export interface DecisionPlan {
-  /** One getter per slot. */
+  /** One getter per fact slot. */
   getters: Getter[];
+  /** Slots after the fact slots: results of text conditions, computed at most once per decision. */
+  memoSlots: number;
   rules: CompiledRule[];
   groups: IndexGroup[];
   /** Ranks of rules without an indexable equality: always candidates. */
@@ -120,6 +123,8 @@ function anyOf(preds: Pred[]): Pred {
   };
 }
 
+const lowerText = (v: unknown): unknown => (typeof v === 'string' ? v.toLowerCase() : v);
+
 /** Specialised closures for the common operators: one call per condition instead of two. */
 function leafPred(slot: number, n: Extract<ConditionNode, { kind: 'leaf' }>, test: Test): Pred {
   if (n.op.decorators.length === 0) {
@@ -130,18 +135,53 @@ function leafPred(slot: number, n: Extract<ConditionNode, { kind: 'leaf' }>, tes
   return (v) => test(v[slot]);
 }
 
+/** `memo` is relative to the first memo slot, which is only known when compilation ends. */
+function memoPred(slot: number, memo: number, base: { offset: number }, test: Test): Pred {
+  return (v) => {
+    const at = base.offset + memo;
+    const known = v[at];
+    if (known !== undefined) return known as boolean;
+    const result = test(v[slot]);
+    v[at] = result;
+    return result;
+  };
+}
+
 class Compiler {
   private shared = new Map<string, TraceNode>();
   private slotByKey = new Map<string, number>();
+  private memoByKey = new Map<string, number>();
   readonly getters: Getter[] = [];
+  /** Set once every fact slot is known (memo slots come after them). */
+  readonly memoBase = { offset: 0 };
   constructor(private readonly defs: Map<string, SharedConditionDef>) {}
 
-  slot(fact: FactName, segments: readonly string[]): number {
-    const key = `${fact}\u0000${segments.join('.')}`;
+  get memoCount(): number {
+    return this.memoByKey.size;
+  }
+
+  /**
+   * Text searches are the costly conditions, and many rules repeat the same one ("title
+   * contains 'backup'"): each distinct search gets a memo slot (numbered after the fact slots
+   * once those are all known, see compileRuleset) and runs at most once per decision.
+   */
+  memo(testSlot: number, n: Extract<ConditionNode, { kind: 'leaf' }>): number {
+    const key = `${testSlot}\u0000${n.operator}\u0000${JSON.stringify(n.value)}`;
+    let memo = this.memoByKey.get(key);
+    if (memo === undefined) {
+      memo = this.memoByKey.size;
+      this.memoByKey.set(key, memo);
+    }
+    return memo;
+  }
+
+  slot(fact: FactName, segments: readonly string[], lowered = false): number {
+    const key = `${fact}\u0000${segments.join('.')}${lowered ? '\u0000lower' : ''}`;
     let slot = this.slotByKey.get(key);
     if (slot === undefined) {
+      const get = compileGetter(fact, segments);
       slot = this.getters.length;
-      this.getters.push(compileGetter(fact, segments));
+      this.getters.push(lowered ? (f) => lowerText(get(f)) : get);
       this.slotByKey.set(key, slot);
     }
     return slot;
@@ -171,11 +211,14 @@ class Compiler {
       }
       case 'leaf': {
         const slot = this.slot(n.fact, n.segments);
+        const text = isTextOperator(n.op);
+        const testSlot = text ? this.slot(n.fact, n.segments, true) : slot;
         const test = compileOperator(n.op, n.value);
         return {
           kind: 'leaf',
-          pred: leafPred(slot, n, test),
+          pred: text ? memoPred(testSlot, this.memo(testSlot, n), this.memoBase, test) : leafPred(testSlot, n, test),
           slot,
+          testSlot,
           test,
           fact: n.fact,
           ...(n.path === undefined ? {} : { path: n.path }),
@@ -248,10 +291,22 @@ export function compileRuleset(source: ValidatedRuleset, meta: RulesetMeta): Com
   const groups = new Map<string, IndexGroup>();
   const unindexed: number[] = [];
   const memo = new Map<string, Constraints>();
-  ordered.forEach((def, rank) => {
-    const constraints = constraintsOf(def.conditions, source.conditions, memo);
+  const perRule = ordered.map((def) => constraintsOf(def.conditions, source.conditions, memo));
+  // Selectivity without data: a key the ruleset compares with many different values (company
+  // code) splits alerts finer than one with few (device role), so a rule goes under the key
+  // where its values cover the smallest share of the values in use.
+  const distinct = new Map<string, Set<unknown>>();
+  for (const constraints of perRule) {
+    for (const [key, values] of constraints) {
+      const seen = distinct.get(key) ?? new Set<unknown>();
+      for (const v of values) seen.add(v);
+      distinct.set(key, seen);
+    }
+  }
+  const share = (key: string, values: Set<unknown>) => values.size / Math.max(1, distinct.get(key)?.size ?? 1);
+  ordered.forEach((_def, rank) => {
     let best: [string, Set<unknown>] | null = null;
-    for (const entry of constraints) if (!best || entry[1].size < best[1].size) best = entry;
+    for (const entry of perRule[rank] ?? []) if (!best || share(...entry) < share(...best)) best = entry;
     if (!best) {
       unindexed.push(rank);
       return;
@@ -270,6 +325,7 @@ export function compileRuleset(source: ValidatedRuleset, meta: RulesetMeta): Com
     }
   });
 
+  compiler.memoBase.offset = compiler.getters.length;
   return {
     version: meta.version,
     contentHash: meta.contentHash,
@@ -278,7 +334,7 @@ export function compileRuleset(source: ValidatedRuleset, meta: RulesetMeta): Com
     ruleCount: rules.length,
     warnings: meta.warnings ?? [],
     source,
-    plan: { getters: compiler.getters, rules, groups: [...groups.values()], unindexed },
+    plan: { getters: compiler.getters, memoSlots: compiler.memoCount, rules, groups: [...groups.values()], unindexed },
   };
 }
 

@@ -32,17 +32,12 @@ function collectMatched(node: TraceNode, slots: Slots, negated: boolean, out: Ma
   if (out.length >= MAX_MATCHED) return;
   switch (node.kind) {
     case 'leaf': {
-      const factValue = slots[node.slot];
-      if (node.test(factValue) !== negated) {
-        out.push({
-          fact: node.fact,
-          ...(node.path === undefined ? {} : { path: node.path }),
-          operator: node.operator,
-          value: node.value,
-          factValue: summarize(factValue),
-          ...(negated ? { negated: true as const } : {}),
-        });
-      }
+      if (node.test(slots[node.testSlot]) === negated) return;
+      // Plain assignments: conditional spreads cost more than the rest of a decision.
+      const m: MatchedCondition = { fact: node.fact, operator: node.operator, value: node.value, factValue: summarize(slots[node.slot]) };
+      if (node.path !== undefined) m.path = node.path;
+      if (negated) m.negated = true;
+      out.push(m);
       return;
     }
     case 'not':
@@ -115,9 +110,11 @@ function indexedHits(ruleset: CompiledRuleset, slots: Slots): Int32Array | reado
 
 /** Every (fact, path) the ruleset reads, resolved once. */
 export function readSlots(ruleset: CompiledRuleset, facts: DecisionFacts): Slots {
-  const { getters } = ruleset.plan;
-  const slots = new Array<unknown>(getters.length);
-  for (let i = 0; i < getters.length; i++) slots[i] = (getters[i] as (f: DecisionFacts) => unknown)(facts);
+  const { getters, memoSlots } = ruleset.plan;
+  const n = getters.length;
+  const slots = new Array<unknown>(n + memoSlots);
+  for (let i = 0; i < n; i++) slots[i] = (getters[i] as (f: DecisionFacts) => unknown)(facts);
+  for (let i = n; i < n + memoSlots; i++) slots[i] = undefined;
   return slots;
 }
 

@@ -72,39 +72,33 @@ export function parseOperator(name: unknown): ParsedOperator | string {
 const numberValidator = (factValue: unknown): boolean => Number.parseFloat(String(factValue)).toString() !== 'NaN';
 
 /**
- * The text operators test with a case-insensitive RegExp built from the escaped needle: a
- * literal, so no backtracking to exploit, and no lower-cased copy of the alert's text per rule.
- * The reference Engine uses the very same functions, so both engines agree by construction.
+ * Text operators compare lower-cased text (String.prototype.toLowerCase, locale-independent).
+ * The compiled path lower-cases each text property once per decision (a "lowered" slot) and the
+ * needle once at compile time; the reference Engine lower-cases both on every call. Same result.
  */
-const escapeRegExp = (s: string): string => s.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
-export function textMatcher(op: (typeof HUB_OPERATORS)[number], needle: string): (text: string) => boolean {
-  const body = escapeRegExp(needle);
-  const re = new RegExp(op === 'startsWith' ? `^${body}` : op === 'endsWith' ? `${body}$` : body, 'iu');
-  return (text) => re.test(text);
-}
+const textTests: Record<TextOperator, (text: string, needle: string) => boolean> = {
+  containsText: (t, n) => t.includes(n),
+  startsWith: (t, n) => t.startsWith(n),
+  endsWith: (t, n) => t.endsWith(n),
+};
 
-const matcherCache = new Map<string, (text: string) => boolean>();
-function cachedMatcher(op: (typeof HUB_OPERATORS)[number], needle: string): (text: string) => boolean {
-  const key = `${op}\u0000${needle}`;
-  let m = matcherCache.get(key);
-  if (!m) {
-    if (matcherCache.size > 10_000) matcherCache.clear();
-    m = textMatcher(op, needle);
-    matcherCache.set(key, m);
-  }
-  return m;
-}
+export type TextOperator = (typeof HUB_OPERATORS)[number];
+export const isTextOperator = (op: ParsedOperator): boolean => (HUB_OPERATORS as readonly string[]).includes(op.base);
 
 /** Registers the hub's operators on a reference Engine (the built-ins and decorators it has). */
 export function registerHubOperators(engine: Engine): void {
   for (const name of HUB_OPERATORS) {
-    engine.addOperator<unknown, unknown>(name, (a, b) => typeof a === 'string' && typeof b === 'string' && cachedMatcher(name, b)(a));
+    const test = textTests[name];
+    engine.addOperator<unknown, unknown>(name, (a, b) => typeof a === 'string' && typeof b === 'string' && test(a.toLowerCase(), b.toLowerCase()));
   }
 }
 
 export type Test = (factValue: unknown) => boolean;
 
-/** `value` is the (validated) condition value; the closure it returns tests a fact value. */
+/**
+ * `value` is the (validated) condition value; the closure it returns tests a fact value — for
+ * the text operators, the fact value already lower-cased (see isTextOperator).
+ */
 export function compileOperator(op: ParsedOperator, value: unknown): Test {
   return compileDecorated(op.decorators, op.base, value);
 }
@@ -152,8 +146,9 @@ function compileBase(base: BaseOperator, value: unknown): Test {
     case 'startsWith':
     case 'endsWith': {
       if (typeof value !== 'string') return () => false;
-      const matches = textMatcher(base, value);
-      return (fv) => typeof fv === 'string' && matches(fv);
+      const needle = value.toLowerCase();
+      const test = textTests[base];
+      return (fv) => typeof fv === 'string' && test(fv, needle);
     }
   }
 }

@@ -27,6 +27,7 @@ export class PrivateRedis {
   }
 
   async start(): Promise<void> {
+    if (this.proc && this.proc.exitCode === null) return;
     this.proc = spawn(
       'redis-server',
       ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, '--maxmemory-policy', 'noeviction', ...this.extraArgs],

@@ -51,13 +51,12 @@ export const contractDetailSchema = contractSchema
 
 /** The contract with its services and bundles as of `asOf`, and its notes (SPEC §8 GET /contracts/:id). */
 export async function contractDetail(db: Db, c: ContractWithRenewalRow, asOf: IsoDate) {
-  const [services, serviceAdjustments, bundles, bundleAdjustments, notes] = await Promise.all([
-    listContractLines(db, 'service', c.id),
-    listLineAdjustments(db, 'service', c.id),
-    listContractLines(db, 'bundle', c.id),
-    listLineAdjustments(db, 'bundle', c.id),
-    listContractNotes(db, c.id),
-  ]);
+  // Sequential: inside a transaction these share one connection, which runs one query at a time.
+  const services = await listContractLines(db, 'service', c.id);
+  const serviceAdjustments = await listLineAdjustments(db, 'service', c.id);
+  const bundles = await listContractLines(db, 'bundle', c.id);
+  const bundleAdjustments = await listLineAdjustments(db, 'bundle', c.id);
+  const notes = await listContractNotes(db, c.id);
   return {
     ...contractOut(c),
     asOf,

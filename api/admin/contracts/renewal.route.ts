@@ -1,4 +1,5 @@
 import type { Router } from 'express';
+import { z } from 'zod';
 import { validationError } from '../../../core/errors';
 import type { RenewalOverrides } from '../../../core/contracts/renewal';
 import { previewRenewal, renewContract } from '../../../db/queries/renewals';
@@ -7,10 +8,25 @@ import type { AppDeps } from '../../context';
 import { actorOf, scopeOf } from '../../context';
 import { parseId } from '../../openapi/schemas';
 import { defineRoute } from '../../route';
-import { contractDetail, MOUNT, TAGS } from './contracts.route';
+import { contractDetail, contractDetailSchema, MOUNT, TAGS } from './contracts.route';
 import { renewalBody, type RenewalBody } from './schemas';
-import { applicationOut, contractOut, leftBehindOut, proposalOut } from './serialize';
+import { applicationOut, applicationSchema, contractOut, contractSchema, leftBehindOut, leftBehindSchema, proposalOut, renewalProposalSchema } from './serialize';
 import { todayFor } from './today';
+
+const renewalPreviewSchema = z
+  .strictObject({ original: contractSchema, proposal: renewalProposalSchema, leftBehind: leftBehindSchema })
+  .openapi('RenewalPreview');
+
+const renewalResultSchema = z
+  .strictObject({
+    renewal: contractDetailSchema,
+    original: contractSchema,
+    proposal: renewalProposalSchema,
+    leftBehind: leftBehindSchema,
+    application: applicationSchema,
+    deviceLinks: z.strictObject({ moved: z.number().int(), rescheduled: z.number().int() }),
+  })
+  .openapi('RenewalResult');
 
 /**
  * The body as the pure proposal takes it. companyId and periodType are refused by name
@@ -44,6 +60,7 @@ export function registerRenewalRoutes(router: Router, deps: AppDeps): void {
       tags: TAGS,
       role: 'admin',
       body: renewalBody,
+      response: renewalPreviewSchema,
     },
     async ({ params, body, req }) => {
       const id = parseId(params.id, 'contract');
@@ -64,6 +81,7 @@ export function registerRenewalRoutes(router: Router, deps: AppDeps): void {
       role: 'admin',
       body: renewalBody,
       status: 201,
+      response: renewalResultSchema,
     },
     async ({ params, body, req }) => {
       const id = parseId(params.id, 'contract');

@@ -258,3 +258,96 @@ export const applicationOut = (a: RenewalApplication) => ({
   appliedBy: a.applied_by,
   deactivatesOriginal: a.deactivate_original,
 });
+
+// --- renewal response schemas (for the OpenAPI document and conformance tests) ------------------
+
+const proposedLineShape = {
+  units: z.number(),
+  unitsOverridden: z.boolean(),
+  originalUnitPrice: z.number().openapi({ description: 'Latest adjusted price of the original (R-REN-8).' }),
+  upliftedUnitPrice: z.number().openapi({ description: 'After the uplift, rounded half up to cents (R-REN-7).' }),
+  unitPrice: z.number().openapi({ description: 'What the renewal gets (after per-line edits).' }),
+  priceOverridden: z.boolean(),
+  unitCost: z.number().nullable(),
+};
+const leftBehindList = <T extends z.ZodType>(item: T) => z.strictObject({ count: z.number().int(), items: z.array(item) });
+const contractRef = z.strictObject({ id: z.string(), name: z.string(), startDate: z.string(), endDate: z.string() });
+
+export const renewalProposalSchema = z
+  .strictObject({
+    originalId: z.string(),
+    contract: z.strictObject({
+      companyId: z.string(),
+      name: z.string(),
+      description: z.string().nullable(),
+      type: z.string(),
+      periodType: z.string(),
+      startDate: z.string(),
+      endDate: z.string(),
+      slaId: z.string().nullable(),
+      isDefaultServiceDesk: z.boolean(),
+      integratedBilling: z.boolean(),
+      purchaseOrder: z.string().nullable(),
+      contactName: z.string().nullable(),
+      autoRenew: z.boolean(),
+      autoRenewDaysBefore: z.number().nullable(),
+    }),
+    priceUpliftPercent: z.number().nullable(),
+    services: z.array(z.strictObject({ serviceId: z.string(), ...proposedLineShape })),
+    serviceBundles: z.array(z.strictObject({ bundleId: z.string(), ...proposedLineShape })),
+    billingRules: z.array(
+      z.strictObject({
+        sourceRuleId: z.string(),
+        name: z.string(),
+        description: z.string().nullable(),
+        serviceId: z.string().nullable(),
+        amount: z.number().nullable(),
+        frequency: z.string(),
+        active: z.literal(false),
+        startDate: z.string(),
+        endDate: z.null(),
+      }),
+    ),
+    serviceMappings: z.array(z.strictObject({ moduleBillingType: z.string(), serviceId: z.string() })),
+    serviceMappingsCopied: z.boolean(),
+    original: z.strictObject({
+      id: z.string(),
+      endsEarly: z.boolean(),
+      currentEndDate: z.string(),
+      newEndDate: z.string(),
+      deactivatedOn: z.string().nullable(),
+    }),
+    deviceLinks: z.strictObject({ moveOn: z.string(), originalLinksEndOn: z.string() }),
+    defaultServiceDesk: z.strictObject({
+      originalIsDefault: z.boolean(),
+      conflicts: z.array(contractRef),
+      choiceRequired: z.boolean(),
+      choice: z.enum(['renewal', 'existing']).nullable(),
+      renewalIsDefault: z.boolean(),
+      clearDefaultOf: z.array(z.string()),
+    }),
+    schedule: z.strictObject({ effectiveDate: z.string(), scheduled: z.boolean() }),
+  })
+  .openapi('RenewalProposal');
+
+export const leftBehindSchema = z
+  .strictObject({
+    originalEndDate: z.string(),
+    openTickets: leftBehindList(z.strictObject({ id: z.string(), title: z.string(), status: z.string() })),
+    openProjects: leftBehindList(z.strictObject({ id: z.string(), name: z.string() })),
+    chargesAfterEnd: leftBehindList(z.strictObject({ id: z.string(), chargeDate: z.string(), description: z.string(), amount: z.number() })),
+    timeEntriesAfterEnd: leftBehindList(
+      z.strictObject({ id: z.string(), workDate: z.string(), hours: z.number(), ticketId: z.string().nullable(), projectId: z.string().nullable() }),
+    ),
+  })
+  .openapi('RenewalLeftBehind', { description: 'R-REN-14: what the renewal does not transfer (counts complete, at most 100 items each).' });
+
+export const applicationSchema = z
+  .strictObject({
+    effectiveDate: z.string(),
+    scheduled: z.boolean(),
+    appliedAt: instant.nullable(),
+    appliedBy: z.string().nullable(),
+    deactivatesOriginal: z.boolean(),
+  })
+  .openapi('RenewalApplication');

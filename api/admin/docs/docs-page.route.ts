@@ -10,6 +10,8 @@ import { registerDoc } from '../../route';
  */
 export function docsPageRouter(): Router {
   registerDoc('/docs', { method: 'get', summary: 'API documentation page (HTML; asks for a token)', tags: ['docs'], produces: ['text/html'] });
+  registerDoc('/docs/docs.js', { method: 'get', summary: 'Script of the documentation page', tags: ['docs'], produces: ['application/javascript'] });
+  registerDoc('/docs/docs.css', { method: 'get', summary: 'Style sheet of the documentation page', tags: ['docs'], produces: ['text/css'] });
   const router = Router();
   const headers = {
     // The script is served from 'self' (not inline) so a strict CSP can forbid every inline script.

@@ -2,7 +2,8 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { HubError, notFound, validationError } from '../../../core/errors';
 import { isInWindow, parseTimeIntervals, timeIntervalsSchema } from '../../../core/maintenance/time-intervals';
-import { checkWindowDefinition, windowTimezoneSchema } from '../../../core/maintenance/window-match';
+import { isValidTimeZone } from '../../../core/dates';
+import { checkWindowDefinition, type MatchableWindow } from '../../../core/maintenance/window-match';
 import type { Db } from '../../../db/connection';
 import { withPgErrors } from '../../../db/pg-errors';
 import {
@@ -14,6 +15,7 @@ import {
   listMaintenanceWindows,
   listWindowAlerts,
   lockMaintenanceWindow,
+  rulesetWindows,
   updateMaintenanceWindow,
   type MaintenanceWindowWrite,
   type WindowAlertRow,
@@ -23,6 +25,7 @@ import { scopeOf, type AppDeps } from '../../context';
 import { idInputSchema, idString, instant, listQuery, nameSchema, nonEmptyPatch, pageOf, parseId, queryBoolean, toInstant } from '../../openapi/schemas';
 import { defineRoute } from '../../route';
 import { audit } from '../audit/admin-write';
+import { rulesControl } from '../rules/live-rules';
 
 /**
  * Maintenance windows (issue 6): while a window is in force, firing alerts in its scope are stored
@@ -50,7 +53,10 @@ const fields = {
   site: scopeText(200).nullable().openapi({ description: "Only alerts of this site (the sender's site / customer id, or the device's site)." }),
   deviceId: idInputSchema.nullable().openapi({ description: 'Only alerts of this device.' }),
   category: scopeText(100).nullable().openapi({ description: 'Only alerts of this category (case-insensitive).' }),
-  timezone: windowTimezoneSchema.openapi({ description: 'IANA zone the time intervals are read in (an interval may set its own `location`).', example: 'Europe/Berlin' }),
+  timezone: z
+    .string({ error: 'is required: the IANA time zone the intervals are read in, e.g. "Europe/Berlin"' })
+    .refine(isValidTimeZone, { message: 'must be an IANA time zone such as "Europe/Berlin"' })
+    .openapi({ description: 'IANA zone the time intervals are read in (an interval may set its own `location`).', example: 'Europe/Berlin' }),
   timeIntervals: timeIntervalsSchema.max(100).openapi({
     description: "Recurring part, Alertmanager `time_intervals` semantics (times, weekdays, days_of_month, months, years, location). Empty = no recurrence restriction.",
   }),
@@ -181,6 +187,52 @@ const windowAlertOut = (r: WindowAlertRow): z.infer<typeof windowAlertSchema> =>
   releasedAt: toInstant(r.window_released_at),
 });
 
+const rulesWindowsSchema = z
+  .strictObject({
+    items: z.array(
+      z.strictObject({
+        key: z.string(),
+        name: z.string(),
+        file: z.string().nullable(),
+        company: z.string().nullable().openapi({ description: "A company's code or name." }),
+        site: z.string().nullable(),
+        device: z.string().nullable().openapi({ description: "A device's hostname." }),
+        category: z.string().nullable(),
+        timezone: z.string(),
+        timeIntervals: timeIntervalsSchema,
+        startsAt: instant.nullable(),
+        endsAt: instant.nullable(),
+        processAfter: z.boolean(),
+        inForce: z.boolean(),
+      }),
+    ),
+    issues: z.array(
+      z.strictObject({ severity: z.literal('error'), file: z.string(), rule: z.null(), pointer: z.string(), message: z.string() }),
+    ),
+  })
+  .openapi('RulesFileMaintenanceWindows');
+
+const rulesWindowOut = (w: MatchableWindow, now: Date) => ({
+  key: w.key,
+  name: w.name,
+  file: w.file,
+  company: w.scope.companyRef ?? null,
+  site: w.scope.site ?? null,
+  device: w.scope.deviceHostname ?? null,
+  category: w.scope.category ?? null,
+  timezone: w.timing.timezone,
+  timeIntervals: [...w.timing.timeIntervals],
+  startsAt: toInstant(w.timing.startsAt ?? null),
+  endsAt: toInstant(w.timing.endsAt ?? null),
+  processAfter: w.processAfter,
+  inForce: isInWindow(w.timing, now),
+});
+
+/** Rules-file windows are global configuration and list every company's alerts. */
+function requireUnscopedRead(req: Request): void {
+  if (scopeOf(req)) throw new HubError('FORBIDDEN', "a company-scoped token cannot read the rules files' maintenance windows");
+}
+
 type CreateInput = z.infer<typeof createBody>;
 
 /**
@@ -250,6 +302,45 @@ export function maintenanceWindowsRouter(deps: AppDeps): Router {
         ...(query.ended === 'true' ? { endedBefore: now } : query.ended === 'false' ? { notEndedAt: now } : {}),
       });
       return { body: { items: page.items.map((w) => windowOut(w, now)), nextCursor: page.nextCursor } };
+    },
+  );
+
+  // Before '/:id', which would otherwise take "rules" for an id.
+  defineRoute(
+    router,
+    MOUNT,
+    {
+      method: 'get',
+      path: '/rules',
+      summary: "The maintenance windows declared in the live rules files (\"maintenanceWindows\"), and those ignored as invalid",
+      tags: TAGS,
+      role: 'viewer',
+      response: rulesWindowsSchema,
+    },
+    ({ req }) => {
+      requireUnscopedRead(req);
+      const now = new Date();
+      const { windows, issues } = rulesetWindows(rulesControl(deps).current());
+      return { body: { items: windows.map((w) => rulesWindowOut(w, now)), issues } };
+    },
+  );
+
+  defineRoute(
+    router,
+    MOUNT,
+    {
+      method: 'get',
+      path: '/rules/:name/alerts',
+      summary: 'Alerts a rules-file window (by name) silenced, newest first, and what became of each',
+      tags: TAGS,
+      role: 'viewer',
+      query: listQuery({}),
+      response: pageOf(windowAlertSchema),
+    },
+    async ({ params, query, req }) => {
+      requireUnscopedRead(req);
+      const page = await listWindowAlerts(deps.db, { key: `rules:${params.name ?? ''}`, limit: query.limit, cursor: query.cursor });
+      return { body: { items: page.items.map(windowAlertOut), nextCursor: page.nextCursor } };
     },
   );
 

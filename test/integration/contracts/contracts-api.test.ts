@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { createTestApp, type TestApp } from '../../helpers/app';
+import { expectConforms } from '../admin/admin-helpers';
 import { createContract, scopedToken, seedBundle, seedCompany, seedService } from './fixtures';
 
 /** SPEC §8 contracts API: create, get as of a date, list, update, lines, adjustments and the rest. */
@@ -58,6 +59,8 @@ describe('contracts API', () => {
       expect.objectContaining({ serviceId: serviceB, units: 2.5, unitPrice: 7.5 }),
     ]);
     expect(res.body.serviceBundles).toEqual([expect.objectContaining({ bundleId: bundle, units: 1, unitPrice: 39.9 })]);
+    expectConforms('post', '/api/v1/contracts', res);
+    expectConforms('get', `/api/v1/contracts/${res.body.id}`, await api().get(`/api/v1/contracts/${res.body.id}`).set('Authorization', t.admin));
     const audit = await t.db('audit_log').where({ entity_type: 'contract', entity_id: res.body.id, action: 'create' });
     expect(audit).toHaveLength(1);
   });
@@ -124,6 +127,7 @@ describe('contracts API', () => {
     expect(adj.status).toBe(201);
     expect(adj.body.adjustment).toMatchObject({ effectiveDate: '2025-04-01', units: 8, unitPrice: 11.25 });
     expect(adj.body.service).toMatchObject({ units: 8, unitPrice: 11.25 });
+    expectConforms('post', `/api/v1/contracts/${c.id}/services/${serviceA}/adjustments`, adj);
     await api().post(`/api/v1/contracts/${c.id}/services/${serviceA}/adjustments`).set('Authorization', t.admin).send({ effectiveDate: '2025-06-01', units: 9 });
 
     const today = await api().get(`/api/v1/contracts/${c.id}`).set('Authorization', t.admin);
@@ -232,6 +236,9 @@ describe('contracts API', () => {
     expect(charge.status).toBe(201);
     expect(charge.body).toMatchObject({ amount: -25.5, billed: false });
     const charges = await api().get(`${base}/charges?from=2025-02-01&to=2025-02-28`).set('Authorization', t.admin);
+    expectConforms('get', `${base}/charges`, charges);
+    expectConforms('post', `${base}/billing-rules`, rule);
+    expectConforms('post', `${base}/service-mappings`, mapping);
     expect(charges.body.items).toHaveLength(1);
     expect((await api().delete(`${base}/charges/${charge.body.id}`).set('Authorization', t.admin)).status).toBe(204);
 

@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { createTestApp, type TestApp } from '../../helpers/app';
+import { expectConforms } from '../admin/admin-helpers';
 import { createContract, scopedToken, seedBundle, seedCompany, seedDevice, seedService } from './fixtures';
 
 /** R-LINK-1 / R-LINK-8: dated device → contract (and service) links set by hand. */
@@ -44,6 +45,8 @@ describe('device links', () => {
     expect(res.status).toBe(200);
     expect(res.body.link).toMatchObject({ deviceId: device, contractId: contractA, serviceId: serviceA, from: '2025-03-15', to: null });
     expect(res.body.changed).toBe(true);
+    expectConforms('put', `/api/v1/devices/${device}/contract`, res);
+    expectConforms('get', `/api/v1/devices/${device}/links`, await request(t.app).get(`/api/v1/devices/${device}/links`).set('Authorization', t.admin));
     expect(await t.db('audit_log').where({ action: 'device.link', entity_id: device })).toHaveLength(1);
   });
 
@@ -125,7 +128,7 @@ describe('device links', () => {
     const res = await request(t.app).delete(`/api/v1/devices/${device}/contract?from=2025-04-01`).set('Authorization', t.admin);
     expect(res.status).toBe(200);
     expect(res.body.links).toEqual([expect.objectContaining({ contractId: contractA, from: '2025-01-01', to: '2025-03-31' })]);
-    const nothing = await request(t.app).delete(`/api/v1/devices/${device}/contract`).set('Authorization', t.admin);
+    const nothing = await request(t.app).delete(`/api/v1/devices/${device}/contract?from=2025-04-01`).set('Authorization', t.admin);
     expect(nothing.status).toBe(404);
   });
 

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { contractPgError } from '../../../db/queries/contracts';
 import { createTestApp, type TestApp } from '../../helpers/app';
+import { expectConforms } from '../admin/admin-helpers';
 import { countRows, createContract, seedCompany, seedDevice, seedService, seedTicket } from './fixtures';
 
 /** SPEC §4 over HTTP: POST /contracts/:id/renewal/preview and POST /contracts/:id/renewal. "Today" is 2025-06-15. */
@@ -37,6 +38,7 @@ describe('contract renewal', () => {
       const res = await renew(c.id, { startDate: '2025-05-01' });
       expect(res.status).toBe(201);
       expect(res.body.renewal).toMatchObject({ startDate: '2025-05-01', endDate: '2025-07-31', renewalOfId: c.id, periodType: 'quarterly' });
+      expectConforms('post', `/api/v1/contracts/${c.id}/renewal`, res);
     });
 
     it('R-REN-8: price raised from 10 to 20 on 2 March, contract renewed as of 1 March: the renewal price is 20', async () => {
@@ -338,8 +340,10 @@ describe('contract renewal', () => {
 
     const p = await preview(c.id, { startDate: '2025-05-01' });
     expect(p.status).toBe(200);
+    expectConforms('post', `/api/v1/contracts/${c.id}/renewal/preview`, p);
     const res = await renew(c.id, { startDate: '2025-05-01' });
     expect(res.status).toBe(201);
+    expectConforms('post', `/api/v1/contracts/${c.id}/renewal`, res);
     for (const report of [p.body.leftBehind, res.body.leftBehind]) {
       expect(report).toMatchObject({
         originalEndDate: '2025-04-30',

@@ -1,0 +1,182 @@
+import type { Job, JobType, Queue } from 'bullmq';
+import { Router } from 'express';
+import { z } from 'zod';
+import { HubError } from '../../../core/errors';
+import { writeAudit } from '../../../db/queries/audit';
+import { actorOf, type AppDeps } from '../../context';
+import { instant } from '../../openapi/schemas';
+import { defineRoute } from '../../route';
+
+const MOUNT = '/queues';
+const TAGS = ['queues'];
+
+/** Name of the queues in AppDeps.services (a running hub registers `{ alerts, renewals, upkeep }`). */
+export const QUEUES = 'queues';
+
+/** The process's BullMQ queues by name; 503 NOT_READY in a process that has none. */
+export function queuesOf(deps: AppDeps): Record<string, Queue> {
+  const q = deps.services[QUEUES];
+  if (typeof q !== 'object' || q === null) throw new HubError('NOT_READY', 'the job queues are not available in this process');
+  return q as Record<string, Queue>;
+}
+
+/** Job states an operator sees counted (BullMQ's getJobCounts names). */
+export const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'completed', 'failed'] as const satisfies readonly JobType[];
+
+/** Redis answers in milliseconds; a scrape or a page must not hang when it is gone. */
+export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new HubError('NOT_READY', `${what}: Redis did not answer within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+}
+
+const countsSchema = z.record(z.string(), z.number().int());
+const queueSchema = z.strictObject({ name: z.string(), counts: countsSchema, paused: z.boolean() });
+
+const jobSchema = z
+  .strictObject({
+    id: z.string(),
+    name: z.string(),
+    queue: z.string(),
+    data: z.unknown().openapi({ description: 'The payload: ids and small JSON (never secrets).' }),
+    failedReason: z.string().nullable(),
+    stacktrace: z.array(z.string()),
+    attemptsMade: z.number().int(),
+    attempts: z.number().int().nullable().openapi({ description: 'Attempts allowed by the job catalog.' }),
+    createdAt: instant,
+    processedAt: instant.nullable(),
+    finishedAt: instant.nullable(),
+  })
+  .openapi('FailedJob');
+
+const at = (ms: number | undefined | null): string | null => (typeof ms === 'number' && ms > 0 ? new Date(ms).toISOString() : null);
+
+const jobOut = (queue: string, j: Job): z.infer<typeof jobSchema> => ({
+  id: String(j.id),
+  name: j.name,
+  queue,
+  data: j.data as unknown,
+  failedReason: j.failedReason ?? null,
+  // The top frames say where it broke; the rest is noise in an API answer.
+  stacktrace: (j.stacktrace ?? []).slice(-3).map((s) => s.split('\n').slice(0, 8).join('\n')),
+  attemptsMade: j.attemptsMade,
+  attempts: typeof j.opts.attempts === 'number' ? j.opts.attempts : null,
+  createdAt: new Date(j.timestamp).toISOString(),
+  processedAt: at(j.processedOn),
+  finishedAt: at(j.finishedOn),
+});
+
+const JOB_ID = /^[A-Za-z0-9:_.-]{1,200}$/;
+const REDIS_TIMEOUT_MS = 3000;
+
+/**
+ * Queue operations for operators (SPEC §7): counts per queue, failed jobs with their reasons,
+ * retry a failed job, discard a failed job. The same actions as the bull-board dashboard at
+ * /admin/queues, for scripts. Retries and discards are audited.
+ */
+export function queuesRouter(deps: AppDeps): Router {
+  const router = Router();
+
+  const queueNamed = (name: string | undefined): Queue => {
+    const queues = queuesOf(deps);
+    const q = name !== undefined && Object.hasOwn(queues, name) ? queues[name] : undefined;
+    if (!q) throw new HubError('NOT_FOUND', `queue ${name ?? ''} not found; queues: ${Object.keys(queues).join(', ')}`);
+    return q;
+  };
+  const jobIn = async (q: Queue, id: string | undefined): Promise<Job> => {
+    const job = id !== undefined && JOB_ID.test(id) ? await withTimeout(q.getJob(id), REDIS_TIMEOUT_MS, `job ${id}`) : undefined;
+    if (!job) throw new HubError('NOT_FOUND', `job ${id ?? ''} not found in queue ${q.name}`);
+    return job;
+  };
+  const assertFailed = async (job: Job, action: string): Promise<void> => {
+    const state = await withTimeout(job.getState(), REDIS_TIMEOUT_MS, `job ${job.id}`);
+    if (state !== 'failed') throw new HubError('CONFLICT', `job ${job.id} is ${state}; only failed jobs can be ${action}`);
+  };
+
+  defineRoute(
+    router,
+    MOUNT,
+    { method: 'get', path: '', summary: 'Job counts per queue and state', tags: TAGS, role: 'operator', response: z.strictObject({ items: z.array(queueSchema) }) },
+    async () => {
+      const items = await Promise.all(
+        Object.entries(queuesOf(deps)).map(async ([name, q]) => {
+          const [counts, paused] = await withTimeout(Promise.all([q.getJobCounts(...JOB_STATES), q.isPaused()]), REDIS_TIMEOUT_MS, `queue ${name}`);
+          return { name, counts, paused };
+        }),
+      );
+      return { body: { items } };
+    },
+  );
+
+  defineRoute(
+    router,
+    MOUNT,
+    {
+      method: 'get',
+      path: '/:name/failed',
+      summary: 'Failed jobs of a queue with their reasons, newest first',
+      tags: TAGS,
+      role: 'operator',
+      query: z.strictObject({
+        limit: z.coerce.number().int().min(1).max(200).default(50),
+        offset: z.coerce.number().int().min(0).max(100_000).default(0),
+      }),
+      response: z.strictObject({ items: z.array(jobSchema), total: z.number().int() }),
+    },
+    async ({ params, query }) => {
+      const q = queueNamed(params.name);
+      const [jobs, total] = await withTimeout(
+        Promise.all([q.getFailed(query.offset, query.offset + query.limit - 1), q.getFailedCount()]),
+        REDIS_TIMEOUT_MS,
+        `queue ${q.name}`,
+      );
+      return { body: { items: jobs.filter((j): j is Job => Boolean(j)).map((j) => jobOut(q.name, j)), total } };
+    },
+  );
+
+  defineRoute(
+    router,
+    MOUNT,
+    { method: 'post', path: '/:name/jobs/:id/retry', summary: 'Retry a failed job now', tags: TAGS, role: 'operator', response: jobSchema },
+    async ({ params, req }) => {
+      const q = queueNamed(params.name);
+      const job = await jobIn(q, params.id);
+      await assertFailed(job, 'retried');
+      await withTimeout(job.retry('failed'), REDIS_TIMEOUT_MS, `job ${job.id}`);
+      await writeAudit(deps.db, { actor: actorOf(req), action: 'job.retry', entityType: 'job', entityId: `${q.name}:${job.id}`, before: { failedReason: job.failedReason, attemptsMade: job.attemptsMade }, requestId: req.requestId ?? null });
+      const fresh = (await withTimeout(q.getJob(String(job.id)), REDIS_TIMEOUT_MS, `job ${job.id}`)) ?? job;
+      return { body: jobOut(q.name, fresh) };
+    },
+  );
+
+  defineRoute(
+    router,
+    MOUNT,
+    { method: 'delete', path: '/:name/jobs/:id', summary: 'Discard a failed job', tags: TAGS, role: 'operator', status: 204 },
+    async ({ params, req, res }) => {
+      const q = queueNamed(params.name);
+      const job = await jobIn(q, params.id);
+      await assertFailed(job, 'discarded');
+      await withTimeout(job.remove(), REDIS_TIMEOUT_MS, `job ${job.id}`);
+      await writeAudit(deps.db, {
+        actor: actorOf(req),
+        action: 'job.discard',
+        entityType: 'job',
+        entityId: `${q.name}:${job.id}`,
+        before: { name: job.name, data: job.data as unknown, failedReason: job.failedReason, attemptsMade: job.attemptsMade },
+        requestId: req.requestId ?? null,
+      });
+      res.status(204).end();
+    },
+  );
+
+  return router;
+}
