@@ -3,7 +3,9 @@ import pinoHttp from 'pino-http';
 import type { AppDeps } from './context';
 import { adminRouters } from './admin';
 import { docsPageRouter } from './admin/docs/docs-page.route';
+import { adminDashboardRouter, DASHBOARD_BASE } from './admin/queues/dashboard';
 import { healthRouter } from './health.route';
+import { metricsRouter } from './metrics.route';
 import { authenticate, rolePolicy } from './middleware/auth';
 import { errorHandler, notFoundHandler } from './middleware/error-handler';
 import { requestId } from './middleware/request-id';
@@ -25,6 +27,10 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(healthRouter(deps));
+  // Prometheus target, unauthenticated by design (see api/metrics.route.ts).
+  app.use(metricsRouter(deps));
+  // bull-board and its cookie login: its own auth gate (admin/operator), outside /api/v1.
+  app.use(DASHBOARD_BASE, adminDashboardRouter(deps));
 
   // Webhooks authenticate per source over the raw bytes, so they get no JSON parser and no bearer auth.
   app.use('/hooks', webhookRouter(deps));

@@ -92,7 +92,8 @@ function generateRules(count: number, seed: number): { rules: unknown[]; compani
 function generateFacts(n: number, companies: number, seed: number): DecisionFacts[] {
   const rnd = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
-  return Array.from({ length: n }, (_, i) => {
+  return Array.from({ length: n }, (_, i): DecisionFacts => {
+    const labels: Record<string, string> = rnd() < 0.3 ? { env: pick(['prod', 'dev', 'lab']) } : {};
     const linked = rnd() < 0.6 ? contractFact(`CT-${i % 50}`, { serviceCode: 'MONITORING' }) : null;
     const deflt = rnd() < 0.7 ? contractFact('SD') : null;
     const hour = Math.floor(rnd() * 24);
@@ -108,7 +109,7 @@ function generateFacts(n: number, companies: number, seed: number): DecisionFact
         message: rnd() < 0.5 ? `job daily-${Math.floor(rnd() * 200)} ended with status ${pick(WORDS)}` : null,
         hostname: `host-${i % 97}`,
         site: `site-${i % 13}`,
-        labels: rnd() < 0.3 ? { env: pick(['prod', 'dev', 'lab']) } : {},
+        labels,
         occurredAt: '2026-03-02T10:00:00Z',
       },
       device: rnd() < 0.9 ? { hostname: `host-${i % 97}`, site: null, role: pick(ROLES), discovered: false, known: true } : null,

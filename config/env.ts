@@ -42,6 +42,13 @@ export const envSchema = z.object({
   HUB_MAX_BODY_BYTES: intFrom(1024 * 1024, 1024, 64 * 1024 * 1024),
   /** Worker concurrency per process. @defaultValue 8 */
   HUB_WORKER_CONCURRENCY: intFrom(8, 1, 256),
+  /**
+   * Seconds a worker's claim on a job lasts unrenewed (renewed at half-time while the process
+   * lives). A job of a worker that died (SIGKILL, lost machine) is handed to another worker after
+   * about this long, plus up to the same again for the next stalled-job check (BullMQ
+   * `lockDuration` and `stalledInterval`). @defaultValue 30
+   */
+  HUB_JOB_LOCK_SECONDS: intFrom(30, 1, 600),
   /** Seconds between outbox relay sweeps. @defaultValue 5 */
   HUB_RELAY_INTERVAL_SECONDS: intFrom(5, 1, 3600),
   /** Local time (HH:MM) of the daily renewal run. @defaultValue 00:15 */

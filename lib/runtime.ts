@@ -8,6 +8,7 @@ import { READINESS, type ReadinessCheck } from '../api/health.route';
 import { ENQUEUER } from '../api/webhooks/webhook.route';
 import type { HubConfig } from '../config/env';
 import { createDb } from '../db/connection';
+import { maintenanceWindowHook, rulesWindowsOf } from '../db/queries/maintenance-windows';
 import { SlaCache } from '../db/queries/sla-definitions';
 import { AlertEnqueuer, startRelay } from '../workers/alert-queue';
 import { alertProcessor } from '../workers/alert.worker';
@@ -99,6 +100,7 @@ export async function startHub(opts: HubProcessOptions): Promise<HubProcess> {
       now,
       rules,
       slas,
+      maintenanceWindow: maintenanceWindowHook(() => rulesWindowsOf(rules.store.current())),
       scheduleHoldOff: async (receiptId: string, delayMs: number) => {
         await queues.alerts.add('receipts', { v: 1, receiptIds: [receiptId] }, { ...jobOptions('alerts'), delay: delayMs, jobId: `hold-${receiptId}` });
       },
@@ -107,11 +109,14 @@ export async function startHub(opts: HubProcessOptions): Promise<HubProcess> {
       connection: workerRedis,
       prefix,
       concurrency: config.HUB_WORKER_CONCURRENCY,
+      // A dead worker's jobs return to the queue after the lock expires and the next stalled check runs.
+      lockDuration: config.HUB_JOB_LOCK_SECONDS * 1000,
+      stalledInterval: config.HUB_JOB_LOCK_SECONDS * 1000,
     });
     alertWorker.on('error', (e: Error) => logger.warn({ err: e.message }, 'alerts worker error'));
     alertWorker.on('failed', (job, err) => logger.warn({ jobId: job?.id, err: err.message, attemptsMade: job?.attemptsMade }, 'alerts job failed'));
     workers.push(alertWorker);
-    workers.push(...(await registerWorkerServices({ db, logger, now, queues, connection: workerRedis, prefix, config })));
+    workers.push(...(await registerWorkerServices({ db, logger, now, queues, connection: workerRedis, prefix, config, enqueuer, rules })));
   }
 
   let server: http.Server | null = null;

@@ -46,7 +46,10 @@ export interface PipelineDeps {
   /** Schedules the receipt to run again after `delayMs` (hold-off). */
   scheduleHoldOff?: (receiptId: string, delayMs: number) => Promise<void>;
   /** Maintenance window check: a window name when the alert falls in one. */
-  maintenanceWindow?: (db: Knex.Transaction, ctx: { alert: AlertRow; companyId: string | null; deviceId: string | null; at: Date }) => Promise<string | null>;
+  maintenanceWindow?: (
+    db: Knex.Transaction,
+    ctx: { alert: AlertRow; receiptId?: string; companyId: string | null; deviceId: string | null; at: Date },
+  ) => Promise<string | null>;
 }
 
 export type ReceiptOutcome =
@@ -140,7 +143,7 @@ export async function processReceipt(deps: PipelineDeps, receiptId: string): Pro
 
     if (decision.outcome === 'suppress') return finish('suppressed', null, 'suppressed');
     if (deps.maintenanceWindow) {
-      const w = await deps.maintenanceWindow(trx, { alert, companyId: company?.id ?? null, deviceId: device?.id ?? null, at: alert.occurred_at });
+      const w = await deps.maintenanceWindow(trx, { alert, receiptId, companyId: company?.id ?? null, deviceId: device?.id ?? null, at: alert.occurred_at });
       if (w) return finish('maintenance', null, 'suppressed');
     }
 

@@ -1,12 +1,16 @@
 import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import type { Knex } from 'knex';
 import type { HubConfig } from '../config/env';
+import { rulesWindowsOf } from '../db/queries/maintenance-windows';
 import { resolveStaleTickets } from '../db/queries/upkeep';
+import type { LiveRules } from '../lib/rules-runtime';
+import type { AlertEnqueuer } from './alert-queue';
 import type { Logger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
 import type { RedisConnection } from '../lib/redis';
 import { jobCatalog, type QueueName } from './catalog';
 import { processRenewalJob, scheduleRenewals } from './renewal.worker';
+import { processEndedWindows } from './window-end';
 
 export interface WorkerServiceDeps {
   db: Knex;
@@ -16,6 +20,8 @@ export interface WorkerServiceDeps {
   connection: RedisConnection;
   prefix: string;
   config: HubConfig;
+  enqueuer: AlertEnqueuer;
+  rules: LiveRules;
 }
 
 /** The queues other than `alerts`: upkeep (stale tickets) and renewals, with their schedules. */
@@ -33,7 +39,17 @@ export async function registerWorkerServices(deps: WorkerServiceDeps): Promise<W
           if (ids.length) logger.info({ jobId: job.id, tickets: ids }, 'stale tickets resolved');
           return { resolved: ids.length };
         }
-        return { skipped: p.data.kind };
+        // Alerts still firing when a processAfter maintenance window ends are processed then.
+        const r = await processEndedWindows({
+          db,
+          logger,
+          now,
+          enqueue: async (ids) => {
+            await deps.enqueuer.enqueue(ids);
+          },
+          rulesWindows: () => rulesWindowsOf(deps.rules.store.current()),
+        });
+        return r;
       } finally {
         end();
       }
@@ -42,6 +58,7 @@ export async function registerWorkerServices(deps: WorkerServiceDeps): Promise<W
   );
   upkeep.on('error', (e: Error) => logger.warn({ err: e.message }, 'upkeep worker error'));
   await queues.upkeep.upsertJobScheduler('upkeep-stale-tickets', { every: 60_000 }, { name: 'stale-tickets', data: { v: 1, kind: 'stale-tickets' } });
+  await queues.upkeep.upsertJobScheduler('upkeep-window-ends', { every: 60_000 }, { name: 'window-ends', data: { v: 1, kind: 'window-ends' } });
 
   // R-REN-15: scheduled renewals take effect on their date, applied once (Postgres decides).
   const renewals = new Worker(

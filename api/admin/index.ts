@@ -1,17 +1,22 @@
 import type { Router } from 'express';
 import type { AppDeps } from '../context';
+import { alertsRouter } from './alerts/alerts.route';
 import { auditRouter } from './audit/audit.route';
 import { bundlesRouter } from './bundles/bundles.route';
 import { companiesRouter } from './companies/companies.route';
 import { contractsRouter } from './contracts';
 import { deviceLinksRouter } from './device-links';
 import { devicesRouter } from './devices/devices.route';
+import { IMPORT_MOUNT, importsRouter } from './imports/imports.route';
 import { openApiRouter } from './docs/openapi.route';
+import { queuesRouter } from './queues/queues.route';
+import { reportsRouter } from './reports/reports.route';
 import { maintenanceWindowsRouter } from './maintenance-windows/maintenance-windows.route';
 import { rulesRouter } from './rules/rules.route';
 import { servicesRouter } from './services/services.route';
 import { slasRouter } from './slas/slas.route';
 import { sourcesRouter } from './sources/sources.route';
+import { ticketsRouter } from './tickets/tickets.route';
 import { tokensRouter } from './tokens/tokens.route';
 
 /**
@@ -31,6 +36,8 @@ export function adminRouters(deps: AppDeps): AdminRouterEntry[] {
     { path: '/slas', router: slasRouter(deps) },
     { path: '/services', router: servicesRouter(deps) },
     { path: '/service-bundles', router: bundlesRouter(deps) },
+    // Before '/devices' so that POST /devices/import never reaches a '/:id' route there.
+    { path: IMPORT_MOUNT, router: importsRouter(deps) },
     { path: '/devices', router: devicesRouter(deps) },
     { path: '/devices', router: deviceLinksRouter(deps) },
     { path: '/contracts', router: contractsRouter(deps) },
@@ -40,6 +47,11 @@ export function adminRouters(deps: AppDeps): AdminRouterEntry[] {
     // Operators schedule maintenance; rules test/diff change nothing (reload and server dirs need admin, checked in the routes).
     { path: '/maintenance-windows', router: maintenanceWindowsRouter(deps), policy: { read: 'viewer', write: 'operator' } },
     { path: '/rules', router: rulesRouter(deps), policy: { read: 'viewer', write: 'operator' } },
+    // Operators work tickets (status, time entries); reports and alerts are reads.
+    { path: '/tickets', router: ticketsRouter(deps), policy: { read: 'viewer', write: 'operator' } },
+    { path: '/alerts', router: alertsRouter(deps) },
+    { path: '/reports', router: reportsRouter(deps) },
+    { path: '/queues', router: queuesRouter(deps), policy: { read: 'operator', write: 'operator' } },
     { path: '/openapi.json', router: openApiRouter(deps) },
   ];
 }

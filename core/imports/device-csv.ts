@@ -2,11 +2,8 @@
  * R-LINK-7 / R-LINK-8: an RMM's device export as CSV, read and checked row by row before anything
  * is written. Pure: text in, rows and errors (with the CSV line they come from) out. The header is
  * line 1; a record that spans lines (a quoted newline) is reported at the line it starts on.
- *
- * csv-parse is used here although core/ otherwise imports only zod and luxon: it is a pure
- * string → records function (no I/O), and the line numbers it reports are what users fix files by.
  */
-import { parse } from 'csv-parse/sync';
+import { parseCsv } from './csv';
 
 /** Columns of the import file, in the order `hub import devices` documents them. */
 export const DEVICE_CSV_COLUMNS = ['hostname', 'source', 'sourceDeviceId', 'site', 'contract', 'service'] as const;
@@ -59,44 +56,48 @@ export const MAX_REPORTED_ERRORS = 1000;
  * Excel BOM is ignored. A malformed file (an unclosed quote) is one error at the line it breaks.
  */
 export function parseDeviceCsv(text: string): ParsedDeviceCsv {
-  let records: Array<{ record: string[]; info: { lines: number } }>;
-  try {
-    // With `info: true` each record comes as { record, info }; csv-parse's types do not model that option.
-    records = parse(text, { bom: true, info: true, relax_column_count: true, skip_empty_lines: true }) as unknown as typeof records;
-  } catch (e) {
-    const line = typeof e === 'object' && e !== null && 'lines' in e && typeof e.lines === 'number' ? e.lines : 1;
-    const message = e instanceof Error ? e.message.replace(/^Invalid .*?: /, '') : String(e);
-    return { rows: [], errors: [{ line, field: '(file)', message: `not valid CSV: ${message}` }], total: 0 };
+  const parsed = parseCsv(text);
+  const [header, ...data] = parsed.records;
+  if (!header) {
+    const error = parsed.fatal
+      ? { line: parsed.fatal.line, field: '(file)', message: `not valid CSV: ${parsed.fatal.message}` }
+      : { line: 1, field: '(header)', message: `the file is empty; expected a header row: ${DEVICE_CSV_COLUMNS.join(',')}` };
+    return { rows: [], errors: [error], total: 0 };
   }
-  const [header, ...data] = records;
-  if (!header) return { rows: [], errors: [{ line: 1, field: '(header)', message: `the file is empty; expected a header row: ${DEVICE_CSV_COLUMNS.join(',')}` }], total: 0 };
+  if (header.error) return { rows: [], errors: [{ line: header.line, field: '(header)', message: header.error }], total: data.length };
 
   const errors: RowError[] = [];
   const index = new Map<DeviceCsvColumn, number>();
-  header.record.forEach((raw, i) => {
+  header.fields.forEach((raw, i) => {
     const name = raw.trim();
     const column = DEVICE_CSV_COLUMNS.find((c) => c.toLowerCase() === name.toLowerCase());
-    if (!column) errors.push({ line: 1, field: '(header)', message: `unknown column "${name}"; the columns are ${DEVICE_CSV_COLUMNS.join(', ')}` });
-    else if (index.has(column)) errors.push({ line: 1, field: '(header)', message: `column "${column}" appears twice` });
+    if (!column) errors.push({ line: header.line, field: '(header)', message: `unknown column "${name}"; the columns are ${DEVICE_CSV_COLUMNS.join(', ')}` });
+    else if (index.has(column)) errors.push({ line: header.line, field: '(header)', message: `column "${column}" appears twice` });
     else index.set(column, i);
   });
   for (const c of REQUIRED_COLUMNS) {
-    if (!index.has(c)) errors.push({ line: 1, field: '(header)', message: `missing column "${c}" (header must name ${REQUIRED_COLUMNS.join(', ')}; contract and service are optional)` });
+    if (!index.has(c)) errors.push({ line: header.line, field: '(header)', message: `missing column "${c}" (header must name ${REQUIRED_COLUMNS.join(', ')}; contract and service are optional)` });
   }
   if (errors.length > 0) return { rows: [], errors, total: data.length };
+  if (parsed.fatal) {
+    // Rows before the break would import; a file cut off by a broken quote should not, half of it.
+    return { rows: [], errors: [{ line: parsed.fatal.line, field: '(file)', message: `not valid CSV: ${parsed.fatal.message}` }], total: data.length };
+  }
 
   const rows: DeviceCsvRow[] = [];
   const seenRefs = new Map<string, number>();
   let total = 0;
-  for (const { record, info } of data) {
+  for (const { line, fields: record, error } of data) {
     // Spreadsheets export trailing rows of empty cells (",,,,,"): as blank as a blank line.
-    if (record.every((f) => f.trim() === '')) continue;
+    if (error === undefined && record.every((f) => f.trim() === '')) continue;
     total++;
-    const line = startLine(record, info.lines);
     const rowErrors: RowError[] = [];
-    if (record.length !== header.record.length) {
-      rowErrors.push({ line, field: '(row)', message: `has ${record.length} fields, the header has ${header.record.length}` });
-      errors.push(...rowErrors);
+    if (error !== undefined) {
+      errors.push({ line, field: '(row)', message: error });
+      continue;
+    }
+    if (record.length !== header.fields.length) {
+      errors.push({ line, field: '(row)', message: `has ${record.length} fields, the header has ${header.fields.length}` });
       continue;
     }
     const get = (c: DeviceCsvColumn): string => {
@@ -137,11 +138,4 @@ export function parseDeviceCsv(text: string): ParsedDeviceCsv {
     rows.push({ line, hostname, source, sourceDeviceId, site, contract, service });
   }
   return { rows, errors, total };
-}
-
-/** csv-parse reports the line a record ends on; a quoted newline makes it start earlier. */
-function startLine(record: string[], endLine: number): number {
-  let newlines = 0;
-  for (const field of record) for (let i = field.indexOf('\n'); i !== -1; i = field.indexOf('\n', i + 1)) newlines++;
-  return endLine - newlines;
 }

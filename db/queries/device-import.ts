@@ -108,8 +108,8 @@ export async function importDevices(knex: Knex, csvText: string, opts: DeviceImp
     progress({ phase: 'check', done: resolved.rows.length, total: resolved.rows.length });
 
     const errors = [...parsed.errors, ...resolved.errors, ...plan.errors].sort((a, b) => a.line - b.line);
-    const fileLevel = errors.some((e) => e.line === 1 || e.field === '(file)');
-    const invalidLines = new Set(errors.filter((e) => e.line > 1).map((e) => e.line));
+    const fileLevel = errors.some((e) => e.field === '(header)' || e.field === '(file)');
+    const invalidLines = new Set(errors.map((e) => e.line));
     const invalid = fileLevel ? parsed.total : invalidLines.size;
     const report: DeviceImportReport = {
       dryRun: opts.dryRun === true,

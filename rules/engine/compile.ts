@@ -1,5 +1,5 @@
 import type { Effect } from './events';
-import { compileOperator, isTextOperator, type Test } from './operators';
+import { compileOperator, isTextOperator, type Test, type TextOperator } from './operators';
 import type { RuleIssue, DecisionFacts, FactName, RuleEvent } from './types';
 import type { ConditionNode, SharedConditionDef, ValidatedRuleset } from './validate';
 
@@ -23,7 +23,19 @@ export type TraceNode =
   | { kind: 'all' | 'any'; pred: Pred; children: TraceNode[] }
   | { kind: 'not'; pred: Pred; child: TraceNode }
   /** `slot` holds the fact value; `testSlot` what `test` takes (the lower-cased text, for text operators). */
-  | { kind: 'leaf'; pred: Pred; slot: number; testSlot: number; test: Test; fact: FactName; path?: string; operator: string; value: unknown };
+  | {
+      kind: 'leaf';
+      pred: Pred;
+      slot: number;
+      testSlot: number;
+      test: Test;
+      fact: FactName;
+      path?: string;
+      operator: string;
+      value: unknown;
+      /** An undecorated text search: indexable, and memoised in memo slot `memo`. */
+      text?: { op: TextOperator; needle: string; memo: number };
+    };
 
 export interface CompiledRule {
   /** Position in evaluation order: priority (higher first), then file name order, then order in the file. */
@@ -42,13 +54,28 @@ interface IndexGroup {
   buckets: Map<unknown, number[]>;
 }
 
+/**
+ * Rules without an indexable equality that cannot fire unless some text search holds ("title
+ * contains 'veeam'"): each distinct search runs once per decision (memoised, shared with the
+ * conditions themselves) and, when it holds, makes its rules candidates. One RegExp of all the
+ * needles (escaped literals: nothing to backtrack on) rules them all out at once for most alerts.
+ */
+export interface TextGroup {
+  testSlot: number;
+  prefilter: RegExp | null;
+  entries: Array<{ memo: number; test: Test; rules: number[] }>;
+}
+
 export interface DecisionPlan {
   /** One getter per fact slot. */
   getters: Getter[];
   /** Slots after the fact slots: results of text conditions, computed at most once per decision. */
   memoSlots: number;
+  /** First memo slot (= getters.length). */
+  memoOffset: number;
   rules: CompiledRule[];
   groups: IndexGroup[];
+  textGroups: TextGroup[];
   /** Ranks of rules without an indexable equality: always candidates. */
   unindexed: number[];
 }
@@ -214,17 +241,22 @@ class Compiler {
         const text = isTextOperator(n.op);
         const testSlot = text ? this.slot(n.fact, n.segments, true) : slot;
         const test = compileOperator(n.op, n.value);
-        return {
+        const memo = text ? this.memo(testSlot, n) : -1;
+        const leaf: TraceNode = {
           kind: 'leaf',
-          pred: text ? memoPred(testSlot, this.memo(testSlot, n), this.memoBase, test) : leafPred(testSlot, n, test),
+          pred: text ? memoPred(testSlot, memo, this.memoBase, test) : leafPred(testSlot, n, test),
           slot,
           testSlot,
           test,
           fact: n.fact,
-          ...(n.path === undefined ? {} : { path: n.path }),
           operator: n.operator,
           value: n.value,
         };
+        if (n.path !== undefined) leaf.path = n.path;
+        if (text && n.op.decorators.length === 0 && typeof n.value === 'string') {
+          leaf.text = { op: n.op.base as TextOperator, needle: n.value.toLowerCase(), memo };
+        }
+        return leaf;
       }
     }
   }
@@ -277,6 +309,79 @@ function constraintsOf(n: ConditionNode, defs: Map<string, SharedConditionDef>, 
   }
 }
 
+// ---- the text index: searches a rule cannot fire without ----
+
+interface TextAtom {
+  testSlot: number;
+  op: TextOperator;
+  needle: string;
+  memo: number;
+  test: Test;
+}
+
+/** Some atom must hold for `node` to hold (null: no such guarantee). */
+function textRequirement(node: TraceNode): TextAtom[] | null {
+  switch (node.kind) {
+    case 'leaf':
+      return node.text ? [{ testSlot: node.testSlot, op: node.text.op, needle: node.text.needle, memo: node.text.memo, test: node.test }] : null;
+    case 'all': {
+      let best: TextAtom[] | null = null;
+      for (const child of node.children) {
+        const req = textRequirement(child);
+        if (req && (!best || req.length < best.length)) best = req;
+      }
+      return best;
+    }
+    case 'any': {
+      if (node.children.length === 0) return null;
+      const out: TextAtom[] = [];
+      for (const child of node.children) {
+        const req = textRequirement(child);
+        if (!req) return null;
+        out.push(...req);
+      }
+      return out;
+    }
+    case 'not':
+      return null;
+  }
+}
+
+const escapeRegExp = (s: string): string => s.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
+const MAX_PREFILTER_NEEDLES = 500;
+
+function buildTextGroups(rules: CompiledRule[], unindexed: number[]): { textGroups: TextGroup[]; rest: number[] } {
+  const groups = new Map<string, { testSlot: number; op: TextOperator; entries: Map<string, { memo: number; test: Test; rules: number[] }> }>();
+  const rest: number[] = [];
+  for (const rank of unindexed) {
+    const rule = rules[rank];
+    const req = rule ? textRequirement(rule.tree) : null;
+    if (!req) {
+      rest.push(rank);
+      continue;
+    }
+    for (const atom of req) {
+      const key = `${atom.testSlot}\u0000${atom.op}`;
+      let g = groups.get(key);
+      if (!g) {
+        g = { testSlot: atom.testSlot, op: atom.op, entries: new Map() };
+        groups.set(key, g);
+      }
+      const entry = g.entries.get(atom.needle) ?? { memo: atom.memo, test: atom.test, rules: [] };
+      if (entry.rules.at(-1) !== rank) entry.rules.push(rank);
+      g.entries.set(atom.needle, entry);
+    }
+  }
+  const textGroups = [...groups.values()].map((g): TextGroup => {
+    const needles = [...g.entries.keys()];
+    const alternation = needles.map(escapeRegExp).join('|');
+    const prefilter =
+      needles.length > MAX_PREFILTER_NEEDLES ? null : new RegExp(g.op === 'startsWith' ? `^(?:${alternation})` : g.op === 'endsWith' ? `(?:${alternation})$` : alternation);
+    return { testSlot: g.testSlot, prefilter, entries: [...g.entries.values()] };
+  });
+  return { textGroups, rest };
+}
+
 export function compileRuleset(source: ValidatedRuleset, meta: RulesetMeta): CompiledRuleset {
   const compiler = new Compiler(source.conditions);
   // Stable sort: equal priorities keep file order. json-rules-engine runs a priority level's
@@ -326,6 +431,7 @@ export function compileRuleset(source: ValidatedRuleset, meta: RulesetMeta): Com
   });
 
   compiler.memoBase.offset = compiler.getters.length;
+  const { textGroups, rest } = buildTextGroups(rules, unindexed);
   return {
     version: meta.version,
     contentHash: meta.contentHash,
@@ -334,7 +440,15 @@ export function compileRuleset(source: ValidatedRuleset, meta: RulesetMeta): Com
     ruleCount: rules.length,
     warnings: meta.warnings ?? [],
     source,
-    plan: { getters: compiler.getters, memoSlots: compiler.memoCount, rules, groups: [...groups.values()], unindexed },
+    plan: {
+      getters: compiler.getters,
+      memoSlots: compiler.memoCount,
+      memoOffset: compiler.memoBase.offset,
+      rules,
+      groups: [...groups.values()],
+      textGroups,
+      unindexed: rest,
+    },
   };
 }
 

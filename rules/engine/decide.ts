@@ -89,25 +89,6 @@ function apply(m: Merge, e: Effect): void {
   if (e.resolveAction !== undefined && m.resolveAction === undefined) m.resolveAction = e.resolveAction;
 }
 
-/** Ranks of the indexed rules whose bucket these facts hit, ascending (unindexed rules not included). */
-function indexedHits(ruleset: CompiledRuleset, slots: Slots): Int32Array | readonly number[] {
-  const { groups } = ruleset.plan;
-  let only: readonly number[] | null = null;
-  let all: number[] | null = null;
-  for (const g of groups) {
-    const bucket = g.buckets.get(slots[g.slot]);
-    if (!bucket) continue;
-    if (only === null) only = bucket;
-    else {
-      all ??= only.slice();
-      for (const r of bucket) all.push(r);
-    }
-  }
-  // Buckets are disjoint and each sorted: one hit needs no sort; several are few, sorted natively.
-  if (all) return Int32Array.from(all).sort();
-  return only ?? [];
-}
-
 /** Every (fact, path) the ruleset reads, resolved once. */
 export function readSlots(ruleset: CompiledRuleset, facts: DecisionFacts): Slots {
   const { getters, memoSlots } = ruleset.plan;
@@ -118,53 +99,67 @@ export function readSlots(ruleset: CompiledRuleset, facts: DecisionFacts): Slots
   return slots;
 }
 
+/**
+ * The candidate rules: the always-candidates (rules without an indexable equality) and the index
+ * buckets these facts hit. Each list is sorted by rank, and they are disjoint.
+ */
+function candidateLists(ruleset: CompiledRuleset, slots: Slots): Array<readonly number[]> {
+  const { groups, textGroups, unindexed, memoOffset } = ruleset.plan;
+  const lists: Array<readonly number[]> = [unindexed];
+  for (const g of groups) {
+    const bucket = g.buckets.get(slots[g.slot]);
+    if (bucket) lists.push(bucket);
+  }
+  for (const g of textGroups) {
+    const text = slots[g.testSlot];
+    if (typeof text !== 'string' || (g.prefilter !== null && !g.prefilter.test(text))) continue;
+    for (const e of g.entries) {
+      const at = memoOffset + e.memo;
+      let hit = slots[at] as boolean | undefined;
+      if (hit === undefined) {
+        hit = e.test(text);
+        slots[at] = hit;
+      }
+      if (hit) lists.push(e.rules);
+    }
+  }
+  return lists;
+}
+
 /** The candidate rules for these facts, in evaluation order (ranks ascending). */
 export function candidates(ruleset: CompiledRuleset, facts: DecisionFacts): number[] {
-  const out: number[] = [];
-  forEachCandidate(ruleset, readSlots(ruleset, facts), (rank) => {
-    out.push(rank);
-    return true;
-  });
-  return out;
+  return [...new Set(candidateLists(ruleset, readSlots(ruleset, facts)).flat())].sort((a, b) => a - b);
 }
 
-/** Merges the always-candidates with the index hits, in rank order, until `visit` returns false. */
-function forEachCandidate(ruleset: CompiledRuleset, slots: Slots, visit: (rank: number) => boolean): void {
-  const a = ruleset.plan.unindexed;
-  const b = indexedHits(ruleset, slots);
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
-    const x = i < a.length ? (a[i] as number) : Infinity;
-    const y = j < b.length ? (b[j] as number) : Infinity;
-    let rank: number;
-    if (x < y) {
-      rank = x;
-      i++;
-    } else {
-      rank = y;
-      j++;
-    }
-    if (!visit(rank)) return;
-  }
-}
+const byRank = (a: CompiledRule, b: CompiledRule): number => a.rank - b.rank;
 
-/** Rules that fire for these facts, in order, honouring `stop`. */
+/**
+ * Rules that fire for these facts, in order, honouring `stop`. Conditions have no side effects,
+ * so the candidates are evaluated list by list (no merge) and only the few that fired are put in
+ * order; a `stop` then cuts every fired rule of lower priority than the first stop — exactly the
+ * rules json-rules-engine would not have run.
+ */
 export function firedRules(ruleset: CompiledRuleset, facts: DecisionFacts, slots: Slots = readSlots(ruleset, facts)): CompiledRule[] {
   const { rules } = ruleset.plan;
   const fired: CompiledRule[] = [];
-  let stopBelow = -Infinity;
-  forEachCandidate(ruleset, slots, (rank) => {
-    const rule = rules[rank];
-    if (!rule) return true;
-    if (rule.priority < stopBelow) return false;
-    if (rule.pred(slots)) {
-      fired.push(rule);
-      if (rule.effect.stop) stopBelow = rule.priority;
+  let anyStop = false;
+  for (const list of candidateLists(ruleset, slots)) {
+    for (let i = 0; i < list.length; i++) {
+      const rule = rules[list[i] as number] as CompiledRule;
+      if (rule.pred(slots)) {
+        fired.push(rule);
+        if (rule.effect.stop) anyStop = true;
+      }
     }
-    return true;
-  });
-  return fired;
+  }
+  if (fired.length > 1) {
+    fired.sort(byRank);
+    // A rule reached through two text searches that both held fired twice: keep one.
+    for (let i = fired.length - 1; i > 0; i--) if (fired[i] === fired[i - 1]) fired.splice(i, 1);
+  }
+  if (!anyStop) return fired;
+  const stop = fired.find((r) => r.effect.stop);
+  return stop ? fired.filter((r) => r.priority >= stop.priority) : fired;
 }
 
 function resolvesToContract(choice: ContractChoice, facts: DecisionFacts): boolean {

@@ -12,7 +12,7 @@ import type { CompiledRuleset } from '../../../rules/engine/compile';
 import { explain, type TraceRule } from '../../../rules/engine/explain';
 import type { Decision, DecisionFacts } from '../../../rules/engine/types';
 import { buildFacts } from '../../../workers/alert-pipeline';
-import '../../openapi/registry'; // extends zod with .openapi() before the schemas below are built
+import '../../openapi/extend-zod'; // .openapi() on the schemas below, whoever imports this first
 
 /**
  * R-RUL-4: "what would happen to this alert, and why" — the alert in the generic source's shape,

@@ -400,25 +400,34 @@ describe('contract renewal', () => {
         rows: Array<{ id: string }>;
       }
     ).rows.map((r) => String(r.id));
-    const c = await createContract(t, {
-      companyId: co,
-      startDate: '2025-01-01',
-      endDate: '2025-12-31',
-      services: serviceIds.map((serviceId) => ({ serviceId, units: 50 })),
-    });
-    await t.db.raw(
-      `WITH d AS (INSERT INTO devices (company_id, hostname) SELECT ?, 'perf-host-' || g FROM generate_series(1, 10000) g RETURNING id)
-       INSERT INTO device_contract_links (device_id, contract_id, service_id, valid_from) SELECT id, ?, ?, '2025-01-01' FROM d`,
-      [co, c.id, serviceIds[0] ?? null],
-    );
-    const started = Date.now();
-    const res = await renew(c.id, { startDate: '2025-07-01', priceUpliftPercent: 3 });
-    const elapsed = Date.now() - started;
-    expect(res.status).toBe(201);
-    expect(res.body.deviceLinks.moved).toBe(10000);
-    expect(res.body.renewal.services).toHaveLength(200);
-    expect(elapsed).toBeLessThan(2000);
-    const moved = await t.db('device_contract_links').where({ contract_id: res.body.renewal.id, valid_from: '2025-07-01' }).count<{ count: string }[]>({ count: '*' });
-    expect(Number(moved[0]?.count)).toBe(10000);
-  });
+    const bigContract = async (n: number) => {
+      const c = await createContract(t, {
+        companyId: co,
+        startDate: '2025-01-01',
+        endDate: '2025-12-31',
+        services: serviceIds.map((serviceId) => ({ serviceId, units: 50 })),
+      });
+      await t.db.raw(
+        `WITH d AS (INSERT INTO devices (company_id, hostname) SELECT ?, 'perf-' || ?::text || '-host-' || g FROM generate_series(1, 10000) g RETURNING id)
+         INSERT INTO device_contract_links (device_id, contract_id, service_id, valid_from) SELECT id, ?, ?, '2025-01-01' FROM d`,
+        [co, String(n), c.id, serviceIds[0] ?? null],
+      );
+      return c.id;
+    };
+    // Best of two runs: the machine is shared, and one noisy neighbour must not fail the test; a
+    // query per device (10,000 round trips) would miss the bound on every run.
+    const timings: number[] = [];
+    for (const n of [1, 2]) {
+      const id = await bigContract(n);
+      const started = Date.now();
+      const res = await renew(id, { startDate: '2025-07-01', priceUpliftPercent: 3 });
+      timings.push(Date.now() - started);
+      expect(res.status).toBe(201);
+      expect(res.body.deviceLinks.moved).toBe(10000);
+      expect(res.body.renewal.services).toHaveLength(200);
+      const moved = await t.db('device_contract_links').where({ contract_id: res.body.renewal.id, valid_from: '2025-07-01' }).count<{ count: string }[]>({ count: '*' });
+      expect(Number(moved[0]?.count)).toBe(10000);
+    }
+    expect(Math.min(...timings)).toBeLessThan(2000);
+  }, 60_000);
 });

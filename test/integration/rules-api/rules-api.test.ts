@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import type { Knex } from 'knex';
 import { registerRulesDiffCommand } from '../../../cli/commands/rules-diff';
+import { rulesWindowsOf } from '../../../db/queries/maintenance-windows';
 import { createLogger } from '../../../lib/logger';
 import { RulesetStore } from '../../../rules/engine/ruleset-store';
 import { createTestApp, type TestApp } from '../../helpers/app';
@@ -339,6 +340,38 @@ describe('rules API', () => {
       const invalid = await run(['--since', '7d', next]);
       expect(invalid.code).toBe(1);
       expect(invalid.err.join('\n')).toMatch(/10-backup\.json:\d+:\d+ › backup-to-desk › \/rules\/0\/event\/params\/contract/);
+    });
+  });
+  describe('maintenance windows declared in rules files', () => {
+    it('lists the live ruleset\'s windows and, by name, the alerts each silenced', async () => {
+      await fs.writeFile(
+        path.join(rulesDir, '60-maint.json'),
+        JSON.stringify({ rules: [], maintenanceWindows: [{ name: 'printer swap', device: 'printer-3og', timezone: 'UTC', endsAt: '2099-01-01T00:00:00Z', processAfter: true }] }),
+      );
+      expect((await api.post('/rules/reload', {})).status).toBe(200);
+      const listed = await api.get('/maintenance-windows/rules');
+      expect(listed.status).toBe(200);
+      expect(listed.body).toEqual({
+        items: [expect.objectContaining({ key: 'rules:printer swap', name: 'printer swap', file: '60-maint.json', device: 'printer-3og', company: null, processAfter: true, inForce: true })],
+        issues: [],
+      });
+
+      const a = await deliver(db, source, genericAlert({ alertId: 'toner-low', category: 'toner', device: { id: 'dev-printer', hostname: 'printer-3og', site: 'acme-hq' } }));
+      const live = store.require();
+      expect((await processWithWindows(db, live, a.receiptId, rulesWindowsOf(live))).outcome).toBe('maintenance');
+      const alerts = await api.get(`/maintenance-windows/rules/${encodeURIComponent('printer swap')}/alerts`);
+      expect(alerts.body.items).toEqual([expect.objectContaining({ alertId: a.alertId, status: 'suppressed', outcome: 'maintenance', release: null })]);
+      // The dry run sees the same window.
+      expect((await api.post('/rules/test', { alert: genericAlert({ alertId: 'toner-2', device: { hostname: 'printer-3og', site: 'acme-hq' } }) })).body).toMatchObject({
+        outcome: 'maintenance',
+        maintenanceWindow: { key: 'rules:printer swap', origin: 'rules', file: '60-maint.json' },
+      });
+
+      const scoped = await tokenFor(t, 'viewer', [world.company.id]);
+      expect((await api.get('/maintenance-windows/rules', scoped)).status).toBe(403);
+      await fs.rm(path.join(rulesDir, '60-maint.json'));
+      expect((await api.post('/rules/reload', {})).status).toBe(200);
+      expect((await api.get('/maintenance-windows/rules')).body.items).toEqual([]);
     });
   });
 });

@@ -1,0 +1,12 @@
+import './api/openapi/extend-zod';
+import { createApp } from './api/app';
+import { openApiDocument } from './api/openapi/registry';
+import { parseEnv } from './config/env';
+import { createLogger } from './lib/logger';
+import knex from 'knex';
+const config = parseEnv({ ...process.env, DATABASE_URL: 'postgres://x@127.0.0.1/x', HUB_ADMIN_TOKEN: 'x'.repeat(32), HUB_SECRET_KEY: 'y'.repeat(40), REDIS_URL: 'redis://x', LOG_LEVEL: 'silent' });
+createApp({ config, db: knex({ client: 'pg' }), logger: createLogger('silent'), services: {} });
+const doc = openApiDocument();
+const p = doc.paths?.[process.argv[2] ?? ''] as Record<string, { requestBody?: { content: Record<string, { schema: unknown }> } }>;
+console.log(JSON.stringify(p?.[process.argv[3] ?? 'post']?.requestBody, null, 0));
+console.log(Object.keys(doc.components?.schemas ?? {}).join(' '));

@@ -1,0 +1,404 @@
+/**
+ * `npm run bench [-- --smoke]`: the hub's performance figures in one run, on a fresh database and
+ * its own queue prefix (issue 7). Prints a table and writes bench/results/latest.json.
+ *
+ *  a. intake: webhook ack latency at offered loads (500 / 1,000 / 2,000 alerts/s and max), beside a
+ *     bare Express handler that parses the same JSON and answers 202;
+ *  b. end to end: N alerts from webhook to committed ticket with 1 and 2 worker processes;
+ *  c. rules: decisions/s at 10 / 100 / 1,000 rules, ours and plain json-rules-engine's;
+ *  d. renewal of a contract with 10,000 devices and 200 services;
+ *  e. memory: peak RSS of the API and worker processes during (b).
+ *
+ * --smoke: seconds instead of minutes (CI runs it so the benchmark cannot rot).
+ */
+import '../api/openapi/extend-zod';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { Client } from 'pg';
+import { Redis } from 'ioredis';
+import type { Knex } from 'knex';
+import { createDb } from '../db/connection';
+import { renewContract } from '../db/queries/renewals';
+import { benchRules, type RulesBenchRow } from './rules.bench';
+import { createSource, insertRow, seedWorld } from '../test/helpers/seed';
+
+const SMOKE = process.argv.includes('--smoke');
+const ROOT = path.join(__dirname, '..');
+const TOKEN = 'bench-source-token-0123456789abcdef';
+const ADMIN = 'bench-admin-token-0123456789abcdef';
+const SECRET = 'bench-secret-key-bench-secret-key-0123456789';
+const PG = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+const log = (s: string) => console.log(`▶ ${s}`);
+
+interface IntakeRow {
+  target: string;
+  offered: number | 'max';
+  achieved: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+interface E2eRow {
+  workers: number;
+  alerts: number;
+  postSeconds: number;
+  drainSeconds: number;
+  alertsPerSec: number;
+  peakRssApiMb: number;
+  peakRssWorkersMb: number;
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const dbName = `hub_bench_${process.pid}`;
+  const dbUrl = withDatabase(PG, dbName);
+  await admin(`CREATE DATABASE ${dbName}`);
+  const db = createDb(dbUrl, 4);
+  const prefix = `{hubbench-${process.pid}}`;
+  const procs: ChildProcess[] = [];
+  const env = {
+    ...process.env,
+    DATABASE_URL: dbUrl,
+    REDIS_URL: REDIS,
+    HUB_QUEUE_PREFIX: prefix,
+    HUB_SECRET_KEY: SECRET,
+    HUB_ADMIN_TOKEN: ADMIN,
+    RULES_DIR: path.join(ROOT, 'rules'),
+    LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+  };
+  const results: Record<string, unknown> = {};
+  try {
+    log(`fresh database ${dbName}, queue prefix ${prefix}`);
+    await db.migrate.latest();
+    await createSource(db, SECRET, { name: 'bench', plugin: 'generic', auth: { type: 'token', token: TOKEN } });
+    await seedWorld(db, { source: 'bench', site: 'site-1', year: new Date().getUTCFullYear() });
+
+    // a. intake
+    const apiPort = 3900 + (process.pid % 50);
+    const api = await startProcess(['start', '--api'], { ...env, PORT: String(apiPort) }, procs);
+    await waitHttp(`http://127.0.0.1:${apiPort}/readyz`);
+    const barePort = apiPort + 50;
+    const bare = spawnNode([path.join(__dirname, 'bare-server.ts'), String(barePort)], env);
+    procs.push(bare);
+    await waitHttp(`http://127.0.0.1:${barePort}/healthz`);
+    const intake: IntakeRow[] = [];
+    const duration = SMOKE ? 2 : 10;
+    for (const offered of [500, 1000, 2000, 'max'] as const) {
+      for (const [target, port] of [
+        ['hub', apiPort],
+        ['bare express', barePort],
+      ] as const) {
+        log(`intake: ${target} at ${offered === 'max' ? 'max' : `${offered}/s`} for ${duration}s`);
+        intake.push(await loadTest(target, port, offered, duration));
+      }
+    }
+    results.intake = intake;
+    await stopProcess(api);
+    await resetPipeline(db, prefix);
+
+    // b + e. end to end with 1 and 2 worker processes
+    const total = SMOKE ? 1000 : 20000;
+    const e2e: E2eRow[] = [];
+    for (const workers of [1, 2]) {
+      log(`end to end: ${total} alerts, ${workers} worker process(es)`);
+      const apiP = await startProcess(['start', '--api'], { ...env, PORT: String(apiPort) }, procs);
+      await waitHttp(`http://127.0.0.1:${apiPort}/readyz`);
+      const ws: ChildProcess[] = [];
+      for (let i = 0; i < workers; i++) ws.push(await startProcess(['start', '--worker'], env, procs));
+      await new Promise((r) => setTimeout(r, 1500));
+      const rss = sampleRss(apiP, ws);
+      const t0 = Date.now();
+      await postAlerts(apiPort, total, `w${workers}`);
+      const postSeconds = (Date.now() - t0) / 1000;
+      await waitUntil(async () => (await count(db, 'alert_receipts', 'processed_at IS NOT NULL')) >= total, SMOKE ? 180_000 : 600_000);
+      const drainSeconds = (Date.now() - t0) / 1000;
+      const peaks = rss.stop();
+      const tickets = await count(db, 'tickets');
+      if (tickets !== total) throw new Error(`expected ${total} tickets, found ${tickets}`);
+      e2e.push({
+        workers,
+        alerts: total,
+        postSeconds: round(postSeconds),
+        drainSeconds: round(drainSeconds),
+        alertsPerSec: Math.round(total / drainSeconds),
+        peakRssApiMb: peaks.api,
+        peakRssWorkersMb: peaks.workers,
+      });
+      await Promise.all([stopProcess(apiP), ...ws.map(stopProcess)]);
+      await resetPipeline(db, prefix);
+    }
+    results.endToEnd = e2e;
+
+    // c. rules
+    log('rules: decisions/s at 10, 100, 1000 rules (ours vs plain json-rules-engine)');
+    const rules: RulesBenchRow[] = await benchRules({ durationMs: SMOKE ? 300 : 3000 });
+    results.rules = rules;
+
+    // d. renewal
+    const devices = SMOKE ? 500 : 10000;
+    const services = SMOKE ? 20 : 200;
+    log(`renewal: contract with ${devices} devices and ${services} services`);
+    results.renewal = await benchRenewal(db, devices, services);
+
+    results.meta = {
+      at: new Date().toISOString(),
+      smoke: SMOKE,
+      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), platform: `${os.platform()} ${os.release()}` },
+      versions: { node: process.version, postgres: await pgVersion(db), redis: await redisVersion() },
+      seconds: round((Date.now() - started) / 1000),
+    };
+    print(results);
+    const out = path.join(__dirname, 'results', SMOKE ? 'smoke.json' : 'latest.json');
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+    log(`written ${path.relative(ROOT, out)}`);
+  } finally {
+    for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
+    await db.destroy();
+    const r = new Redis(REDIS);
+    const keys = await r.keys(`${prefix}*`);
+    for (let i = 0; i < keys.length; i += 500) await r.del(...keys.slice(i, i + 500));
+    r.disconnect();
+    await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+  }
+}
+
+// --------------------------------------------------------------------------------------------
+
+function withDatabase(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+async function admin(sql: string): Promise<void> {
+  const c = new Client({ connectionString: PG });
+  await c.connect();
+  try {
+    await c.query(sql);
+  } finally {
+    await c.end();
+  }
+}
+
+function spawnNode(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  // `node --import tsx` (not the tsx CLI) so the pid is the process whose RSS we measure.
+  const p = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', process.env.BENCH_DEBUG ? 'inherit' : 'ignore', 'pipe'],
+  });
+  let err = '';
+  p.stderr?.on('data', (d: Buffer) => {
+    err = (err + d.toString()).slice(-4000);
+  });
+  p.on('exit', (code) => {
+    if (code && code !== 0 && code !== 143) console.error(`process ${args.join(' ')} exited ${code}: ${err}`);
+  });
+  return p;
+}
+
+async function startProcess(args: string[], env: NodeJS.ProcessEnv, procs: ChildProcess[]): Promise<ChildProcess> {
+  const p = spawnNode([path.join(ROOT, 'cli/hub.ts'), ...args], env);
+  procs.push(p);
+  return p;
+}
+
+function stopProcess(p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const t = setTimeout(() => p.kill('SIGKILL'), 12_000);
+    p.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    p.kill('SIGTERM');
+  });
+}
+
+async function waitHttp(url: string, timeoutMs = 30_000): Promise<void> {
+  await waitUntil(async () => {
+    try {
+      return (await fetch(url)).status === 200;
+    } catch {
+      return false;
+    }
+  }, timeoutMs);
+}
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function count(db: Knex, table: string, where?: string): Promise<number> {
+  const q = db(table).count({ n: '*' });
+  if (where) q.whereRaw(where);
+  const r = (await q.first()) as { n: string };
+  return Number(r.n);
+}
+
+async function resetPipeline(db: Knex, prefix: string): Promise<void> {
+  await db.raw('TRUNCATE tickets, ticket_notes, alerts, alert_receipts, deliveries RESTART IDENTITY CASCADE');
+  await db.raw("DELETE FROM devices WHERE discovered");
+  const r = new Redis(REDIS);
+  const keys = await r.keys(`${prefix}*`);
+  for (let i = 0; i < keys.length; i += 500) await r.del(...keys.slice(i, i + 500));
+  r.disconnect();
+}
+
+let seq = 0;
+function alertBody(tag: string): string {
+  seq += 1;
+  const host = `host-${seq % 500}`;
+  return JSON.stringify({
+    alertId: `${tag}-${seq}`,
+    state: 'firing',
+    severity: (['critical', 'high', 'medium', 'low'] as const)[seq % 4],
+    category: 'disk',
+    title: `Disk almost full on ${host}`,
+    message: 'C: 95% used',
+    device: { id: `dev-${host}`, hostname: host, site: 'site-1' },
+    occurredAt: new Date().toISOString(),
+  });
+}
+
+async function loadTest(target: string, port: number, offered: number | 'max', duration: number): Promise<IntakeRow> {
+  const tag = `${target.replace(/\W/g, '')}-${offered}-${Date.now()}`;
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}/hooks/bench`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+    connections: offered === 'max' ? 64 : 32,
+    duration,
+    ...(offered === 'max' ? {} : { overallRate: offered }),
+    requests: [{ setupRequest: (req) => ({ ...req, body: alertBody(tag) }) }],
+  });
+  return {
+    target,
+    offered,
+    achieved: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+  };
+}
+
+async function postAlerts(port: number, total: number, tag: string): Promise<void> {
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}/hooks/bench`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+    connections: 32,
+    amount: total,
+    requests: [{ setupRequest: (req) => ({ ...req, body: alertBody(tag) }) }],
+  });
+  if (result.non2xx || result.errors) throw new Error(`posting failed: ${result.non2xx} non-2xx, ${result.errors} errors`);
+}
+
+function rssMb(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function sampleRss(api: ChildProcess, workers: ChildProcess[]): { stop(): { api: number; workers: number } } {
+  let peakApi = 0;
+  let peakWorkers = 0;
+  const t = setInterval(() => {
+    peakApi = Math.max(peakApi, rssMb(api.pid));
+    for (const w of workers) peakWorkers = Math.max(peakWorkers, rssMb(w.pid));
+  }, 100);
+  return {
+    stop() {
+      clearInterval(t);
+      return { api: peakApi, workers: peakWorkers };
+    },
+  };
+}
+
+async function benchRenewal(db: Knex, devices: number, services: number): Promise<{ devices: number; services: number; ms: number }> {
+  const company = await insertRow(db, 'companies', { name: `Renewal bench ${Date.now()}` });
+  const contract = await insertRow(db, 'contracts', {
+    company_id: company.id,
+    name: 'Big managed services',
+    type: 'recurring_service',
+    period_type: 'yearly',
+    start_date: '2025-01-01',
+    end_date: '2025-12-31',
+  });
+  await db.raw(
+    `WITH s AS (
+       INSERT INTO services (name, unit_price) SELECT 'bench svc ' || ? || '-' || g, 10 + g FROM generate_series(1, ?) g RETURNING id
+     )
+     INSERT INTO contract_services (contract_id, service_id, units, unit_price) SELECT ?, id, 5, 20 FROM s`,
+    [company.id, services, contract.id],
+  );
+  await db.raw(
+    `WITH d AS (
+       INSERT INTO devices (company_id, hostname) SELECT ?, 'bench-dev-' || g FROM generate_series(1, ?) g RETURNING id
+     )
+     INSERT INTO device_contract_links (device_id, contract_id, valid_from) SELECT id, ?, '2025-01-01' FROM d`,
+    [company.id, devices, contract.id],
+  );
+  const t0 = process.hrtime.bigint();
+  await renewContract(db, contract.id, {}, { companyIds: null, actor: 'bench', today: '2025-12-15' });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const moved = Number(
+    ((await db('device_contract_links as l').join('devices as d', 'd.id', 'l.device_id').where({ 'd.company_id': company.id, 'l.valid_from': '2026-01-01' }).count({ n: '*' }).first()) as { n: string }).n,
+  );
+  if (moved !== devices) throw new Error(`renewal moved ${moved} of ${devices} devices`);
+  return { devices, services, ms: Math.round(ms) };
+}
+
+async function pgVersion(db: Knex): Promise<string> {
+  const r = (await db.raw('SHOW server_version')) as { rows: { server_version: string }[] };
+  return r.rows[0]?.server_version ?? '?';
+}
+
+async function redisVersion(): Promise<string> {
+  const r = new Redis(REDIS);
+  const info = await r.info('server');
+  r.disconnect();
+  return /redis_version:(\S+)/.exec(info)?.[1] ?? '?';
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;
+
+function print(results: Record<string, unknown>): void {
+  const intake = results.intake as IntakeRow[];
+  console.log('\nIntake (one alert per request)');
+  console.table(intake.map((r) => ({ target: r.target, 'offered/s': r.offered, 'achieved/s': r.achieved, 'p50 ms': r.p50, 'p99 ms': r.p99, errors: r.errors, non2xx: r.non2xx })));
+  const ratios = [500, 1000, 2000, 'max'].map((o) => {
+    const hub = intake.find((r) => r.target === 'hub' && r.offered === o);
+    const bare = intake.find((r) => r.target !== 'hub' && r.offered === o);
+    return { 'offered/s': o, 'p99 hub/bare': hub && bare ? round(hub.p99 / Math.max(bare.p99, 1)) : null, 'throughput hub/bare': hub && bare ? round(hub.achieved / Math.max(bare.achieved, 1)) : null };
+  });
+  console.table(ratios);
+  console.log('End to end (webhook → committed ticket)');
+  console.table(results.endToEnd);
+  console.log('Rules (decisions/s, one core)');
+  console.table(results.rules);
+  console.log('Renewal');
+  console.table([results.renewal]);
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.stack : String(e));
+  process.exit(1);
+});
