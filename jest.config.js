@@ -8,6 +8,8 @@ const common = {
 };
 
 module.exports = {
+  // Per test; integration tests start real processes on a 2-core machine (a project-level value is ignored).
+  testTimeout: 60000,
   projects: [
     {
       ...common,
@@ -20,7 +22,6 @@ module.exports = {
       testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/faults/**/*.test.ts'],
       globalSetup: '<rootDir>/test/helpers/global-setup.ts',
       setupFiles: ['<rootDir>/api/openapi/extend-zod.ts', '<rootDir>/test/helpers/env.ts'],
-      testTimeout: 60000,
     },
   ],
 };

@@ -17,6 +17,10 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use(requestId);
+  // Webhooks authenticate per source over the raw bytes, so they get no JSON parser and no bearer
+  // auth; they are mounted before the request logger: at thousands of alerts a second a log line
+  // per 202 costs more than the intake itself. They log their own refusals and failures.
+  app.use('/hooks', webhookRouter(deps));
   app.use(
     pinoHttp({
       logger: deps.logger,
@@ -31,9 +35,6 @@ export function createApp(deps: AppDeps): Express {
   app.use(metricsRouter(deps));
   // bull-board and its cookie login: its own auth gate (admin/operator), outside /api/v1.
   app.use(DASHBOARD_BASE, adminDashboardRouter(deps));
-
-  // Webhooks authenticate per source over the raw bytes, so they get no JSON parser and no bearer auth.
-  app.use('/hooks', webhookRouter(deps));
 
   const api = express.Router();
   api.use(express.json({ limit: '5mb', strict: true }));

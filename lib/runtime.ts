@@ -76,11 +76,11 @@ export async function startHub(opts: HubProcessOptions): Promise<HubProcess> {
   closers.push(() => rules.close());
   readiness.push({ name: 'ruleset', check: async () => rules.assertReady() });
 
-  const enqueuer = new AlertEnqueuer(queues.alerts, db, logger);
+  const enqueuer = new AlertEnqueuer(queues.alerts, db, logger, { redis: producerRedis });
   const relay = startRelay(enqueuer, config.HUB_RELAY_INTERVAL_SECONDS, logger);
   closers.push(async () => {
     relay.stop();
-    await enqueuer.flush();
+    await enqueuer.drain();
   });
 
   const workers: Worker[] = [];

@@ -81,8 +81,13 @@ const SEVERITY_PRIORITY: Record<AlertRow['severity'], Priority> = {
  * marked processed in the same transaction, so a job that runs twice (BullMQ is at-least-once), a
  * crash after the insert, or two workers on one receipt all have the effect of once.
  */
-export async function processReceipt(deps: PipelineDeps, receiptId: string): Promise<{ outcome: ReceiptOutcome; ticketId: string | null }> {
-  return deps.db.transaction(async (trx) => {
+export async function processReceipt(
+  deps: PipelineDeps,
+  receiptId: string,
+  /** The job's transaction: the receipt then runs in a savepoint of it. */
+  outer?: Knex.Transaction,
+): Promise<{ outcome: ReceiptOutcome; ticketId: string | null }> {
+  return (outer ?? deps.db).transaction(async (trx) => {
     const rc = await lockReceipt(trx, receiptId);
     if (!rc) return { outcome: 'missing', ticketId: null };
     if (rc.processed_at) return { outcome: 'already_processed', ticketId: rc.ticket_id };

@@ -1,10 +1,13 @@
+import crypto from 'node:crypto';
 import type { Queue } from 'bullmq';
 import type { Knex } from 'knex';
 import type { Logger } from '../lib/logger';
-import { claimUnenqueuedReceipts, markEnqueued } from '../db/queries/inbox';
+import type { RedisConnection } from '../lib/redis';
+import { claimUnenqueuedReceipts, markEnqueued, returnEnqueuedToOutbox } from '../db/queries/inbox';
 import { jobOptions, type JobPayload } from './catalog';
 
 const CHUNK = 200;
+const COALESCE_MS = 3;
 
 /**
  * Puts stored alert receipts on the `alerts` queue. Redis being down never fails the caller: the
@@ -13,15 +16,52 @@ const CHUNK = 200;
  */
 export class AlertEnqueuer {
   private pendingMarks: string[] = [];
+  private pendingEnqueue: string[] = [];
+  private enqueueTimer: NodeJS.Timeout | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  private readonly inflight = new Set<Promise<boolean>>();
 
+  private readonly addTimeoutMs: number;
+  private readonly redis: RedisConnection | undefined;
+  /** The outbox marker's value at the last sweep. */
+  private markerSeen: string | undefined;
+
+  /**
+   * `redis` (the queue's connection) lets the relay notice that Redis lost its data and put the
+   * receipts whose jobs were lost back in the outbox (see `recoverLostJobs`).
+   */
   constructor(
     private readonly queue: Queue,
     private readonly db: Knex,
     private readonly logger: Logger,
-    private readonly addTimeoutMs = 1000,
-  ) {}
+    opts: { addTimeoutMs?: number; redis?: RedisConnection } = {},
+  ) {
+    this.addTimeoutMs = opts.addTimeoutMs ?? 1000;
+    this.redis = opts.redis;
+  }
+
+  /**
+   * Coalesces receipts of concurrent requests into one job (flushed after `COALESCE_MS` or at
+   * `CHUNK` receipts): fewer Redis round trips, and the worker applies a job's receipts in one
+   * transaction. Never throws; failures leave the receipts to the relay.
+   */
+  enqueueSoon(receiptIds: string[]): void {
+    this.pendingEnqueue.push(...receiptIds);
+    if (this.pendingEnqueue.length >= CHUNK) this.flushEnqueue();
+    else this.enqueueTimer ??= setTimeout(() => this.flushEnqueue(), COALESCE_MS);
+  }
+
+  private flushEnqueue(): void {
+    clearTimeout(this.enqueueTimer);
+    this.enqueueTimer = undefined;
+    const ids = this.pendingEnqueue;
+    this.pendingEnqueue = [];
+    if (ids.length === 0) return;
+    const p = this.enqueue(ids);
+    this.inflight.add(p);
+    void p.finally(() => this.inflight.delete(p));
+  }
 
   /** Returns true when every receipt is on the queue. */
   async enqueue(receiptIds: string[]): Promise<boolean> {
@@ -44,6 +84,13 @@ export class AlertEnqueuer {
     return true;
   }
 
+  /** Sends what is coalesced, waits for enqueues in flight, and marks the enqueued receipts. */
+  async drain(): Promise<void> {
+    this.flushEnqueue();
+    await Promise.allSettled([...this.inflight]);
+    await this.flush();
+  }
+
   /** Marks the enqueued receipts (one UPDATE for many requests). */
   flush(): Promise<void> {
     clearTimeout(this.flushTimer);
@@ -62,8 +109,31 @@ export class AlertEnqueuer {
     return this.flushing;
   }
 
+  /**
+   * Redis that restarted without persistence, was flushed or failed over to an empty replica has
+   * lost every queued job, and with them receipts already marked enqueued (R-ALR-1: that must not
+   * lose an accepted alert). A marker key beside the queue's keys (same hash tag) tells: when it
+   * is gone, or is not the one this process saw last time (another process, or a command of ours
+   * that ioredis queued while Redis was down, created it anew), every receipt enqueued but not yet
+   * processed goes back to the outbox. At worst a receipt whose job survived is enqueued twice;
+   * the worker applies it once. Returns how many receipts were returned.
+   */
+  async recoverLostJobs(): Promise<number> {
+    if (!this.redis) return 0;
+    const key = this.queue.toKey('outbox-marker');
+    const seen = await withTimeout(this.redis.get(key), this.addTimeoutMs);
+    const lost = seen === null || (this.markerSeen !== undefined && seen !== this.markerSeen);
+    this.markerSeen = seen ?? undefined;
+    if (seen === null) await withTimeout(this.redis.set(key, `${new Date().toISOString()} ${crypto.randomUUID()}`, 'NX'), this.addTimeoutMs);
+    if (!lost) return 0;
+    const n = await returnEnqueuedToOutbox(this.db);
+    if (n > 0) this.logger.warn({ receipts: n }, 'Redis lost the alerts queue (its marker key was gone or new); unprocessed receipts are back in the outbox');
+    return n;
+  }
+
   /** One relay sweep: enqueues receipts the intake could not. Returns how many were enqueued. */
   async relayOnce(graceSeconds: number): Promise<number> {
+    await this.recoverLostJobs();
     let total = 0;
     for (;;) {
       const ids = await claimUnenqueuedReceipts(this.db, { graceSeconds, limit: 1000 });

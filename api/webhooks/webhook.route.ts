@@ -115,11 +115,16 @@ export function webhookRouter(deps: AppDeps): Router {
         throw err;
       }
       metrics.alertsReceived.inc({ source: label, outcome: 'accepted' }, stored.alertIds.length);
+      // The alerts are durable now: answer at once. The enqueue is coalesced with other requests'
+      // and best effort — what it misses, the outbox relay enqueues.
       const enqueuer = deps.services[ENQUEUER] as AlertEnqueuer | undefined;
-      if (enqueuer) await enqueuer.enqueue(stored.receiptIds);
+      enqueuer?.enqueueSoon(stored.receiptIds);
       res.status(202).json({ alertIds: stored.alertIds });
     } catch (err) {
       if (isHubError(err) && err.code === 'VALIDATION_FAILED') metrics.alertsReceived.inc({ source: label, outcome: 'invalid' });
+      if (isHubError(err) && err.status < 500) {
+        deps.logger.debug({ requestId: req.requestId, source: sourceName, code: err.code, msg: err.message }, 'webhook refused');
+      }
       next(err);
     }
   });

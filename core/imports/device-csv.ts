@@ -91,7 +91,7 @@ export function parseDeviceCsv(text: string): ParsedDeviceCsv {
     // Spreadsheets export trailing rows of empty cells (",,,,,"): as blank as a blank line.
     if (error === undefined && record.every((f) => f.trim() === '')) continue;
     total++;
-    const rowErrors: RowError[] = [];
+    const before = errors.length;
     if (error !== undefined) {
       errors.push({ line, field: '(row)', message: error });
       continue;
@@ -100,42 +100,41 @@ export function parseDeviceCsv(text: string): ParsedDeviceCsv {
       errors.push({ line, field: '(row)', message: `has ${record.length} fields, the header has ${header.fields.length}` });
       continue;
     }
-    const get = (c: DeviceCsvColumn): string => {
-      const i = index.get(c);
-      return i === undefined ? '' : (record[i] ?? '').trim();
-    };
-    const check = (c: DeviceCsvColumn, required: boolean): string | null => {
-      const v = get(c);
-      if (v === '') {
-        if (required) rowErrors.push({ line, field: c, message: 'is required' });
-        return null;
-      }
-      if (v.length > LIMITS[c]) rowErrors.push({ line, field: c, message: `must be at most ${LIMITS[c]} characters` });
-      else if (CONTROL.test(v)) rowErrors.push({ line, field: c, message: 'must not contain control characters' });
-      return v;
-    };
-    const hostname = check('hostname', true);
-    const source = check('source', true);
-    const sourceDeviceId = check('sourceDeviceId', true);
-    const site = check('site', true);
-    const contract = check('contract', false);
-    const service = check('service', false);
+    const hostname = checkField(record, index, 'hostname', true, line, errors);
+    const source = checkField(record, index, 'source', true, line, errors);
+    const sourceDeviceId = checkField(record, index, 'sourceDeviceId', true, line, errors);
+    const site = checkField(record, index, 'site', true, line, errors);
+    const contract = checkField(record, index, 'contract', false, line, errors);
+    const service = checkField(record, index, 'service', false, line, errors);
     if (source !== null && !SOURCE_NAME.test(source)) {
-      rowErrors.push({ line, field: 'source', message: `must be a source name (lower-case letters, digits, - and _), got "${source}"` });
+      errors.push({ line, field: 'source', message: `must be a source name (lower-case letters, digits, - and _), got "${source}"` });
     }
-    if (hostname !== null && /\s/.test(hostname)) rowErrors.push({ line, field: 'hostname', message: 'must not contain spaces' });
-    if (service !== null && contract === null) rowErrors.push({ line, field: 'service', message: 'needs a contract in the same row' });
+    if (hostname !== null && /\s/.test(hostname)) errors.push({ line, field: 'hostname', message: 'must not contain spaces' });
+    if (service !== null && contract === null) errors.push({ line, field: 'service', message: 'needs a contract in the same row' });
     if (source !== null && sourceDeviceId !== null) {
       const key = `${source}\u0000${sourceDeviceId}`;
       const first = seenRefs.get(key);
-      if (first !== undefined) rowErrors.push({ line, field: 'sourceDeviceId', message: `duplicates line ${first} (same source and sourceDeviceId)` });
+      if (first !== undefined) errors.push({ line, field: 'sourceDeviceId', message: `duplicates line ${first} (same source and sourceDeviceId)` });
       else seenRefs.set(key, line);
     }
-    if (rowErrors.length > 0 || hostname === null || source === null || sourceDeviceId === null || site === null) {
-      errors.push(...rowErrors);
-      continue;
-    }
+    if (errors.length > before || hostname === null || source === null || sourceDeviceId === null || site === null) continue;
     rows.push({ line, hostname, source, sourceDeviceId, site, contract, service });
   }
   return { rows, errors, total };
+}
+
+/**
+ * One field's own checks; its errors are appended to `errors`. Returns the trimmed value, or null
+ * when empty. (A plain function, not a closure per row: it runs 600,000 times for 100,000 rows.)
+ */
+function checkField(record: readonly string[], index: ReadonlyMap<DeviceCsvColumn, number>, c: DeviceCsvColumn, required: boolean, line: number, errors: RowError[]): string | null {
+  const i = index.get(c);
+  const v = i === undefined ? '' : (record[i] ?? '').trim();
+  if (v === '') {
+    if (required) errors.push({ line, field: c, message: 'is required' });
+    return null;
+  }
+  if (v.length > LIMITS[c]) errors.push({ line, field: c, message: `must be at most ${LIMITS[c]} characters` });
+  else if (CONTROL.test(v)) errors.push({ line, field: c, message: 'must not contain control characters' });
+  return v;
 }

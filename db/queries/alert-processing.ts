@@ -7,6 +7,19 @@ const OPEN = OPEN_TICKET_STATUSES.map((s) => `'${s}'`).join(',');
 
 export type ReceiptWithAlert = AlertReceiptRow & { alert: AlertRow; source_name: string };
 
+/**
+ * The receipts of a job in the order they are applied: by dedup key, then arrival. Every worker
+ * locks tickets in the same order, so concurrent batches wait for each other instead of deadlocking.
+ */
+export async function orderReceipts(db: Db, receiptIds: string[]): Promise<string[]> {
+  const rows = (await db('alert_receipts as r')
+    .join('alerts as a', 'a.id', 'r.alert_id')
+    .whereIn('r.id', receiptIds)
+    .orderBy([{ column: 'a.dedup_key' }, { column: 'r.id' }])
+    .select('r.id')) as { id: string }[];
+  return rows.map((r) => r.id);
+}
+
 /** Locks the receipt row for this transaction (FOR UPDATE): one worker applies a receipt at a time. */
 export async function lockReceipt(trx: Knex.Transaction, receiptId: string): Promise<ReceiptWithAlert | undefined> {
   const r = (await trx('alert_receipts').where({ id: receiptId }).forUpdate().first()) as AlertReceiptRow | undefined;

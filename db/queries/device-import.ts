@@ -239,7 +239,8 @@ async function matchDevices(trx: Knex.Transaction, rows: readonly ResolvedDevice
     if (m.host_id) deviceIds.add(m.host_id);
   }
   // Lock in id order so two imports (or an import and PUT /devices/:id/contract) cannot deadlock.
-  const ids = [...deviceIds].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+  // Numeric order of digit strings without BigInt: shorter first, then by text.
+  const ids = [...deviceIds].sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));
   if (ids.length > 0) await trx.raw('SELECT id FROM devices WHERE id = ANY(?::bigint[]) ORDER BY id FOR UPDATE', [ids]);
 
   const linkedLines = new Set(rows.filter((r) => r.contractId !== null).map((r) => r.line));

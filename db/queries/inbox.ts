@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { Db } from '../connection';
 import type { NormalizedAlert } from '../../plugins/types';
 
@@ -9,64 +10,77 @@ export interface StoredDelivery {
 }
 
 /**
- * R-ALR-1: stores one delivery, its alerts and one receipt per alert in one transaction, with
- * one statement per table (not one per alert). Alerts are unique per (source, source alert id):
- * a repeated delivery gets the same alert ids back and one more receipt each (R-ALR-4 counts them).
- * The receipts are the transactional outbox: enqueued_at stays NULL until a job carries them.
+ * R-ALR-1: stores one delivery, its alerts and one receipt per alert atomically, in ONE statement
+ * (data-modifying CTEs: one round trip, however many alerts). Alerts are unique per (source,
+ * source alert id): a repeated delivery gets the same alert ids back and one more receipt each
+ * (R-ALR-4 counts them). The receipts are the transactional outbox: enqueued_at stays NULL until a
+ * job carries them.
  */
 export async function storeDelivery(
   db: Db,
   d: { sourceId: string; deliveryKey: string | null; bodySha256: string; bodyBytes: number; remoteAddr: string | null; alerts: NormalizedAlert[] },
 ): Promise<StoredDelivery> {
-  return db.transaction(async (trx) => {
-    const [delivery] = (await trx('deliveries')
-      .insert({
-        source_id: d.sourceId,
-        delivery_key: d.deliveryKey,
-        body_sha256: d.bodySha256,
-        body_bytes: d.bodyBytes,
-        remote_addr: d.remoteAddr,
-      })
+  if (d.alerts.length === 0) {
+    const [delivery] = (await db('deliveries')
+      .insert({ source_id: d.sourceId, delivery_key: d.deliveryKey, body_sha256: d.bodySha256, body_bytes: d.bodyBytes, remote_addr: d.remoteAddr })
       .returning('id')) as { id: string }[];
-    const deliveryId = delivery!.id;
-    if (d.alerts.length === 0) return { deliveryId, alertIds: [], receiptIds: [] };
-
-    // One alert event may appear twice in one payload: store it once, answer its id twice.
-    const unique = new Map<string, NormalizedAlert>();
-    for (const a of d.alerts) if (!unique.has(a.sourceAlertId)) unique.set(a.sourceAlertId, a);
-    const rows = [...unique.values()].map((a) => ({
-      source_id: d.sourceId,
-      source_alert_id: a.sourceAlertId,
-      dedup_key: a.dedupKey,
-      state: a.state,
-      severity: a.severity,
-      category: a.category,
-      title: a.title,
-      message: a.message,
-      device_source_id: a.device.sourceDeviceId,
-      hostname: a.device.hostname,
-      site: a.device.site,
-      occurred_at: a.occurredAt,
-      labels: JSON.stringify(a.labels),
-      raw: JSON.stringify(a.raw ?? null),
-      first_delivery_id: deliveryId,
-    }));
-    // ON CONFLICT … DO UPDATE so RETURNING yields the id of an existing alert too.
-    const stored = (await trx('alerts')
-      .insert(rows)
-      .onConflict(['source_id', 'source_alert_id'])
-      .merge({ receipt_count: trx.raw('alerts.receipt_count + 1'), updated_at: trx.fn.now() })
-      .returning(['id', 'source_alert_id'])) as { id: string; source_alert_id: string }[];
-    const idBySourceAlertId = new Map(stored.map((r) => [r.source_alert_id, r.id]));
-    const receipts = (await trx('alert_receipts')
-      .insert(stored.map((r) => ({ alert_id: r.id, delivery_id: deliveryId })))
-      .returning('id')) as { id: string }[];
-    return {
-      deliveryId,
-      alertIds: d.alerts.map((a) => idBySourceAlertId.get(a.sourceAlertId)!),
-      receiptIds: receipts.map((r) => r.id),
-    };
-  });
+    return { deliveryId: delivery!.id, alertIds: [], receiptIds: [] };
+  }
+  // One alert event may appear twice in one payload: store it once, answer its id twice.
+  const unique = new Map<string, NormalizedAlert>();
+  for (const a of d.alerts) if (!unique.has(a.sourceAlertId)) unique.set(a.sourceAlertId, a);
+  const list = [...unique.values()];
+  // A text[] / timestamptz[] parameter (arrays with NULLs are fine for pg; knex's types only know homogeneous arrays).
+  const col = (f: (a: NormalizedAlert) => string | null): object => list.map(f);
+  const r = (await db.raw(
+    `WITH d AS (
+       INSERT INTO deliveries (source_id, delivery_key, body_sha256, body_bytes, remote_addr)
+       VALUES (?, ?, ?, ?, ?) RETURNING id
+     ), input AS (
+       SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::timestamptz[], ?::text[], ?::text[])
+         AS t(source_alert_id, dedup_key, state, severity, category, title, message, device_source_id, hostname, site, occurred_at, labels, raw)
+     ), a AS (
+       INSERT INTO alerts (source_id, source_alert_id, dedup_key, state, severity, category, title, message,
+                           device_source_id, hostname, site, occurred_at, labels, raw, first_delivery_id)
+       SELECT ?, i.source_alert_id, i.dedup_key, i.state, i.severity, i.category, i.title, i.message,
+              i.device_source_id, i.hostname, i.site, i.occurred_at, i.labels::jsonb, i.raw::jsonb, d.id
+         FROM input i CROSS JOIN d
+       ON CONFLICT (source_id, source_alert_id) DO UPDATE SET receipt_count = alerts.receipt_count + 1, updated_at = now()
+       RETURNING id, source_alert_id
+     ), r AS (
+       INSERT INTO alert_receipts (alert_id, delivery_id) SELECT a.id, d.id FROM a CROSS JOIN d RETURNING id, alert_id
+     )
+     SELECT d.id AS delivery_id, a.id AS alert_id, a.source_alert_id, r.id AS receipt_id
+       FROM a JOIN r ON r.alert_id = a.id CROSS JOIN d
+      ORDER BY r.id`,
+    <Knex.RawBinding[]>[
+      d.sourceId,
+      d.deliveryKey,
+      d.bodySha256,
+      d.bodyBytes,
+      d.remoteAddr,
+      col((a) => a.sourceAlertId),
+      col((a) => a.dedupKey),
+      col((a) => a.state),
+      col((a) => a.severity),
+      col((a) => a.category),
+      col((a) => a.title),
+      col((a) => a.message),
+      col((a) => a.device.sourceDeviceId),
+      col((a) => a.device.hostname),
+      col((a) => a.device.site),
+      col((a) => a.occurredAt),
+      col((a) => JSON.stringify(a.labels)),
+      col((a) => JSON.stringify(a.raw ?? null)),
+      d.sourceId,
+    ],
+  )) as { rows: { delivery_id: string; alert_id: string; source_alert_id: string; receipt_id: string }[] };
+  const idBySourceAlertId = new Map(r.rows.map((x) => [x.source_alert_id, x.alert_id]));
+  return {
+    deliveryId: r.rows[0]!.delivery_id,
+    alertIds: d.alerts.map((a) => idBySourceAlertId.get(a.sourceAlertId)!),
+    receiptIds: r.rows.map((x) => x.receipt_id),
+  };
 }
 
 /** A delivery already stored under the sender's delivery id (retry): its alert ids, in order. */
@@ -82,6 +96,14 @@ export async function findDeliveryAlertIds(db: Db, sourceId: string, deliveryKey
 export async function markEnqueued(db: Db, receiptIds: string[]): Promise<void> {
   if (receiptIds.length === 0) return;
   await db('alert_receipts').whereIn('id', receiptIds).whereNull('enqueued_at').update({ enqueued_at: db.fn.now() });
+}
+
+/**
+ * Puts every receipt that was enqueued but not processed back in the outbox (enqueued_at NULL),
+ * for the relay to enqueue again: used when Redis lost the queue's jobs. Returns how many.
+ */
+export async function returnEnqueuedToOutbox(db: Db): Promise<number> {
+  return db('alert_receipts').whereNull('processed_at').whereNotNull('enqueued_at').update({ enqueued_at: null });
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Effect } from './events';
 import { compileOperator, isTextOperator, type Test, type TextOperator } from './operators';
-import type { RuleIssue, DecisionFacts, FactName, RuleEvent } from './types';
+import { deepFreeze, evidenceOf, MAX_MATCHED } from './evidence';
+import type { RuleIssue, DecisionFacts, FactName, FiredRule, MatchedCondition, RuleEvent } from './types';
 import type { ConditionNode, SharedConditionDef, ValidatedRuleset } from './validate';
 
 /**
@@ -35,6 +36,10 @@ export type TraceNode =
       value: unknown;
       /** An undecorated text search: indexable, and memoised in memo slot `memo`. */
       text?: { op: TextOperator; needle: string; memo: number };
+      /** The evidence when it held, if the value it saw is implied (`equal`). */
+      fixedEvidence?: Readonly<MatchedCondition>;
+      /** The evidence by the value it saw, if that is one of a few (`in`). */
+      evidenceByValue?: Map<unknown, Readonly<MatchedCondition>>;
     };
 
 export interface CompiledRule {
@@ -47,12 +52,25 @@ export interface CompiledRule {
   effect: Effect;
   pred: Pred;
   tree: TraceNode;
+  /** When the tree is only "all"s and conditions, the conditions: all of them held if it fired. */
+  allLeaves: Array<Extract<TraceNode, { kind: 'leaf' }>> | null;
+  /** The whole FiredRule entry, when its evidence is known in advance (shared, frozen). */
+  fixedFired: Readonly<FiredRule> | null;
 }
 
-interface IndexGroup {
+/**
+ * Rules under one key (`slot2` = -1: a fact value → ranks) or under a pair of keys (a value of
+ * `slot`, then a value of `slot2` → ranks), when a rule has two equalities ("company ACME and
+ * category backup"): the pair narrows the candidates to the rules that can really fire.
+ */
+export interface IndexGroup {
   slot: number;
+  slot2: number;
   buckets: Map<unknown, number[]>;
+  pairs: Map<unknown, Map<unknown, number[]>>;
 }
+
+const MAX_PAIR_COMBINATIONS = 64;
 
 /**
  * Rules without an indexable equality that cannot fire unless some text search holds ("title
@@ -156,8 +174,21 @@ const lowerText = (v: unknown): unknown => (typeof v === 'string' ? v.toLowerCas
 function leafPred(slot: number, n: Extract<ConditionNode, { kind: 'leaf' }>, test: Test): Pred {
   if (n.op.decorators.length === 0) {
     const value = n.value;
-    if (n.op.base === 'equal') return (v) => v[slot] === value;
-    if (n.op.base === 'notEqual') return (v) => v[slot] !== value;
+    switch (n.op.base) {
+      case 'equal':
+        return (v) => v[slot] === value;
+      case 'notEqual':
+        return (v) => v[slot] !== value;
+      case 'in':
+      case 'notIn':
+        if (Array.isArray(value) && value.length <= 8) {
+          const list: readonly unknown[] = value;
+          return n.op.base === 'in' ? (v) => list.indexOf(v[slot]) > -1 : (v) => list.indexOf(v[slot]) === -1;
+        }
+        break;
+      default:
+        break;
+    }
   }
   return (v) => test(v[slot]);
 }
@@ -256,6 +287,10 @@ class Compiler {
         if (text && n.op.decorators.length === 0 && typeof n.value === 'string') {
           leaf.text = { op: n.op.base as TextOperator, needle: n.value.toLowerCase(), memo };
         }
+        if (n.op.decorators.length === 0 && n.op.base === 'equal') leaf.fixedEvidence = deepFreeze(evidenceOf(leaf, n.value));
+        if (n.op.decorators.length === 0 && n.op.base === 'in' && Array.isArray(n.value) && n.value.length <= 64) {
+          leaf.evidenceByValue = new Map(n.value.map((v: unknown) => [v, deepFreeze(evidenceOf(leaf, v))]));
+        }
         return leaf;
       }
     }
@@ -307,6 +342,18 @@ function constraintsOf(n: ConditionNode, defs: Map<string, SharedConditionDef>, 
       return out;
     }
   }
+}
+
+function allLeavesOf(node: TraceNode): Array<Extract<TraceNode, { kind: 'leaf' }>> | null {
+  if (node.kind === 'leaf') return [node];
+  if (node.kind !== 'all') return null;
+  const out: Array<Extract<TraceNode, { kind: 'leaf' }>> = [];
+  for (const child of node.children) {
+    const leaves = allLeavesOf(child);
+    if (!leaves) return null;
+    out.push(...leaves);
+  }
+  return out;
 }
 
 // ---- the text index: searches a rule cannot fire without ----
@@ -390,7 +437,14 @@ export function compileRuleset(source: ValidatedRuleset, meta: RulesetMeta): Com
   const ordered = [...source.rules].sort((x, y) => y.priority - x.priority || x.order - y.order);
   const rules: CompiledRule[] = ordered.map((def, rank) => {
     const tree = compiler.node(def.conditions);
-    return { rank, name: def.name, priority: def.priority, file: def.file, event: def.event, effect: def.effect, pred: tree.pred, tree };
+    const allLeaves = allLeavesOf(tree);
+    // Decisions share these objects: frozen, so no consumer can change another decision's record.
+    const event = deepFreeze(structuredClone(def.event));
+    const fixedFired =
+      allLeaves && allLeaves.length <= MAX_MATCHED && allLeaves.every((l) => l.fixedEvidence)
+        ? deepFreeze({ name: def.name, priority: def.priority, file: def.file, event, matched: allLeaves.map((l) => l.fixedEvidence as MatchedCondition) })
+        : null;
+    return { rank, name: def.name, priority: def.priority, file: def.file, event, effect: def.effect, pred: tree.pred, tree, allLeaves, fixedFired };
   });
 
   const groups = new Map<string, IndexGroup>();
@@ -409,24 +463,51 @@ export function compileRuleset(source: ValidatedRuleset, meta: RulesetMeta): Com
     }
   }
   const share = (key: string, values: Set<unknown>) => values.size / Math.max(1, distinct.get(key)?.size ?? 1);
+  const slotOfKey = (key: string): number => {
+    const [fact, path] = key.split('\u0000') as [FactName, string];
+    return compiler.slot(fact, path ? path.slice(2).split('.') : []);
+  };
+  const push = <K>(map: Map<K, number[]>, k: K, rank: number) => {
+    const bucket = map.get(k);
+    if (bucket) bucket.push(rank);
+    else map.set(k, [rank]);
+  };
   ordered.forEach((_def, rank) => {
+    const entries = [...(perRule[rank] ?? [])];
     let best: [string, Set<unknown>] | null = null;
-    for (const entry of perRule[rank] ?? []) if (!best || share(...entry) < share(...best)) best = entry;
+    for (const entry of entries) if (!best || share(...entry) < share(...best)) best = entry;
     if (!best) {
       unindexed.push(rank);
       return;
     }
-    const [key, values] = best;
+    // The most selective pair of keys, when the rule has two and their combinations are few.
+    let pair: [[string, Set<unknown>], [string, Set<unknown>]] | null = null;
+    for (let i = 0; i < entries.length; i++) {
+      for (let j = i + 1; j < entries.length; j++) {
+        const [a, b] = [entries[i], entries[j]].sort((x, y) => ((x?.[0] ?? '') < (y?.[0] ?? '') ? -1 : 1)) as [[string, Set<unknown>], [string, Set<unknown>]];
+        if (a[1].size * b[1].size > MAX_PAIR_COMBINATIONS) continue;
+        if (!pair || share(...a) * share(...b) < share(...pair[0]) * share(...pair[1])) pair = [a, b];
+      }
+    }
+    const key = pair ? `${pair[0][0]}\u0001${pair[1][0]}` : best[0];
     let group = groups.get(key);
     if (!group) {
-      const [fact, path] = key.split('\u0000') as [FactName, string];
-      group = { slot: compiler.slot(fact, path ? path.slice(2).split('.') : []), buckets: new Map() };
+      group = pair
+        ? { slot: slotOfKey(pair[0][0]), slot2: slotOfKey(pair[1][0]), buckets: new Map(), pairs: new Map() }
+        : { slot: slotOfKey(best[0]), slot2: -1, buckets: new Map(), pairs: new Map() };
       groups.set(key, group);
     }
-    for (const v of values) {
-      const bucket = group.buckets.get(v);
-      if (bucket) bucket.push(rank);
-      else group.buckets.set(v, [rank]);
+    if (pair) {
+      for (const v1 of pair[0][1]) {
+        let inner = group.pairs.get(v1);
+        if (!inner) {
+          inner = new Map();
+          group.pairs.set(v1, inner);
+        }
+        for (const v2 of pair[1][1]) push(inner, v2, rank);
+      }
+    } else {
+      for (const v of best[1]) push(group.buckets, v, rank);
     }
   });
 

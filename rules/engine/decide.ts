@@ -1,5 +1,6 @@
 import type { CompiledRule, CompiledRuleset, Slots, TraceNode } from './compile';
 import type { Effect } from './events';
+import { MAX_MATCHED, evidenceOf } from './evidence';
 import type { ContractChoice, Decision, DecisionFacts, FiredRule, MatchedCondition, Priority } from './types';
 
 /**
@@ -14,17 +15,11 @@ import type { ContractChoice, Decision, DecisionFacts, FiredRule, MatchedConditi
  * - `suppress` makes the outcome `suppress` (the first reason wins).
  */
 
-const MAX_MATCHED = 20;
-const MAX_TEXT = 200;
-
-function summarize(value: unknown): unknown {
-  if (typeof value === 'string') return value.length > MAX_TEXT ? `${value.slice(0, MAX_TEXT)}…` : value;
-  if (value !== null && typeof value === 'object') {
-    // A whole fact (e.g. "deviceContract notEqual null"): its name and code say which one.
-    const o = value as Record<string, unknown>;
-    return typeof o.name === 'string' ? { name: summarize(o.name), code: typeof o.code === 'string' ? summarize(o.code) : null } : '[object]';
-  }
-  return value;
+/** What a leaf that held saw: shared when known in advance, built otherwise. */
+function evidence(node: Extract<TraceNode, { kind: 'leaf' }>, slots: Slots): MatchedCondition {
+  if (node.fixedEvidence) return node.fixedEvidence;
+  const factValue = slots[node.slot];
+  return node.evidenceByValue?.get(factValue) ?? evidenceOf(node, factValue);
 }
 
 /** The leaf conditions that made a fired rule fire (the evidence kept on the ticket). */
@@ -33,11 +28,7 @@ function collectMatched(node: TraceNode, slots: Slots, negated: boolean, out: Ma
   switch (node.kind) {
     case 'leaf': {
       if (node.test(slots[node.testSlot]) === negated) return;
-      // Plain assignments: conditional spreads cost more than the rest of a decision.
-      const m: MatchedCondition = { fact: node.fact, operator: node.operator, value: node.value, factValue: summarize(slots[node.slot]) };
-      if (node.path !== undefined) m.path = node.path;
-      if (negated) m.negated = true;
-      out.push(m);
+      out.push(negated ? evidenceOf(node, slots[node.slot], true) : evidence(node, slots));
       return;
     }
     case 'not':
@@ -93,9 +84,9 @@ function apply(m: Merge, e: Effect): void {
 export function readSlots(ruleset: CompiledRuleset, facts: DecisionFacts): Slots {
   const { getters, memoSlots } = ruleset.plan;
   const n = getters.length;
+  // Memo slots stay holes (read as undefined: not computed yet).
   const slots = new Array<unknown>(n + memoSlots);
   for (let i = 0; i < n; i++) slots[i] = (getters[i] as (f: DecisionFacts) => unknown)(facts);
-  for (let i = n; i < n + memoSlots; i++) slots[i] = undefined;
   return slots;
 }
 
@@ -107,7 +98,7 @@ function candidateLists(ruleset: CompiledRuleset, slots: Slots): Array<readonly 
   const { groups, textGroups, unindexed, memoOffset } = ruleset.plan;
   const lists: Array<readonly number[]> = [unindexed];
   for (const g of groups) {
-    const bucket = g.buckets.get(slots[g.slot]);
+    const bucket = g.slot2 === -1 ? g.buckets.get(slots[g.slot]) : g.pairs.get(slots[g.slot])?.get(slots[g.slot2]);
     if (bucket) lists.push(bucket);
   }
   for (const g of textGroups) {
@@ -131,8 +122,6 @@ export function candidates(ruleset: CompiledRuleset, facts: DecisionFacts): numb
   return [...new Set(candidateLists(ruleset, readSlots(ruleset, facts)).flat())].sort((a, b) => a - b);
 }
 
-const byRank = (a: CompiledRule, b: CompiledRule): number => a.rank - b.rank;
-
 /**
  * Rules that fire for these facts, in order, honouring `stop`. Conditions have no side effects,
  * so the candidates are evaluated list by list (no merge) and only the few that fired are put in
@@ -153,7 +142,16 @@ export function firedRules(ruleset: CompiledRuleset, facts: DecisionFacts, slots
     }
   }
   if (fired.length > 1) {
-    fired.sort(byRank);
+    // Insertion sort: a handful of rules, mostly in order already (lists are sorted).
+    for (let i = 1; i < fired.length; i++) {
+      const r = fired[i] as CompiledRule;
+      let j = i - 1;
+      while (j >= 0 && (fired[j] as CompiledRule).rank > r.rank) {
+        fired[j + 1] = fired[j] as CompiledRule;
+        j--;
+      }
+      fired[j + 1] = r;
+    }
     // A rule reached through two text searches that both held fired twice: keep one.
     for (let i = fired.length - 1; i > 0; i--) if (fired[i] === fired[i - 1]) fired.splice(i, 1);
   }
@@ -176,8 +174,16 @@ export function decide(ruleset: CompiledRuleset, facts: DecisionFacts): Decision
   const rulesFired: FiredRule[] = [];
   for (const rule of fired) {
     apply(m, rule.effect);
-    const matched: MatchedCondition[] = [];
-    collectMatched(rule.tree, slots, false, matched);
+    if (rule.fixedFired) {
+      rulesFired.push(rule.fixedFired);
+      continue;
+    }
+    let matched: MatchedCondition[];
+    if (rule.allLeaves && rule.allLeaves.length <= MAX_MATCHED) matched = rule.allLeaves.map((leaf) => evidence(leaf, slots));
+    else {
+      matched = [];
+      collectMatched(rule.tree, slots, false, matched);
+    }
     rulesFired.push({ name: rule.name, priority: rule.priority, file: rule.file, event: rule.event, matched });
   }
   const decision: Decision = {

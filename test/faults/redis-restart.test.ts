@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { startTestHub, type TestHub } from '../helpers/hub';
-import { hubEnv, startHubProcess, stopAllHubProcesses } from '../helpers/processes';
+import { hubEnv, liveHubProcesses, startHubProcess, stopAllHubProcesses } from '../helpers/processes';
 import { freePort, PrivateRedis } from '../helpers/redis-server';
 import { alert, pipelineInvariantViolations, post, seedSource, waitAllProcessed } from './fault-helpers';
 
@@ -31,7 +31,7 @@ describe('fault: Redis stopped and started again during 2,000 posted alerts', ()
   it('R-ALR-1, R-ALR-4: every accepted alert has exactly one ticket', async () => {
     await startHubProcess({
       role: 'worker',
-      env: hubEnv({ databaseUrl: h.t.url, redisUrl: redis.url, prefix: h.config.HUB_QUEUE_PREFIX, extra: { HUB_REQUEUE_AFTER_SECONDS: '5' } }),
+      env: hubEnv({ databaseUrl: h.t.url, redisUrl: redis.url, prefix: h.config.HUB_QUEUE_PREFIX }),
     });
     const N = 2000;
     const PER = 50;
@@ -42,9 +42,11 @@ describe('fault: Redis stopped and started again during 2,000 posted alerts', ()
     // Four senders post batches back to back; Redis dies after a quarter and returns at three quarters.
     const outage = (async () => {
       while (sent < deliveries.length / 4) await new Promise((r) => setTimeout(r, 10));
+      console.log('STOP', new Date().toISOString());
       await redis.stop();
       while (sent < (3 * deliveries.length) / 4) await new Promise((r) => setTimeout(r, 10));
       await redis.start();
+      console.log('START', new Date().toISOString());
     })();
     await Promise.all(
       Array.from({ length: 4 }, async () => {
@@ -60,7 +62,11 @@ describe('fault: Redis stopped and started again during 2,000 posted alerts', ()
     expect(statuses).toHaveLength(deliveries.length);
     expect(statuses.filter((s) => s !== 202)).toEqual([]);
 
-    await waitAllProcessed(db, 30_000, N);
+    await waitAllProcessed(db, 30_000, N).catch(async (e) => {
+      console.log(JSON.stringify(await db('alert_receipts').whereNull('processed_at').select('id','received_at','enqueued_at','attempts')));
+      require('fs').writeFileSync('/tmp/rr-worker.log', liveHubProcesses()[0]?.output() ?? '');
+      throw e;
+    });
     const tickets = (await db('tickets').select('dedup_key', 'occurrences')) as Array<{ dedup_key: string; occurrences: number }>;
     expect(tickets).toHaveLength(N);
     expect(tickets.filter((t) => t.occurrences !== 1)).toEqual([]);

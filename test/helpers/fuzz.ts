@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import knex, { type Knex } from 'knex';
+import pino from 'pino';
 import { createApp } from '../../api/app';
 import { openApiDocument } from '../../api/openapi/registry';
 import { parseEnv } from '../../config/env';
-import { createLogger } from '../../lib/logger';
+import { createLogger, redactPaths, type Logger } from '../../lib/logger';
 
 /**
  * Fuzzing helpers (issue "Benchmarks and fault tests", point 3): the state of every table (to
@@ -40,6 +41,39 @@ export function preview(value: unknown, max = 600): string {
     }
   }
   return text.length > max ? `${text.slice(0, max)}…<${text.length} chars>` : text;
+}
+
+/** A generated value that fast-check prints through {@link preview}: its own printer recurses and overflows on 5,000-deep arrays. */
+export interface Shown<T> {
+  value: T;
+  [fc.toStringMethod](): string;
+}
+
+export const shown = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<Shown<T>> =>
+  arb.map((value) => ({ value, [fc.toStringMethod]: () => preview(value) }));
+
+/**
+ * A logger that keeps error lines in memory, so a 5xx found by fuzzing is reported with the
+ * server's own stack trace instead of "internal error (request …)".
+ */
+export function capturingLogger(): { logger: Logger; take(): string[] } {
+  let lines: string[] = [];
+  const logger = pino({ level: 'error', redact: { paths: redactPaths, censor: '[redacted]' } }, { write: (line: string) => void lines.push(line) });
+  return {
+    logger,
+    take() {
+      const out = lines.map((l) => {
+        try {
+          const o = JSON.parse(l) as { msg?: string; err?: { stack?: string; message?: string } };
+          return `${o.msg ?? ''}: ${o.err?.stack ?? o.err?.message ?? l}`;
+        } catch {
+          return l;
+        }
+      });
+      lines = [];
+      return out;
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -133,12 +167,31 @@ export const hugeString: fc.Arbitrary<string> = fc
   .tuple(fc.constantFrom(5_000, 70_000, 300_000, 1_100_000), fc.constantFrom('x', 'é', '€', '😀'))
   .map(([n, ch]) => ch.repeat(Math.ceil(n / Buffer.byteLength(ch))));
 
-/** Arrays nested `depth` deep: [[[…]]]. */
-export const deepNesting: fc.Arbitrary<unknown> = fc.constantFrom(64, 1_000, 5_000).map((depth) => {
-  let v: unknown = 'bottom';
-  for (let i = 0; i < depth; i++) v = [v];
-  return v;
-});
+/**
+ * Very deep nesting cannot be built as a value (structuredClone, JSON.stringify and fast-check's
+ * printer all recurse and overflow near 5,000 levels, while JSON.parse on the server does not), so
+ * it travels as a marker string that {@link jsonBytes} expands into `[[[…"bottom"…]]]` text.
+ */
+export const deepMarker = (depth: number): string => `\u0001deep:${depth}\u0001`;
+const DEEP_MARKER_JSON = /"\\u0001deep:(\d+)\\u0001"/g;
+
+/** Arrays nested 64 levels (a real value) up to 100,000 levels (a marker). */
+export const deepNesting: fc.Arbitrary<unknown> = fc.oneof(
+  fc.constant(64).map((depth) => {
+    let v: unknown = 'bottom';
+    for (let i = 0; i < depth; i++) v = [v];
+    return v;
+  }),
+  fc.constantFrom(1_000, 10_000, 100_000).map(deepMarker),
+);
+
+/** The JSON text of a value, with deep-nesting markers expanded. */
+export function jsonText(value: unknown): string {
+  const text = JSON.stringify(value) ?? 'null';
+  return text.replace(DEEP_MARKER_JSON, (_m, d: string) => `${'['.repeat(Number(d))}"bottom"${']'.repeat(Number(d))}`);
+}
+
+export const jsonBytes = (value: unknown): Buffer => Buffer.from(jsonText(value), 'utf8');
 
 /** Any single junk value: wrong types, edge numbers, nasty strings, huge, deep or long things. */
 export const junkValue: fc.Arbitrary<unknown> = fc.oneof(
@@ -223,8 +276,9 @@ function applyOne(root: unknown, m: Mutation): unknown {
     return root;
   };
   switch (m.kind) {
+    // Inserted values are copied: fast-check hands out the same constant objects again, and a later mutation must not edit (or loop through) them.
     case 'replace':
-      return replace(m.value);
+      return replace(structuredClone(m.value));
     case 'delete':
       if (key === undefined) return {};
       if (Array.isArray(parent) && typeof key === 'number') parent.splice(key, 1);
@@ -232,10 +286,12 @@ function applyOne(root: unknown, m: Mutation): unknown {
       return root;
     case 'addKey':
       if (isObject(node)) {
-        setOwn(node, m.key, m.value);
+        setOwn(node, m.key, structuredClone(m.value));
         return root;
       }
-      return replace({ [m.key]: m.value, value: node });
+      const wrapper: Record<string, unknown> = { value: node };
+      setOwn(wrapper, m.key, structuredClone(m.value));
+      return replace(wrapper);
     case 'wrapInArray':
       return replace([node]);
     case 'resizeArray': {

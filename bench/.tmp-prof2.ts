@@ -1,0 +1,14 @@
+import { benchCsv } from './import.bench';
+import { parseDeviceCsv } from '../core/imports/device-csv';
+import { resolveDeviceRows, planDeviceRows } from '../core/imports/device-plan';
+let t = Date.now();
+const csv = benchCsv(100000);
+console.log('gen', Date.now() - t); t = Date.now();
+const p = parseDeviceCsv(csv);
+console.log('parse', Date.now() - t); t = Date.now();
+const sites = Array.from({ length: 50 }, (_, i) => ({ companyId: String(i + 1), source: 'bench-rmm', siteId: `site-${i}`, siteName: null }));
+const contracts = Array.from({ length: 50 }, (_, i) => ({ id: String(100 + i), companyId: String(i + 1), code: `BC-${i}`, name: `K${i}`, startDate: '2026-01-01', endDate: '2027-12-31' }));
+const r = resolveDeviceRows(p.rows, { sites, contracts, services: [{ id: '1', code: 'B-MON', name: 'm' }, { id: '2', code: 'B-BAK', name: 'b' }], contractServices: new Map(contracts.map((c) => [c.id, new Set(['1', '2'])])), companyIds: null, today: '2026-06-15' });
+console.log('resolve', Date.now() - t, r.errors.length); t = Date.now();
+const pl = planDeviceRows(r.rows, (line) => ({ byRef: { deviceId: String(line), companyId: r.rows[0]!.companyId, hostname: 'x', site: null, discovered: false }, links: [{ id: '1', contractId: '5', serviceId: null, validFrom: '2026-01-01', validTo: null }] }), '2026-06-15');
+console.log('plan', Date.now() - t, pl.errors.length);
