@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import { HubError } from '../core/errors';
+import { HubError, validationError } from '../core/errors';
+import { findUnstorableJson } from '../core/storable-json';
 
 export interface FieldIssue {
   field: string;
@@ -19,6 +20,10 @@ export function zodIssues(error: z.ZodError, root = ''): FieldIssue[] {
  * first offending field and whose details list them all (R-ALR-5, issue 6 "strict bodies").
  */
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown, root = 'body'): z.infer<S> {
+  // Before zod: a NUL, an unpaired surrogate or 10,000-deep nesting would pass a z.string() or
+  // z.unknown() and then be a 500 in the INSERT or the audit row (core/storable-json.ts).
+  const unstorable = findUnstorableJson(value);
+  if (unstorable) throw validationError([root, ...unstorable.path.map(String)].join('.'), unstorable.message);
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const issues = zodIssues(r.error, root);

@@ -58,6 +58,8 @@ export const envSchema = z.object({
     .default('00:15'),
   /** IANA zone of the daily renewal run. @defaultValue UTC */
   HUB_RENEWAL_TIMEZONE: z.string().default('UTC'),
+  /** How long a worker trusts "no maintenance window can apply" before asking Postgres again (ms). @defaultValue 2000 */
+  HUB_MAINTENANCE_CACHE_MS: intFrom(2000, 0, 60_000),
   /** pino log level. @defaultValue info */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Postgres pool size per process. @defaultValue 10 */

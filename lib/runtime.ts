@@ -100,7 +100,7 @@ export async function startHub(opts: HubProcessOptions): Promise<HubProcess> {
       now,
       rules,
       slas,
-      maintenanceWindow: maintenanceWindowHook(() => rulesWindowsOf(rules.store.current())),
+      maintenanceWindow: maintenanceWindowHook(() => rulesWindowsOf(rules.store.current()), { ttlMs: config.HUB_MAINTENANCE_CACHE_MS }),
       scheduleHoldOff: async (receiptId: string, delayMs: number) => {
         await queues.alerts.add('receipts', { v: 1, receiptIds: [receiptId] }, { ...jobOptions('alerts'), delay: delayMs, jobId: `hold-${receiptId}` });
       },

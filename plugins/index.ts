@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { HubError } from '../core/errors';
+import { findUnstorableJson } from '../core/storable-json';
 import { normalizeResultSchema } from './alert-schema';
 import { alertmanagerPlugin } from './alertmanager';
 import { sourceAuthSchema } from './auth/source-auth';
@@ -8,7 +9,7 @@ import { genericPlugin } from './generic';
 import { grafanaPlugin } from './grafana';
 import { ninjaonePlugin } from './ninjaone';
 import { getPath, plainPathSchema } from './object-path';
-import { issuesToPathProblems, zodError } from './payload-error';
+import { fieldError, issuesToPathProblems, zodError } from './payload-error';
 import type { HubPlugin, NormalizeResult } from './types';
 
 /**
@@ -133,13 +134,17 @@ export function applySiteField(result: NormalizeResult, siteField: string | null
 /**
  * The whole plugin step of a delivery: config through the plugin's schema, normalize, the alert
  * contract checked (a plugin bug becomes a clear INTERNAL error, never a bad row), siteField applied.
- * @throws HubError VALIDATION_FAILED naming the payload field (R-ALR-5).
+ * @throws HubError VALIDATION_FAILED naming the payload field (R-ALR-5), also for text Postgres
+ *   cannot store or nesting too deep to store (core/storable-json.ts).
  */
 export function normalizeDelivery(plugin: HubPlugin<unknown>, payload: unknown, ctx: DeliveryContext): NormalizeResult {
   const rawConfig = ctx.config ?? {};
   const parsedConfig = plugin.configSchema.safeParse(rawConfig);
   if (!parsedConfig.success) throw zodError(parsedConfig.error, ['config'], rawConfig);
   const config = parsedConfig.data;
+  // U+0000, an unpaired surrogate or 10,000-deep nesting would otherwise be a 500 when the alert is stored.
+  const unstorable = findUnstorableJson(payload);
+  if (unstorable) throw fieldError(unstorable.path, unstorable.message);
   const result = plugin.normalize(payload, { config, sourceName: ctx.sourceName, receivedAt: ctx.receivedAt });
   const checked = normalizeResultSchema.safeParse(result);
   if (!checked.success) {

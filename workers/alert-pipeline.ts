@@ -17,8 +17,7 @@ import {
   finishReceipt,
   holdReceipt,
   insertTicketOrCount,
-  latestClosedTicket,
-  lockOpenTicket,
+  lockTicketForKey,
   lockReceipt,
   reopenTicket,
   resolveTicket,
@@ -119,9 +118,9 @@ export async function processReceipt(
       return { outcome, ticketId };
     };
 
+    const { open, last } = await lockTicketForKey(trx, alert.dedup_key);
     // Resolved events always pass (maintenance windows, suppression).
     if (alert.state === 'resolved') {
-      const open = await lockOpenTicket(trx, alert.dedup_key);
       if (!open) return finish('resolve_without_ticket', null);
       if (open.resolve_action === 'annotate' || decision.resolveAction === 'annotate') {
         await addTicketNote(trx, open.id, 'alert-resolved', `Source reported the alert resolved at ${alert.occurred_at.toISOString()}.`);
@@ -132,13 +131,11 @@ export async function processReceipt(
     }
 
     // Firing: an open ticket for this condition counts the repeat (R-ALR-4).
-    const open = await lockOpenTicket(trx, alert.dedup_key);
     if (open) {
       await countOccurrence(trx, open.id, alert.occurred_at);
       return finish('occurrence', open.id);
     }
     // Flapping: a re-fire within the reopen window of an automatic resolution reopens that ticket.
-    const last = await latestClosedTicket(trx, alert.dedup_key);
     const window = last?.reopen_window_minutes ?? decision.reopenWindowMinutes ?? null;
     if (last && window && last.status === 'resolved' && last.resolved_automatically && last.resolved_at && now.getTime() - last.resolved_at.getTime() <= window * 60_000) {
       const t = await reopenTicket(trx, last.id, alert.occurred_at);

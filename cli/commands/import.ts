@@ -100,7 +100,7 @@ export function registerImportCommands(program: Command, io: ImportCliIo = defau
       try {
         text = await io.readFile(file);
       } catch (e) {
-        throw new Error(`${file}: cannot read (${e instanceof Error ? e.message : String(e)})`);
+        throw new Error(`${file}: cannot read (${e instanceof Error ? e.message : String(e)})`, { cause: e });
       }
       const db = io.openDb();
       const bar = progressBar(io);

@@ -20,13 +20,45 @@ export async function orderReceipts(db: Db, receiptIds: string[]): Promise<strin
   return rows.map((r) => r.id);
 }
 
-/** Locks the receipt row for this transaction (FOR UPDATE): one worker applies a receipt at a time. */
+/** Locks the receipt row for this transaction (FOR UPDATE): one worker applies a receipt at a time. One round trip. */
 export async function lockReceipt(trx: Knex.Transaction, receiptId: string): Promise<ReceiptWithAlert | undefined> {
-  const r = (await trx('alert_receipts').where({ id: receiptId }).forUpdate().first()) as AlertReceiptRow | undefined;
-  if (!r) return undefined;
-  const alert = (await trx('alerts').where({ id: r.alert_id }).first()) as AlertRow;
-  const src = (await trx('sources').where({ id: alert.source_id }).first('name')) as { name: string };
-  return { ...r, alert, source_name: src.name };
+  const r = (await trx.raw(
+    `SELECT row_to_json(r) AS receipt, row_to_json(a) AS alert, s.name AS source_name
+       FROM alert_receipts r JOIN alerts a ON a.id = r.alert_id JOIN sources s ON s.id = a.source_id
+      WHERE r.id = ? FOR UPDATE OF r`,
+    [receiptId],
+  )) as { rows: Array<{ receipt: Record<string, unknown>; alert: Record<string, unknown>; source_name: string }> };
+  const row = r.rows[0];
+  if (!row) return undefined;
+  // row_to_json gives ISO strings for timestamps and numbers for bigints: restore the driver's types.
+  const rec = row.receipt;
+  const a = row.alert;
+  const date = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(String(v)));
+  const id = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+  const receipt: AlertReceiptRow = {
+    id: String(rec.id),
+    alert_id: String(rec.alert_id),
+    delivery_id: String(rec.delivery_id),
+    received_at: date(rec.received_at)!,
+    enqueued_at: date(rec.enqueued_at),
+    not_before: date(rec.not_before),
+    processed_at: date(rec.processed_at),
+    outcome: (rec.outcome as string | null) ?? null,
+    ticket_id: id(rec.ticket_id),
+    attempts: Number(rec.attempts),
+    error: (rec.error as string | null) ?? null,
+  };
+  const alert = {
+    ...(a as unknown as AlertRow),
+    id: String(a.id),
+    source_id: String(a.source_id),
+    first_delivery_id: String(a.first_delivery_id),
+    ticket_id: id(a.ticket_id),
+    occurred_at: date(a.occurred_at)!,
+    created_at: date(a.created_at)!,
+    updated_at: date(a.updated_at)!,
+  };
+  return { ...receipt, alert, source_name: row.source_name };
 }
 
 export async function companyForSite(db: Db, source: string, site: string): Promise<CompanyRow | undefined> {
@@ -160,6 +192,20 @@ export async function lockOpenTicket(trx: Knex.Transaction, dedupKey: string): P
     .first()) as TicketRow | undefined;
 }
 
+/**
+ * R-ALR-4: the open ticket of a dedup key, else its latest resolved/closed one (for the reopen
+ * window), locked; one round trip.
+ */
+export async function lockTicketForKey(trx: Knex.Transaction, dedupKey: string): Promise<{ open?: TicketRow; last?: TicketRow }> {
+  const row = (await trx('tickets')
+    .where({ dedup_key: dedupKey })
+    .orderByRaw(`(status IN (${OPEN})) DESC, id DESC`)
+    .forUpdate()
+    .first()) as TicketRow | undefined;
+  if (!row) return {};
+  return (OPEN_TICKET_STATUSES as readonly string[]).includes(row.status) ? { open: row } : { last: row };
+}
+
 export async function latestClosedTicket(trx: Knex.Transaction, dedupKey: string): Promise<TicketRow | undefined> {
   return (await trx('tickets')
     .where({ dedup_key: dedupKey })
@@ -259,20 +305,24 @@ export async function finishReceipt(
   trx: Knex.Transaction,
   r: { receiptId: string; alertId: string; outcome: string; ticketId: string | null; alertStatus: AlertRow['status']; decision: unknown; rulesetVersion: number | null },
 ): Promise<void> {
-  await trx('alert_receipts')
-    .where({ id: r.receiptId })
-    .update({ processed_at: trx.fn.now(), outcome: r.outcome, ticket_id: r.ticketId, error: null });
-  await trx('alerts')
-    .where({ id: r.alertId })
-    .update({
-      status: r.alertStatus,
-      outcome: r.outcome,
-      ticket_id: r.ticketId,
-      decision: r.decision === undefined ? null : JSON.stringify(r.decision),
-      ruleset_version: r.rulesetVersion,
-      error: null,
-      updated_at: trx.fn.now(),
-    });
+  await trx.raw(
+    `WITH rc AS (
+       UPDATE alert_receipts SET processed_at = now(), outcome = ?, ticket_id = ?, error = NULL WHERE id = ?
+     )
+     UPDATE alerts SET status = ?, outcome = ?, ticket_id = ?, decision = ?::jsonb, ruleset_version = ?, error = NULL, updated_at = now()
+      WHERE id = ?`,
+    [
+      r.outcome,
+      r.ticketId,
+      r.receiptId,
+      r.alertStatus,
+      r.outcome,
+      r.ticketId,
+      r.decision === undefined ? null : JSON.stringify(r.decision),
+      r.rulesetVersion,
+      r.alertId,
+    ],
+  );
 }
 
 export async function recordReceiptFailure(db: Db, receiptId: string, error: string, permanent: boolean): Promise<void> {

@@ -256,8 +256,25 @@ export async function recordWindowSuppression(db: Db, receiptId: string, window:
  *
  * @param rulesWindows the live ruleset's windows, read per call (the ruleset can change any time).
  */
-export function maintenanceWindowHook(rulesWindows: () => readonly MatchableWindow[] = () => []) {
+export function maintenanceWindowHook(rulesWindows: () => readonly MatchableWindow[] = () => [], opts: { ttlMs?: number } = {}) {
+  // Most alerts meet no window at all: whether any API window can still apply is cached for a
+  // couple of seconds (a new window takes effect within that), so the common case costs no query.
+  const ttlMs = opts.ttlMs ?? 2000;
+  let anyApiWindow: { at: number; value: Promise<boolean> } | undefined;
+  const apiWindowsExist = (db: Db): Promise<boolean> => {
+    const now = Date.now();
+    if (!anyApiWindow || now - anyApiWindow.at > ttlMs) {
+      // Any window at all (not only current ones): a late alert is matched at its own occurred time.
+      const value = db('maintenance_windows')
+        .first('id')
+        .then((r: unknown) => r !== undefined);
+      anyApiWindow = { at: now, value };
+      value.catch(() => (anyApiWindow = undefined));
+    }
+    return anyApiWindow.value;
+  };
   return async (trx: Knex.Transaction, ctx: WindowHookContext): Promise<string | null> => {
+    if (rulesWindows().length === 0 && !(await apiWindowsExist(trx))) return null;
     if (ctx.receiptId && (await isReleasedReceipt(trx, ctx.receiptId))) return null;
     const w = await findActiveWindow(trx, ctx, rulesWindows());
     if (!w) return null;

@@ -344,6 +344,23 @@ function constraintsOf(n: ConditionNode, defs: Map<string, SharedConditionDef>, 
   }
 }
 
+/** Every effect with the same fields in the same order: the merge reads them monomorphically. */
+function uniformEffect(e: Effect): Effect {
+  return Object.freeze({
+    contract: e.contract,
+    service: e.service,
+    sla: e.sla,
+    priority: e.priority,
+    queue: e.queue,
+    holdOffSeconds: e.holdOffSeconds,
+    reopenWindowMinutes: e.reopenWindowMinutes,
+    staleAfterMinutes: e.staleAfterMinutes,
+    resolveAction: e.resolveAction,
+    suppress: e.suppress,
+    stop: e.stop,
+  }) as Effect;
+}
+
 function allLeavesOf(node: TraceNode): Array<Extract<TraceNode, { kind: 'leaf' }>> | null {
   if (node.kind === 'leaf') return [node];
   if (node.kind !== 'all') return null;
@@ -444,7 +461,7 @@ export function compileRuleset(source: ValidatedRuleset, meta: RulesetMeta): Com
       allLeaves && allLeaves.length <= MAX_MATCHED && allLeaves.every((l) => l.fixedEvidence)
         ? deepFreeze({ name: def.name, priority: def.priority, file: def.file, event, matched: allLeaves.map((l) => l.fixedEvidence as MatchedCondition) })
         : null;
-    return { rank, name: def.name, priority: def.priority, file: def.file, event, effect: def.effect, pred: tree.pred, tree, allLeaves, fixedFired };
+    return { rank, name: def.name, priority: def.priority, file: def.file, event, effect: uniformEffect(def.effect), pred: tree.pred, tree, allLeaves, fixedFired };
   });
 
   const groups = new Map<string, IndexGroup>();

@@ -50,6 +50,7 @@ function collectMatched(node: TraceNode, slots: Slots, negated: boolean, out: Ma
   }
 }
 
+// Every field present from the start: one hidden class, monomorphic accesses.
 interface Merge {
   contractSet: boolean;
   contract: ContractChoice;
@@ -57,11 +58,11 @@ interface Merge {
   sla: string | null;
   priority: Priority | null;
   queue: string | null;
-  suppress?: string;
-  holdOffSeconds?: number;
-  reopenWindowMinutes?: number;
-  staleAfterMinutes?: number;
-  resolveAction?: 'resolve' | 'annotate';
+  suppress: string | undefined;
+  holdOffSeconds: number | undefined;
+  reopenWindowMinutes: number | undefined;
+  staleAfterMinutes: number | undefined;
+  resolveAction: 'resolve' | 'annotate' | undefined;
 }
 
 function apply(m: Merge, e: Effect): void {
@@ -170,7 +171,19 @@ function resolvesToContract(choice: ContractChoice, facts: DecisionFacts): boole
 export function decide(ruleset: CompiledRuleset, facts: DecisionFacts): Decision {
   const slots = readSlots(ruleset, facts);
   const fired = firedRules(ruleset, facts, slots);
-  const m: Merge = { contractSet: false, contract: null, service: null, sla: null, priority: null, queue: null };
+  const m: Merge = {
+    contractSet: false,
+    contract: null,
+    service: null,
+    sla: null,
+    priority: null,
+    queue: null,
+    suppress: undefined,
+    holdOffSeconds: undefined,
+    reopenWindowMinutes: undefined,
+    staleAfterMinutes: undefined,
+    resolveAction: undefined,
+  };
   const rulesFired: FiredRule[] = [];
   for (const rule of fired) {
     apply(m, rule.effect);
@@ -178,12 +191,10 @@ export function decide(ruleset: CompiledRuleset, facts: DecisionFacts): Decision
       rulesFired.push(rule.fixedFired);
       continue;
     }
-    let matched: MatchedCondition[];
-    if (rule.allLeaves && rule.allLeaves.length <= MAX_MATCHED) matched = rule.allLeaves.map((leaf) => evidence(leaf, slots));
-    else {
-      matched = [];
-      collectMatched(rule.tree, slots, false, matched);
-    }
+    const matched: MatchedCondition[] = [];
+    const leaves = rule.allLeaves;
+    if (leaves && leaves.length <= MAX_MATCHED) for (let i = 0; i < leaves.length; i++) matched.push(evidence(leaves[i] as (typeof leaves)[number], slots));
+    else collectMatched(rule.tree, slots, false, matched);
     rulesFired.push({ name: rule.name, priority: rule.priority, file: rule.file, event: rule.event, matched });
   }
   const decision: Decision = {

@@ -12,7 +12,7 @@ import { loadGoldenCases } from '../../plugins/golden';
 import { GENERIC_MAX_ALERTS } from '../../plugins/generic/schema';
 import type { SourceAuth } from '../../plugins/auth';
 import { createTestApp, type TestApp } from '../helpers/app';
-import { capturingLogger, fuzzParams, jsonBytes, junkValue, mutationsOf, nonJsonBytes, preview, shown, rowDeltas, stateChanges, tableState, type TableState } from '../helpers/fuzz';
+import { applyMutations, capturingLogger, deepMarker, fuzzParams, nodePaths, jsonBytes, junkValue, mutationsOf, nonJsonBytes, preview, shown, rowDeltas, stateChanges, tableState, type TableState } from '../helpers/fuzz';
 import { createSource } from '../helpers/seed';
 
 /**
@@ -236,6 +236,26 @@ describe('fuzz: webhook intake of every plugin (R-ALR-5: no 5xx, nothing half-st
 
     it(`R-ALR-1: ${id}: every unmutated sample is accepted (202) by both sources after the fuzzing (the app still answers)`, async () => {
       for (const src of sourcesFor(id)) for (const sample of plugins[id].samples) await check(src, json(sample.body));
+    });
+  });
+
+  describe('R-ALR-5: text Postgres cannot store and very deep JSON, in each plugin\'s first sample', () => {
+    const cases: Array<[string, unknown]> = [
+      ['a NUL character', 'disk\u0000full'],
+      ['an unpaired high surrogate', 'disk \ud83d full'],
+      ['an unpaired low surrogate', '\ude00'],
+      ['arrays nested 10,000 deep', deepMarker(10_000)],
+      ['arrays nested 100,000 deep', deepMarker(100_000)],
+    ];
+    it.each(PLUGIN_IDS.flatMap((id) => cases.map(([what, value]) => [id, what, value] as const)))('%s: %s in an extra field and in place of each field: a 400 or a 202, never a 5xx', async (id, _what, value) => {
+      const sample = plugins[id].samples[0]?.body;
+      // The first 25 nodes below the root: every field of the envelope and of the first alert.
+      const leaves = nodePaths(sample).filter((p) => p.length > 0).slice(0, 25);
+      for (const src of sourcesFor(id)) {
+        // Once as an extra field at the top, then in place of each string of the sample.
+        await check(src, json(applyMutations(sample, [{ kind: 'addKey', at: 0, key: 'fuzzExtra', value }])));
+        for (const [i] of leaves.entries()) await check(src, json(applyMutations(sample, [{ kind: 'replace', at: i + 1, value }])));
+      }
     });
   });
 

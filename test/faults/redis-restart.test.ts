@@ -65,6 +65,10 @@ describe('fault: Redis stopped and started again during 2,000 posted alerts', ()
     await waitAllProcessed(db, 30_000, N).catch(async (e) => {
       console.log(JSON.stringify(await db('alert_receipts').whereNull('processed_at').select('id','received_at','enqueued_at','attempts')));
       require('fs').writeFileSync('/tmp/rr-worker.log', liveHubProcesses()[0]?.output() ?? '');
+      const act = await db.raw("select pid, state, wait_event_type, wait_event, xact_start, now() - xact_start as age, left(query, 120) as q, backend_xid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()");
+      require('fs').writeFileSync('/tmp/rr-activity.json', JSON.stringify(act.rows, null, 1));
+      const locks = await db.raw("select l.pid, l.locktype, l.mode, l.granted, l.relation::regclass::text as rel, l.transactionid::text as xid from pg_locks l join pg_stat_activity a on a.pid = l.pid where a.datname = current_database() and l.locktype in ('transactionid','tuple','relation') and l.pid <> pg_backend_pid()");
+      require('fs').writeFileSync('/tmp/rr-locks.json', JSON.stringify(locks.rows, null, 1));
       throw e;
     });
     const tickets = (await db('tickets').select('dedup_key', 'occurrences')) as Array<{ dedup_key: string; occurrences: number }>;

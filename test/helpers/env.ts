@@ -5,3 +5,5 @@ process.env.REDIS_URL ??= 'redis://127.0.0.1:6379';
 process.env.HUB_SECRET_KEY ??= 'test-secret-key-test-secret-key-0123456789';
 process.env.HUB_ADMIN_TOKEN ??= 'test-admin-token-0123456789abcdef';
 process.env.LOG_LEVEL ??= 'silent';
+// Tests create maintenance windows and expect the very next alert to see them.
+process.env.HUB_MAINTENANCE_CACHE_MS ??= '0';

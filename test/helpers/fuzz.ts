@@ -232,12 +232,12 @@ export const mutationsArb: fc.Arbitrary<Mutation[]> = fc.array(
   { minLength: 1, maxLength: 3 },
 );
 
-type Path = (string | number)[];
+export type Path = (string | number)[];
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Every node's path (root first), depth-first, capped: mutations may land anywhere, but cheaply. */
-function nodePaths(value: unknown, max = 400): Path[] {
+export function nodePaths(value: unknown, max = 400): Path[] {
   const out: Path[] = [];
   const walk = (v: unknown, path: Path, depth: number) => {
     if (out.length >= max) return;

@@ -8,6 +8,7 @@ import type { Role } from '../../../db/tables';
 import { hashToken, safeEqual } from '../../../lib/tokens';
 import type { AppDeps } from '../../context';
 import { authenticate, requireRole, roleAtLeast } from '../../middleware/auth';
+import { registerDoc } from '../../route';
 import { QUEUES } from './queues.route';
 
 /**
@@ -77,6 +78,22 @@ async function roleOfToken(deps: AppDeps, token: string): Promise<Role | null> {
  */
 export function adminDashboardRouter(deps: AppDeps): Router {
   const router = Router();
+  const tags = ['operations'];
+  registerDoc(`${DASHBOARD_BASE}${BOARD_PATH}`, {
+    method: 'get',
+    summary: 'Queue dashboard (bull-board UI and its API below this path); admin or operator token, as bearer or the hub_token cookie',
+    tags,
+    role: MIN_ROLE,
+    produces: ['text/html'],
+  });
+  registerDoc(`${DASHBOARD_BASE}/login`, { method: 'get', summary: 'Sign-in form of the queue dashboard', tags, produces: ['text/html'] });
+  registerDoc(`${DASHBOARD_BASE}/login`, {
+    method: 'post',
+    summary: 'Sign in with an API token (form field `token`); sets the HttpOnly, SameSite=Strict hub_token cookie and redirects to the dashboard',
+    tags,
+    status: 303,
+  });
+  registerDoc(`${DASHBOARD_BASE}/logout`, { method: 'post', summary: 'Sign out of the queue dashboard (clears the cookie)', tags, status: 303 });
   const cookieOptions = (req: Request) => ({ httpOnly: true, sameSite: 'strict' as const, path: DASHBOARD_BASE, secure: req.secure });
 
   router.get('/login', (_req, res) => loginPage(res, 200, null));

@@ -58,7 +58,7 @@ export async function processWithWindows(
   rulesWindows: readonly MatchableWindow[] = [],
   now: Date = new Date(),
 ): Promise<{ outcome: ReceiptOutcome; ticketId: string | null }> {
-  const hook = maintenanceWindowHook(() => rulesWindows);
+  const hook = maintenanceWindowHook(() => rulesWindows, { ttlMs: 0 });
   return processReceipt(
     {
       db,

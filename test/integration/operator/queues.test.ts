@@ -1,6 +1,8 @@
+import net, { type AddressInfo } from 'node:net';
 import { Queue, Worker, type Job } from 'bullmq';
 import request from 'supertest';
 import { createApp } from '../../../api/app';
+import { QUEUE_SAMPLE_TIMEOUT_MS } from '../../../api/metrics.route';
 import { createRedis, type RedisConnection } from '../../../lib/redis';
 import { createTestApp, type TestApp } from '../../helpers/app';
 import { testQueuePrefix } from '../../helpers/harness';
@@ -84,19 +86,30 @@ describe('operators: /metrics, /admin/queues, /api/v1/queues', () => {
       expect(res.text).toContain('process_cpu_seconds_total');
     });
 
-    it('answers quickly without the depth of a queue whose Redis does not answer', async () => {
-      const dead = createRedis('redis://127.0.0.1:1', { lazyConnect: true });
-      dead.on('error', () => undefined);
-      const broken = new Queue('broken', { connection: dead, prefix });
+    it('answers within the sampling timeout, without the depth of a queue whose Redis does not answer', async () => {
+      // A "Redis" that accepts connections and never replies: the scrape must not hang on it.
+      const sockets: net.Socket[] = [];
+      const silent = net.createServer((socket) => void sockets.push(socket));
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()));
+      const { port } = silent.address() as AddressInfo;
+      const mute = createRedis(`redis://127.0.0.1:${port}`);
+      mute.on('error', () => undefined);
+      const broken = new Queue('broken', { connection: mute, prefix });
       broken.on('error', () => undefined);
-      const app = createApp({ ...t.deps, services: { queues: { broken } } });
-      const started = Date.now();
-      const res = await request(app).get('/metrics');
-      expect(res.status).toBe(200);
-      expect(Date.now() - started).toBeLessThan(5000);
-      expect(res.text).not.toContain('queue="broken"');
-      await broken.close().catch(() => undefined);
-      dead.disconnect();
+      try {
+        const app = createApp({ ...t.deps, services: { queues: { broken, alerts: queues.alerts } } });
+        const started = Date.now();
+        const res = await request(app).get('/metrics');
+        expect(res.status).toBe(200);
+        expect(Date.now() - started).toBeLessThan(QUEUE_SAMPLE_TIMEOUT_MS + 2000);
+        expect(Date.now() - started).toBeGreaterThanOrEqual(QUEUE_SAMPLE_TIMEOUT_MS - 50);
+        expect(res.text).not.toContain('queue="broken"');
+        expect(res.text).toContain('hub_queue_jobs{queue="alerts",state="failed"} 1');
+      } finally {
+        mute.disconnect();
+        for (const s of sockets) s.destroy();
+        await new Promise<void>((resolve) => silent.close(() => resolve()));
+      }
     });
   });
 
@@ -192,11 +205,13 @@ describe('operators: /metrics, /admin/queues, /api/v1/queues', () => {
     });
 
     it('SPEC §7: discards a failed job; unknown queues and jobs are 404; viewers cannot', async () => {
-      const worker = new Worker('renewals', async () => Promise.reject(new Error('renewal 7: contract locked')), { connection: createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { forWorker: true }), prefix });
+      const workerRedis = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { forWorker: true });
+      const worker = new Worker('renewals', async () => Promise.reject(new Error('renewal 7: contract locked')), { connection: workerRedis, prefix });
       const failed = new Promise<void>((resolve) => worker.once('failed', () => resolve()));
       const job = await queues.renewals.add('renewals', { v: 1, kind: 'apply', renewalContractId: '7' }, { attempts: 1 });
       await failed;
       await worker.close();
+      workerRedis.disconnect();
       expect((await api.delete(`/queues/renewals/jobs/${job.id}`, viewer)).status).toBe(403);
       const gone = await api.delete(`/queues/renewals/jobs/${job.id}`, operator);
       expect(gone.status).toBe(204);
