@@ -2,6 +2,7 @@
 import '../api/openapi/extend-zod';
 import { Command } from 'commander';
 import { registerContractCommands } from './commands/contracts';
+import { registerImportCommands } from './commands/import';
 import { registerRulesCommands } from './commands/rules';
 import { registerRulesDiffCommand } from './commands/rules-diff';
 import { registerTokenCommands } from './commands/tokens';
@@ -15,6 +16,7 @@ registerRulesCommands(program);
 registerRulesDiffCommand(program);
 registerContractCommands(program);
 registerTokenCommands(program);
+registerImportCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : String(err));

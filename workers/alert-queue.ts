@@ -67,9 +67,12 @@ export class AlertEnqueuer {
   async enqueue(receiptIds: string[]): Promise<boolean> {
     if (receiptIds.length === 0) return true;
     try {
-      const jobs: { name: string; data: JobPayload<'alerts'>; opts: ReturnType<typeof jobOptions> }[] = [];
+      const jobs: { name: string; data: JobPayload<'alerts'>; opts: ReturnType<typeof jobOptions> & { jobId: string } }[] = [];
       for (let i = 0; i < receiptIds.length; i += CHUNK) {
-        jobs.push({ name: 'receipts', data: { v: 1, receiptIds: receiptIds.slice(i, i + CHUNK) }, opts: jobOptions('alerts') });
+        // Job ids of our own, never BullMQ's counter: that restarts at 1 when Redis loses its data,
+        // and a worker still running an old job "7" would then renew, finish or fail the new "7".
+        const opts = { ...jobOptions('alerts'), jobId: `receipts-${crypto.randomUUID()}` };
+        jobs.push({ name: 'receipts', data: { v: 1, receiptIds: receiptIds.slice(i, i + CHUNK) }, opts });
       }
       await withTimeout<unknown>(
         jobs.length === 1 ? this.queue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts) : this.queue.addBulk(jobs),

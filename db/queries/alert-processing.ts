@@ -8,14 +8,18 @@ const OPEN = OPEN_TICKET_STATUSES.map((s) => `'${s}'`).join(',');
 export type ReceiptWithAlert = AlertReceiptRow & { alert: AlertRow; source_name: string };
 
 /**
- * The receipts of a job in the order they are applied: by dedup key, then arrival. Every worker
- * locks tickets in the same order, so concurrent batches wait for each other instead of deadlocking.
+ * The receipts of a job in the order they are applied: by host (then site), dedup key, arrival.
+ * A job's transaction holds what it locks until it commits — the discovered devices and source
+ * refs it inserts as well as the tickets — so every worker takes them in the same order and
+ * concurrent batches wait for each other instead of deadlocking. Host first: by dedup key alone,
+ * two batches for the same new hosts insert their devices in different orders and deadlock
+ * (test/faults/redis-restart.test.ts found it).
  */
 export async function orderReceipts(db: Db, receiptIds: string[]): Promise<string[]> {
   const rows = (await db('alert_receipts as r')
     .join('alerts as a', 'a.id', 'r.alert_id')
     .whereIn('r.id', receiptIds)
-    .orderBy([{ column: 'a.dedup_key' }, { column: 'r.id' }])
+    .orderByRaw('lower(a.hostname) NULLS FIRST, a.site NULLS FIRST, a.dedup_key, r.id')
     .select('r.id')) as { id: string }[];
   return rows.map((r) => r.id);
 }
@@ -184,14 +188,6 @@ export async function slaByRef(db: Db, ref: string): Promise<{ id: string } | un
   return (await db('slas').where('code', ref).orWhereRaw('lower(name) = lower(?)', [ref]).first('id')) as { id: string } | undefined;
 }
 
-export async function lockOpenTicket(trx: Knex.Transaction, dedupKey: string): Promise<TicketRow | undefined> {
-  return (await trx('tickets')
-    .where({ dedup_key: dedupKey })
-    .whereIn('status', OPEN_TICKET_STATUSES as string[])
-    .forUpdate()
-    .first()) as TicketRow | undefined;
-}
-
 /**
  * R-ALR-4: the open ticket of a dedup key, else its latest resolved/closed one (for the reopen
  * window), locked; one round trip.
@@ -204,15 +200,6 @@ export async function lockTicketForKey(trx: Knex.Transaction, dedupKey: string):
     .first()) as TicketRow | undefined;
   if (!row) return {};
   return (OPEN_TICKET_STATUSES as readonly string[]).includes(row.status) ? { open: row } : { last: row };
-}
-
-export async function latestClosedTicket(trx: Knex.Transaction, dedupKey: string): Promise<TicketRow | undefined> {
-  return (await trx('tickets')
-    .where({ dedup_key: dedupKey })
-    .whereIn('status', ['resolved', 'closed'])
-    .orderBy('id', 'desc')
-    .forUpdate()
-    .first()) as TicketRow | undefined;
 }
 
 export interface NewTicket {

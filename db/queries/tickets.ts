@@ -8,7 +8,7 @@ import { pageBy, type Page, type PageRequest } from '../paging';
 import { withPgErrors } from '../pg-errors';
 import { writeAudit } from './audit';
 import { loadSlaDefinition } from './sla-definitions';
-import type { AlertReceiptRow, AlertRow, Priority, TicketNoteRow, TicketRow, TicketSlaPauseRow, TicketStatus, TimeEntryRow } from '../tables';
+import { OPEN_TICKET_STATUSES, type AlertReceiptRow, type AlertRow, type Priority, type TicketNoteRow, type TicketRow, type TicketSlaPauseRow, type TicketStatus, type TimeEntryRow } from '../tables';
 
 /**
  * The operator's side of tickets (SPEC §8 `GET /tickets`, `GET /tickets/:id`): reading them,
@@ -179,8 +179,6 @@ export interface StatusChangeResult {
   pausedBusinessMinutes: number | null;
 }
 
-const OPEN: readonly TicketStatus[] = ['new', 'in_progress', 'waiting_customer'];
-
 /**
  * Changes a ticket's status (SPEC §8):
  * - entering `waiting_customer` stops the SLA clock (a ticket_sla_pauses row, sla_paused_at);
@@ -235,8 +233,8 @@ export async function changeTicketStatus(knex: Knex, input: StatusChangeInput): 
       patch.resolved_automatically = false;
     }
     if (input.status === 'closed') patch.closed_at = input.at;
-    if (t.status === 'resolved' && OPEN.includes(input.status)) {
-      const other = (await trx('tickets').where('dedup_key', t.dedup_key).whereIn('status', OPEN as TicketStatus[]).whereNot('id', t.id).first('id')) as
+    if (t.status === 'resolved' && OPEN_TICKET_STATUSES.includes(input.status)) {
+      const other = (await trx('tickets').where('dedup_key', t.dedup_key).whereIn('status', OPEN_TICKET_STATUSES as TicketStatus[]).whereNot('id', t.id).first('id')) as
         | { id: string }
         | undefined;
       if (other) {

@@ -82,7 +82,17 @@ export interface TextGroup {
   testSlot: number;
   prefilter: RegExp | null;
   entries: Array<{ memo: number; test: Test; rules: number[] }>;
+  /**
+   * For "containsText": one scan finds every needle the text contains. A global RegExp of the
+   * needles, longest first, is run from every position where a match starts + 1; a needle found
+   * also implies the needles inside it (`inside`). Null: too many needles, test each.
+   */
+  scanner: { re: RegExp; entryOf: Map<string, number>; inside: number[][] } | null;
 }
+
+/** Texts longer than this are searched needle by needle (String.prototype.includes), never by one alternation. */
+export const MAX_SCAN_TEXT = 4096;
+const MAX_SCAN_NEEDLES = 1000;
 
 export interface DecisionPlan {
   /** One getter per fact slot. */
@@ -441,7 +451,16 @@ function buildTextGroups(rules: CompiledRule[], unindexed: number[]): { textGrou
     const alternation = needles.map(escapeRegExp).join('|');
     const prefilter =
       needles.length > MAX_PREFILTER_NEEDLES ? null : new RegExp(g.op === 'startsWith' ? `^(?:${alternation})` : g.op === 'endsWith' ? `(?:${alternation})$` : alternation);
-    return { testSlot: g.testSlot, prefilter, entries: [...g.entries.values()] };
+    let scanner: TextGroup['scanner'] = null;
+    if (g.op === 'containsText' && needles.length <= MAX_SCAN_NEEDLES) {
+      const longestFirst = [...needles].sort((a, b) => b.length - a.length);
+      scanner = {
+        re: new RegExp(longestFirst.map(escapeRegExp).join('|'), 'g'),
+        entryOf: new Map(needles.map((n, i) => [n, i])),
+        inside: needles.map((outer) => needles.flatMap((inner, j) => (inner !== outer && outer.includes(inner) ? [j] : []))),
+      };
+    }
+    return { testSlot: g.testSlot, prefilter, entries: [...g.entries.values()], scanner };
   });
   return { textGroups, rest };
 }

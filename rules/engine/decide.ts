@@ -1,4 +1,4 @@
-import type { CompiledRule, CompiledRuleset, Slots, TraceNode } from './compile';
+import { MAX_SCAN_TEXT, type CompiledRule, type CompiledRuleset, type Slots, type TextGroup, type TraceNode } from './compile';
 import type { Effect } from './events';
 import { MAX_MATCHED, evidenceOf } from './evidence';
 import type { ContractChoice, Decision, DecisionFacts, FiredRule, MatchedCondition, Priority } from './types';
@@ -104,7 +104,12 @@ function candidateLists(ruleset: CompiledRuleset, slots: Slots): Array<readonly 
   }
   for (const g of textGroups) {
     const text = slots[g.testSlot];
-    if (typeof text !== 'string' || (g.prefilter !== null && !g.prefilter.test(text))) continue;
+    if (typeof text !== 'string') continue;
+    if (g.scanner !== null && text.length <= MAX_SCAN_TEXT) {
+      scan(g, g.scanner, text, slots, memoOffset, lists);
+      continue;
+    }
+    if (g.prefilter !== null && !g.prefilter.test(text)) continue;
     for (const e of g.entries) {
       const at = memoOffset + e.memo;
       let hit = slots[at] as boolean | undefined;
@@ -116,6 +121,28 @@ function candidateLists(ruleset: CompiledRuleset, slots: Slots): Array<readonly 
     }
   }
   return lists;
+}
+
+/** Marks (memo slot = true) and lists every needle of the group that `text` contains. */
+function scan(g: TextGroup, scanner: NonNullable<TextGroup['scanner']>, text: string, slots: Slots, memoOffset: number, lists: Array<readonly number[]>): void {
+  const hit = (index: number): void => {
+    const e = g.entries[index];
+    if (!e) return;
+    const at = memoOffset + e.memo;
+    if (slots[at] === true) return;
+    slots[at] = true;
+    lists.push(e.rules);
+  };
+  const { re, entryOf, inside } = scanner;
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    const index = entryOf.get(m[0]);
+    if (index !== undefined) {
+      hit(index);
+      for (const j of inside[index] ?? []) hit(j);
+    }
+    re.lastIndex = m.index + 1;
+  }
 }
 
 /** The candidate rules for these facts, in evaluation order (ranks ascending). */

@@ -21,12 +21,13 @@ import type { DecisionFacts } from './types';
 
 const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
 const CATEGORIES = ['backup', 'disk', 'cpu', null] as const;
-const TITLES = ['Backup failed', 'Disk C: almost full', 'CPU high on SRV01', 'Veeam job warning'];
+const TITLES = ['Backup failed', 'Disk C: almost full', 'CPU high on SRV01', 'Veeam job warning', 'Backup of disk c: full', 'disk cleanup'];
 const SOURCES = ['ninjaone', 'datto-rmm', 'generic'];
 const ROLES = ['server', 'workstation', null] as const;
 const CODES = ['ACME', 'VIP1', 'BETA', null] as const;
 const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
-const TEXT_NEEDLES = ['back', 'DISK', 'srv01', 'warning', 'x'];
+// Overlapping and nested needles ('disk' inside 'disk c', 'sk c' across both) exercise the text index's scanner.
+const TEXT_NEEDLES = ['back', 'DISK', 'disk c', 'sk c', 'c: al', 'srv01', 'warning', 'x', 'a', 'ful'];
 
 const subset = <T>(values: readonly T[]) => fc.subarray([...values], { minLength: 1 });
 
@@ -44,6 +45,7 @@ export const factsArb: fc.Arbitrary<DecisionFacts> = fc
     severity: fc.constantFrom(...SEVERITIES),
     category: fc.constantFrom(...CATEGORIES),
     title: fc.constantFrom(...TITLES),
+    message: fc.constantFrom(null, 'disk c is full', 'x'),
     source: fc.constantFrom(...SOURCES),
     env: fc.option(fc.constantFrom('prod', 'dev'), { nil: undefined }),
     device: fc.option(fc.record({ role: fc.constantFrom(...ROLES), discovered: fc.boolean() }), { nil: null }),
@@ -67,7 +69,7 @@ export const factsArb: fc.Arbitrary<DecisionFacts> = fc
         severity: r.severity,
         category: r.category,
         title: r.title,
-        message: null,
+        message: r.message,
         hostname: 'srv01',
         site: null,
         labels,
@@ -108,6 +110,13 @@ const leafArb: fc.Arbitrary<Json> = fc.oneof(
   fc.tuple(fc.constantFrom('in', 'notIn'), subset(WEEKDAYS)).map(([op, v]) => leaf('time', '$.weekday', op, v)),
 );
 
+/** Text searches only: rules made of these have no equality to index, so the text index finds them. */
+// Needles that are prefixes of, inside of, or overlapping with each other, on texts that contain them.
+const INDEX_NEEDLES = ['disk', 'DISK C', 'sk c', 'c: al', 'backup', 'back', 'a', 'full'];
+const textLeafArb: fc.Arbitrary<Json> = fc
+  .tuple(fc.constantFrom('containsText', 'containsText', 'containsText', 'startsWith', 'endsWith'), fc.constantFrom(...INDEX_NEEDLES), fc.constantFrom('$.title', '$.title', '$.title', '$.message'))
+  .map(([op, v, p]) => leaf('alert', p, op, v));
+
 /** A condition tree; `refs` names the shared conditions it may reference. */
 function conditionArb(refs: readonly string[], maxDepth: number): fc.Arbitrary<Json> {
   const { tree } = fc.letrec<{ tree: Json; node: Json }>((tie) => ({
@@ -126,6 +135,9 @@ function conditionArb(refs: readonly string[], maxDepth: number): fc.Arbitrary<J
       ...(refs.length > 0 ? [fc.constantFrom(...refs).map((condition) => ({ condition }))] : []),
       // Often an index-friendly shape: an equality beside other conditions.
       fc.tuple(leafArb, tie('node')).map(([a, b]) => ({ all: [a, b] })),
+      // Free-text rules: found through the text index.
+      fc.array(textLeafArb, { minLength: 1, maxLength: 3 }).map((any) => ({ any })),
+      fc.tuple(textLeafArb, tie('node')).map(([a, b]) => ({ all: [b, a] })),
     ),
   }));
   return tree;

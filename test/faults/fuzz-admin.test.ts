@@ -189,7 +189,7 @@ describe('fuzz: every admin route with a JSON body (R-ALR-5: no 5xx, a refused w
         const res = await request(app)[route.method](url).set('Authorization', t.admin).set('Content-Type', 'application/json').send(text);
         const after = await tableState(t.db);
         state = after;
-        tally(label(route), res.status);
+        tally(label(route), res.status, (res.body as { error?: { message?: string } }).error?.message);
         const what = () =>
           `${route.method.toUpperCase()} ${url} ← ${preview(body.value)}\n→ ${res.status} ${preview(res.body)}\nserver log: ${log.take().join('\n') || '(nothing)'}`;
         if (res.status >= 500) throw new Error(`a ${res.status}\n${what()}`);
@@ -206,14 +206,27 @@ describe('fuzz: every admin route with a JSON body (R-ALR-5: no 5xx, a refused w
 
   /** FUZZ_STATS=1 prints the statuses each route answered: proof that generated bodies get past validation, not just 400s. */
   const statuses = new Map<string, Map<number, number>>();
-  const tally = (route: string, status: number) => {
+  const refusals = new Map<string, Map<string, number>>();
+  const tally = (route: string, status: number, message: string | undefined) => {
     const m = statuses.get(route) ?? new Map<number, number>();
     m.set(status, (m.get(status) ?? 0) + 1);
     statuses.set(route, m);
+    if (status === 400 && message) {
+      const r = refusals.get(route) ?? new Map<string, number>();
+      const key = message.replace(/\(and \d+ more problems?\)/, '').slice(0, 90);
+      r.set(key, (r.get(key) ?? 0) + 1);
+      refusals.set(route, r);
+    }
   };
   afterAll(() => {
     if (process.env.FUZZ_STATS !== '1') return;
-    const lines = [...statuses].map(([route, m]) => `${route}: ${[...m].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}×${n}`).join(' ')}`);
+    const top = (route: string) =>
+      [...(refusals.get(route) ?? new Map<string, number>())]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 3)
+        .map(([m, n]) => `    ${n}× ${m}`)
+        .join('\n');
+    const lines = [...statuses].map(([route, m]) => `${route}: ${[...m].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}×${n}`).join(' ')}\n${top(route)}`);
     process.stdout.write(`\nadmin fuzz statuses:\n${lines.join('\n')}\n`);
   });
 

@@ -20,6 +20,9 @@ describe('fault: Redis stopped and started again during 2,000 posted alerts', ()
     h = await startTestHub({ api: true, worker: false, env: { REDIS_URL: redis.url } });
     db = h.t.db;
     await seedSource(db, h.config.HUB_SECRET_KEY);
+    await db.raw(`ALTER DATABASE "${h.t.name}" SET log_statement = 'all'`);
+    await db.raw(`ALTER DATABASE "${h.t.name}" SET log_lock_waits = 'on'`);
+    console.log('DBNAME', h.t.name);
   }, 30_000);
   afterAll(async () => {
     await stopAllHubProcesses(0);
