@@ -129,7 +129,7 @@ export interface SourceRow {
 }
 
 export interface RulesetRow { id: Id; version: number; content_hash: string; content: unknown; activated_at: Date; activated_by: string }
-export interface RulesetErrorRow { id: Id; content_hash: string; errors: unknown; detected_at: Date; detected_by: string }
+export interface RulesetErrorRow { id: Id; content_hash: string; errors: unknown; detected_at: Date; detected_by: string; resolved_at: Date | null }
 
 export interface MaintenanceWindowRow {
   id: Id;

@@ -1,5 +1,6 @@
+import { MAX_ALERT_KEY_LENGTH } from './alert-schema';
 import { dedupKeyFor, type DedupOptions } from './dedup-fields';
-import type { PathSegment } from './payload-error';
+import { fieldError, type PathSegment } from './payload-error';
 import { toIsoInstant } from './timestamps';
 import type { AlertState, DeviceReference, NormalizeContext, NormalizedAlert, Severity } from './types';
 
@@ -40,9 +41,19 @@ export function oneLineTitle(text: string): string {
 /** @param rawPath where `raw` sits in the payload (`['alerts', 2]`), so dedup-field errors name the field. */
 export function finishAlert<C extends DedupOptions>(ctx: NormalizeContext<C>, draft: AlertDraft, rawPath: readonly PathSegment[]): NormalizedAlert {
   const title = blankToNull(draft.title) ?? draft.fallbackTitle;
+  const dedupKey = dedupKeyFor(ctx.sourceName, ctx.config, draft.raw, draft.conditionId, rawPath);
+  // Ids are built from sender fields without a length cap (a fingerprint, an activity id, dedupFields
+  // values): too long to store is the sender's 400, not the 500 of a plugin bug (found by fuzzing).
+  if (draft.sourceAlertId.length > MAX_ALERT_KEY_LENGTH) {
+    throw fieldError(rawPath, `its alert id is ${draft.sourceAlertId.length} characters long, at most ${MAX_ALERT_KEY_LENGTH}: an id field of this alert is too long`);
+  }
+  if (dedupKey.length > MAX_ALERT_KEY_LENGTH) {
+    const cause = ctx.config.dedupFields?.length ? `the values of the source's dedupFields (${ctx.config.dedupFields.join(', ')}) are` : "the alert's condition id is";
+    throw fieldError(rawPath, `its dedup key is ${dedupKey.length} characters long, at most ${MAX_ALERT_KEY_LENGTH}: ${cause} too long`);
+  }
   return {
     sourceAlertId: draft.sourceAlertId,
-    dedupKey: dedupKeyFor(ctx.sourceName, ctx.config, draft.raw, draft.conditionId, rawPath),
+    dedupKey,
     state: draft.state,
     severity: draft.severity,
     category: blankToNull(draft.category),

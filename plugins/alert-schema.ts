@@ -8,9 +8,12 @@ import type { NormalizedAlert, NormalizeResult } from './types';
 export const severitySchema = z.enum(['critical', 'high', 'medium', 'low', 'info']);
 export const alertStateSchema = z.enum(['firing', 'resolved']);
 
+/** Cap of sourceAlertId and dedupKey: finishAlert() refuses longer ones as the sender's mistake (a 400), before this schema would call it a plugin bug (a 500). */
+export const MAX_ALERT_KEY_LENGTH = 1000;
+
 export const normalizedAlertSchema = z.strictObject({
-  sourceAlertId: z.string().min(1).max(1000),
-  dedupKey: z.string().min(1).max(1000),
+  sourceAlertId: z.string().min(1).max(MAX_ALERT_KEY_LENGTH),
+  dedupKey: z.string().min(1).max(MAX_ALERT_KEY_LENGTH),
   state: alertStateSchema,
   severity: severitySchema,
   category: z.string().nullable(),

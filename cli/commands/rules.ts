@@ -25,7 +25,13 @@ export interface RulesCliIo {
 
 const defaultIo: RulesCliIo = {
   // A short acquire timeout: an admin's pre-commit hook must not hang on an unreachable database.
-  openDb: (url) => knex({ ...knexConfig(url, 1), acquireConnectionTimeout: 4000 }),
+  openDb: (url) =>
+    knex({
+      ...knexConfig(url, 1),
+      acquireConnectionTimeout: 4000,
+      // An unreachable database is reported once, as a note, not as knex's connection warnings.
+      log: { warn: () => undefined, error: () => undefined, deprecate: () => undefined, debug: () => undefined },
+    }),
   closeDb: (db) => db.destroy(),
   out: (line) => process.stdout.write(`${line}\n`),
   err: (line) => process.stderr.write(`${line}\n`),

@@ -5,10 +5,17 @@ import type { RuleIssue, DecisionFacts, FactName, FiredRule, MatchedCondition, R
 import type { ConditionNode, SharedConditionDef, ValidatedRuleset } from './validate';
 
 /**
- * Compiles a validated ruleset, once, into what `decide` runs per alert: each condition becomes a
- * closure, and rules are indexed by an equality they cannot fire without (company, source,
- * category, device role, …), so an alert evaluates only its candidate rules instead of all of
- * them. json-rules-engine stays the reference (explain.ts, the differential test).
+ * Compiles a validated ruleset, once, into what `decide` runs per alert (json-rules-engine runs
+ * every rule for every alert; at 1,000 rules that is the difference between tens and a hundred
+ * thousand decisions a second):
+ * - every (fact, path) the rules read becomes a slot, resolved once per alert;
+ * - each condition becomes a closure over the slots; text searches are memoised per alert;
+ * - rules are indexed by the equalities they cannot fire without (company code, category,
+ *   source, device role, …: one key, or the most selective pair), and rules without one by the
+ *   text they must contain, so an alert evaluates only its candidate rules;
+ * - evidence (which conditions held) known in advance is built once and shared.
+ * json-rules-engine stays the reference: explain.ts, and the differential test that holds both
+ * to the same events in the same order.
  */
 
 export type Getter = (facts: DecisionFacts) => unknown;
@@ -90,7 +97,10 @@ export interface TextGroup {
   scanner: { re: RegExp; entryOf: Map<string, number>; inside: number[][] } | null;
 }
 
-/** Texts longer than this are searched needle by needle (String.prototype.includes), never by one alternation. */
+/**
+ * Texts longer than this are searched needle by needle (String.prototype.includes) rather than
+ * by one alternation, whose worst case grows with text length × all needles' lengths.
+ */
 export const MAX_SCAN_TEXT = 4096;
 const MAX_SCAN_NEEDLES = 1000;
 

@@ -218,6 +218,39 @@ describe('merge semantics', () => {
   });
 });
 
+describe('the text index', () => {
+  const textRules = () =>
+    compileFiles({
+      'a.json': {
+        rules: [
+          ...['veeam', 'veeam job', 'job', 'spooler', 'disk c'].map((needle, i) => ({
+            name: `contains-${i}`,
+            conditions: { any: [{ fact: 'alert', path: '$.title', operator: 'containsText', value: needle }, { fact: 'alert', path: '$.message', operator: 'containsText', value: `ticket ${i}` }] },
+            event: { type: 'assign', params: { queue: `q${i}` } },
+          })),
+          { name: 'starts', conditions: { all: [{ fact: 'alert', path: '$.title', operator: 'startsWith', value: 'VEEAM' }] }, event: { type: 'assign', params: { sla: 'x' } } },
+          { name: 'ends', conditions: { all: [{ fact: 'alert', path: '$.title', operator: 'endsWith', value: 'FAILED' }] }, event: { type: 'assign', params: { service: 'y' } } },
+        ],
+      },
+    });
+
+  it('R-RUL-1: a text evaluates only the rules whose needles it contains, and decides like json-rules-engine', async () => {
+    const r = textRules();
+    const facts = baseFacts({}, { title: 'Veeam job Daily failed', message: 'see ticket 4' });
+    expect(candidates(r, facts).map((rank) => r.plan.rules[rank]?.name)).toEqual(['contains-0', 'contains-1', 'contains-2', 'contains-4', 'starts', 'ends']);
+    const d = decide(r, facts);
+    expect(d.rulesFired.map((f) => f.name)).toEqual(['contains-0', 'contains-1', 'contains-2', 'contains-4', 'starts', 'ends']);
+    expect((await explain(r, facts)).referenceAgrees).toBe(true);
+  });
+
+  it('R-RUL-1: long texts are searched needle by needle, with the same result', async () => {
+    const r = textRules();
+    const facts = baseFacts({}, { title: `${'x'.repeat(5000)} spooler stopped`, message: null });
+    expect(decide(r, facts).rulesFired.map((f) => f.name)).toEqual(['contains-3']);
+    expect((await explain(r, facts)).referenceAgrees).toBe(true);
+  });
+});
+
 describe('one decision function, no shared engine state', () => {
   it('R-RUL-4: concurrent explains on one ruleset never skip rules (json-rules-engine keeps one status per Engine)', async () => {
     const r = withAdmin();

@@ -1,7 +1,13 @@
-import { MAX_SCAN_TEXT, type CompiledRule, type CompiledRuleset, type Slots, type TextGroup, type TraceNode } from './compile';
+import * as compiled from './compile';
+import type { CompiledRule, CompiledRuleset, Slots, TextGroup, TraceNode } from './compile';
 import type { Effect } from './events';
-import { MAX_MATCHED, evidenceOf } from './evidence';
+import * as ev from './evidence';
 import type { ContractChoice, Decision, DecisionFacts, FiredRule, MatchedCondition, Priority } from './types';
+
+// Module-local copies: under tsx (how `npm start` runs) every use of an imported binding is a
+// getter call, which the hot path does not need.
+const { MAX_SCAN_TEXT } = compiled;
+const { MAX_MATCHED, evidenceOf } = ev;
 
 /**
  * The one decision function: the worker, the dry run, the replay and the tests all call this
@@ -27,7 +33,8 @@ function collectMatched(node: TraceNode, slots: Slots, negated: boolean, out: Ma
   if (out.length >= MAX_MATCHED) return;
   switch (node.kind) {
     case 'leaf': {
-      if (node.test(slots[node.testSlot]) === negated) return;
+      // pred, not test: a text search has already run (memoised).
+      if (node.pred(slots) === negated) return;
       out.push(negated ? evidenceOf(node, slots[node.slot], true) : evidence(node, slots));
       return;
     }
@@ -105,11 +112,12 @@ function candidateLists(ruleset: CompiledRuleset, slots: Slots): Array<readonly 
   for (const g of textGroups) {
     const text = slots[g.testSlot];
     if (typeof text !== 'string') continue;
-    if (g.scanner !== null && text.length <= MAX_SCAN_TEXT) {
+    const short = text.length <= MAX_SCAN_TEXT;
+    if (short && g.scanner !== null) {
       scan(g, g.scanner, text, slots, memoOffset, lists);
       continue;
     }
-    if (g.prefilter !== null && !g.prefilter.test(text)) continue;
+    if (short && g.prefilter !== null && !g.prefilter.test(text)) continue;
     for (const e of g.entries) {
       const at = memoOffset + e.memo;
       let hit = slots[at] as boolean | undefined;
@@ -125,24 +133,27 @@ function candidateLists(ruleset: CompiledRuleset, slots: Slots): Array<readonly 
 
 /** Marks (memo slot = true) and lists every needle of the group that `text` contains. */
 function scan(g: TextGroup, scanner: NonNullable<TextGroup['scanner']>, text: string, slots: Slots, memoOffset: number, lists: Array<readonly number[]>): void {
-  const hit = (index: number): void => {
-    const e = g.entries[index];
-    if (!e) return;
-    const at = memoOffset + e.memo;
-    if (slots[at] === true) return;
-    slots[at] = true;
-    lists.push(e.rules);
-  };
   const { re, entryOf, inside } = scanner;
   re.lastIndex = 0;
   for (let m = re.exec(text); m !== null; m = re.exec(text)) {
     const index = entryOf.get(m[0]);
     if (index !== undefined) {
-      hit(index);
-      for (const j of inside[index] ?? []) hit(j);
+      hitNeedle(g, index, slots, memoOffset, lists);
+      const within = inside[index];
+      if (within) for (let k = 0; k < within.length; k++) hitNeedle(g, within[k] as number, slots, memoOffset, lists);
     }
     re.lastIndex = m.index + 1;
   }
+}
+
+// A plain function, not a closure made per decision (tsx wraps every closure in a naming call).
+function hitNeedle(g: TextGroup, index: number, slots: Slots, memoOffset: number, lists: Array<readonly number[]>): void {
+  const e = g.entries[index];
+  if (!e) return;
+  const at = memoOffset + e.memo;
+  if (slots[at] === true) return;
+  slots[at] = true;
+  lists.push(e.rules);
 }
 
 /** The candidate rules for these facts, in evaluation order (ranks ascending). */

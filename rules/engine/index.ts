@@ -6,10 +6,11 @@
  */
 export type * from './types';
 export { compileRuleset, withMeta, type CompiledRuleset, type RulesetMeta } from './compile';
-export { decide, firedRules } from './decide';
+export { decide, firedRules, candidates } from './decide';
 export { explain, type Explanation, type TraceRule, type TraceCondition } from './explain';
 export { EVENT_TYPES, RESERVED_CONTRACT_WORDS } from './events';
 export { FACT_NAMES, FACT_SPECS, decisionFactsSchema, alertFactSchema, timeFact } from './facts';
+export { factsFromInput, type FactsInputOptions } from './facts-input';
 export { readRulesDir, validateRulesDir } from './load-dir';
 export { BUILTIN_OPERATORS, HUB_OPERATORS, SUPPORTED_DECORATORS } from './operators';
 export { pathResolver, parsePath } from './path-resolver';

@@ -97,6 +97,8 @@ export class RulesetStore {
   private queue: Promise<unknown> = Promise.resolve();
   /** A stored version that does not compile here (e.g. written by newer code): not retried every poll. */
   private refusedVersion: number | null = null;
+  /** Valid files that could not be recorded (database down): loaded again on the next poll. */
+  private retryLoad: { dir: string; by: string } | null = null;
   private closed = false;
   readonly dir: string;
   private readonly db: Db;
@@ -257,6 +259,7 @@ export class RulesetStore {
   }
 
   private async load(dir: string, by: string): Promise<LoadOutcome> {
+    this.retryLoad = null;
     let catalog: RefCatalog | null;
     try {
       catalog = await loadRefCatalog(this.db);
@@ -287,7 +290,8 @@ export class RulesetStore {
       // "Every ruleset that goes live is recorded": unrecorded, it does not go live.
       const issue: RuleIssue = { severity: 'error', file: '(database)', rule: null, pointer: '', message: `could not record the ruleset: ${reason(e)}` };
       this.lastError = { at: new Date().toISOString(), contentHash: result.contentHash, by, errors: [issue] };
-      this.logger.error({ err: e }, 'rules valid but not recorded (database unreachable); the live ruleset is unchanged');
+      this.retryLoad = { dir, by };
+      this.logger.error({ err: e }, 'rules valid but not recorded (database unreachable); the live ruleset is unchanged until it is');
       return { ok: false, errors: [issue], warnings: result.warnings, contentHash: result.contentHash, liveVersion: live?.version ?? null };
     }
     this.swap(withMeta(compiled, { version: record.version, activatedAt: record.activatedAt, activatedBy: record.activatedBy }));
@@ -310,6 +314,11 @@ export class RulesetStore {
 
   private async sync(): Promise<boolean> {
     if (this.closed) return false;
+    if (this.retryLoad) {
+      const { dir, by } = this.retryLoad;
+      const outcome = await this.load(dir, by);
+      if (outcome.ok) return outcome.changed;
+    }
     try {
       const head = await latestRulesetHead(this.db);
       let swapped = false;

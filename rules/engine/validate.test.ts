@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { formatIssue } from './format';
 import { validateRulesDir } from './load-dir';
@@ -235,9 +236,29 @@ describe('warnings and hashing', () => {
     expect(validateRuleset(a.ruleset?.files ?? []).contentHash).toBe(a.contentHash);
   });
 
-  it('maintenance windows pass through; they must be an array of objects', () => {
-    const ok = validate({ 'a.json': { rules: [rule()], maintenanceWindows: [{ name: 'patch tuesday', anything: [1] }] } });
-    expect(ok.ruleset?.maintenanceWindows).toEqual([{ file: 'a.json', window: { name: 'patch tuesday', anything: [1] } }]);
+  it('R-RUL-2: maintenance windows are validated with the file; a valid one passes through', () => {
+    const window = { name: 'patch tuesday', timezone: 'Europe/Berlin', timeIntervals: [{ weekdays: ['tuesday'], times: [{ start_time: '22:00', end_time: '23:59' }] }] };
+    const ok = validate({ 'a.json': { rules: [rule()], maintenanceWindows: [window] } });
+    expect(ok.errors).toEqual([]);
+    expect(ok.ruleset?.maintenanceWindows).toEqual([{ file: 'a.json', window }]);
+    const bad = validate({ 'a.json': { rules: [rule()], maintenanceWindows: [{ name: 'patch tuesday', anything: [1] }] } });
+    expect(bad.ok).toBe(false);
+    expect(bad.errors.map((e) => e.pointer)).toEqual(expect.arrayContaining(['/maintenanceWindows/0/anything']));
+    expect(bad.errors.every((e) => e.file === 'a.json')).toBe(true);
     expect(validate({ 'a.json': { rules: [rule()], maintenanceWindows: { name: 'x' } } }).errors[0]).toMatchObject({ pointer: '/maintenanceWindows' });
+  });
+});
+
+describe('rules/README.md', () => {
+  it('R-RUL-1: every example rules file in the README validates beside the shipped default', () => {
+    const readme = fs.readFileSync(path.join(SHIPPED, 'README.md'), 'utf8');
+    const blocks = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
+    expect(blocks.length).toBeGreaterThanOrEqual(4);
+    const shipped = fs.readFileSync(path.join(SHIPPED, '00-default.json'), 'utf8');
+    const readmeCatalog: RefCatalog = { contracts: new Set(['BACKUP-2026']), services: new Set(['BACKUP']), slas: new Set() };
+    blocks.forEach((text, i) => {
+      const result = validateRuleset([{ name: '00-default.json', text: shipped }, { name: `50-example-${i}.json`, text }], { catalog: readmeCatalog });
+      expect({ block: i, errors: result.errors.map(formatIssue), warnings: result.warnings.map(formatIssue) }).toEqual({ block: i, errors: [], warnings: [] });
+    });
   });
 });

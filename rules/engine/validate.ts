@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseRulesFileWindows } from '../../core/maintenance/window-match';
 import { EVENT_TYPES, RESERVED_CONTRACT_WORDS, effectOf, eventParamsSchemas, type Effect, type EventType } from './events';
 import { isFactName, resolveSpec, FACT_NAMES } from './facts';
 import { canonicalJson, joinPointer, locatePointer, locateValues, pointer, positionAt, sha256 } from './json-text';
@@ -189,8 +190,6 @@ class Collector {
       const at = joinPointer(base, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p)));
       if (issue.code === 'unrecognized_keys') {
         for (const key of issue.keys) this.add('error', file, rule, joinPointer(at, key), `unknown property "${key}"`);
-      } else if (issue.code === 'invalid_union' || issue.code === 'invalid_value' || issue.code === 'custom') {
-        this.add('error', file, rule, at, issue.message);
       } else {
         this.add('error', file, rule, at, issue.message);
       }
@@ -391,6 +390,7 @@ export function validateRuleset(inputs: readonly RulesFileInput[], opts: Validat
   const windows: ValidatedRuleset['maintenanceWindows'] = [];
   const refs: RuleCtx['refs'] = [];
   const ruleNames = new Map<string, { file: string; pointer: string }>();
+  const referencing: Referencing[] = [];
   let parseFailed = false;
   let totalBytes = 0;
 
@@ -469,6 +469,8 @@ export function validateRuleset(inputs: readonly RulesFileInput[], opts: Validat
       const ctx: RuleCtx = { c, file, rule: name, limits, refs, within: null, nodes: 0 };
       const conditions = validateCondition(shell.data.conditions, ctx, joinPointer(base, 'conditions'), 1, true);
       const ev = validateEvent(shell.data.event, c, file, name, joinPointer(base, 'event'));
+      // References are checked even when the conditions are wrong: every error in one pass.
+      if (ev) referencing.push({ name, file, pointer: base, event: ev.event, effect: ev.effect });
       if (!conditions || !ev) return;
       rules.push({
         name,
@@ -502,8 +504,11 @@ export function validateRuleset(inputs: readonly RulesFileInput[], opts: Validat
   if (cyclic.size === 0) checkExpandedSize(rules, shared, limits, c);
 
   // References to contracts, services and SLAs (by name or code, never ids).
-  if (opts.catalog !== undefined) checkCatalog(rules, opts.catalog, c);
+  if (opts.catalog !== undefined) checkCatalog(referencing, opts.catalog, c);
   warnTies(rules, c);
+  // Maintenance windows declared in rules files: an invalid one makes the file invalid (R-RUL-2),
+  // instead of going live and being ignored.
+  for (const issue of parseRulesFileWindows(windows).issues) c.errors.push(issue);
 
   const contentHash = parseFailed
     ? sha256(`${HASH_FORMAT}:unparsed\n${inputs.map((f) => `${f.name}\n${f.text ?? canonicalJson(f.content)}`).join('\n')}`)
@@ -587,7 +592,9 @@ function checkExpandedSize(rules: RuleDef[], shared: Map<string, SharedCondition
   }
 }
 
-function checkCatalog(rules: RuleDef[], catalog: RefCatalog | null, c: Collector): void {
+type Referencing = Pick<RuleDef, 'name' | 'file' | 'pointer' | 'event' | 'effect'>;
+
+function checkCatalog(rules: Referencing[], catalog: RefCatalog | null, c: Collector): void {
   const unreachableWarned = new Set<string>();
   for (const rule of rules) {
     const params = rule.event.params ?? {};
