@@ -1,4 +1,5 @@
 import http from 'node:http';
+import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { Queue, Worker } from 'bullmq';
 import type { Knex } from 'knex';
@@ -18,6 +19,7 @@ import type { Logger } from './logger';
 import { metrics } from './metrics';
 import { checkNoEviction, createRedis, type RedisConnection } from './redis';
 import { startRules, type LiveRules } from './rules-runtime';
+import { applySourcesFile } from './sources-file';
 
 export interface HubProcessOptions {
   api: boolean;
@@ -72,6 +74,16 @@ export async function startHub(opts: HubProcessOptions): Promise<HubProcess> {
     },
   ];
 
+  if (config.HUB_SOURCES_FILE) {
+    try {
+      await applySourcesFile(db, config.HUB_SOURCES_FILE, config.HUB_SECRET_KEY, logger);
+    } catch (e) {
+      await db.destroy();
+      producerRedis.disconnect();
+      throw new StartupError(e instanceof Error ? e.message : String(e));
+    }
+  }
+
   const rules = await startRules({ db, config, logger, by: `${opts.worker ? 'worker' : 'api'}:${process.pid}` });
   closers.push(() => rules.close());
   readiness.push({ name: 'ruleset', check: async () => rules.assertReady() });
@@ -109,6 +121,8 @@ export async function startHub(opts: HubProcessOptions): Promise<HubProcess> {
       connection: workerRedis,
       prefix,
       concurrency: config.HUB_WORKER_CONCURRENCY,
+      // Stored on every job as processedBy: the dashboard (and the fault tests) show which process ran it.
+      name: `${os.hostname()}:${process.pid}`,
       // A dead worker's jobs return to the queue after the lock expires and the next stalled check runs.
       lockDuration: config.HUB_JOB_LOCK_SECONDS * 1000,
       stalledInterval: config.HUB_JOB_LOCK_SECONDS * 1000,

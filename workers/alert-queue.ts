@@ -26,6 +26,8 @@ export class AlertEnqueuer {
   private readonly redis: RedisConnection | undefined;
   /** The outbox marker's value at the last sweep. */
   private markerSeen: string | undefined;
+  /** After Redis lost the queue: the cutoff of receipts still to return (some were busy). */
+  private recovering: Date | undefined;
 
   /**
    * `redis` (the queue's connection) lets the relay notice that Redis lost its data and put the
@@ -117,8 +119,9 @@ export class AlertEnqueuer {
    * lost every queued job, and with them receipts already marked enqueued (R-ALR-1: that must not
    * lose an accepted alert). A marker key beside the queue's keys (same hash tag) tells: when it
    * is gone, or is not the one this process saw last time (another process, or a command of ours
-   * that ioredis queued while Redis was down, created it anew), every receipt enqueued but not yet
-   * processed goes back to the outbox. At worst a receipt whose job survived is enqueued twice;
+   * that ioredis queued while Redis was down, created it anew), every receipt enqueued before then
+   * but not yet processed goes back to the outbox — receipts a worker is applying right now on the
+   * next sweeps, once it let go of them. At worst a receipt whose job survived is enqueued twice;
    * the worker applies it once. Returns how many receipts were returned.
    */
   async recoverLostJobs(): Promise<number> {
@@ -128,10 +131,11 @@ export class AlertEnqueuer {
     const lost = seen === null || (this.markerSeen !== undefined && seen !== this.markerSeen);
     this.markerSeen = seen ?? undefined;
     if (seen === null) await withTimeout(this.redis.set(key, `${new Date().toISOString()} ${crypto.randomUUID()}`, 'NX'), this.addTimeoutMs);
-    if (!lost) return 0;
-    const n = await returnEnqueuedToOutbox(this.db);
-    if (n > 0) this.logger.warn({ receipts: n }, 'Redis lost the alerts queue (its marker key was gone or new); unprocessed receipts are back in the outbox');
-    return n;
+    if (!lost && this.recovering === undefined) return 0;
+    const r = await returnEnqueuedToOutbox(this.db, lost ? null : (this.recovering ?? null));
+    this.recovering = r.busy > 0 ? r.before : undefined;
+    if (r.returned > 0) this.logger.warn({ receipts: r.returned, busy: r.busy }, 'Redis lost the alerts queue (its marker key was gone or new); unprocessed receipts are back in the outbox');
+    return r.returned;
   }
 
   /** One relay sweep: enqueues receipts the intake could not. Returns how many were enqueued. */

@@ -93,17 +93,45 @@ export async function findDeliveryAlertIds(db: Db, sourceId: string, deliveryKey
   return rows.map((r) => r.alert_id);
 }
 
+/**
+ * Marks receipts enqueued. Rows a worker holds (its job's transaction locks every receipt it
+ * applies until it commits) are skipped, never waited for: a many-row UPDATE waiting there while
+ * holding the rows it already updated deadlocks with that job. A skipped receipt is being applied
+ * now; should the job roll back, the relay enqueues it again (the worker applies a receipt once).
+ */
 export async function markEnqueued(db: Db, receiptIds: string[]): Promise<void> {
   if (receiptIds.length === 0) return;
-  await db('alert_receipts').whereIn('id', receiptIds).whereNull('enqueued_at').update({ enqueued_at: db.fn.now() });
+  await db.raw(
+    `UPDATE alert_receipts SET enqueued_at = now()
+      WHERE id IN (SELECT id FROM alert_receipts WHERE id = ANY(?::bigint[]) AND enqueued_at IS NULL FOR UPDATE SKIP LOCKED)`,
+    [receiptIds],
+  );
 }
 
 /**
- * Puts every receipt that was enqueued but not processed back in the outbox (enqueued_at NULL),
- * for the relay to enqueue again: used when Redis lost the queue's jobs. Returns how many.
+ * Puts the receipts enqueued before `before` (the database's clock; default now) but not yet
+ * processed back in the outbox (enqueued_at NULL), for the relay to enqueue again: used when Redis
+ * lost the queue's jobs. Receipts a worker holds right now are skipped (see `markEnqueued`) and
+ * counted as `busy`: the caller repeats with the same `before` until none is busy, because a job
+ * of the lost Redis that rolls back cannot be retried by BullMQ any more.
  */
-export async function returnEnqueuedToOutbox(db: Db): Promise<number> {
-  return db('alert_receipts').whereNull('processed_at').whereNotNull('enqueued_at').update({ enqueued_at: null });
+export async function returnEnqueuedToOutbox(db: Db, before: Date | null = null): Promise<{ returned: number; busy: number; before: Date }> {
+  const r = (await db.raw(
+    `WITH cutoff AS (SELECT coalesce(?::timestamptz, now()) AS at),
+     pending AS (
+       SELECT id FROM alert_receipts WHERE processed_at IS NULL AND enqueued_at < (SELECT at FROM cutoff)
+     ), free AS (
+       SELECT id FROM alert_receipts WHERE id IN (SELECT id FROM pending) AND processed_at IS NULL FOR UPDATE SKIP LOCKED
+     ), returned AS (
+       UPDATE alert_receipts SET enqueued_at = NULL WHERE id IN (SELECT id FROM free) RETURNING id
+     )
+     SELECT (SELECT count(*) FROM returned)::int AS returned,
+            ((SELECT count(*) FROM pending) - (SELECT count(*) FROM returned))::int AS busy,
+            (SELECT at FROM cutoff) AS before`,
+    [before],
+  )) as { rows: Array<{ returned: number; busy: number; before: Date }> };
+  const row = r.rows[0]!;
+  return { returned: row.returned, busy: row.busy, before: row.before };
 }
 
 /**

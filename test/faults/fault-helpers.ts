@@ -1,5 +1,7 @@
+import { Queue } from 'bullmq';
 import type { Knex } from 'knex';
 import { Client } from 'pg';
+import { createRedis } from '../../lib/redis';
 import { waitFor } from '../helpers/hub';
 import { createSource, seedWorld } from '../helpers/seed';
 
@@ -157,4 +159,17 @@ export async function pipelineInvariantViolations(db: Knex): Promise<string[]> {
   const dupOpen = await q(`SELECT dedup_key, count(*) AS n FROM tickets WHERE status NOT IN ('resolved','closed') GROUP BY dedup_key HAVING count(*) > 1 LIMIT 5`);
   if (dupOpen.length) problems.push(`dedup keys with more than one open ticket: ${JSON.stringify(dupOpen)}`);
   return problems;
+}
+
+/** The completed jobs of the `alerts` queue, with the worker that ran each (`<host>:<pid>`). */
+export async function completedAlertJobs(redisUrl: string, prefix: string): Promise<Array<{ id: string; processedBy: string | undefined; receipts: number }>> {
+  const connection = createRedis(redisUrl);
+  const queue = new Queue('alerts', { connection, prefix });
+  try {
+    const jobs = await queue.getJobs(['completed']);
+    return jobs.map((j) => ({ id: String(j.id), processedBy: j.processedBy, receipts: Array.isArray((j.data as { receiptIds?: unknown }).receiptIds) ? (j.data as { receiptIds: unknown[] }).receiptIds.length : 0 }));
+  } finally {
+    await queue.close();
+    connection.disconnect();
+  }
 }

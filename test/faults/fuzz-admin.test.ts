@@ -210,10 +210,13 @@ describe('fuzz: every admin route with a JSON body (R-ALR-5: no 5xx, a refused w
         const before = state;
         log.take();
         const text = jsonText(body.value);
+        const started = Date.now();
         const res = await request(app)[route.method](url).set('Authorization', t.admin).set('Content-Type', 'application/json').send(text);
+        const took = Date.now() - started;
         const after = await tableState(t.db);
         state = after;
         tally(label(route), res.status, (res.body as { error?: { message?: string } }).error?.message);
+        if (took > 1000) slow.push(`${took} ms: ${route.method.toUpperCase()} ${url} ← ${preview(body.value, 200)} → ${res.status}`);
         const what = () =>
           `${route.method.toUpperCase()} ${url} ← ${preview(body.value)}\n→ ${res.status} ${preview(res.body)}\nserver log: ${log.take().join('\n') || '(nothing)'}`;
         if (res.status >= 500) throw new Error(`a ${res.status}\n${what()}`);
@@ -231,6 +234,7 @@ describe('fuzz: every admin route with a JSON body (R-ALR-5: no 5xx, a refused w
   /** FUZZ_STATS=1 prints the statuses each route answered: proof that generated bodies get past validation, not just 400s. */
   const statuses = new Map<string, Map<number, number>>();
   const refusals = new Map<string, Map<string, number>>();
+  const slow: string[] = [];
   const tally = (route: string, status: number, message: string | undefined) => {
     const m = statuses.get(route) ?? new Map<number, number>();
     m.set(status, (m.get(status) ?? 0) + 1);
@@ -251,7 +255,7 @@ describe('fuzz: every admin route with a JSON body (R-ALR-5: no 5xx, a refused w
         .map(([m, n]) => `    ${n}× ${m}`)
         .join('\n');
     const lines = [...statuses].map(([route, m]) => `${route}: ${[...m].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}×${n}`).join(' ')}\n${top(route)}`);
-    process.stdout.write(`\nadmin fuzz statuses:\n${lines.join('\n')}\n`);
+    process.stdout.write(`\nadmin fuzz statuses:\n${lines.join('\n')}\nrequests over 1 s:\n${slow.join('\n') || '(none)'}\n`);
   });
 
   it.each([

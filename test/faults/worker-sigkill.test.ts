@@ -1,7 +1,8 @@
+import os from 'node:os';
 import type { Knex } from 'knex';
 import { startTestHub, waitFor, type TestHub } from '../helpers/hub';
 import { hubEnv, startHubProcess, stopAllHubProcesses, type HubChild } from '../helpers/processes';
-import { alert, count, pipelineInvariantViolations, post, seedSource, TableLock, waitAllProcessed } from './fault-helpers';
+import { alert, completedAlertJobs, count, pipelineInvariantViolations, post, seedSource, TableLock, waitAllProcessed } from './fault-helpers';
 
 /**
  * A worker process SIGKILLed in the middle of creating tickets: its transaction never commits,
@@ -62,6 +63,10 @@ describe('fault: worker SIGKILLed mid-ticket', () => {
     expect(alerts.every((a) => a.status === 'processed' && a.outcome === 'ticket_created' && a.ticket_id !== null)).toBe(true);
     expect(await pipelineInvariantViolations(db)).toEqual([]);
     // The job came back through the stalled-job check and the new worker finished it.
+    const jobs = await completedAlertJobs(h.config.REDIS_URL, h.config.HUB_QUEUE_PREFIX);
+    // (Possibly with a relay's duplicate job for a receipt the killed worker held while the intake marked the others enqueued.)
+    expect(jobs.length).toBeGreaterThanOrEqual(1);
+    expect([...new Set(jobs.map((j) => j.processedBy))]).toEqual([`${os.hostname()}:${second.pid}`]);
     expect(second.output()).not.toMatch(/"level":50/);
   }, 55_000);
 });

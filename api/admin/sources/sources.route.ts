@@ -4,8 +4,9 @@ import { HubError, notFound } from '../../../core/errors';
 import { withPgErrors } from '../../../db/pg-errors';
 import { deleteSource, getSource, insertSource, listSources, updateSource, type SourceRecord, type SourceWrite } from '../../../db/queries/sources';
 import { PLUGIN_IDS, sourceConfigSchema, type SourceConfig } from '../../../plugins';
-import { SECRET_FIELD_NAMES, joinAuth, splitAuth, type SourceAuth } from '../../../plugins/auth/source-auth';
-import { decryptSecrets, encryptSecrets } from '../../../plugins/auth/secret-box';
+import { SECRET_FIELD_NAMES, joinAuth, type SourceAuth } from '../../../plugins/auth/source-auth';
+import { decryptSecrets } from '../../../plugins/auth/secret-box';
+import { sourceWriteOf } from '../../../lib/sources-file';
 import type { AppDeps } from '../../context';
 import { instant, listQuery, nonEmptyPatch, pageOf, queryBoolean } from '../../openapi/schemas';
 import { defineRoute } from '../../route';
@@ -128,22 +129,7 @@ export function sourcesRouter(deps: AppDeps): Router {
     };
   };
 
-  const toWrite = (s: SourceConfig): SourceWrite => {
-    const { settings, secrets } = splitAuth(s.auth);
-    const { type, ...rest } = settings;
-    return {
-      name: s.name,
-      plugin: s.plugin,
-      config: s.config ?? {},
-      authType: type,
-      authSettings: rest,
-      authSecretsEnc: encryptSecrets(secrets, key),
-      siteField: s.siteField ?? null,
-      maxBodyBytes: s.maxBodyBytes ?? null,
-      rateLimitPerSecond: s.rateLimitPerSecond ?? null,
-      enabled: s.enabled ?? true,
-    };
-  };
+  const toWrite = (s: SourceConfig): SourceWrite => sourceWriteOf(s, key);
 
   const PG_FIELDS = { sources_name_unique: 'name', sources_name_check: 'name' };
 
