@@ -24,7 +24,7 @@ export interface HubExit {
 export type LogLine = Record<string, unknown> & { msg?: string; level?: number };
 
 export interface HubChild {
-  role: HubRole;
+  role: HubRole | 'script';
   proc: ChildProcess;
   pid: number;
   /** The API's port (from the 'hub started' line), once ready; null for a worker. */
@@ -83,9 +83,22 @@ export function hubEnv(e: { databaseUrl: string; redisUrl: string; prefix: strin
 /** Spawns a hub process (not waiting for it to be ready). */
 export function spawnHub(opts: SpawnHubOptions): HubChild {
   const roleArgs = opts.role === 'both' ? [] : [`--${opts.role}`];
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'cli/hub.ts', 'start', ...roleArgs, ...(opts.args ?? [])], {
+  return spawnTracked(opts.role, ['cli/hub.ts', 'start', ...roleArgs, ...(opts.args ?? [])], opts.env);
+}
+
+/**
+ * Runs a TypeScript script of the repository (path relative to its root) in a process of its
+ * own, tracked and cleaned up like the hubs; `role` is 'script'.
+ */
+export function spawnScript(script: string, env: Record<string, string>, args: string[] = []): HubChild {
+  return spawnTracked('script', [script, ...args], env);
+}
+
+function spawnTracked(role: HubRole | 'script', args: string[], env: Record<string, string>): HubChild {
+  const opts = { role };
+  const proc = spawn(process.execPath, ['--import', 'tsx', ...args], {
     cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...opts.env },
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   if (proc.pid === undefined) throw new Error('could not spawn the hub process');
@@ -124,7 +137,7 @@ export function spawnHub(opts: SpawnHubOptions): HubChild {
   });
 
   const child: HubChild = {
-    role: opts.role,
+    role,
     proc,
     pid: proc.pid,
     port: null,

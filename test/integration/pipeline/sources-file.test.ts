@@ -43,7 +43,7 @@ describe('HUB_SOURCES_FILE: sources declared in a file mean the same as POST /ap
     expect(JSON.stringify(rows)).not.toContain('file-token-0123456789');
     const listed = await request(a.app).get('/api/v1/sources').set('Authorization', a.admin);
     expect(JSON.stringify(listed.body)).not.toContain('file-token-0123456789');
-    const body = fs.readFileSync(path.join(__dirname, '../../../plugins/alertmanager/fixtures/alertmanager-0.25-webhook-firing.json'));
+    const body = fs.readFileSync(path.join(__dirname, '../../../plugins/alertmanager/fixtures/alertmanager-0.25-webhook-firing.json'), 'utf8');
     const ok = await request(a.app).post('/hooks/prom').set('Authorization', 'Bearer file-token-0123456789').set('content-type', 'application/json').send(body);
     expect(ok.body).toMatchObject({ alertIds: [expect.any(String)] });
     expect(ok.status).toBe(202);
