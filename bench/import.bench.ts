@@ -8,9 +8,9 @@
  *
  * `npx tsx bench/import.bench.ts [rows]` prints the figures; bench/run.ts may call benchImport().
  */
-import { Client } from 'pg';
 import type { Knex } from 'knex';
 import { createDb } from '../db/connection';
+import { adminSql, withDatabase } from './bench-db';
 import { importDevices, type DeviceImportReport } from '../db/queries/device-import';
 
 export interface ImportBenchRow {
@@ -28,22 +28,6 @@ const PG = process.env.BENCH_PG_URL ?? process.env.DATABASE_URL ?? 'postgres://p
 const COMPANIES = 50;
 const SOURCE = 'bench-rmm';
 const TODAY = '2026-06-15';
-
-function withDatabase(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
-async function admin(sql: string): Promise<void> {
-  const c = new Client({ connectionString: PG });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
 
 /** 50 companies with a site each, one contract each carrying two services. */
 async function seed(db: Knex): Promise<void> {
@@ -91,15 +75,15 @@ async function timed(db: Knex, csv: string, dryRun: boolean): Promise<{ seconds:
 export async function benchImport(rows: number, db?: Knex): Promise<ImportBenchRow> {
   if (db) return run(db, rows);
   const name = `hub_bench_import_${process.pid}`;
-  await admin(`DROP DATABASE IF EXISTS ${name}`);
-  await admin(`CREATE DATABASE ${name}`);
+  await adminSql(`DROP DATABASE IF EXISTS ${name}`);
+  await adminSql(`CREATE DATABASE ${name}`);
   const own = createDb(withDatabase(PG, name), 4);
   try {
     await own.migrate.latest();
     return await run(own, rows);
   } finally {
     await own.destroy();
-    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await adminSql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   }
 }
 

@@ -17,10 +17,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { Client } from 'pg';
 import { Redis } from 'ioredis';
 import type { Knex } from 'knex';
 import { createDb } from '../db/connection';
+import { BENCH_PG, adminSql, withDatabase } from './bench-db';
 import { renewContract } from '../db/queries/renewals';
 import { benchImport } from './import.bench';
 import { benchRules, type RulesBenchRow } from './rules.bench';
@@ -31,7 +31,7 @@ const ROOT = path.join(__dirname, '..');
 const TOKEN = 'bench-source-token-0123456789abcdef';
 const ADMIN = 'bench-admin-token-0123456789abcdef';
 const SECRET = 'bench-secret-key-bench-secret-key-0123456789';
-const PG = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const PG = BENCH_PG;
 const REDIS = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 const log = (s: string) => console.log(`▶ ${s}`);
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const dbName = `hub_bench_${process.pid}`;
   const dbUrl = withDatabase(PG, dbName);
-  await admin(`CREATE DATABASE ${dbName}`);
+  await adminSql(`CREATE DATABASE ${dbName}`);
   const db = createDb(dbUrl, 4);
   const prefix = `{hubbench-${process.pid}}`;
   const procs: ChildProcess[] = [];
@@ -172,27 +172,11 @@ async function main(): Promise<void> {
     const keys = await r.keys(`${prefix}*`);
     for (let i = 0; i < keys.length; i += 500) await r.del(...keys.slice(i, i + 500));
     r.disconnect();
-    await admin(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    await adminSql(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
   }
 }
 
 // --------------------------------------------------------------------------------------------
-
-function withDatabase(url: string, name: string): string {
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
-
-async function admin(sql: string): Promise<void> {
-  const c = new Client({ connectionString: PG });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
 
 function spawnNode(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
   // `node --import tsx` (not the tsx CLI) so the pid is the process whose RSS we measure.

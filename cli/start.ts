@@ -43,7 +43,6 @@ export async function runHub(roles: { api: boolean; worker: boolean }): Promise<
     }
     throw e;
   }
-  logger.info({ api: roles.api, worker: roles.worker, port: hub.port, pid: process.pid }, 'hub started');
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -67,6 +66,9 @@ export async function runHub(roles: { api: boolean; worker: boolean }): Promise<
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // Announced only once the signal handlers are in place: a SIGTERM right after this line (a
+  // supervisor, a test) must shut down gracefully, not kill the process with the default action.
+  logger.info({ api: roles.api, worker: roles.worker, port: hub.port, pid: process.pid }, 'hub started');
 }
 
 /** Refuses to start on a database whose schema is behind the code, with the fix in the message. */

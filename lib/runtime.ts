@@ -96,6 +96,9 @@ export async function startHub(opts: HubProcessOptions): Promise<HubProcess> {
   });
 
   const workers: Worker[] = [];
+  // Declared before anything may fail: closeAll() (a refused start) reads them.
+  let server: http.Server | null = null;
+  let port: number | null = null;
   if (opts.worker) {
     const problem = await checkNoEviction(producerRedis).catch((e: unknown) => `cannot check Redis maxmemory-policy: ${String(e)}`);
     if (problem) {
@@ -133,8 +136,6 @@ export async function startHub(opts: HubProcessOptions): Promise<HubProcess> {
     workers.push(...(await registerWorkerServices({ db, logger, now, queues, connection: workerRedis, prefix, config, enqueuer, rules })));
   }
 
-  let server: http.Server | null = null;
-  let port: number | null = null;
   if (opts.api) {
     const deps: AppDeps = {
       config,

@@ -48,13 +48,32 @@ describe('fault: concurrent jobs discovering the same new devices', () => {
     const source = (await t.db('sources').where({ name: SOURCE }).first('id')) as { id: string };
     const jobs: string[][] = [];
     for (let d = 0; d < 8; d++) {
-      const res = normalizeDelivery(plugin, Array.from({ length: 50 }, (_, i) => alert(d * 50 + i)), { sourceName: SOURCE, receivedAt: new Date(), config: {}, siteField: null });
+      const res = normalizeDelivery(
+        plugin,
+        Array.from({ length: 50 }, (_, i) => alert(d * 50 + i)),
+        { sourceName: SOURCE, receivedAt: new Date(), config: {}, siteField: null },
+      );
       if (res.kind !== 'alerts') throw new Error('delivery not normalized');
-      const stored = await storeDelivery(t.db, { sourceId: source.id, deliveryKey: null, bodySha256: `d${d}`, bodyBytes: 1, remoteAddr: null, alerts: res.alerts });
+      const stored = await storeDelivery(t.db, {
+        sourceId: source.id,
+        deliveryKey: null,
+        bodySha256: `d${d}`,
+        bodyBytes: 1,
+        remoteAddr: null,
+        alerts: res.alerts,
+      });
       jobs.push(stored.receiptIds);
     }
-    const processor = alertProcessor({ db, logger: createLogger('silent'), now: () => new Date(), rules: store, slas: new SlaCache() });
-    const results = await Promise.allSettled(jobs.map((receiptIds, k) => processor(new Job(queue, 'receipts', { v: 1, receiptIds }, {}, `job-${k}`))));
+    const processor = alertProcessor({
+      db,
+      logger: createLogger('silent'),
+      now: () => new Date(),
+      rules: store,
+      slas: new SlaCache(),
+    });
+    const results = await Promise.allSettled(
+      jobs.map((receiptIds, k) => processor(new Job(queue, 'receipts', { v: 1, receiptIds }, {}, `job-${k}`))),
+    );
     const failures = results.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []));
     expect(failures).toEqual([]);
     expect(await count(t.db, 'tickets')).toBe(400);

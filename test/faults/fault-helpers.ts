@@ -69,7 +69,9 @@ export async function waitAllProcessed(db: Knex, timeoutMs: number, expectReceip
       `all receipts processed${expectReceipts === undefined ? '' : ` (${expectReceipts})`}`,
     );
   } catch (e) {
-    throw new Error(`${e instanceof Error ? e.message : String(e)}; receipts: ${JSON.stringify(await state())}`);
+    throw new Error(`${e instanceof Error ? e.message : String(e)}; receipts: ${JSON.stringify(await state())}`, {
+      cause: e,
+    });
   }
 }
 
@@ -97,17 +99,28 @@ export class TableLock {
     return new TableLock(client, r.rows[0]!.pid, monitor);
   }
 
-  /** Backends waiting for this session's lock. */
-  async waiters(): Promise<number[]> {
-    const r = await this.monitor.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [this.pid]);
+  /**
+   * Backends waiting for this session's lock, whose current statement starts with `statement`
+   * (case-insensitive; default the ticket INSERT of the alert pipeline — other work of a worker,
+   * such as the stale-ticket upkeep, may wait on the same table).
+   */
+  async waiters(statement = 'INSERT INTO tickets'): Promise<number[]> {
+    const r = await this.monitor.query<{ pid: number }>(
+      'SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid)) AND ltrim(query) ILIKE $2',
+      [this.pid, `${statement}%`],
+    );
     return r.rows.map((x) => x.pid);
   }
 
-  async waitForWaiter(timeoutMs = 20_000): Promise<number> {
-    const pids = await waitFor(async () => {
-      const p = await this.waiters();
-      return p.length > 0 ? p : null;
-    }, timeoutMs, 'a worker blocked on the test lock');
+  async waitForWaiter(timeoutMs = 20_000, statement?: string): Promise<number> {
+    const pids = await waitFor(
+      async () => {
+        const p = await this.waiters(statement);
+        return p.length > 0 ? p : null;
+      },
+      timeoutMs,
+      `a backend blocked on the test lock in ${statement ?? 'INSERT INTO tickets'}`,
+    );
     return pids[0]!;
   }
 
@@ -146,7 +159,9 @@ export async function pipelineInvariantViolations(db: Knex): Promise<string[]> {
   const dangling = await q(`SELECT r.id FROM alert_receipts r LEFT JOIN tickets t ON t.id = r.ticket_id
     WHERE r.processed_at IS NOT NULL AND r.outcome IN ('ticket_created','occurrence') AND t.id IS NULL LIMIT 5`);
   if (dangling.length) problems.push(`processed receipts without their ticket: ${JSON.stringify(dangling)}`);
-  const half = await q(`SELECT id, outcome, ticket_id FROM alert_receipts WHERE processed_at IS NULL AND (outcome IS NOT NULL OR ticket_id IS NOT NULL) LIMIT 5`);
+  const half = await q(
+    `SELECT id, outcome, ticket_id FROM alert_receipts WHERE processed_at IS NULL AND (outcome IS NOT NULL OR ticket_id IS NOT NULL) LIMIT 5`,
+  );
   if (half.length) problems.push(`unprocessed receipts carrying an outcome: ${JSON.stringify(half)}`);
   const counts = await q(`SELECT t.id, t.occurrences,
       count(r.id) FILTER (WHERE r.outcome = 'ticket_created') AS created,
@@ -156,18 +171,29 @@ export async function pipelineInvariantViolations(db: Knex): Promise<string[]> {
        OR t.occurrences <> count(r.id) FILTER (WHERE r.outcome IN ('ticket_created','occurrence'))
     LIMIT 5`);
   if (counts.length) problems.push(`tickets whose receipts do not add up: ${JSON.stringify(counts)}`);
-  const dupOpen = await q(`SELECT dedup_key, count(*) AS n FROM tickets WHERE status NOT IN ('resolved','closed') GROUP BY dedup_key HAVING count(*) > 1 LIMIT 5`);
+  const dupOpen = await q(
+    `SELECT dedup_key, count(*) AS n FROM tickets WHERE status NOT IN ('resolved','closed') GROUP BY dedup_key HAVING count(*) > 1 LIMIT 5`,
+  );
   if (dupOpen.length) problems.push(`dedup keys with more than one open ticket: ${JSON.stringify(dupOpen)}`);
   return problems;
 }
 
 /** The completed jobs of the `alerts` queue, with the worker that ran each (`<host>:<pid>`). */
-export async function completedAlertJobs(redisUrl: string, prefix: string): Promise<Array<{ id: string; processedBy: string | undefined; receipts: number }>> {
+export async function completedAlertJobs(
+  redisUrl: string,
+  prefix: string,
+): Promise<Array<{ id: string; processedBy: string | undefined; receipts: number }>> {
   const connection = createRedis(redisUrl);
   const queue = new Queue('alerts', { connection, prefix });
   try {
     const jobs = await queue.getJobs(['completed']);
-    return jobs.map((j) => ({ id: String(j.id), processedBy: j.processedBy, receipts: Array.isArray((j.data as { receiptIds?: unknown }).receiptIds) ? (j.data as { receiptIds: unknown[] }).receiptIds.length : 0 }));
+    return jobs.map((j) => ({
+      id: String(j.id),
+      processedBy: j.processedBy,
+      receipts: Array.isArray((j.data as { receiptIds?: unknown }).receiptIds)
+        ? (j.data as { receiptIds: unknown[] }).receiptIds.length
+        : 0,
+    }));
   } finally {
     await queue.close();
     connection.disconnect();

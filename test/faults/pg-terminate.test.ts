@@ -1,7 +1,15 @@
 import type { Knex } from 'knex';
 import { startTestHub, waitFor, type TestHub } from '../helpers/hub';
 import { hubEnv, startHubProcess, stopAllHubProcesses } from '../helpers/processes';
-import { alert, count, pipelineInvariantViolations, post, seedSource, TableLock, waitAllProcessed } from './fault-helpers';
+import {
+  alert,
+  count,
+  pipelineInvariantViolations,
+  post,
+  seedSource,
+  TableLock,
+  waitAllProcessed,
+} from './fault-helpers';
 
 /**
  * The worker's Postgres connection killed mid-transaction (pg_terminate_backend, as a failover or
@@ -32,7 +40,10 @@ describe('fault: worker Postgres connection terminated mid-transaction', () => {
     });
     lock = await TableLock.take(h.t.url, 'tickets');
     const N = 10;
-    const res = await post(h.url, Array.from({ length: N }, (_, i) => alert(i)));
+    const res = await post(
+      h.url,
+      Array.from({ length: N }, (_, i) => alert(i)),
+    );
     expect(res.status).toBe(202);
 
     // Terminate the worker's backend while it waits inside the transaction (receipt locked,
@@ -55,7 +66,11 @@ describe('fault: worker Postgres connection terminated mid-transaction', () => {
     expect(await pipelineInvariantViolations(db)).toEqual([]);
     // The failure was recorded on the receipts (best effort: the pool may hand out the dead
     // connection once more) and cleared when the retry applied them.
-    const first = (await db('alert_receipts').orderBy('id').first('attempts', 'error', 'outcome')) as { attempts: number; error: string | null; outcome: string };
+    const first = (await db('alert_receipts').orderBy('id').first('attempts', 'error', 'outcome')) as {
+      attempts: number;
+      error: string | null;
+      outcome: string;
+    };
     expect(first.attempts).toBeGreaterThanOrEqual(1);
     expect(first).toMatchObject({ error: null, outcome: 'ticket_created' });
     expect(await count(db, 'alerts', (q) => q.whereNot('status', 'processed'))).toBe(0);

@@ -2,7 +2,16 @@ import os from 'node:os';
 import type { Knex } from 'knex';
 import { startTestHub, waitFor, type TestHub } from '../helpers/hub';
 import { hubEnv, startHubProcess, stopAllHubProcesses, type HubChild } from '../helpers/processes';
-import { alert, completedAlertJobs, count, pipelineInvariantViolations, post, seedSource, TableLock, waitAllProcessed } from './fault-helpers';
+import {
+  alert,
+  completedAlertJobs,
+  count,
+  pipelineInvariantViolations,
+  post,
+  seedSource,
+  TableLock,
+  waitAllProcessed,
+} from './fault-helpers';
 
 /**
  * A worker process SIGKILLed in the middle of creating tickets: its transaction never commits,
@@ -29,14 +38,22 @@ describe('fault: worker SIGKILLed mid-ticket', () => {
   const worker = (): Promise<HubChild> =>
     startHubProcess({
       role: 'worker',
-      env: hubEnv({ databaseUrl: h.t.url, redisUrl: h.config.REDIS_URL, prefix: h.config.HUB_QUEUE_PREFIX, extra: { HUB_JOB_LOCK_SECONDS: '2' } }),
+      env: hubEnv({
+        databaseUrl: h.t.url,
+        redisUrl: h.config.REDIS_URL,
+        prefix: h.config.HUB_QUEUE_PREFIX,
+        extra: { HUB_JOB_LOCK_SECONDS: '2' },
+      }),
     });
 
   it('R-ALR-4: SIGKILL while the ticket INSERT is in flight → after a new worker starts, exactly one ticket per alert', async () => {
     const first = await worker();
     lock = await TableLock.take(h.t.url, 'tickets');
     const N = 10;
-    const res = await post(h.url, Array.from({ length: N }, (_, i) => alert(i)));
+    const res = await post(
+      h.url,
+      Array.from({ length: N }, (_, i) => alert(i)),
+    );
     expect(res.status).toBe(202);
     expect(res.alertIds).toHaveLength(N);
 
@@ -56,11 +73,20 @@ describe('fault: worker SIGKILLed mid-ticket', () => {
     const second = await worker();
     await waitAllProcessed(db, 30_000, N);
     expect(await count(db, 'tickets')).toBe(N);
-    const tickets = (await db('tickets').select('dedup_key', 'occurrences')) as Array<{ dedup_key: string; occurrences: number }>;
+    const tickets = (await db('tickets').select('dedup_key', 'occurrences')) as Array<{
+      dedup_key: string;
+      occurrences: number;
+    }>;
     expect(new Set(tickets.map((t) => t.dedup_key)).size).toBe(N);
     expect(tickets.every((t) => t.occurrences === 1)).toBe(true);
-    const alerts = (await db('alerts').select('status', 'outcome', 'ticket_id')) as Array<{ status: string; outcome: string; ticket_id: string | null }>;
-    expect(alerts.every((a) => a.status === 'processed' && a.outcome === 'ticket_created' && a.ticket_id !== null)).toBe(true);
+    const alerts = (await db('alerts').select('status', 'outcome', 'ticket_id')) as Array<{
+      status: string;
+      outcome: string;
+      ticket_id: string | null;
+    }>;
+    expect(
+      alerts.every((a) => a.status === 'processed' && a.outcome === 'ticket_created' && a.ticket_id !== null),
+    ).toBe(true);
     expect(await pipelineInvariantViolations(db)).toEqual([]);
     // The job came back through the stalled-job check and the new worker finished it.
     const jobs = await completedAlertJobs(h.config.REDIS_URL, h.config.HUB_QUEUE_PREFIX);

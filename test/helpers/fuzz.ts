@@ -20,7 +20,7 @@ import { createLogger, redactPaths, type Logger } from '../../lib/logger';
  * fast-check parameters of a fuzz property: `numRuns` scaled by FUZZ_RUNS (a factor, default 1),
  * FUZZ_SEED to replay a reported failure. fast-check prints the seed and path of any failure.
  */
-export function fuzzParams(numRuns: number): { numRuns: number; seed?: number; endOnFailure?: boolean } {
+export function fuzzParams(numRuns: number): { numRuns: number; seed?: number } {
   const factor = Number(process.env.FUZZ_RUNS ?? '1');
   const seed = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
   return {
@@ -43,7 +43,7 @@ export function preview(value: unknown, max = 600): string {
   return text.length > max ? `${text.slice(0, max)}…<${text.length} chars>` : text;
 }
 
-/** A generated value that fast-check prints through {@link preview}: its own printer recurses and overflows on 5,000-deep arrays. */
+/** A generated value that fast-check prints through {@link preview}, so a counterexample with a megabyte string or 5,000 items stays readable. */
 export interface Shown<T> {
   value: T;
   [fc.toStringMethod](): string;

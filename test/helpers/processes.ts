@@ -61,7 +61,13 @@ const MAX_OUTPUT = 4 * 1024 * 1024;
  * The environment of a test hub: every variable the hub reads is set here, because the child's
  * `dotenv` would otherwise fill the gaps from the repository's `.env`.
  */
-export function hubEnv(e: { databaseUrl: string; redisUrl: string; prefix: string; rulesDir?: string; extra?: Record<string, string> }): Record<string, string> {
+export function hubEnv(e: {
+  databaseUrl: string;
+  redisUrl: string;
+  prefix: string;
+  rulesDir?: string;
+  extra?: Record<string, string>;
+}): Record<string, string> {
   return {
     NODE_ENV: 'test',
     DATABASE_URL: e.databaseUrl,
@@ -156,9 +162,26 @@ function spawnTracked(role: HubRole | 'script', args: string[], env: Record<stri
             const l = lines[seen]!;
             if (match(l)) return done(() => resolve(l));
           }
-          if (exitedWith) done(() => reject(new Error(`hub ${opts.role} (pid ${proc.pid}) exited (${JSON.stringify(exitedWith)}) before ${what}; output:\n${tail(out)}`)));
+          if (exitedWith)
+            done(() =>
+              reject(
+                new Error(
+                  `hub ${opts.role} (pid ${proc.pid}) exited (${JSON.stringify(exitedWith)}) before ${what}; output:\n${tail(out)}`,
+                ),
+              ),
+            );
         };
-        const timer = setTimeout(() => done(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what} from hub ${opts.role} (pid ${proc.pid}); output:\n${tail(out)}`))), timeoutMs);
+        const timer = setTimeout(
+          () =>
+            done(() =>
+              reject(
+                new Error(
+                  `timed out after ${timeoutMs} ms waiting for ${what} from hub ${opts.role} (pid ${proc.pid}); output:\n${tail(out)}`,
+                ),
+              ),
+            ),
+          timeoutMs,
+        );
         const done = (f: () => void) => {
           clearTimeout(timer);
           listeners.delete(check);
@@ -188,7 +211,9 @@ function spawnTracked(role: HubRole | 'script', args: string[], env: Record<stri
  * Spawns a hub and waits until it is ready: the 'hub started' log line (after the workers are
  * registered and the API listens), then — for API roles, unless `readyz: false` — GET /readyz 200.
  */
-export async function startHubProcess(opts: SpawnHubOptions & { timeoutMs?: number; readyz?: boolean }): Promise<HubChild> {
+export async function startHubProcess(
+  opts: SpawnHubOptions & { timeoutMs?: number; readyz?: boolean },
+): Promise<HubChild> {
   const child = spawnHub(opts);
   const timeoutMs = opts.timeoutMs ?? 30_000;
   const until = Date.now() + timeoutMs;

@@ -41,6 +41,12 @@ export class PrivateRedis {
     throw new Error(`redis-server on ${this.port} did not start`);
   }
 
+  /** Stops the server (if running) and removes its directory; the instance is not used again. */
+  async dispose(): Promise<void> {
+    await this.stop();
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+
   async stop(): Promise<void> {
     const p = this.proc;
     this.proc = null;
@@ -60,5 +66,57 @@ function canConnect(port: number): Promise<boolean> {
       resolve(true);
     });
     s.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * A Redis Cluster of `masters` nodes (no replicas) on free loopback ports, each a PrivateRedis
+ * with cluster mode on; `url` is the hub's REDIS_URL form for it (comma-separated seed nodes).
+ */
+export class PrivateRedisCluster {
+  readonly nodes: PrivateRedis[] = [];
+
+  static async start(masters = 3): Promise<PrivateRedisCluster> {
+    const c = new PrivateRedisCluster();
+    try {
+      for (let i = 0; i < masters; i++) {
+        c.nodes.push(new PrivateRedis(await freePort(), ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '5000']));
+      }
+      await Promise.all(c.nodes.map((n) => n.start()));
+      await run('redis-cli', ['--cluster', 'create', ...c.nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes']);
+      const until = Date.now() + 20_000;
+      for (const n of c.nodes) {
+        for (;;) {
+          const info = await run('redis-cli', ['-p', String(n.port), 'cluster', 'info']);
+          if (/cluster_state:ok/.test(info)) break;
+          if (Date.now() > until) throw new Error(`cluster node ${n.port} not ok:\n${info}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      return c;
+    } catch (e) {
+      await c.dispose();
+      throw e;
+    }
+  }
+
+  get url(): string {
+    return this.nodes.map((n) => n.url).join(',');
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all(this.nodes.map((n) => n.dispose()));
+  }
+}
+
+/** Runs a command to completion; rejects with its output unless it exits 0. */
+function run(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+    p.once('error', reject);
+    p.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${out}`))));
   });
 }
