@@ -75,15 +75,15 @@ async function timed(db: Knex, csv: string, dryRun: boolean): Promise<{ seconds:
 export async function benchImport(rows: number, db?: Knex): Promise<ImportBenchRow> {
   if (db) return run(db, rows);
   const name = `hub_bench_import_${process.pid}`;
-  await adminSql(`DROP DATABASE IF EXISTS ${name}`);
-  await adminSql(`CREATE DATABASE ${name}`);
+  await adminSql(`DROP DATABASE IF EXISTS ${name}`, PG);
+  await adminSql(`CREATE DATABASE ${name}`, PG);
   const own = createDb(withDatabase(PG, name), 4);
   try {
     await own.migrate.latest();
     return await run(own, rows);
   } finally {
     await own.destroy();
-    await adminSql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await adminSql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`, PG);
   }
 }
 
