@@ -29,7 +29,10 @@ export async function storeDelivery(
   // One alert event may appear twice in one payload: store it once, answer its id twice.
   const unique = new Map<string, NormalizedAlert>();
   for (const a of d.alerts) if (!unique.has(a.sourceAlertId)) unique.set(a.sourceAlertId, a);
-  const list = [...unique.values()];
+  // Locked in the order a worker transaction takes them (see orderReceipts): no deadlock between a
+  // re-delivery's upsert and a job applying the same alerts.
+  const key = (a: NormalizedAlert) => `${(a.device.hostname ?? '').toLowerCase()}\u0000${a.device.site ?? ''}\u0000${a.dedupKey}`;
+  const list = [...unique.values()].sort((x, y) => (key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : 0));
   // A text[] / timestamptz[] parameter (arrays with NULLs are fine for pg; knex's types only know homogeneous arrays).
   const col = (f: (a: NormalizedAlert) => string | null): object => list.map(f);
   const r = (await db.raw(

@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Knex } from 'knex';
+import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import { createRedis } from '../../lib/redis';
 import { waitFor } from '../helpers/hub';
@@ -197,5 +198,20 @@ export async function completedAlertJobs(
   } finally {
     await queue.close();
     connection.disconnect();
+  }
+}
+
+/** Deletes every key under a BullMQ prefix on one Redis (the schedulers' keys outlive obliterating the queues). */
+export async function deleteQueueKeys(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
   }
 }

@@ -9,6 +9,7 @@ import {
   seedSource,
   TableLock,
   waitAllProcessed,
+  deleteQueueKeys,
 } from './fault-helpers';
 
 /**
@@ -30,6 +31,7 @@ describe('fault: worker Postgres connection terminated mid-transaction', () => {
     await lock?.release();
     await lock?.close();
     await stopAllHubProcesses(0);
+    await deleteQueueKeys(h.config.REDIS_URL, h.config.HUB_QUEUE_PREFIX);
     await h.close();
   }, 30_000);
 

@@ -28,7 +28,7 @@ describe('fault: Redis stopped and started again during 2,000 posted alerts', ()
     await stopAllHubProcesses(0);
     await redis.start().catch(() => undefined);
     await h.close();
-    await redis.stop();
+    await redis.dispose();
   }, 30_000);
 
   it('R-ALR-1, R-ALR-4: every accepted alert has exactly one ticket', async () => {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Knex } from 'knex';
 import { createTestDatabase, testQueuePrefix, type TestDatabase } from '../helpers/harness';
 import { hubEnv, REPO_ROOT, startHubProcess, stopAllHubProcesses, type HubChild } from '../helpers/processes';
-import { alert, count, post, seedSource, waitAllProcessed } from './fault-helpers';
+import { alert, count, deleteQueueKeys, post, seedSource, waitAllProcessed } from './fault-helpers';
 
 /**
  * Rules files edited while alerts are being decided (R-RUL-2, R-RUL-3): a new file written in two
@@ -46,6 +46,8 @@ describe('fault: invalid rules files written while alerts are being decided', ()
   let hub: HubChild;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hub-rules-'));
   const secret = process.env.HUB_SECRET_KEY ?? 'test-secret-key-test-secret-key-0123456789';
+  const prefix = testQueuePrefix();
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const admin = `Bearer ${process.env.HUB_ADMIN_TOKEN ?? 'test-admin-token-0123456789abcdef'}`;
 
   beforeAll(async () => {
@@ -59,8 +61,8 @@ describe('fault: invalid rules files written while alerts are being decided', ()
       role: 'both',
       env: hubEnv({
         databaseUrl: t.url,
-        redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-        prefix: testQueuePrefix(),
+        redisUrl,
+        prefix,
         rulesDir: dir,
         extra: { HUB_SECRET_KEY: secret },
       }),
@@ -68,6 +70,7 @@ describe('fault: invalid rules files written while alerts are being decided', ()
   }, 40_000);
   afterAll(async () => {
     await stopAllHubProcesses(0);
+    await deleteQueueKeys(redisUrl, prefix);
     await t.drop();
     fs.rmSync(dir, { recursive: true, force: true });
   }, 30_000);

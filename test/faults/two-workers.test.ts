@@ -9,6 +9,7 @@ import {
   post,
   seedSource,
   waitAllProcessed,
+  deleteQueueKeys,
 } from './fault-helpers';
 
 /**
@@ -27,6 +28,7 @@ describe('fault: two worker processes, three concurrent deliveries of 200 alerts
   }, 30_000);
   afterAll(async () => {
     await stopAllHubProcesses(0);
+    await deleteQueueKeys(h.config.REDIS_URL, h.config.HUB_QUEUE_PREFIX);
     await h.close();
   }, 30_000);
 

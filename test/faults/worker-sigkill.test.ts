@@ -11,6 +11,7 @@ import {
   seedSource,
   TableLock,
   waitAllProcessed,
+  deleteQueueKeys,
 } from './fault-helpers';
 
 /**
@@ -32,6 +33,7 @@ describe('fault: worker SIGKILLed mid-ticket', () => {
     await lock?.release();
     await lock?.close();
     await stopAllHubProcesses(0);
+    await deleteQueueKeys(h.config.REDIS_URL, h.config.HUB_QUEUE_PREFIX);
     await h.close();
   }, 30_000);
 

@@ -101,13 +101,12 @@ export function spawnScript(script: string, env: Record<string, string>, args: s
 }
 
 function spawnTracked(role: HubRole | 'script', args: string[], env: Record<string, string>): HubChild {
-  const opts = { role };
   const proc = spawn(process.execPath, ['--import', 'tsx', ...args], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  if (proc.pid === undefined) throw new Error('could not spawn the hub process');
+  if (proc.pid === undefined) throw new Error('could not spawn node');
   let out = '';
   let partial = '';
   const lines: LogLine[] = [];
@@ -166,7 +165,7 @@ function spawnTracked(role: HubRole | 'script', args: string[], env: Record<stri
             done(() =>
               reject(
                 new Error(
-                  `hub ${opts.role} (pid ${proc.pid}) exited (${JSON.stringify(exitedWith)}) before ${what}; output:\n${tail(out)}`,
+                  `hub ${role} (pid ${proc.pid}) exited (${JSON.stringify(exitedWith)}) before ${what}; output:\n${tail(out)}`,
                 ),
               ),
             );
@@ -176,7 +175,7 @@ function spawnTracked(role: HubRole | 'script', args: string[], env: Record<stri
             done(() =>
               reject(
                 new Error(
-                  `timed out after ${timeoutMs} ms waiting for ${what} from hub ${opts.role} (pid ${proc.pid}); output:\n${tail(out)}`,
+                  `timed out after ${timeoutMs} ms waiting for ${what} from hub ${role} (pid ${proc.pid}); output:\n${tail(out)}`,
                 ),
               ),
             ),

@@ -6,6 +6,7 @@ import type { AppDeps } from '../../context';
 import { scopeOf } from '../../context';
 import { instant, instantQuery, pageOf, pageQueryShape } from '../../openapi/schemas';
 import { defineRoute } from '../../route';
+import { pageOfExtraRow } from '../crud';
 
 const MOUNT = '/audit';
 
@@ -81,9 +82,7 @@ export function auditRouter(deps: AppDeps): Router {
         limit: query.limit + 1,
         afterId: query.cursor,
       });
-      const items = rows.slice(0, query.limit);
-      const last = items[items.length - 1];
-      return { body: { items: items.map(auditOut), nextCursor: rows.length > query.limit && last ? String(last.id) : null } };
+      return { body: pageOfExtraRow(rows, query.limit, auditOut) };
     },
   );
   return router;

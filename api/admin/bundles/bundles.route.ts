@@ -1,7 +1,5 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { notFound } from '../../../core/errors';
-import { withPgErrors } from '../../../db/pg-errors';
 import { deleteBundle, getBundle, insertBundle, listBundles, updateBundle, type BundleWithServices } from '../../../db/queries/services';
 import type { AppDeps } from '../../context';
 import {
@@ -19,7 +17,8 @@ import {
   parseId,
 } from '../../openapi/schemas';
 import { defineRoute } from '../../route';
-import { audit, requireUnscoped } from '../audit/admin-write';
+import { requireUnscoped } from '../audit/admin-write';
+import { createAudited, deleteAudited, loadOr404, pageBody, pgErrors, updateAudited } from '../crud';
 
 const MOUNT = '/service-bundles';
 const TAGS = ['catalogue'];
@@ -79,13 +78,13 @@ export const bundleOut = (b: BundleWithServices): BundleOut => ({
   updatedAt: b.updated_at.toISOString(),
 });
 
-const PG_FIELDS = {
+const DB_ERRORS = pgErrors({
   service_bundles_name_unique: 'name',
   service_bundles_code_unique: 'code',
   service_id: 'serviceIds',
   unit_price: 'unitPrice',
   unit_cost: 'unitCost',
-};
+});
 
 /** SPEC §8 `POST /service-bundles`: services sold together at one price. Global, like services. */
 export function bundlesRouter(deps: AppDeps): Router {
@@ -108,8 +107,7 @@ export function bundlesRouter(deps: AppDeps): Router {
       response: pageOf(bundleSchema),
     },
     async ({ query }) => {
-      const page = await listBundles(deps.db, query);
-      return { body: { items: page.items.map(bundleOut), nextCursor: page.nextCursor } };
+      return { body: pageBody(await listBundles(deps.db, query), bundleOut) };
     },
   );
 
@@ -117,12 +115,7 @@ export function bundlesRouter(deps: AppDeps): Router {
     router,
     MOUNT,
     { method: 'get', path: '/:id', summary: 'Get a service bundle', tags: TAGS, role: 'viewer', response: bundleSchema },
-    async ({ params }) => {
-      const id = parseId(params.id, 'service bundle');
-      const b = await getBundle(deps.db, id);
-      if (!b) throw notFound('service bundle', id);
-      return { body: bundleOut(b) };
-    },
+    async ({ params }) => ({ body: bundleOut(await loadOr404('service bundle', params.id, (id) => getBundle(deps.db, id))) }),
   );
 
   defineRoute(
@@ -131,19 +124,16 @@ export function bundlesRouter(deps: AppDeps): Router {
     { method: 'post', path: '', summary: 'Create a service bundle', tags: TAGS, role: 'admin', body: createBody, status: 201, response: bundleSchema },
     async ({ body, req }) => {
       requireUnscoped(req, 'the service catalogue');
-      const created = await withPgErrors(PG_FIELDS, () =>
-        deps.db.transaction(async (trx) => {
-          const b = await insertBundle(trx, {
+      const created = await createAudited(deps.db, req, DB_ERRORS, 'service_bundle', async (trx) =>
+        bundleOut(
+          await insertBundle(trx, {
             name: body.name,
             code: body.code,
             serviceIds: body.serviceIds.map(idString),
             unitPrice: moneyString(body.unitPrice),
             unitCost: body.unitCost == null ? null : moneyString(body.unitCost),
-          });
-          const after = bundleOut(b);
-          await audit(trx, req, { action: 'create', entityType: 'service_bundle', entityId: after.id, after });
-          return after;
-        }),
+          }),
+        ),
       );
       return { status: 201, body: created };
     },
@@ -164,24 +154,24 @@ export function bundlesRouter(deps: AppDeps): Router {
     async ({ body, params, req }) => {
       requireUnscoped(req, 'the service catalogue');
       const id = parseId(params.id, 'service bundle');
-      const updated = await withPgErrors(PG_FIELDS, () =>
-        deps.db.transaction(async (trx) => {
+      const updated = await updateAudited(deps.db, req, DB_ERRORS, {
+        entityType: 'service_bundle',
+        what: 'service bundle',
+        id,
+        load: async (trx) => {
           await trx('service_bundles').where('id', id).forUpdate().first();
-          const before = await getBundle(trx, id);
-          if (!before) throw notFound('service bundle', id);
-          const b = await updateBundle(trx, id, {
+          return getBundle(trx, id);
+        },
+        update: (trx) =>
+          updateBundle(trx, id, {
             name: body.name,
             code: body.code,
             serviceIds: body.serviceIds?.map(idString),
             unitPrice: body.unitPrice === undefined ? undefined : moneyString(body.unitPrice),
             unitCost: body.unitCost === undefined ? undefined : body.unitCost === null ? null : moneyString(body.unitCost),
-          });
-          if (!b) throw notFound('service bundle', id);
-          const after = bundleOut(b);
-          await audit(trx, req, { action: 'update', entityType: 'service_bundle', entityId: id, before: bundleOut(before), after });
-          return after;
-        }),
-      );
+          }),
+        out: bundleOut,
+      });
       return { body: updated };
     },
   );
@@ -193,14 +183,14 @@ export function bundlesRouter(deps: AppDeps): Router {
     async ({ params, req, res }) => {
       requireUnscoped(req, 'the service catalogue');
       const id = parseId(params.id, 'service bundle');
-      await withPgErrors(PG_FIELDS, () =>
-        deps.db.transaction(async (trx) => {
-          const before = await getBundle(trx, id);
-          if (!before) throw notFound('service bundle', id);
-          await deleteBundle(trx, id);
-          await audit(trx, req, { action: 'delete', entityType: 'service_bundle', entityId: id, before: bundleOut(before) });
-        }),
-      );
+      await deleteAudited(deps.db, req, DB_ERRORS, {
+        entityType: 'service_bundle',
+        what: 'service bundle',
+        id,
+        load: (trx) => getBundle(trx, id),
+        remove: (trx) => deleteBundle(trx, id),
+        out: bundleOut,
+      });
       res.status(204).end();
     },
   );

@@ -1,7 +1,5 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { notFound } from '../../../core/errors';
-import { withPgErrors } from '../../../db/pg-errors';
 import {
   deleteCompany,
   getCompany,
@@ -14,7 +12,8 @@ import type { AppDeps } from '../../context';
 import { scopeOf } from '../../context';
 import { codeSchema, instant, listQuery, nameSchema, nonEmptyPatch, pageOf, parseId } from '../../openapi/schemas';
 import { defineRoute } from '../../route';
-import { audit, requireUnscoped } from '../audit/admin-write';
+import { requireUnscoped } from '../audit/admin-write';
+import { createAudited, deleteAudited, loadOr404, pageBody, pgErrors, updateAudited } from '../crud';
 
 const MOUNT = '/companies';
 const TAGS = ['companies'];
@@ -70,11 +69,11 @@ export const companyOut = (c: CompanyWithSites): CompanyOut => ({
 const sitesIn = (sites: z.infer<typeof sourceSitesInput> | undefined) =>
   sites?.map((s) => ({ source: s.source, siteId: String(s.siteId), siteName: s.siteName ?? null }));
 
-const PG_FIELDS = {
+const DB_ERRORS = pgErrors({
   companies_name_unique: 'name',
   companies_code_unique: 'code',
   company_source_sites_unique: 'sourceSites',
-};
+});
 
 /** SPEC §8 `POST /companies`: customers and the RMM site ids that map alerts to them. */
 export function companiesRouter(deps: AppDeps): Router {
@@ -98,8 +97,7 @@ export function companiesRouter(deps: AppDeps): Router {
       response: pageOf(companySchema),
     },
     async ({ query, req }) => {
-      const page = await listCompanies(deps.db, { ...query, scope: scopeOf(req) });
-      return { body: { items: page.items.map(companyOut), nextCursor: page.nextCursor } };
+      return { body: pageBody(await listCompanies(deps.db, { ...query, scope: scopeOf(req) }), companyOut) };
     },
   );
 
@@ -107,12 +105,7 @@ export function companiesRouter(deps: AppDeps): Router {
     router,
     MOUNT,
     { method: 'get', path: '/:id', summary: 'Get a company', tags: TAGS, role: 'viewer', response: companySchema },
-    async ({ params, req }) => {
-      const id = parseId(params.id, 'company');
-      const c = await getCompany(deps.db, id, scopeOf(req));
-      if (!c) throw notFound('company', id);
-      return { body: companyOut(c) };
-    },
+    async ({ params, req }) => ({ body: companyOut(await loadOr404('company', params.id, (id) => getCompany(deps.db, id, scopeOf(req)))) }),
   );
 
   defineRoute(
@@ -121,13 +114,13 @@ export function companiesRouter(deps: AppDeps): Router {
     { method: 'post', path: '', summary: 'Create a company', tags: TAGS, role: 'admin', body: createBody, status: 201, response: companySchema },
     async ({ body, req }) => {
       requireUnscoped(req, 'the company list');
-      const created = await withPgErrors(PG_FIELDS, () =>
-        deps.db.transaction(async (trx) => {
-          const c = await insertCompany(trx, { name: body.name, code: body.code, sourceSites: sitesIn(body.sourceSites) });
-          const after = companyOut(c);
-          await audit(trx, req, { action: 'create', entityType: 'company', entityId: after.id, companyId: after.id, after });
-          return after;
-        }),
+      const created = await createAudited(
+        deps.db,
+        req,
+        DB_ERRORS,
+        'company',
+        async (trx) => companyOut(await insertCompany(trx, { name: body.name, code: body.code, sourceSites: sitesIn(body.sourceSites) })),
+        (after) => after.id,
       );
       return { status: 201, body: created };
     },
@@ -147,19 +140,19 @@ export function companiesRouter(deps: AppDeps): Router {
     },
     async ({ body, params, req }) => {
       const id = parseId(params.id, 'company');
-      const updated = await withPgErrors(PG_FIELDS, () =>
-        deps.db.transaction(async (trx) => {
+      const updated = await updateAudited(deps.db, req, DB_ERRORS, {
+        entityType: 'company',
+        what: 'company',
+        id,
+        load: async (trx) => {
           // Lock first so `before` in the audit row is exactly what this update replaced.
           await trx('companies').where('id', id).forUpdate().first();
-          const before = await getCompany(trx, id, scopeOf(req));
-          if (!before) throw notFound('company', id);
-          const c = await updateCompany(trx, id, { name: body.name, code: body.code, sourceSites: sitesIn(body.sourceSites) });
-          if (!c) throw notFound('company', id);
-          const after = companyOut(c);
-          await audit(trx, req, { action: 'update', entityType: 'company', entityId: id, companyId: id, before: companyOut(before), after });
-          return after;
-        }),
-      );
+          return getCompany(trx, id, scopeOf(req));
+        },
+        update: (trx) => updateCompany(trx, id, { name: body.name, code: body.code, sourceSites: sitesIn(body.sourceSites) }),
+        out: companyOut,
+        companyOf: () => id,
+      });
       return { body: updated };
     },
   );
@@ -177,15 +170,19 @@ export function companiesRouter(deps: AppDeps): Router {
     },
     async ({ params, req, res }) => {
       const id = parseId(params.id, 'company');
-      await withPgErrors(PG_FIELDS, () =>
-        deps.db.transaction(async (trx) => {
-          const before = await getCompany(trx, id, scopeOf(req));
-          if (!before) throw notFound('company', id);
+      await deleteAudited(deps.db, req, DB_ERRORS, {
+        entityType: 'company',
+        what: 'company',
+        id,
+        load: (trx) => getCompany(trx, id, scopeOf(req)),
+        // After the load: a scoped token gets 404 for another company's id, 403 only for its own.
+        remove: (trx) => {
           requireUnscoped(req, 'the company list');
-          await deleteCompany(trx, id);
-          await audit(trx, req, { action: 'delete', entityType: 'company', entityId: id, companyId: id, before: companyOut(before) });
-        }),
-      );
+          return deleteCompany(trx, id);
+        },
+        out: companyOut,
+        companyOf: () => id,
+      });
       res.status(204).end();
     },
   );

@@ -25,6 +25,7 @@ import { scopeOf } from '../../context';
 import { idString, moneyString, pageOf, parseId } from '../../openapi/schemas';
 import { defineRoute } from '../../route';
 import { audit } from '../audit/admin-write';
+import { createAudited, pageBody } from '../crud';
 import { asOfQuery, contractListQuery, createContractBody, patchContractBody } from './schemas';
 import { bundleLineSchema, contractOut, contractSchema, linesOut, noteOut, noteSchema, serviceLineSchema } from './serialize';
 import { todayFor } from './today';
@@ -102,8 +103,12 @@ export function registerContractRoutes(router: Router, deps: AppDeps): void {
       const companyId = idString(body.companyId);
       const scope = scopeOf(req);
       if (scope && !scope.includes(companyId)) throw validationError('companyId', `company ${companyId} does not exist`);
-      const created = await withContractErrors(() =>
-        deps.db.transaction(async (trx) => {
+      const created = await createAudited(
+        deps.db,
+        req,
+        withContractErrors,
+        'contract',
+        async (trx) => {
           const c = await insertContract(trx, {
             companyId,
             name: body.name,
@@ -127,10 +132,9 @@ export function registerContractRoutes(router: Router, deps: AppDeps): void {
           await insertContractLines(trx, 'bundle', c.id, bundles);
           const row = await findContract(trx, c.id, null);
           if (!row) throw notFound('contract', c.id);
-          const detail = await contractDetail(trx, row, todayFor(deps));
-          await audit(trx, req, { action: 'create', entityType: 'contract', entityId: detail.id, companyId, after: detail });
-          return detail;
-        }),
+          return contractDetail(trx, row, todayFor(deps));
+        },
+        () => companyId,
       );
       return { status: 201, body: created };
     },
@@ -158,7 +162,7 @@ export function registerContractRoutes(router: Router, deps: AppDeps): void {
         cursor: query.cursor,
         offset: query.offset,
       });
-      return { body: { items: page.items.map(contractOut), nextCursor: page.nextCursor } };
+      return { body: pageBody(page, contractOut) };
     },
   );
 

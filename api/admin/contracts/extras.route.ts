@@ -24,6 +24,7 @@ import { actorOf } from '../../context';
 import { idString, moneyString, pageOf, parseId } from '../../openapi/schemas';
 import { defineRoute } from '../../route';
 import { audit } from '../audit/admin-write';
+import { createAudited, deleteAudited, noErrorMapping, pageOfExtraRow, updateAudited } from '../crud';
 import { contractOr404, MOUNT, TAGS } from './contracts.route';
 import { billingRuleBody, chargeBody, chargeListQuery, deviceLinksQuery, noteBody, patchBillingRuleBody, serviceMappingBody } from './schemas';
 import {
@@ -61,9 +62,13 @@ export function registerContractExtraRoutes(router: Router, deps: AppDeps): void
     { method: 'post', path: '/:id/billing-rules', summary: 'Add a billing rule', tags: TAGS, role: 'admin', body: billingRuleBody, status: 201, response: billingRuleSchema },
     async ({ params, body, req }) => {
       const c = await contractOr404(deps.db, req, params.id);
-      const out = await withContractErrors(() =>
-        deps.db.transaction(async (trx) => {
-          const rule = billingRuleOut(
+      const out = await createAudited(
+        deps.db,
+        req,
+        withContractErrors,
+        'billing_rule',
+        async (trx) =>
+          billingRuleOut(
             await insertBillingRule(trx, c.id, {
               name: body.name,
               description: body.description ?? null,
@@ -74,10 +79,8 @@ export function registerContractExtraRoutes(router: Router, deps: AppDeps): void
               startDate: body.startDate,
               endDate: body.endDate ?? null,
             }),
-          );
-          await audit(trx, req, { action: 'create', entityType: 'billing_rule', entityId: rule.id, companyId: c.company_id, after: rule });
-          return rule;
-        }),
+          ),
+        () => c.company_id,
       );
       return { status: 201, body: out };
     },
@@ -90,10 +93,12 @@ export function registerContractExtraRoutes(router: Router, deps: AppDeps): void
     async ({ params, body, req }) => {
       const c = await contractOr404(deps.db, req, params.id);
       const ruleId = parseId(params.ruleId, 'billing rule');
-      const out = await withContractErrors(() =>
-        deps.db.transaction(async (trx) => {
-          const before = await findBillingRule(trx, c.id, ruleId);
-          if (!before) throw notFound('billing rule', ruleId);
+      const out = await updateAudited(deps.db, req, withContractErrors, {
+        entityType: 'billing_rule',
+        what: 'billing rule',
+        id: ruleId,
+        load: (trx) => findBillingRule(trx, c.id, ruleId),
+        update: (trx, before) => {
           const start = body.startDate ?? before.start_date;
           const end = body.endDate === undefined ? before.end_date : body.endDate;
           if (end !== null && end < start) throw validationError(body.endDate ? 'endDate' : 'startDate', `the rule would end (${end}) before it starts (${start})`);
@@ -106,11 +111,11 @@ export function registerContractExtraRoutes(router: Router, deps: AppDeps): void
           if (body.active !== undefined) patch.active = body.active;
           if (body.startDate !== undefined) patch.start_date = body.startDate;
           if (body.endDate !== undefined) patch.end_date = body.endDate;
-          const after = billingRuleOut(await updateBillingRule(trx, ruleId, patch));
-          await audit(trx, req, { action: 'update', entityType: 'billing_rule', entityId: ruleId, companyId: c.company_id, before: billingRuleOut(before), after });
-          return after;
-        }),
-      );
+          return updateBillingRule(trx, ruleId, patch);
+        },
+        out: billingRuleOut,
+        companyOf: () => c.company_id,
+      });
       return { body: out };
     },
   );
@@ -122,11 +127,14 @@ export function registerContractExtraRoutes(router: Router, deps: AppDeps): void
     async ({ params, req, res }) => {
       const c = await contractOr404(deps.db, req, params.id);
       const ruleId = parseId(params.ruleId, 'billing rule');
-      await deps.db.transaction(async (trx) => {
-        const before = await findBillingRule(trx, c.id, ruleId);
-        if (!before) throw notFound('billing rule', ruleId);
-        await deleteBillingRule(trx, ruleId);
-        await audit(trx, req, { action: 'delete', entityType: 'billing_rule', entityId: ruleId, companyId: c.company_id, before: billingRuleOut(before) });
+      await deleteAudited(deps.db, req, noErrorMapping, {
+        entityType: 'billing_rule',
+        what: 'billing rule',
+        id: ruleId,
+        load: (trx) => findBillingRule(trx, c.id, ruleId),
+        remove: (trx) => deleteBillingRule(trx, ruleId),
+        out: billingRuleOut,
+        companyOf: () => c.company_id,
       });
       res.status(204).end();
     },
@@ -149,11 +157,14 @@ export function registerContractExtraRoutes(router: Router, deps: AppDeps): void
     { method: 'post', path: '/:id/notes', summary: 'Add a note to the contract', tags: TAGS, role: 'admin', body: noteBody, status: 201, response: noteSchema },
     async ({ params, body, req }) => {
       const c = await contractOr404(deps.db, req, params.id);
-      const out = await deps.db.transaction(async (trx) => {
-        const note = noteOut(await insertContractNote(trx, c.id, { kind: body.kind ?? 'note', body: body.body, author: actorOf(req) }));
-        await audit(trx, req, { action: 'create', entityType: 'contract_note', entityId: note.id, companyId: c.company_id, after: note });
-        return note;
-      });
+      const out = await createAudited(
+        deps.db,
+        req,
+        noErrorMapping,
+        'contract_note',
+        async (trx) => noteOut(await insertContractNote(trx, c.id, { kind: body.kind ?? 'note', body: body.body, author: actorOf(req) })),
+        () => c.company_id,
+      );
       return { status: 201, body: out };
     },
   );
@@ -191,12 +202,13 @@ export function registerContractExtraRoutes(router: Router, deps: AppDeps): void
     },
     async ({ params, body, req }) => {
       const c = await contractOr404(deps.db, req, params.id);
-      const out = await withContractErrors(() =>
-        deps.db.transaction(async (trx) => {
-          const m = serviceMappingOut(await insertServiceMapping(trx, c.id, { moduleBillingType: body.moduleBillingType, serviceId: idString(body.serviceId) }));
-          await audit(trx, req, { action: 'create', entityType: 'service_mapping', entityId: m.id, companyId: c.company_id, after: m });
-          return m;
-        }),
+      const out = await createAudited(
+        deps.db,
+        req,
+        withContractErrors,
+        'service_mapping',
+        async (trx) => serviceMappingOut(await insertServiceMapping(trx, c.id, { moduleBillingType: body.moduleBillingType, serviceId: idString(body.serviceId) })),
+        () => c.company_id,
       );
       return { status: 201, body: out };
     },
@@ -243,18 +255,22 @@ export function registerContractExtraRoutes(router: Router, deps: AppDeps): void
     { method: 'post', path: '/:id/charges', summary: 'Add a charge to the contract', tags: TAGS, role: 'admin', body: chargeBody, status: 201, response: chargeSchema },
     async ({ params, body, req }) => {
       const c = await contractOr404(deps.db, req, params.id);
-      const out = await deps.db.transaction(async (trx) => {
-        const charge = chargeOut(
-          await insertContractCharge(trx, c.id, {
-            chargeDate: body.chargeDate,
-            description: body.description,
-            amount: signedMoney(body.amount),
-            billed: body.billed ?? false,
-          }),
-        );
-        await audit(trx, req, { action: 'create', entityType: 'contract_charge', entityId: charge.id, companyId: c.company_id, after: charge });
-        return charge;
-      });
+      const out = await createAudited(
+        deps.db,
+        req,
+        noErrorMapping,
+        'contract_charge',
+        async (trx) =>
+          chargeOut(
+            await insertContractCharge(trx, c.id, {
+              chargeDate: body.chargeDate,
+              description: body.description,
+              amount: signedMoney(body.amount),
+              billed: body.billed ?? false,
+            }),
+          ),
+        () => c.company_id,
+      );
       return { status: 201, body: out };
     },
   );
@@ -291,9 +307,7 @@ export function registerContractExtraRoutes(router: Router, deps: AppDeps): void
     async ({ params, query, req }) => {
       const c = await contractOr404(deps.db, req, params.id);
       const rows = await listContractDeviceLinks(deps.db, c.id, { asOf: query.asOf, limit: query.limit + 1, afterId: query.cursor });
-      const page = rows.slice(0, query.limit);
-      const last = page[page.length - 1];
-      return { body: { items: page.map(deviceLinkOut), nextCursor: rows.length > query.limit && last ? String(last.id) : null } };
+      return { body: pageOfExtraRow(rows, query.limit, deviceLinkOut) };
     },
   );
 }

@@ -1,13 +1,12 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { notFound, validationError } from '../../../core/errors';
-import { withPgErrors } from '../../../db/pg-errors';
+import { validationError } from '../../../core/errors';
 import { companyVisible, deleteDevice, getDevice, insertDevice, listDevices, updateDevice, type DeviceDetail } from '../../../db/queries/devices';
 import type { AppDeps } from '../../context';
 import { scopeOf } from '../../context';
 import { idInputSchema, idString, instant, listQuery, nonEmptyPatch, pageOf, parseId, queryBoolean, toInstant } from '../../openapi/schemas';
 import { defineRoute } from '../../route';
-import { audit } from '../audit/admin-write';
+import { createAudited, deleteAudited, loadOr404, pageBody, pgErrors, updateAudited } from '../crud';
 
 const MOUNT = '/devices';
 const TAGS = ['devices'];
@@ -100,11 +99,11 @@ export const deviceOut = (d: DeviceDetail): DeviceOut => ({
 
 const refsIn = (refs: z.infer<typeof sourceRefsInput> | undefined) => refs?.map((r) => ({ source: r.source, deviceId: String(r.deviceId) }));
 
-const PG_FIELDS = {
+const DB_ERRORS = pgErrors({
   devices_company_hostname_unique: 'hostname',
   device_source_refs_unique: 'sourceRefs',
   company_id: 'companyId',
-};
+});
 
 /**
  * SPEC §8 `POST /devices`, `GET /devices/:id` (R-LINK-1, R-LINK-8). The contract links themselves
@@ -142,7 +141,7 @@ export function devicesRouter(deps: AppDeps): Router {
         discovered: query.discovered === undefined ? undefined : query.discovered === 'true',
         scope: scopeOf(req),
       });
-      return { body: { items: page.items.map(deviceOut), nextCursor: page.nextCursor } };
+      return { body: pageBody(page, deviceOut) };
     },
   );
 
@@ -150,12 +149,7 @@ export function devicesRouter(deps: AppDeps): Router {
     router,
     MOUNT,
     { method: 'get', path: '/:id', summary: 'Get a device with its source references and contract links', tags: TAGS, role: 'viewer', response: deviceSchema },
-    async ({ params, req }) => {
-      const id = parseId(params.id, 'device');
-      const d = await getDevice(deps.db, id, scopeOf(req));
-      if (!d) throw notFound('device', id);
-      return { body: deviceOut(d) };
-    },
+    async ({ params, req }) => ({ body: deviceOut(await loadOr404('device', params.id, (id) => getDevice(deps.db, id, scopeOf(req)))) }),
   );
 
   defineRoute(
@@ -165,13 +159,13 @@ export function devicesRouter(deps: AppDeps): Router {
     async ({ body, req }) => {
       const companyId = idString(body.companyId);
       await assertCompany(companyId, scopeOf(req));
-      const created = await withPgErrors(PG_FIELDS, () =>
-        deps.db.transaction(async (trx) => {
-          const d = await insertDevice(trx, { companyId, hostname: body.hostname, site: body.site, role: body.role, sourceRefs: refsIn(body.sourceRefs) });
-          const after = deviceOut(d);
-          await audit(trx, req, { action: 'create', entityType: 'device', entityId: after.id, companyId, after });
-          return after;
-        }),
+      const created = await createAudited(
+        deps.db,
+        req,
+        DB_ERRORS,
+        'device',
+        async (trx) => deviceOut(await insertDevice(trx, { companyId, hostname: body.hostname, site: body.site, role: body.role, sourceRefs: refsIn(body.sourceRefs) })),
+        () => companyId,
       );
       return { status: 201, body: created };
     },
@@ -193,13 +187,17 @@ export function devicesRouter(deps: AppDeps): Router {
       const id = parseId(params.id, 'device');
       const scope = scopeOf(req);
       const companyId = body.companyId === undefined ? undefined : idString(body.companyId);
-      const updated = await withPgErrors(PG_FIELDS, () =>
-        deps.db.transaction(async (trx) => {
+      const updated = await updateAudited(deps.db, req, DB_ERRORS, {
+        entityType: 'device',
+        what: 'device',
+        id,
+        load: async (trx) => {
           await trx('devices').where('id', id).forUpdate().first();
-          const before = await getDevice(trx, id, scope);
-          if (!before) throw notFound('device', id);
+          return getDevice(trx, id, scope);
+        },
+        update: async (trx) => {
           if (companyId !== undefined) await assertCompany(companyId, scope);
-          const d = await updateDevice(trx, id, {
+          return updateDevice(trx, id, {
             companyId,
             hostname: body.hostname,
             site: body.site,
@@ -207,12 +205,10 @@ export function devicesRouter(deps: AppDeps): Router {
             discovered: body.discovered,
             sourceRefs: refsIn(body.sourceRefs),
           });
-          if (!d) throw notFound('device', id);
-          const after = deviceOut(d);
-          await audit(trx, req, { action: 'update', entityType: 'device', entityId: id, companyId: after.companyId, before: deviceOut(before), after });
-          return after;
-        }),
-      );
+        },
+        out: deviceOut,
+        companyOf: (after) => after.companyId,
+      });
       return { body: updated };
     },
   );
@@ -230,14 +226,15 @@ export function devicesRouter(deps: AppDeps): Router {
     },
     async ({ params, req, res }) => {
       const id = parseId(params.id, 'device');
-      await withPgErrors(PG_FIELDS, () =>
-        deps.db.transaction(async (trx) => {
-          const before = await getDevice(trx, id, scopeOf(req));
-          if (!before) throw notFound('device', id);
-          await deleteDevice(trx, id);
-          await audit(trx, req, { action: 'delete', entityType: 'device', entityId: id, companyId: before.company_id, before: deviceOut(before) });
-        }),
-      );
+      await deleteAudited(deps.db, req, DB_ERRORS, {
+        entityType: 'device',
+        what: 'device',
+        id,
+        load: (trx) => getDevice(trx, id, scopeOf(req)),
+        remove: (trx) => deleteDevice(trx, id),
+        out: deviceOut,
+        companyOf: (before) => before.companyId,
+      });
       res.status(204).end();
     },
   );

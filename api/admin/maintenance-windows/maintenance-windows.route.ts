@@ -5,7 +5,6 @@ import { isInWindow, parseTimeIntervals, timeIntervalsSchema } from '../../../co
 import { isValidTimeZone } from '../../../core/dates';
 import { checkWindowDefinition, type MatchableWindow } from '../../../core/maintenance/window-match';
 import type { Db } from '../../../db/connection';
-import { withPgErrors } from '../../../db/pg-errors';
 import {
   companyExists,
   deleteMaintenanceWindow,
@@ -25,6 +24,7 @@ import { scopeOf, type AppDeps } from '../../context';
 import { idInputSchema, idString, instant, listQuery, nameSchema, nonEmptyPatch, pageOf, parseId, queryBoolean, toInstant } from '../../openapi/schemas';
 import { defineRoute } from '../../route';
 import { audit } from '../audit/admin-write';
+import { createAudited, deleteAudited, loadOr404, noErrorMapping, pageBody, pgErrors } from '../crud';
 import { rulesControl } from '../rules/live-rules';
 
 /**
@@ -270,7 +270,7 @@ const writeOf = (b: CreateInput): MaintenanceWindowWrite => ({
   processAfter: b.processAfter ?? false,
 });
 
-const PG_FIELDS = { company_id: 'companyId', device_id: 'deviceId', maintenance_windows_check: 'endsAt' };
+const DB_ERRORS = pgErrors({ company_id: 'companyId', device_id: 'deviceId', maintenance_windows_check: 'endsAt' });
 
 export function maintenanceWindowsRouter(deps: AppDeps): Router {
   const router = Router();
@@ -301,7 +301,7 @@ export function maintenanceWindowsRouter(deps: AppDeps): Router {
         deviceId: query.deviceId,
         ...(query.ended === 'true' ? { endedBefore: now } : query.ended === 'false' ? { notEndedAt: now } : {}),
       });
-      return { body: { items: page.items.map((w) => windowOut(w, now)), nextCursor: page.nextCursor } };
+      return { body: pageBody(page, (w) => windowOut(w, now)) };
     },
   );
 
@@ -340,7 +340,7 @@ export function maintenanceWindowsRouter(deps: AppDeps): Router {
     async ({ params, query, req }) => {
       requireUnscopedRead(req);
       const page = await listWindowAlerts(deps.db, { key: `rules:${params.name ?? ''}`, limit: query.limit, cursor: query.cursor });
-      return { body: { items: page.items.map(windowAlertOut), nextCursor: page.nextCursor } };
+      return { body: pageBody(page, windowAlertOut) };
     },
   );
 
@@ -348,12 +348,9 @@ export function maintenanceWindowsRouter(deps: AppDeps): Router {
     router,
     MOUNT,
     { method: 'get', path: '/:id', summary: 'Get a maintenance window', tags: TAGS, role: 'viewer', response: maintenanceWindowSchema },
-    async ({ params, req }) => {
-      const id = parseId(params.id, 'maintenance window');
-      const row = await getMaintenanceWindow(deps.db, id, scopeOf(req));
-      if (!row) throw notFound('maintenance window', id);
-      return { body: windowOut(row, new Date()) };
-    },
+    async ({ params, req }) => ({
+      body: windowOut(await loadOr404('maintenance window', params.id, (id) => getMaintenanceWindow(deps.db, id, scopeOf(req))), new Date()),
+    }),
   );
 
   defineRoute(
@@ -373,7 +370,7 @@ export function maintenanceWindowsRouter(deps: AppDeps): Router {
       const row = await getMaintenanceWindow(deps.db, id, scopeOf(req));
       if (!row) throw notFound('maintenance window', id);
       const page = await listWindowAlerts(deps.db, { key: `api:${id}`, limit: query.limit, cursor: query.cursor });
-      return { body: { items: page.items.map(windowAlertOut), nextCursor: page.nextCursor } };
+      return { body: pageBody(page, windowAlertOut) };
     },
   );
 
@@ -392,14 +389,16 @@ export function maintenanceWindowsRouter(deps: AppDeps): Router {
     },
     async ({ body, req }) => {
       const w = writeOf(body);
-      const created = await withPgErrors(PG_FIELDS, () =>
-        deps.db.transaction(async (trx) => {
+      const created = await createAudited(
+        deps.db,
+        req,
+        DB_ERRORS,
+        'maintenance_window',
+        async (trx) => {
           await checkScope(trx, req, w);
-          const row = await insertMaintenanceWindow(trx, w);
-          const after = windowOut(row, new Date());
-          await audit(trx, req, { action: 'create', entityType: 'maintenance_window', entityId: after.id, companyId: after.companyId, after });
-          return after;
-        }),
+          return windowOut(await insertMaintenanceWindow(trx, w), new Date());
+        },
+        (after) => after.companyId,
       );
       return { status: 201, body: created };
     },
@@ -419,7 +418,8 @@ export function maintenanceWindowsRouter(deps: AppDeps): Router {
     },
     async ({ body, params, req }) => {
       const id = parseId(params.id, 'maintenance window');
-      const updated = await withPgErrors(PG_FIELDS, () =>
+      // Not updateAudited: the merge works on the API shape of `before`, and the audit row keeps the old company when the new one is cleared.
+      const updated = await DB_ERRORS(() =>
         deps.db.transaction(async (trx) => {
           await lockMaintenanceWindow(trx, id);
           const before = await getMaintenanceWindow(trx, id, scopeOf(req));
@@ -466,13 +466,19 @@ export function maintenanceWindowsRouter(deps: AppDeps): Router {
     },
     async ({ params, req, res }) => {
       const id = parseId(params.id, 'maintenance window');
-      await deps.db.transaction(async (trx) => {
-        await lockMaintenanceWindow(trx, id);
-        const before = await getMaintenanceWindow(trx, id, scopeOf(req));
-        if (!before) throw notFound('maintenance window', id);
-        if (!(await deleteMaintenanceWindow(trx, id))) throw new HubError('NOT_FOUND', `maintenance window ${id} not found`);
-        const b = windowOut(before, new Date());
-        await audit(trx, req, { action: 'delete', entityType: 'maintenance_window', entityId: id, companyId: b.companyId, before: b });
+      await deleteAudited(deps.db, req, noErrorMapping, {
+        entityType: 'maintenance_window',
+        what: 'maintenance window',
+        id,
+        load: async (trx) => {
+          await lockMaintenanceWindow(trx, id);
+          return getMaintenanceWindow(trx, id, scopeOf(req));
+        },
+        remove: async (trx) => {
+          if (!(await deleteMaintenanceWindow(trx, id))) throw notFound('maintenance window', id);
+        },
+        out: (row) => windowOut(row, new Date()),
+        companyOf: (before) => before.companyId,
       });
       res.status(204).end();
     },

@@ -1,13 +1,12 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { notFound } from '../../../core/errors';
-import { withPgErrors } from '../../../db/pg-errors';
 import { deleteService, getService, insertService, listServices, updateService } from '../../../db/queries/services';
 import type { ServiceRow } from '../../../db/tables';
 import type { AppDeps } from '../../context';
 import { codeSchema, instant, listQuery, moneyInput, moneyOut, moneyString, nameSchema, nonEmptyPatch, pageOf, parseId } from '../../openapi/schemas';
 import { defineRoute } from '../../route';
-import { audit, requireUnscoped } from '../audit/admin-write';
+import { requireUnscoped } from '../audit/admin-write';
+import { createAudited, deleteAudited, loadOr404, pageBody, pgErrors, updateAudited } from '../crud';
 
 const MOUNT = '/services';
 const TAGS = ['catalogue'];
@@ -51,7 +50,7 @@ export const serviceOut = (s: ServiceRow): ServiceOut => ({
   updatedAt: s.updated_at.toISOString(),
 });
 
-const PG_FIELDS = { services_name_unique: 'name', services_code_unique: 'code', unit_price: 'unitPrice', unit_cost: 'unitCost' };
+const DB_ERRORS = pgErrors({ services_name_unique: 'name', services_code_unique: 'code', unit_price: 'unitPrice', unit_cost: 'unitCost' });
 
 /** SPEC §8 `POST /services`: the catalogue of services that contracts sell. Global: every reader sees it, only unscoped admins change it. */
 export function servicesRouter(deps: AppDeps): Router {
@@ -73,17 +72,13 @@ export function servicesRouter(deps: AppDeps): Router {
       response: pageOf(serviceSchema),
     },
     async ({ query }) => {
-      const page = await listServices(deps.db, query);
-      return { body: { items: page.items.map(serviceOut), nextCursor: page.nextCursor } };
+      return { body: pageBody(await listServices(deps.db, query), serviceOut) };
     },
   );
 
-  defineRoute(router, MOUNT, { method: 'get', path: '/:id', summary: 'Get a service', tags: TAGS, role: 'viewer', response: serviceSchema }, async ({ params }) => {
-    const id = parseId(params.id, 'service');
-    const s = await getService(deps.db, id);
-    if (!s) throw notFound('service', id);
-    return { body: serviceOut(s) };
-  });
+  defineRoute(router, MOUNT, { method: 'get', path: '/:id', summary: 'Get a service', tags: TAGS, role: 'viewer', response: serviceSchema }, async ({ params }) => ({
+    body: serviceOut(await loadOr404('service', params.id, (id) => getService(deps.db, id))),
+  }));
 
   defineRoute(
     router,
@@ -91,18 +86,15 @@ export function servicesRouter(deps: AppDeps): Router {
     { method: 'post', path: '', summary: 'Create a service', tags: TAGS, role: 'admin', body: createBody, status: 201, response: serviceSchema },
     async ({ body, req }) => {
       requireUnscoped(req, 'the service catalogue');
-      const created = await withPgErrors(PG_FIELDS, () =>
-        deps.db.transaction(async (trx) => {
-          const row = await insertService(trx, {
+      const created = await createAudited(deps.db, req, DB_ERRORS, 'service', async (trx) =>
+        serviceOut(
+          await insertService(trx, {
             name: body.name,
             code: body.code,
             unitPrice: moneyString(body.unitPrice),
             unitCost: body.unitCost == null ? null : moneyString(body.unitCost),
-          });
-          const after = serviceOut(row);
-          await audit(trx, req, { action: 'create', entityType: 'service', entityId: after.id, after });
-          return after;
-        }),
+          }),
+        ),
       );
       return { status: 201, body: created };
     },
@@ -115,22 +107,20 @@ export function servicesRouter(deps: AppDeps): Router {
     async ({ body, params, req }) => {
       requireUnscoped(req, 'the service catalogue');
       const id = parseId(params.id, 'service');
-      const updated = await withPgErrors(PG_FIELDS, () =>
-        deps.db.transaction(async (trx) => {
-          const before = (await trx('services').where('id', id).forUpdate().first()) as ServiceRow | undefined;
-          if (!before) throw notFound('service', id);
-          const row = await updateService(trx, id, {
+      const updated = await updateAudited(deps.db, req, DB_ERRORS, {
+        entityType: 'service',
+        what: 'service',
+        id,
+        load: async (trx) => (await trx('services').where('id', id).forUpdate().first()) as ServiceRow | undefined,
+        update: (trx) =>
+          updateService(trx, id, {
             name: body.name,
             code: body.code,
             unitPrice: body.unitPrice === undefined ? undefined : moneyString(body.unitPrice),
             unitCost: body.unitCost === undefined ? undefined : body.unitCost === null ? null : moneyString(body.unitCost),
-          });
-          if (!row) throw notFound('service', id);
-          const after = serviceOut(row);
-          await audit(trx, req, { action: 'update', entityType: 'service', entityId: id, before: serviceOut(before), after });
-          return after;
-        }),
-      );
+          }),
+        out: serviceOut,
+      });
       return { body: updated };
     },
   );
@@ -142,14 +132,14 @@ export function servicesRouter(deps: AppDeps): Router {
     async ({ params, req, res }) => {
       requireUnscoped(req, 'the service catalogue');
       const id = parseId(params.id, 'service');
-      await withPgErrors(PG_FIELDS, () =>
-        deps.db.transaction(async (trx) => {
-          const before = await getService(trx, id);
-          if (!before) throw notFound('service', id);
-          await deleteService(trx, id);
-          await audit(trx, req, { action: 'delete', entityType: 'service', entityId: id, before: serviceOut(before) });
-        }),
-      );
+      await deleteAudited(deps.db, req, DB_ERRORS, {
+        entityType: 'service',
+        what: 'service',
+        id,
+        load: (trx) => getService(trx, id),
+        remove: (trx) => deleteService(trx, id),
+        out: serviceOut,
+      });
       res.status(204).end();
     },
   );

@@ -1,14 +1,14 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { notFound, validationError } from '../../../core/errors';
+import { validationError } from '../../../core/errors';
 import { WEEKDAYS, slaCalendarSchema, type WeeklyHours } from '../../../core/slas/business-calendar';
-import { withPgErrors } from '../../../db/pg-errors';
 import { deleteSla, getSla, insertSla, listSlas, replaceSla, type SlaInput, type SlaWithCalendar } from '../../../db/queries/slas';
 import type { Priority } from '../../../db/tables';
 import type { AppDeps } from '../../context';
 import { codeSchema, instant, isoDate, listQuery, nameSchema, nonEmptyPatch, pageOf, parseId } from '../../openapi/schemas';
 import { defineRoute } from '../../route';
-import { audit, requireUnscoped } from '../audit/admin-write';
+import { requireUnscoped } from '../audit/admin-write';
+import { createAudited, deleteAudited, loadOr404, pageBody, pgErrors, updateAudited } from '../crud';
 
 const MOUNT = '/slas';
 const TAGS = ['slas'];
@@ -139,12 +139,12 @@ export function slaOut(s: SlaWithCalendar): SlaOut {
   };
 }
 
-const PG_FIELDS = {
+const DB_ERRORS = pgErrors({
   slas_name_unique: 'name',
   slas_code_unique: 'code',
   sla_business_hours_unique: 'businessHours',
   sla_business_hours_check: 'businessHours',
-};
+});
 
 /** SPEC §8 `POST /slas`: an SLA with its business calendar and per-priority targets (R-LINK-5). */
 export function slasRouter(deps: AppDeps): Router {
@@ -167,17 +167,13 @@ export function slasRouter(deps: AppDeps): Router {
       response: pageOf(slaSchema),
     },
     async ({ query }) => {
-      const page = await listSlas(deps.db, query);
-      return { body: { items: page.items.map(slaOut), nextCursor: page.nextCursor } };
+      return { body: pageBody(await listSlas(deps.db, query), slaOut) };
     },
   );
 
-  defineRoute(router, MOUNT, { method: 'get', path: '/:id', summary: 'Get an SLA', tags: TAGS, role: 'viewer', response: slaSchema }, async ({ params }) => {
-    const id = parseId(params.id, 'SLA');
-    const s = await getSla(deps.db, id);
-    if (!s) throw notFound('SLA', id);
-    return { body: slaOut(s) };
-  });
+  defineRoute(router, MOUNT, { method: 'get', path: '/:id', summary: 'Get an SLA', tags: TAGS, role: 'viewer', response: slaSchema }, async ({ params }) => ({
+    body: slaOut(await loadOr404('SLA', params.id, (id) => getSla(deps.db, id))),
+  }));
 
   defineRoute(
     router,
@@ -193,13 +189,7 @@ export function slasRouter(deps: AppDeps): Router {
         holidays: body.holidays ?? [],
         targets: body.targets,
       };
-      const created = await withPgErrors(PG_FIELDS, () =>
-        deps.db.transaction(async (trx) => {
-          const after = slaOut(await insertSla(trx, input));
-          await audit(trx, req, { action: 'create', entityType: 'sla', entityId: after.id, after });
-          return after;
-        }),
-      );
+      const created = await createAudited(deps.db, req, DB_ERRORS, 'sla', async (trx) => slaOut(await insertSla(trx, input)));
       return { status: 201, body: created };
     },
   );
@@ -219,11 +209,15 @@ export function slasRouter(deps: AppDeps): Router {
     async ({ body, params, req }) => {
       requireUnscoped(req, 'SLAs');
       const id = parseId(params.id, 'SLA');
-      const updated = await withPgErrors(PG_FIELDS, () =>
-        deps.db.transaction(async (trx) => {
+      const updated = await updateAudited(deps.db, req, DB_ERRORS, {
+        entityType: 'sla',
+        what: 'SLA',
+        id,
+        load: async (trx) => {
           await trx('slas').where('id', id).forUpdate().first();
-          const current = await getSla(trx, id);
-          if (!current) throw notFound('SLA', id);
+          return getSla(trx, id);
+        },
+        update: (trx, current) => {
           const base = toInput(current);
           const merged: SlaInput = {
             name: body.name ?? base.name,
@@ -236,13 +230,10 @@ export function slasRouter(deps: AppDeps): Router {
           // A new zone or new hours must still make a valid calendar together with the parts kept.
           const issue = calendarIssues(merged)[0];
           if (issue) throw validationError(['body', ...issue.path.map(String)].join('.'), issue.message);
-          const s = await replaceSla(trx, id, merged);
-          if (!s) throw notFound('SLA', id);
-          const after = slaOut(s);
-          await audit(trx, req, { action: 'update', entityType: 'sla', entityId: id, before: slaOut(current), after });
-          return after;
-        }),
-      );
+          return replaceSla(trx, id, merged);
+        },
+        out: slaOut,
+      });
       return { body: updated };
     },
   );
@@ -254,14 +245,14 @@ export function slasRouter(deps: AppDeps): Router {
     async ({ params, req, res }) => {
       requireUnscoped(req, 'SLAs');
       const id = parseId(params.id, 'SLA');
-      await withPgErrors(PG_FIELDS, () =>
-        deps.db.transaction(async (trx) => {
-          const before = await getSla(trx, id);
-          if (!before) throw notFound('SLA', id);
-          await deleteSla(trx, id);
-          await audit(trx, req, { action: 'delete', entityType: 'sla', entityId: id, before: slaOut(before) });
-        }),
-      );
+      await deleteAudited(deps.db, req, DB_ERRORS, {
+        entityType: 'sla',
+        what: 'SLA',
+        id,
+        load: (trx) => getSla(trx, id),
+        remove: (trx) => deleteSla(trx, id),
+        out: slaOut,
+      });
       res.status(204).end();
     },
   );

@@ -12,6 +12,7 @@ import { instant, listQuery, nonEmptyPatch, pageOf, queryBoolean } from '../../o
 import { defineRoute } from '../../route';
 import { parseWith } from '../../validate';
 import { audit, requireUnscoped } from '../audit/admin-write';
+import { createAudited, pageBody, pgErrors } from '../crud';
 
 const MOUNT = '/sources';
 const TAGS = ['sources'];
@@ -162,7 +163,7 @@ export function sourcesRouter(deps: AppDeps): Router {
     },
     async ({ query }) => {
       const page = await listSources(deps.db, { ...query, enabled: query.enabled === undefined ? undefined : query.enabled === 'true' });
-      return { body: { items: page.items.map(sourceOut), nextCursor: page.nextCursor } };
+      return { body: pageBody(page, sourceOut) };
     },
   );
 
@@ -188,13 +189,7 @@ export function sourcesRouter(deps: AppDeps): Router {
     },
     async ({ body, req }) => {
       requireUnscoped(req, 'sources');
-      const created = await withPgErrors(PG_FIELDS, () =>
-        deps.db.transaction(async (trx) => {
-          const after = sourceOut(await insertSource(trx, toWrite(body)));
-          await audit(trx, req, { action: 'create', entityType: 'source', entityId: after.id, after });
-          return after;
-        }),
-      );
+      const created = await createAudited(deps.db, req, pgErrors(PG_FIELDS), 'source', async (trx) => sourceOut(await insertSource(trx, toWrite(body))));
       invalidate?.(created.name);
       return { status: 201, body: created };
     },

@@ -18,6 +18,7 @@ import { actorOf, scopeOf, type AppDeps } from '../../context';
 import { idSchema, instant, isoDate, listQuery, moneyInput, moneyOut, pageOf, parseId, queryBoolean, toInstant } from '../../openapi/schemas';
 import { defineRoute } from '../../route';
 import { CLOCK } from '../contracts/today';
+import { pageBody } from '../crud';
 
 const MOUNT = '/tickets';
 const TAGS = ['tickets'];
@@ -221,7 +222,7 @@ export function ticketsRouter(deps: AppDeps): Router {
         needsTriage: query.needsTriage === undefined ? undefined : query.needsTriage === 'true',
         scope: scopeOf(req),
       });
-      return { body: { items: page.items.map(ticketOut), nextCursor: page.nextCursor } };
+      return { body: pageBody(page, ticketOut) };
     },
   );
 

@@ -8,6 +8,7 @@ import { actorOf } from '../../context';
 import { idInputSchema, idString, instant, listQuery, nameSchema, pageOf, queryBoolean } from '../../openapi/schemas';
 import { defineRoute } from '../../route';
 import { requireUnscoped } from '../audit/admin-write';
+import { pageBody } from '../crud';
 
 const MOUNT = '/tokens';
 const TAGS = ['tokens'];
@@ -71,7 +72,7 @@ export function tokensRouter(deps: AppDeps): Router {
     async ({ query, req }) => {
       requireUnscoped(req, 'API tokens');
       const page = await listTokenPage(deps.db, { ...query, includeRevoked: query.includeRevoked === 'true' });
-      return { body: { items: page.items.map(tokenView), nextCursor: page.nextCursor } };
+      return { body: pageBody(page, tokenView) };
     },
   );
 

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import {
   alert,
+  deleteQueueKeys,
   count,
   pipelineInvariantViolations,
   post,
@@ -22,10 +23,11 @@ describe('scale-out: graceful shutdown', () => {
   let db: Knex;
   let lock: TableLock | undefined;
   const prefix = testQueuePrefix();
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const env = () =>
     hubEnv({
       databaseUrl: t.url,
-      redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      redisUrl,
       prefix,
       extra: { HUB_JOB_LOCK_SECONDS: '2' },
     });
@@ -41,7 +43,10 @@ describe('scale-out: graceful shutdown', () => {
     lock = undefined;
     await stopAllHubProcesses(0);
   }, 30_000);
-  afterAll(async () => t.drop(), 30_000);
+  afterAll(async () => {
+    await deleteQueueKeys(redisUrl, prefix);
+    await t.drop();
+  }, 30_000);
 
   it('R-ALR-4: SIGTERM → intake stops, the in-flight job finishes, exit 0 within 10 s', async () => {
     const hub = await startHubProcess({ role: 'both', env: env() });
