@@ -17,10 +17,9 @@ export interface SourceRefInput {
 async function attachDetails(db: Db, rows: DeviceRow[]): Promise<DeviceDetail[]> {
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
-  const [refs, links] = await Promise.all([
-    db('device_source_refs').whereIn('device_id', ids).orderBy('id') as Promise<DeviceSourceRefRow[]>,
-    db('device_contract_links').whereIn('device_id', ids).orderBy(['valid_from', 'id']) as Promise<DeviceContractLinkRow[]>,
-  ]);
+  // Sequential: `db` may be a transaction, whose one connection must not run queries concurrently.
+  const refs = (await db('device_source_refs').whereIn('device_id', ids).orderBy('id')) as DeviceSourceRefRow[];
+  const links = (await db('device_contract_links').whereIn('device_id', ids).orderBy(['valid_from', 'id'])) as DeviceContractLinkRow[];
   return rows.map((r) => ({
     ...r,
     sourceRefs: refs.filter((x) => x.device_id === r.id),

@@ -29,11 +29,10 @@ export interface SlaInput {
 async function attachCalendars(db: Db, rows: SlaRow[]): Promise<SlaWithCalendar[]> {
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
-  const [hours, holidays, targets] = await Promise.all([
-    db('sla_business_hours').whereIn('sla_id', ids).orderBy(['weekday', 'start_time']) as Promise<SlaBusinessHoursRow[]>,
-    db('sla_holidays').whereIn('sla_id', ids).orderBy('day') as Promise<SlaHolidayRow[]>,
-    db('sla_targets').whereIn('sla_id', ids) as Promise<SlaTargetRow[]>,
-  ]);
+  // Sequential: `db` may be a transaction, whose one connection must not run queries concurrently.
+  const hours = (await db('sla_business_hours').whereIn('sla_id', ids).orderBy(['weekday', 'start_time'])) as SlaBusinessHoursRow[];
+  const holidays = (await db('sla_holidays').whereIn('sla_id', ids).orderBy('day')) as SlaHolidayRow[];
+  const targets = (await db('sla_targets').whereIn('sla_id', ids)) as SlaTargetRow[];
   return rows.map((r) => ({
     ...r,
     hours: hours.filter((h) => h.sla_id === r.id),
