@@ -10,6 +10,7 @@ const common = {
 module.exports = {
   // Per test; integration tests start real processes on a 2-core machine (a project-level value is ignored).
   testTimeout: 60000,
+  reporters: ['default', '<rootDir>/test/helpers/summary-reporter.js'],
   projects: [
     {
       ...common,
