@@ -85,11 +85,11 @@ export async function processReceipt(
   receiptId: string,
   /** The job's transaction: the receipt then runs in a savepoint of it. */
   outer?: Knex.Transaction,
-): Promise<{ outcome: ReceiptOutcome; ticketId: string | null }> {
+): Promise<{ outcome: ReceiptOutcome; ticketId: string | null; alertId: string | null }> {
   return (outer ?? deps.db).transaction(async (trx) => {
     const rc = await lockReceipt(trx, receiptId);
-    if (!rc) return { outcome: 'missing', ticketId: null };
-    if (rc.processed_at) return { outcome: 'already_processed', ticketId: rc.ticket_id };
+    if (!rc) return { outcome: 'missing', ticketId: null, alertId: null };
+    if (rc.processed_at) return { outcome: 'already_processed', ticketId: rc.ticket_id, alertId: rc.alert_id };
     const alert = rc.alert;
     const now = deps.now();
     const source = rc.source_name;
@@ -115,7 +115,7 @@ export async function processReceipt(
         rulesetVersion: decision.rulesetVersion,
       });
       metrics.alertOutcomes.inc({ outcome });
-      return { outcome, ticketId };
+      return { outcome, ticketId, alertId: alert.id };
     };
 
     const { open, last } = await lockTicketForKey(trx, alert.dedup_key);
@@ -156,7 +156,7 @@ export async function processReceipt(
         await holdReceipt(trx, receiptId, alert.id, until);
         await deps.scheduleHoldOff(receiptId, until.getTime() - now.getTime());
         metrics.alertOutcomes.inc({ outcome: 'held' });
-        return { outcome: 'held', ticketId: null };
+        return { outcome: 'held', ticketId: null, alertId: alert.id };
       }
       if (await resolvedSince(trx, alert.dedup_key, rc.received_at)) return finish('cleared_during_hold_off', null);
     }

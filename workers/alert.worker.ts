@@ -27,10 +27,12 @@ export function alertProcessor(deps: PipelineDeps) {
           try {
             const r = await processReceipt(deps, receiptId, trx);
             outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+            deps.logger.debug({ jobId: job.id, receiptId, alertId: r.alertId, outcome: r.outcome, ticketId: r.ticketId }, 'alert receipt applied');
           } catch (err) {
             if (!isPermanent(err)) throw err;
             const message = err instanceof Error ? err.message : String(err);
-            deps.logger.error({ err, jobId: job.id, receiptId }, 'receipt failed permanently');
+            const alertId = (await trx('alert_receipts').where({ id: receiptId }).first('alert_id').catch(() => undefined)) as { alert_id: string } | undefined;
+            deps.logger.error({ err, jobId: job.id, receiptId, alertId: alertId?.alert_id }, 'receipt failed permanently');
             permanent.push({ receiptId, message });
           }
         }
