@@ -2,6 +2,7 @@
 import '../api/openapi/extend-zod';
 import { Command } from 'commander';
 import { registerContractCommands } from './commands/contracts';
+import { registerDeviceCommands } from './commands/devices';
 import { registerImportCommands } from './commands/import';
 import { registerRulesCommands } from './commands/rules';
 import { registerRulesDiffCommand } from './commands/rules-diff';
@@ -17,6 +18,7 @@ registerRulesDiffCommand(program);
 registerContractCommands(program);
 registerTokenCommands(program);
 registerImportCommands(program);
+registerDeviceCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : String(err));

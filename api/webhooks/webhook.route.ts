@@ -120,6 +120,8 @@ export function webhookRouter(deps: AppDeps): Router {
       const enqueuer = deps.services[ENQUEUER] as AlertEnqueuer | undefined;
       enqueuer?.enqueueSoon(stored.receiptIds);
       res.status(202).json({ alertIds: stored.alertIds });
+      // Debug only: a line per accepted delivery at info level would cost more than the intake.
+      deps.logger.debug({ requestId: req.requestId, source: label, deliveryId: stored.deliveryId, alertIds: stored.alertIds }, 'alerts accepted');
     } catch (err) {
       if (isHubError(err) && err.code === 'VALIDATION_FAILED') metrics.alertsReceived.inc({ source: label, outcome: 'invalid' });
       if (isHubError(err) && err.status < 500) {
