@@ -232,11 +232,9 @@ export interface NewTicket {
  * dedup key first — counts an occurrence on it. The partial unique index decides, not the code.
  */
 export async function insertTicketOrCount(trx: Knex.Transaction, t: NewTicket): Promise<{ ticket: TicketRow; created: boolean }> {
-  const cols = Object.keys(t);
-  const values = cols.map((c) => {
-    const v = (t as unknown as Record<string, unknown>)[c];
-    return c === 'decision' ? JSON.stringify(v) : v;
-  });
+  const entries: Array<[string, unknown]> = Object.entries(t);
+  const cols = entries.map(([c]) => c);
+  const values = entries.map(([c, v]) => (c === 'decision' ? JSON.stringify(v) : v));
   const r = (await trx.raw(
     `INSERT INTO tickets (${cols.map((c) => `"${c}"`).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})
      ON CONFLICT (dedup_key) WHERE status NOT IN ('resolved','closed')

@@ -116,7 +116,7 @@ describe('maintenance window matching in the worker', () => {
     // …and the resolve of the earlier alert, inside the window, still resolves its ticket.
     const resolve = await deliver(db, source, genericAlert({ alertId: 'cpu', category: 'cpu', state: 'resolved', occurredAt: '2026-03-10T10:30:00Z' }));
     const resolved = await processWithWindows(db, ruleset, resolve.receiptId);
-    expect(resolved).toEqual({ outcome: 'resolved', ticketId: opened.ticketId });
+    expect(resolved).toMatchObject({ outcome: 'resolved', ticketId: opened.ticketId });
     expect(await db('tickets').where({ id: opened.ticketId }).first()).toMatchObject({ status: 'resolved' });
   });
 
