@@ -126,3 +126,18 @@ export async function deleteAudited<Row, Out>(
     }),
   );
 }
+
+/**
+ * For deletes whose query returns the removed row (`DELETE … RETURNING`): 404 when nothing was
+ * removed, else the `delete` audit row with what was removed, in one transaction.
+ */
+export async function removeAudited<Row, Out>(
+  db: Knex,
+  req: Request,
+  c: { entityType: string; what: string; id: string; companyId: string | null; remove: (trx: Knex.Transaction) => Promise<Row | undefined>; out: (row: Row) => Out },
+): Promise<void> {
+  await db.transaction(async (trx) => {
+    const before = orNotFound(await c.remove(trx), c.what, c.id);
+    await audit(trx, req, { action: 'delete', entityType: c.entityType, entityId: c.id, companyId: c.companyId, before: c.out(before) });
+  });
+}

@@ -1,6 +1,6 @@
 import type { Router } from 'express';
 import { z } from 'zod';
-import { notFound, validationError } from '../../../core/errors';
+import { validationError } from '../../../core/errors';
 import {
   deleteBillingRule,
   deleteContractCharge,
@@ -23,8 +23,7 @@ import type { AppDeps } from '../../context';
 import { actorOf } from '../../context';
 import { idString, moneyString, pageOf, parseId } from '../../openapi/schemas';
 import { defineRoute } from '../../route';
-import { audit } from '../audit/admin-write';
-import { createAudited, deleteAudited, noErrorMapping, pageOfExtraRow, updateAudited } from '../crud';
+import { createAudited, deleteAudited, noErrorMapping, pageOfExtraRow, removeAudited, updateAudited } from '../crud';
 import { contractOr404, MOUNT, TAGS } from './contracts.route';
 import { billingRuleBody, chargeBody, chargeListQuery, deviceLinksQuery, noteBody, patchBillingRuleBody, serviceMappingBody } from './schemas';
 import {
@@ -221,10 +220,13 @@ export function registerContractExtraRoutes(router: Router, deps: AppDeps): void
     async ({ params, req, res }) => {
       const c = await contractOr404(deps.db, req, params.id);
       const mappingId = parseId(params.mappingId, 'service mapping');
-      await deps.db.transaction(async (trx) => {
-        const before = await deleteServiceMapping(trx, c.id, mappingId);
-        if (!before) throw notFound('service mapping', mappingId);
-        await audit(trx, req, { action: 'delete', entityType: 'service_mapping', entityId: mappingId, companyId: c.company_id, before: serviceMappingOut(before) });
+      await removeAudited(deps.db, req, {
+        entityType: 'service_mapping',
+        what: 'service mapping',
+        id: mappingId,
+        companyId: c.company_id,
+        remove: (trx) => deleteServiceMapping(trx, c.id, mappingId),
+        out: serviceMappingOut,
       });
       res.status(204).end();
     },
@@ -282,10 +284,13 @@ export function registerContractExtraRoutes(router: Router, deps: AppDeps): void
     async ({ params, req, res }) => {
       const c = await contractOr404(deps.db, req, params.id);
       const chargeId = parseId(params.chargeId, 'charge');
-      await deps.db.transaction(async (trx) => {
-        const before = await deleteContractCharge(trx, c.id, chargeId);
-        if (!before) throw notFound('charge', chargeId);
-        await audit(trx, req, { action: 'delete', entityType: 'contract_charge', entityId: chargeId, companyId: c.company_id, before: chargeOut(before) });
+      await removeAudited(deps.db, req, {
+        entityType: 'contract_charge',
+        what: 'charge',
+        id: chargeId,
+        companyId: c.company_id,
+        remove: (trx) => deleteContractCharge(trx, c.id, chargeId),
+        out: chargeOut,
       });
       res.status(204).end();
     },
