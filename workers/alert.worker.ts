@@ -41,12 +41,12 @@ export function alertProcessor(deps: PipelineDeps) {
       metrics.jobFailures.inc({ queue: 'alerts', kind: 'retry' });
       deps.logger.warn({ err, jobId: job.id, receipts: parsed.data.receiptIds.length, attempt: job.attemptsMade + 1 }, 'alerts job failed; it will be retried');
       const message = err instanceof Error ? err.message : String(err);
-      for (const id of parsed.data.receiptIds) await recordReceiptFailure(deps.db, id, message, false).catch(() => undefined);
+      await recordReceiptFailure(deps.db, parsed.data.receiptIds, message, false).catch(() => undefined);
       throw err;
     } finally {
       end();
     }
-    for (const p of permanent) await recordReceiptFailure(deps.db, p.receiptId, p.message, true).catch(() => undefined);
+    for (const p of permanent) await recordReceiptFailure(deps.db, [p.receiptId], p.message, true).catch(() => undefined);
     if (permanent.length > 0) {
       metrics.jobFailures.inc({ queue: 'alerts', kind: 'permanent' });
       throw new UnrecoverableError(`receipts failed permanently: ${permanent.map((p) => `${p.receiptId}: ${p.message}`).join('; ')}`);

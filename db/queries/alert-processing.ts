@@ -310,12 +310,21 @@ export async function finishReceipt(
   );
 }
 
-export async function recordReceiptFailure(db: Db, receiptId: string, error: string, permanent: boolean): Promise<void> {
-  await db('alert_receipts').where({ id: receiptId }).update({ attempts: db.raw('attempts + 1'), error: error.slice(0, 2000) });
-  if (permanent) {
-    const r = (await db('alert_receipts').where({ id: receiptId }).first('alert_id')) as { alert_id: string } | undefined;
-    if (r) await db('alerts').where({ id: r.alert_id }).update({ status: 'failed', error: error.slice(0, 2000), updated_at: db.fn.now() });
-  }
+/**
+ * Records a failed attempt on receipts (one statement for the whole job); `permanent` also marks
+ * their alerts failed.
+ */
+export async function recordReceiptFailure(db: Db, receiptIds: string[], error: string, permanent: boolean): Promise<void> {
+  if (receiptIds.length === 0) return;
+  const message = error.slice(0, 2000);
+  await db.raw(
+    `WITH r AS (
+       UPDATE alert_receipts SET attempts = attempts + 1, error = ? WHERE id = ANY(?::bigint[]) RETURNING alert_id
+     )
+     UPDATE alerts SET status = 'failed', error = ?, updated_at = now()
+      WHERE ? AND id IN (SELECT alert_id FROM r)`,
+    [message, receiptIds, message, permanent],
+  );
 }
 
 /** Was a resolve for this dedup key received after `since`? (hold-off: the blip cleared itself) */
