@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { withTimeout } from '../lib/timeout';
 import type { AppDeps } from './context';
 
 export interface ReadinessCheck {
@@ -21,7 +22,7 @@ export function healthRouter(deps: AppDeps): Router {
     await Promise.all(
       checks.map(async (c) => {
         try {
-          await withTimeout(c.check(), 2000);
+          await withTimeout(c.check(), 2000, () => new Error('timed out after 2000 ms'));
           results[c.name] = 'ok';
         } catch (e) {
           ok = false;
@@ -32,20 +33,4 @@ export function healthRouter(deps: AppDeps): Router {
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'not ready', checks: results });
   });
   return r;
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(t);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
 }

@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import type { Logger } from '../lib/logger';
 import type { RedisConnection } from '../lib/redis';
 import { claimUnenqueuedReceipts, markEnqueued, returnEnqueuedToOutbox } from '../db/queries/inbox';
+import { withTimeout } from '../lib/timeout';
 import { jobOptions, type JobPayload } from './catalog';
 
 const CHUNK = 200;
@@ -65,11 +66,19 @@ export class AlertEnqueuer {
     void p.finally(() => this.inflight.delete(p));
   }
 
+  private timeoutError(): Error {
+    return new Error(`Redis did not answer within ${this.addTimeoutMs} ms`);
+  }
+
   /** Returns true when every receipt is on the queue. */
   async enqueue(receiptIds: string[]): Promise<boolean> {
     if (receiptIds.length === 0) return true;
     try {
-      const jobs: { name: string; data: JobPayload<'alerts'>; opts: ReturnType<typeof jobOptions> & { jobId: string } }[] = [];
+      const jobs: {
+        name: string;
+        data: JobPayload<'alerts'>;
+        opts: ReturnType<typeof jobOptions> & { jobId: string };
+      }[] = [];
       for (let i = 0; i < receiptIds.length; i += CHUNK) {
         // Job ids of our own, never BullMQ's counter: that restarts at 1 when Redis loses its data,
         // and a worker still running an old job "7" would then renew, finish or fail the new "7".
@@ -79,9 +88,13 @@ export class AlertEnqueuer {
       await withTimeout<unknown>(
         jobs.length === 1 ? this.queue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts) : this.queue.addBulk(jobs),
         this.addTimeoutMs,
+        () => this.timeoutError(),
       );
     } catch (err) {
-      this.logger.warn({ err: String(err), receipts: receiptIds.length }, 'enqueue failed; receipts stay in the outbox for the relay');
+      this.logger.warn(
+        { err: String(err), receipts: receiptIds.length },
+        'enqueue failed; receipts stay in the outbox for the relay',
+      );
       return false;
     }
     this.pendingMarks.push(...receiptIds);
@@ -127,14 +140,23 @@ export class AlertEnqueuer {
   async recoverLostJobs(): Promise<number> {
     if (!this.redis) return 0;
     const key = this.queue.toKey('outbox-marker');
-    const seen = await withTimeout(this.redis.get(key), this.addTimeoutMs);
+    const seen = await withTimeout(this.redis.get(key), this.addTimeoutMs, () => this.timeoutError());
     const lost = seen === null || (this.markerSeen !== undefined && seen !== this.markerSeen);
     this.markerSeen = seen ?? undefined;
-    if (seen === null) await withTimeout(this.redis.set(key, `${new Date().toISOString()} ${crypto.randomUUID()}`, 'NX'), this.addTimeoutMs);
+    if (seen === null)
+      await withTimeout(
+        this.redis.set(key, `${new Date().toISOString()} ${crypto.randomUUID()}`, 'NX'),
+        this.addTimeoutMs,
+        () => this.timeoutError(),
+      );
     if (!lost && this.recovering === undefined) return 0;
     const r = await returnEnqueuedToOutbox(this.db, lost ? null : (this.recovering ?? null));
     this.recovering = r.busy > 0 ? r.before : undefined;
-    if (r.returned > 0) this.logger.warn({ receipts: r.returned, busy: r.busy }, 'Redis lost the alerts queue (its marker key was gone or new); unprocessed receipts are back in the outbox');
+    if (r.returned > 0)
+      this.logger.warn(
+        { receipts: r.returned, busy: r.busy },
+        'Redis lost the alerts queue (its marker key was gone or new); unprocessed receipts are back in the outbox',
+      );
     return r.returned;
   }
 
@@ -153,22 +175,6 @@ export class AlertEnqueuer {
     if (total > 0) this.logger.info({ receipts: total }, 'relay enqueued receipts from the outbox');
     return total;
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`queue add timed out after ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(t);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
 }
 
 /** Runs relay sweeps every `intervalSeconds` (and once at start). */

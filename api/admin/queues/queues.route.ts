@@ -1,6 +1,7 @@
 import type { Job, JobType, Queue } from 'bullmq';
 import { Router } from 'express';
 import { z } from 'zod';
+import { withTimeout as withTimeoutOf } from '../../../lib/timeout';
 import { HubError } from '../../../core/errors';
 import { writeAudit } from '../../../db/queries/audit';
 import { actorOf, type AppDeps } from '../../context';
@@ -16,27 +17,25 @@ export const QUEUES = 'queues';
 /** The process's BullMQ queues by name; 503 NOT_READY in a process that has none. */
 export function queuesOf(deps: AppDeps): Record<string, Queue> {
   const q = deps.services[QUEUES];
-  if (typeof q !== 'object' || q === null) throw new HubError('NOT_READY', 'the job queues are not available in this process');
+  if (typeof q !== 'object' || q === null)
+    throw new HubError('NOT_READY', 'the job queues are not available in this process');
   return q as Record<string, Queue>;
 }
 
 /** Job states an operator sees counted (BullMQ's getJobCounts names). */
-export const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'completed', 'failed'] as const satisfies readonly JobType[];
+export const JOB_STATES = [
+  'waiting',
+  'active',
+  'delayed',
+  'prioritized',
+  'waiting-children',
+  'completed',
+  'failed',
+] as const satisfies readonly JobType[];
 
 /** Redis answers in milliseconds; a scrape or a page must not hang when it is gone. */
-export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new HubError('NOT_READY', `${what}: Redis did not answer within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    if (timer) clearTimeout(timer);
-  }
-}
+export const withTimeout = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
+  withTimeoutOf(p, ms, () => new HubError('NOT_READY', `${what}: Redis did not answer within ${ms} ms`));
 
 const countsSchema = z.record(z.string(), z.number().int());
 const queueSchema = z.strictObject({ name: z.string(), counts: countsSchema, paused: z.boolean() });
@@ -57,7 +56,8 @@ const jobSchema = z
   })
   .openapi('FailedJob');
 
-const at = (ms: number | undefined | null): string | null => (typeof ms === 'number' && ms > 0 ? new Date(ms).toISOString() : null);
+const at = (ms: number | undefined | null): string | null =>
+  typeof ms === 'number' && ms > 0 ? new Date(ms).toISOString() : null;
 
 const jobOut = (queue: string, j: Job): z.infer<typeof jobSchema> => ({
   id: String(j.id),
@@ -92,23 +92,36 @@ export function queuesRouter(deps: AppDeps): Router {
     return q;
   };
   const jobIn = async (q: Queue, id: string | undefined): Promise<Job> => {
-    const job = id !== undefined && JOB_ID.test(id) ? await withTimeout(q.getJob(id), REDIS_TIMEOUT_MS, `job ${id}`) : undefined;
+    const job =
+      id !== undefined && JOB_ID.test(id) ? await withTimeout(q.getJob(id), REDIS_TIMEOUT_MS, `job ${id}`) : undefined;
     if (!job) throw new HubError('NOT_FOUND', `job ${id ?? ''} not found in queue ${q.name}`);
     return job;
   };
   const assertFailed = async (job: Job, action: string): Promise<void> => {
     const state = await withTimeout(job.getState(), REDIS_TIMEOUT_MS, `job ${job.id}`);
-    if (state !== 'failed') throw new HubError('CONFLICT', `job ${job.id} is ${state}; only failed jobs can be ${action}`);
+    if (state !== 'failed')
+      throw new HubError('CONFLICT', `job ${job.id} is ${state}; only failed jobs can be ${action}`);
   };
 
   defineRoute(
     router,
     MOUNT,
-    { method: 'get', path: '', summary: 'Job counts per queue and state', tags: TAGS, role: 'operator', response: z.strictObject({ items: z.array(queueSchema) }) },
+    {
+      method: 'get',
+      path: '',
+      summary: 'Job counts per queue and state',
+      tags: TAGS,
+      role: 'operator',
+      response: z.strictObject({ items: z.array(queueSchema) }),
+    },
     async () => {
       const items = await Promise.all(
         Object.entries(queuesOf(deps)).map(async ([name, q]) => {
-          const [counts, paused] = await withTimeout(Promise.all([q.getJobCounts(...JOB_STATES), q.isPaused()]), REDIS_TIMEOUT_MS, `queue ${name}`);
+          const [counts, paused] = await withTimeout(
+            Promise.all([q.getJobCounts(...JOB_STATES), q.isPaused()]),
+            REDIS_TIMEOUT_MS,
+            `queue ${name}`,
+          );
           return { name, counts, paused };
         }),
       );
@@ -145,13 +158,27 @@ export function queuesRouter(deps: AppDeps): Router {
   defineRoute(
     router,
     MOUNT,
-    { method: 'post', path: '/:name/jobs/:id/retry', summary: 'Retry a failed job now', tags: TAGS, role: 'operator', response: jobSchema },
+    {
+      method: 'post',
+      path: '/:name/jobs/:id/retry',
+      summary: 'Retry a failed job now',
+      tags: TAGS,
+      role: 'operator',
+      response: jobSchema,
+    },
     async ({ params, req }) => {
       const q = queueNamed(params.name);
       const job = await jobIn(q, params.id);
       await assertFailed(job, 'retried');
       await withTimeout(job.retry('failed'), REDIS_TIMEOUT_MS, `job ${job.id}`);
-      await writeAudit(deps.db, { actor: actorOf(req), action: 'job.retry', entityType: 'job', entityId: `${q.name}:${job.id}`, before: { failedReason: job.failedReason, attemptsMade: job.attemptsMade }, requestId: req.requestId ?? null });
+      await writeAudit(deps.db, {
+        actor: actorOf(req),
+        action: 'job.retry',
+        entityType: 'job',
+        entityId: `${q.name}:${job.id}`,
+        before: { failedReason: job.failedReason, attemptsMade: job.attemptsMade },
+        requestId: req.requestId ?? null,
+      });
       const fresh = (await withTimeout(q.getJob(String(job.id)), REDIS_TIMEOUT_MS, `job ${job.id}`)) ?? job;
       return { body: jobOut(q.name, fresh) };
     },
@@ -160,7 +187,14 @@ export function queuesRouter(deps: AppDeps): Router {
   defineRoute(
     router,
     MOUNT,
-    { method: 'delete', path: '/:name/jobs/:id', summary: 'Discard a failed job', tags: TAGS, role: 'operator', status: 204 },
+    {
+      method: 'delete',
+      path: '/:name/jobs/:id',
+      summary: 'Discard a failed job',
+      tags: TAGS,
+      role: 'operator',
+      status: 204,
+    },
     async ({ params, req, res }) => {
       const q = queueNamed(params.name);
       const job = await jobIn(q, params.id);
@@ -171,7 +205,12 @@ export function queuesRouter(deps: AppDeps): Router {
         action: 'job.discard',
         entityType: 'job',
         entityId: `${q.name}:${job.id}`,
-        before: { name: job.name, data: job.data as unknown, failedReason: job.failedReason, attemptsMade: job.attemptsMade },
+        before: {
+          name: job.name,
+          data: job.data as unknown,
+          failedReason: job.failedReason,
+          attemptsMade: job.attemptsMade,
+        },
         requestId: req.requestId ?? null,
       });
       res.status(204).end();
