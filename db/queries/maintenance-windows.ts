@@ -226,7 +226,7 @@ export function matchWindowInMemory(
 
 /** What the worker passes (PipelineDeps.maintenanceWindow), plus the receipt it is processing. */
 export interface WindowHookContext {
-  alert: AlertRow;
+  alert: Pick<AlertRow, 'site' | 'hostname' | 'category'>;
   companyId: string | null;
   deviceId: string | null;
   at: Date;
