@@ -27,6 +27,11 @@ import { benchRules, type RulesBenchRow } from './rules.bench';
 import { createSource, insertRow, seedWorld } from '../test/helpers/seed';
 
 const SMOKE = process.argv.includes('--smoke');
+/** `--only=intake,e2e,rules,renewal,import`: run only these sections (for profiling one of them). */
+const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const run = (section: 'intake' | 'e2e' | 'rules' | 'renewal' | 'import') => !ONLY || ONLY.includes(section);
+/** Alerts per request in the end-to-end run (a generic-plugin array, like an Alertmanager group). */
+const E2E_BATCH = 50;
 const ROOT = path.join(__dirname, '..');
 const TOKEN = 'bench-source-token-0123456789abcdef';
 const ADMIN = 'bench-admin-token-0123456789abcdef';
@@ -47,6 +52,7 @@ interface IntakeRow {
 }
 interface E2eRow {
   workers: number;
+  alertsPerRequest: number;
   alerts: number;
   postSeconds: number;
   drainSeconds: number;
@@ -78,45 +84,67 @@ async function main(): Promise<void> {
   try {
     log(`fresh database ${dbName}, queue prefix ${prefix}`);
     await db.migrate.latest();
+    if (process.env.BENCH_EXPERIMENT_SQL) await db.raw(process.env.BENCH_EXPERIMENT_SQL);
     await createSource(db, SECRET, { name: 'bench', plugin: 'generic', auth: { type: 'token', token: TOKEN } });
     await seedWorld(db, { source: 'bench', site: 'site-1', year: new Date().getUTCFullYear() });
 
     // a. intake
     const apiPort = 3900 + (process.pid % 50);
-    const api = await startProcess(['start', '--api'], { ...env, PORT: String(apiPort) }, procs);
-    await waitHttp(`http://127.0.0.1:${apiPort}/readyz`);
-    const barePort = apiPort + 50;
-    const bare = spawnNode([path.join(__dirname, 'bare-server.ts'), String(barePort)], env);
-    procs.push(bare);
-    await waitHttp(`http://127.0.0.1:${barePort}/healthz`);
-    const intake: IntakeRow[] = [];
-    const duration = SMOKE ? 1 : 10;
-    for (const offered of SMOKE ? ([500, 'max'] as const) : ([500, 1000, 2000, 'max'] as const)) {
-      for (const [target, port] of [
-        ['hub', apiPort],
-        ['bare express', barePort],
-      ] as const) {
-        log(`intake: ${target} at ${offered === 'max' ? 'max' : `${offered}/s`} for ${duration}s`);
-        intake.push(await loadTest(target, port, offered, duration));
+    if (run('intake')) {
+      const api = await startProcess(['start', '--api'], { ...env, PORT: String(apiPort) }, procs);
+      await waitHttp(`http://127.0.0.1:${apiPort}/readyz`);
+      const barePort = apiPort + 50;
+      const bare = spawnNode([path.join(__dirname, 'bare-server.ts'), String(barePort)], env);
+      procs.push(bare);
+      await waitHttp(`http://127.0.0.1:${barePort}/healthz`);
+      const intake: IntakeRow[] = [];
+      const duration = SMOKE ? 1 : 10;
+      for (const offered of SMOKE ? ([500, 'max'] as const) : ([500, 1000, 2000, 'max'] as const)) {
+        for (const [target, port] of [
+          ['hub', apiPort],
+          ['bare express', barePort],
+        ] as const) {
+          log(`intake: ${target} at ${offered === 'max' ? 'max' : `${offered}/s`} for ${duration}s`);
+          intake.push(await loadTest(target, port, offered, duration));
+        }
       }
+      results.intake = intake;
+      await stopProcess(api);
+      await stopProcess(bare);
+      await resetPipeline(db, prefix);
     }
-    results.intake = intake;
-    await stopProcess(api);
-    await resetPipeline(db, prefix);
 
     // b + e. end to end with 1 and 2 worker processes
     const total = SMOKE ? 300 : 20000;
     const e2e: E2eRow[] = [];
-    for (const workers of SMOKE ? [1] : [1, 2]) {
-      log(`end to end: ${total} alerts, ${workers} worker process(es)`);
+    // With E2E_BATCH alerts per request (the target's figure) at 1 and 2 workers; then one alert per
+    // request, where the intake's request rate is the limit.
+    // `--e2e=1x50,2x1`: only these runs (workers x alerts per request), for profiling one of them.
+    const e2eArg = process.argv.find((a) => a.startsWith('--e2e='))?.slice('--e2e='.length);
+    const e2eRuns: Array<{ workers: number; perRequest: number }> = e2eArg
+      ? e2eArg.split(',').map((r) => {
+          const [w, b] = r.split('x').map(Number);
+          if (!w || !b) throw new Error(`--e2e: "${r}" is not WORKERSxALERTS_PER_REQUEST, e.g. 1x50`);
+          return { workers: w, perRequest: b };
+        })
+      : SMOKE
+      ? [{ workers: 1, perRequest: E2E_BATCH }]
+      : [
+          { workers: 1, perRequest: E2E_BATCH },
+          { workers: 2, perRequest: E2E_BATCH },
+          { workers: 2, perRequest: 1 },
+        ];
+    for (const { workers, perRequest } of run('e2e') ? e2eRuns : []) {
+      log(`end to end: ${total} alerts, ${perRequest} per request, ${workers} worker process(es)`);
       const apiP = await startProcess(['start', '--api'], { ...env, PORT: String(apiPort) }, procs);
       await waitHttp(`http://127.0.0.1:${apiPort}/readyz`);
       const ws: ChildProcess[] = [];
       for (let i = 0; i < workers; i++) ws.push(await startProcess(['start', '--worker'], env, procs));
       await new Promise((r) => setTimeout(r, SMOKE ? 500 : 1500));
       const rss = sampleRss(apiP, ws);
+      log('posting');
       const t0 = Date.now();
-      await postAlerts(apiPort, total, `w${workers}`);
+      await postAlerts(apiPort, total, perRequest, `w${workers}b${perRequest}`);
       const postSeconds = (Date.now() - t0) / 1000;
       await waitUntil(async () => (await count(db, 'alert_receipts', 'processed_at IS NOT NULL')) >= total, SMOKE ? 180_000 : 600_000);
       const drainSeconds = (Date.now() - t0) / 1000;
@@ -125,6 +153,7 @@ async function main(): Promise<void> {
       if (tickets !== total) throw new Error(`expected ${total} tickets, found ${tickets}`);
       e2e.push({
         workers,
+        alertsPerRequest: perRequest,
         alerts: total,
         postSeconds: round(postSeconds),
         drainSeconds: round(drainSeconds),
@@ -133,25 +162,31 @@ async function main(): Promise<void> {
         peakRssWorkersMb: peaks.workers,
       });
       await Promise.all([stopProcess(apiP), ...ws.map(stopProcess)]);
-      await resetPipeline(db, prefix);
+      if (!process.env.BENCH_KEEP_DB) await resetPipeline(db, prefix);
     }
     results.endToEnd = e2e;
 
     // c. rules
-    log('rules: decisions/s at 10, 100, 1000 rules (ours vs plain json-rules-engine)');
-    const rules: RulesBenchRow[] = await benchRules({ durationMs: SMOKE ? 100 : 3000, ...(SMOKE ? { sizes: [10, 100] } : {}) });
-    results.rules = rules;
+    if (run('rules')) {
+      log('rules: decisions/s at 10, 100, 1000 rules (ours vs plain json-rules-engine)');
+      const rules: RulesBenchRow[] = await benchRules({ durationMs: SMOKE ? 100 : 3000, ...(SMOKE ? { sizes: [10, 100] } : {}) });
+      results.rules = rules;
+    }
 
     // d. renewal
     const devices = SMOKE ? 200 : 10000;
     const services = SMOKE ? 10 : 200;
-    log(`renewal: contract with ${devices} devices and ${services} services`);
-    results.renewal = await benchRenewal(db, devices, services);
+    if (run('renewal')) {
+      log(`renewal: contract with ${devices} devices and ${services} services`);
+      results.renewal = await benchRenewal(db, devices, services);
+    }
 
     // f. device import (issue 6: 100,000 rows in under 30 s)
     const importRows = SMOKE ? 1000 : 100000;
-    log(`import: ${importRows} device rows`);
-    results.import = await benchImport(importRows);
+    if (run('import')) {
+      log(`import: ${importRows} device rows`);
+      results.import = await benchImport(importRows);
+    }
 
     results.meta = {
       at: new Date().toISOString(),
@@ -161,7 +196,7 @@ async function main(): Promise<void> {
       seconds: round((Date.now() - started) / 1000),
     };
     print(results);
-    const out = path.join(__dirname, 'results', SMOKE ? 'smoke.json' : 'latest.json');
+    const out = path.join(__dirname, 'results', SMOKE ? 'smoke.json' : ONLY ? `only-${ONLY.join('-')}.json` : 'latest.json');
     fs.mkdirSync(path.dirname(out), { recursive: true });
     fs.writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
     log(`written ${path.relative(ROOT, out)}`);
@@ -172,7 +207,8 @@ async function main(): Promise<void> {
     const keys = await r.keys(`${prefix}*`);
     for (let i = 0; i < keys.length; i += 500) await r.del(...keys.slice(i, i + 500));
     r.disconnect();
-    await adminSql(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    if (process.env.BENCH_KEEP_DB) log(`kept database ${dbName} (BENCH_KEEP_DB)`);
+    else await adminSql(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
   }
 }
 
@@ -180,7 +216,9 @@ async function main(): Promise<void> {
 
 function spawnNode(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
   // `node --import tsx` (not the tsx CLI) so the pid is the process whose RSS we measure.
-  const p = spawn(process.execPath, ['--import', 'tsx', ...args], {
+  // BENCH_CPU_PROF=<dir>: every hub process writes a V8 CPU profile there when it exits.
+  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const p = spawn(process.execPath, [...prof, '--import', 'tsx', ...args], {
     cwd: ROOT,
     env,
     stdio: ['ignore', process.env.BENCH_DEBUG ? 'inherit' : 'ignore', 'pipe'],
@@ -285,14 +323,21 @@ async function loadTest(target: string, port: number, offered: number | 'max', d
   };
 }
 
-async function postAlerts(port: number, total: number, tag: string): Promise<void> {
+async function postAlerts(port: number, total: number, perRequest: number, tag: string): Promise<void> {
   const result = await autocannon({
     url: `http://127.0.0.1:${port}/hooks/bench`,
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
-    connections: 32,
-    amount: total,
-    requests: [{ setupRequest: (req) => ({ ...req, body: alertBody(tag) }) }],
+    connections: perRequest === 1 ? 32 : 8,
+    amount: Math.ceil(total / perRequest),
+    requests: [
+      {
+        setupRequest: (req) => ({
+          ...req,
+          body: perRequest === 1 ? alertBody(tag) : `[${Array.from({ length: perRequest }, () => alertBody(tag)).join(',')}]`,
+        }),
+      },
+    ],
   });
   if (result.non2xx || result.errors) throw new Error(`posting failed: ${result.non2xx} non-2xx, ${result.errors} errors`);
 }
@@ -371,23 +416,33 @@ async function redisVersion(): Promise<string> {
 const round = (n: number) => Math.round(n * 100) / 100;
 
 function print(results: Record<string, unknown>): void {
-  const intake = results.intake as IntakeRow[];
-  console.log('\nIntake (one alert per request)');
-  console.table(intake.map((r) => ({ target: r.target, 'offered/s': r.offered, 'achieved/s': r.achieved, 'p50 ms': r.p50, 'p99 ms': r.p99, errors: r.errors, non2xx: r.non2xx })));
-  const ratios = [500, 1000, 2000, 'max'].map((o) => {
-    const hub = intake.find((r) => r.target === 'hub' && r.offered === o);
-    const bare = intake.find((r) => r.target !== 'hub' && r.offered === o);
-    return { 'offered/s': o, 'p99 hub/bare': hub && bare ? round(hub.p99 / Math.max(bare.p99, 1)) : null, 'throughput hub/bare': hub && bare ? round(hub.achieved / Math.max(bare.achieved, 1)) : null };
-  });
-  console.table(ratios);
-  console.log('End to end (webhook → committed ticket)');
-  console.table(results.endToEnd);
-  console.log('Rules (decisions/s, one core)');
-  console.table(results.rules);
-  console.log('Renewal');
-  console.table([results.renewal]);
-  console.log('Device import');
-  console.table([results.import]);
+  const intake = results.intake as IntakeRow[] | undefined;
+  if (intake) {
+    console.log('\nIntake (one alert per request)');
+    console.table(intake.map((r) => ({ target: r.target, 'offered/s': r.offered, 'achieved/s': r.achieved, 'p50 ms': r.p50, 'p99 ms': r.p99, errors: r.errors, non2xx: r.non2xx })));
+    const ratios = [500, 1000, 2000, 'max'].map((o) => {
+      const hub = intake.find((r) => r.target === 'hub' && r.offered === o);
+      const bare = intake.find((r) => r.target !== 'hub' && r.offered === o);
+      return { 'offered/s': o, 'p99 hub/bare': hub && bare ? round(hub.p99 / Math.max(bare.p99, 1)) : null, 'throughput hub/bare': hub && bare ? round(hub.achieved / Math.max(bare.achieved, 1)) : null };
+    });
+    console.table(ratios);
+  }
+  if (results.endToEnd && (results.endToEnd as unknown[]).length > 0) {
+    console.log('End to end (webhook → committed ticket)');
+    console.table(results.endToEnd);
+  }
+  if (results.rules) {
+    console.log('Rules (decisions/s, one core)');
+    console.table(results.rules);
+  }
+  if (results.renewal) {
+    console.log('Renewal');
+    console.table([results.renewal]);
+  }
+  if (results.import) {
+    console.log('Device import');
+    console.table([results.import]);
+  }
 }
 
 main().catch((e: unknown) => {

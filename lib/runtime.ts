@@ -88,7 +88,7 @@ export async function startHub(opts: HubProcessOptions): Promise<HubProcess> {
   closers.push(() => rules.close());
   readiness.push({ name: 'ruleset', check: async () => rules.assertReady() });
 
-  const enqueuer = new AlertEnqueuer(queues.alerts, db, logger, { redis: producerRedis });
+  const enqueuer = new AlertEnqueuer(queues.alerts, db, logger, { redis: producerRedis, relayIntervalSeconds: config.HUB_RELAY_INTERVAL_SECONDS });
   const relay = startRelay(enqueuer, config.HUB_RELAY_INTERVAL_SECONDS, logger);
   closers.push(async () => {
     relay.stop();

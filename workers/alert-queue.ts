@@ -9,6 +9,8 @@ import { jobOptions, type JobPayload } from './catalog';
 
 const CHUNK = 200;
 const COALESCE_MS = 3;
+/** How long a receipt may wait unenqueued before the relay enqueues it: twice its interval, at most 10 s. */
+export const relayGraceSeconds = (intervalSeconds: number): number => Math.min(10, intervalSeconds * 2);
 
 /**
  * Puts stored alert receipts on the `alerts` queue. Redis being down never fails the caller: the
@@ -24,6 +26,12 @@ export class AlertEnqueuer {
   private readonly inflight = new Set<Promise<boolean>>();
 
   private readonly addTimeoutMs: number;
+  /**
+   * How long after the enqueue the intake marks receipts enqueued: half the relay's grace. A worker
+   * that applies a receipt marks it in the same update (finishReceipts), so when the workers keep
+   * up there is nothing left to write; a backlog is marked then, before the relay would take it.
+   */
+  private readonly markDelayMs: number;
   private readonly redis: RedisConnection | undefined;
   /** The outbox marker's value at the last sweep. */
   private markerSeen: string | undefined;
@@ -38,9 +46,10 @@ export class AlertEnqueuer {
     private readonly queue: Queue,
     private readonly db: Knex,
     private readonly logger: Logger,
-    opts: { addTimeoutMs?: number; redis?: RedisConnection } = {},
+    opts: { addTimeoutMs?: number; redis?: RedisConnection; relayIntervalSeconds?: number } = {},
   ) {
     this.addTimeoutMs = opts.addTimeoutMs ?? 1000;
+    this.markDelayMs = (relayGraceSeconds(opts.relayIntervalSeconds ?? 5) * 1000) / 2;
     this.redis = opts.redis;
   }
 
@@ -98,7 +107,7 @@ export class AlertEnqueuer {
       return false;
     }
     this.pendingMarks.push(...receiptIds);
-    this.flushTimer ??= setTimeout(() => void this.flush(), 50);
+    this.flushTimer ??= setTimeout(() => void this.flush(), this.markDelayMs);
     return true;
   }
 
@@ -109,7 +118,7 @@ export class AlertEnqueuer {
     await this.flush();
   }
 
-  /** Marks the enqueued receipts (one UPDATE for many requests). */
+  /** Marks the enqueued receipts not yet processed (one UPDATE for many requests). */
   flush(): Promise<void> {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
@@ -118,7 +127,8 @@ export class AlertEnqueuer {
     this.flushing = this.flushing.then(async () => {
       if (ids.length === 0) return;
       try {
-        await markEnqueued(this.db, ids);
+        // In chunks: a worker waits for the receipts of its job that an UPDATE here holds.
+        for (let i = 0; i < ids.length; i += CHUNK) await markEnqueued(this.db, ids.slice(i, i + CHUNK));
       } catch (err) {
         // Unmarked receipts are found by the relay and enqueued again; the worker is idempotent.
         this.logger.warn({ err: String(err) }, 'could not mark receipts enqueued');
@@ -184,7 +194,7 @@ export function startRelay(enqueuer: AlertEnqueuer, intervalSeconds: number, log
     if (running) return;
     running = true;
     try {
-      await enqueuer.relayOnce(Math.min(10, intervalSeconds * 2));
+      await enqueuer.relayOnce(relayGraceSeconds(intervalSeconds));
     } catch (err) {
       logger.warn({ err: String(err) }, 'relay sweep failed');
     } finally {

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { DateTime, IANAZone } from 'luxon';
 import { HubError } from '../errors';
 import {
   addBusinessMinutes,
@@ -8,6 +9,7 @@ import {
   slaCalendarSchema,
   validateCalendar,
   WEEKDAYS,
+  zoneOffsetMinutes,
   type HoursRange,
   type SlaCalendar,
   type WeeklyHours,
@@ -492,6 +494,42 @@ describe('business time properties', () => {
         const cal: SlaCalendar = { timezone, businessHours: '24x7', holidays: [] };
         expect(addBusinessMinutes(cal, start, minutes).getTime()).toBe(start.getTime() + minutes * MINUTE);
       }),
+    );
+  });
+});
+
+describe('cached zone offsets (R-LINK-5: due dates in the calendar\'s zone)', () => {
+  // Zones with DST at different hours, half-hour offsets, a 30-minute DST shift and a southern-hemisphere rule.
+  const zones = ['Europe/Berlin', 'America/New_York', 'Australia/Lord_Howe', 'Asia/Kolkata', 'America/Santiago', 'Pacific/Chatham', 'UTC'];
+  const instant = fc.integer({ min: Date.UTC(1990, 0, 1), max: Date.UTC(2060, 0, 1) });
+
+  it('zoneOffsetMinutes agrees with luxon at every instant, including just around each DST change', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...zones), instant, fc.integer({ min: -3, max: 3 }), (name, ts, nudge) => {
+        const zone = IANAZone.create(name);
+        // Snap near an hour boundary half of the time: DST changes happen there.
+        const at = nudge === 0 ? ts : Math.floor(ts / 3_600_000) * 3_600_000 + nudge;
+        expect(zoneOffsetMinutes(zone, at)).toBe(zone.offset(at));
+      }),
+      { numRuns: 3000 },
+    );
+    // Every change of 2026 in Berlin and Lord Howe, to the millisecond.
+    for (const [name, changes] of [
+      ['Europe/Berlin', [Date.UTC(2026, 2, 29, 1), Date.UTC(2026, 9, 25, 1)]],
+      ['Australia/Lord_Howe', [Date.UTC(2026, 3, 4, 15), Date.UTC(2026, 9, 3, 15, 30)]],
+    ] as const) {
+      const zone = IANAZone.create(name);
+      for (const c of changes) for (const d of [-1, 0, 1]) expect(zoneOffsetMinutes(zone, c + d)).toBe(zone.offset(c + d));
+    }
+  });
+
+  it('localTime agrees with luxon\'s wall clock', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...zones), instant, (name, ts) => {
+        const dt = DateTime.fromMillis(ts, { zone: name });
+        expect(localTime(name, new Date(ts))).toEqual({ weekday: WEEKDAYS[dt.weekday - 1], hour: dt.hour, minute: dt.minute, date: dt.toISODate() });
+      }),
+      { numRuns: 2000 },
     );
   });
 });

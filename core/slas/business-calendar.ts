@@ -12,7 +12,7 @@
  * - Holidays are local dates of the calendar's zone; nothing on them is business time.
  * - '24x7' means every instant is business time, so business minutes are plain minutes.
  */
-import { IANAZone, DateTime } from 'luxon';
+import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { HubError, validationError } from '../errors';
 import { assertTimeZone, assertValidInstant, isIsoDate, isValidTimeZone, type IsoDate } from '../dates';
@@ -165,7 +165,31 @@ interface CompiledCalendar {
   holidays: ReadonlySet<string>;
 }
 
+/**
+ * Compiled calendars by their JSON: the worker computes due dates for every ticket with the same
+ * few calendars, and validating one (zod) costs more than the arithmetic. Bounded; cleared when full.
+ */
+const compiledCache = new Map<string, CompiledCalendar>();
+const COMPILED_CACHE_MAX = 1000;
+
 function compileCalendar(cal: SlaCalendar): CompiledCalendar {
+  let key: string | undefined;
+  try {
+    key = JSON.stringify(cal);
+  } catch {
+    key = undefined;
+  }
+  const hit = key === undefined ? undefined : compiledCache.get(key);
+  if (hit) return hit;
+  const compiled = compileCalendarUncached(cal);
+  if (key !== undefined) {
+    if (compiledCache.size >= COMPILED_CACHE_MAX) compiledCache.clear();
+    compiledCache.set(key, compiled);
+  }
+  return compiled;
+}
+
+function compileCalendarUncached(cal: SlaCalendar): CompiledCalendar {
   const result = slaCalendarSchema.safeParse(cal);
   if (!result.success) {
     const problems = validateCalendar(cal);
@@ -189,7 +213,35 @@ function compileCalendar(cal: SlaCalendar): CompiledCalendar {
   return { zone, always: hours === '24x7', weekly, holidays: new Set(parsed.holidays) };
 }
 
-const offsetMs = (zone: IANAZone, ts: number): number => zone.offset(ts) * MINUTE_MS;
+/**
+ * A zone's UTC offset (minutes) at the start of each UTC hour, per zone. luxon asks Intl for every
+ * offset (formatToParts, tens of microseconds): profiling showed a quarter of the worker's time
+ * there. Where the offsets at both ends of an hour agree the offset is taken as constant within
+ * it — zone rules never change twice within an hour — otherwise the exact offset is asked for.
+ */
+const hourOffsets = new Map<string, Map<number, number>>();
+const HOUR_OFFSETS_MAX = 50_000;
+
+function hourOffset(zone: IANAZone, hour: number): number {
+  let byHour = hourOffsets.get(zone.name);
+  if (!byHour) hourOffsets.set(zone.name, (byHour = new Map()));
+  let v = byHour.get(hour);
+  if (v === undefined) {
+    if (byHour.size >= HOUR_OFFSETS_MAX) byHour.clear();
+    v = zone.offset(hour * HOUR_MS);
+    byHour.set(hour, v);
+  }
+  return v;
+}
+
+/** The zone's UTC offset in minutes at instant `ts`, exactly as luxon's `zone.offset(ts)`. */
+export function zoneOffsetMinutes(zone: IANAZone, ts: number): number {
+  const hour = Math.floor(ts / HOUR_MS);
+  const a = hourOffset(zone, hour);
+  return a === hourOffset(zone, hour + 1) ? a : zone.offset(ts);
+}
+
+const offsetMs = (zone: IANAZone, ts: number): number => zoneOffsetMinutes(zone, ts) * MINUTE_MS;
 
 interface OffsetSegment {
   from: number;
@@ -345,9 +397,10 @@ export interface LocalTime {
 export function localTime(timezone: string, at: Date): LocalTime {
   assertTimeZone(timezone, 'timezone');
   assertValidInstant(at, 'at');
-  const dt = DateTime.fromJSDate(at, { zone: timezone });
-  const weekday = WEEKDAYS[dt.weekday - 1];
-  const date = dt.toISODate();
-  if (weekday === undefined || date === null) throw validationError('at', 'is outside the supported calendar range');
-  return { weekday, hour: dt.hour, minute: dt.minute, date };
+  const ts = at.getTime();
+  const wall = new Date(ts + offsetMs(IANAZone.create(timezone), ts));
+  const weekday = WEEKDAYS[(wall.getUTCDay() + 6) % 7];
+  const year = wall.getUTCFullYear();
+  if (weekday === undefined || !Number.isFinite(year) || year < 1 || year > 9999) throw validationError('at', 'is outside the supported calendar range');
+  return { weekday, hour: wall.getUTCHours(), minute: wall.getUTCMinutes(), date: wall.toISOString().slice(0, 10) as IsoDate };
 }

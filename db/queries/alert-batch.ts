@@ -362,7 +362,10 @@ export async function finishReceipts(trx: Knex.Transaction, items: readonly Rece
          AS x(receipt_id bigint, alert_id bigint, outcome text, ticket_id bigint, alert_status text, decision jsonb, ruleset_version integer)
      ),
      rc AS (
-       UPDATE alert_receipts r SET processed_at = now(), outcome = x.outcome, ticket_id = x.ticket_id, error = NULL
+       -- enqueued_at too: the intake marks receipts only when they are still waiting after a moment
+       -- (AlertEnqueuer), so most are marked here, in the update that happens anyway.
+       UPDATE alert_receipts r SET processed_at = now(), enqueued_at = coalesce(r.enqueued_at, now()),
+                                   outcome = x.outcome, ticket_id = x.ticket_id, error = NULL
          FROM x WHERE r.id = x.receipt_id
      )
      UPDATE alerts a SET status = x.alert_status, outcome = x.outcome, ticket_id = x.ticket_id, decision = x.decision,

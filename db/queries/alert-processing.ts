@@ -133,6 +133,7 @@ export async function resolvedSince(db: Db, dedupKey: string, since: Date): Prom
 }
 
 export async function holdReceipt(db: Db, receiptId: string, alertId: string, notBefore: Date): Promise<void> {
-  await db('alert_receipts').where({ id: receiptId }).update({ not_before: notBefore });
+  // Marked enqueued as well: its delayed job carries it (the relay must not enqueue it again).
+  await db('alert_receipts').where({ id: receiptId }).update({ not_before: notBefore, enqueued_at: db.raw('coalesce(enqueued_at, now())') });
   await db('alerts').where({ id: alertId }).update({ status: 'held', outcome: 'held', updated_at: db.fn.now() });
 }

@@ -97,7 +97,9 @@ export async function findDeliveryAlertIds(db: Db, sourceId: string, deliveryKey
 }
 
 /**
- * Marks receipts enqueued. Rows a worker holds (its job's transaction locks every receipt it
+ * Marks receipts enqueued, those not yet processed (a worker marks what it applies itself, see
+ * finishReceipts: the intake calls this a moment after the enqueue, so that in the common case
+ * there is nothing left to write). Rows a worker holds (its job's transaction locks every receipt it
  * applies until it commits) are skipped, never waited for: a many-row UPDATE waiting there while
  * holding the rows it already updated deadlocks with that job. A skipped receipt is being applied
  * now; should the job roll back, the relay enqueues it again (the worker applies a receipt once).
@@ -106,7 +108,8 @@ export async function markEnqueued(db: Db, receiptIds: string[]): Promise<void> 
   if (receiptIds.length === 0) return;
   await db.raw(
     `UPDATE alert_receipts SET enqueued_at = now()
-      WHERE id IN (SELECT id FROM alert_receipts WHERE id = ANY(?::bigint[]) AND enqueued_at IS NULL FOR UPDATE SKIP LOCKED)`,
+      WHERE id IN (SELECT id FROM alert_receipts WHERE id = ANY(?::bigint[]) AND enqueued_at IS NULL AND processed_at IS NULL
+                     FOR UPDATE SKIP LOCKED)`,
     [receiptIds],
   );
 }
