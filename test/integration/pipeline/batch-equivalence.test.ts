@@ -93,6 +93,8 @@ const arbAlert = fc.record({
   site: fc.constantFrom('acme-hq', 'acme-hq', 'beta-1', 'nowhere', null),
 }).filter((a) => a.host !== null || a.ref !== null); // the generic plugin needs one of them
 
+type TestAlert = typeof arbAlert extends fc.Arbitrary<infer T> ? T : never;
+
 async function reset(db: Knex): Promise<void> {
   await db.raw('TRUNCATE tickets, ticket_notes, ticket_sla_pauses, alerts, alert_receipts, deliveries RESTART IDENTITY CASCADE');
   await db.raw("DELETE FROM device_source_refs WHERE source_device_id <> 'dev-nas'");
@@ -100,7 +102,7 @@ async function reset(db: Knex): Promise<void> {
 }
 
 /** Stores the alerts as one delivery each (in order) and returns the receipt ids. */
-async function store_(db: Knex, alerts: Array<fc.infer<typeof arbAlert>>): Promise<string[]> {
+async function store_(db: Knex, alerts: TestAlert[]): Promise<string[]> {
   const plugin = getPlugin('generic')!;
   const source = (await db('sources').where({ name: SOURCE }).first('id')) as { id: string };
   const ids: string[] = [];
