@@ -99,11 +99,19 @@ async function main(): Promise<void> {
       await waitHttp(`http://127.0.0.1:${barePort}/healthz`);
       const intake: IntakeRow[] = [];
       const duration = SMOKE ? 1 : 10;
-      for (const offered of SMOKE ? ([500, 'max'] as const) : ([500, 1000, 2000, 'max'] as const)) {
+      // `--loads=1000,max`: only these offered loads, for profiling one of them.
+      const loadsArg = process.argv.find((a) => a.startsWith('--loads='))?.slice('--loads='.length);
+      const loads: Array<number | 'max'> = loadsArg
+        ? loadsArg.split(',').map((l) => (l === 'max' ? 'max' : Number(l)))
+        : SMOKE
+          ? [500, 'max']
+          : [500, 1000, 2000, 'max'];
+      for (const offered of loads) {
         for (const [target, port] of [
           ['hub', apiPort],
           ['bare express', barePort],
         ] as const) {
+          if (!Number.isFinite(offered) && offered !== 'max') throw new Error(`--loads: "${String(offered)}" is not a number or max`);
           log(`intake: ${target} at ${offered === 'max' ? 'max' : `${offered}/s`} for ${duration}s`);
           intake.push(await loadTest(target, port, offered, duration));
         }

@@ -391,7 +391,7 @@ export async function buildFactsBatch(
   // alerts with that id find that device by it: they follow the claimer.
   const claimer = new Map<string, number>();
   const follows: Array<number | undefined> = inputs.map(() => undefined);
-  const hostLookups: Array<{ companyId: string | null; hostname: string }> = [];
+  const hostLookups: Array<{ companyId: string | null; hostname: string; site: string | null; seenAt: Date }> = [];
   inputs.forEach((i, n) => {
     const ref = refOf(i);
     if (ref && byRef.has(ref)) return;
@@ -400,23 +400,26 @@ export async function buildFactsBatch(
       return;
     }
     if (!i.alert.hostname) return;
-    hostLookups.push({ companyId: siteCompany[n]?.id ?? null, hostname: i.alert.hostname });
+    hostLookups.push({ companyId: siteCompany[n]?.id ?? null, hostname: i.alert.hostname, site: i.alert.site, seenAt: i.alert.occurred_at });
     if (ref && opts.discover) claimer.set(ref, n);
   });
   const wanted = distinct(hostLookups, (p) => hostKey(p.companyId, p.hostname));
-  const byHost = await devicesByHostnames(db, wanted);
+  const byHost = await devicesByHostnames(
+    db,
+    wanted.map((p) => ({ companyId: p.companyId, hostname: p.hostname })),
+  );
   if (opts.discover) {
     const missing = wanted.filter((p) => !byHost.has(hostKey(p.companyId, p.hostname)));
     if (missing.length > 0) {
+      // The first alert that looks the host up creates it, with its site.
       const firstSeen = new Map<string, { site: string | null; seenAt: Date }>();
-      inputs.forEach((i, n) => {
-        if (!i.alert.hostname) return;
-        const k = hostKey(siteCompany[n]?.id ?? null, i.alert.hostname);
-        if (!firstSeen.has(k)) firstSeen.set(k, { site: i.alert.site, seenAt: i.alert.occurred_at });
-      });
+      for (const p of hostLookups) {
+        const k = hostKey(p.companyId, p.hostname);
+        if (!firstSeen.has(k)) firstSeen.set(k, { site: p.site, seenAt: p.seenAt });
+      }
       await upsertDiscoveredDevices(
         db,
-        missing.map((p) => ({ ...p, ...firstSeen.get(hostKey(p.companyId, p.hostname))! })),
+        missing.map((p) => ({ companyId: p.companyId, hostname: p.hostname, ...firstSeen.get(hostKey(p.companyId, p.hostname))! })),
       );
       for (const [k, d] of await devicesByHostnames(db, missing)) byHost.set(k, d);
     }

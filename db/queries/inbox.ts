@@ -9,81 +9,134 @@ export interface StoredDelivery {
   receiptIds: string[];
 }
 
+export interface NewDelivery {
+  sourceId: string;
+  deliveryKey: string | null;
+  bodySha256: string;
+  bodyBytes: number;
+  remoteAddr: string | null;
+  alerts: NormalizedAlert[];
+}
+
 /**
- * R-ALR-1: stores one delivery, its alerts and one receipt per alert atomically, in ONE statement
- * (data-modifying CTEs: one round trip, however many alerts). Alerts are unique per (source,
- * source alert id): a repeated delivery gets the same alert ids back and one more receipt each
- * (R-ALR-4 counts them). The receipts are the transactional outbox: enqueued_at stays NULL until a
- * job carries them.
+ * R-ALR-1: stores one delivery, its alerts and one receipt per alert atomically, in ONE statement.
+ * See {@link storeDeliveries}.
  */
-export async function storeDelivery(
-  db: Db,
-  d: { sourceId: string; deliveryKey: string | null; bodySha256: string; bodyBytes: number; remoteAddr: string | null; alerts: NormalizedAlert[] },
-): Promise<StoredDelivery> {
-  if (d.alerts.length === 0) {
-    const [delivery] = (await db('deliveries')
-      .insert({ source_id: d.sourceId, delivery_key: d.deliveryKey, body_sha256: d.bodySha256, body_bytes: d.bodyBytes, remote_addr: d.remoteAddr })
-      .returning('id')) as { id: string }[];
-    return { deliveryId: delivery!.id, alertIds: [], receiptIds: [] };
-  }
+export async function storeDelivery(db: Db, d: NewDelivery): Promise<StoredDelivery> {
+  const [stored] = await storeDeliveries(db, [d]);
+  return stored!;
+}
+
+/**
+ * R-ALR-1: stores deliveries (the webhook intake groups concurrent requests), their alerts and one
+ * receipt per alert and delivery atomically, in ONE statement (data-modifying CTEs: one round trip
+ * and one commit, however many). Alerts are unique per (source, source alert id): a repeated
+ * delivery gets the same alert ids back and one more receipt each (R-ALR-4 counts them) — also
+ * when both are in the same call. The receipts are the transactional outbox: enqueued_at stays NULL
+ * until a job carries them. Returns one result per delivery, in order.
+ */
+export async function storeDeliveries(db: Db, deliveries: readonly NewDelivery[]): Promise<StoredDelivery[]> {
+  if (deliveries.length === 0) return [];
   // One alert event may appear twice in one payload: store it once, answer its id twice.
-  const unique = new Map<string, NormalizedAlert>();
-  for (const a of d.alerts) if (!unique.has(a.sourceAlertId)) unique.set(a.sourceAlertId, a);
-  // Locked in the order a worker transaction takes them (see orderReceipts): no deadlock between a
+  const rows: Array<{ dord: number; a: NormalizedAlert; sourceId: string }> = [];
+  deliveries.forEach((d, dord) => {
+    const unique = new Map<string, NormalizedAlert>();
+    for (const a of d.alerts) if (!unique.has(a.sourceAlertId)) unique.set(a.sourceAlertId, a);
+    for (const a of unique.values()) rows.push({ dord, a, sourceId: String(d.sourceId) });
+  });
+  // Locked in the order a worker transaction takes them (see lockReceipts): no deadlock between a
   // re-delivery's upsert and a job applying the same alerts.
-  const key = (a: NormalizedAlert) => `${(a.device.hostname ?? '').toLowerCase()}\u0000${a.device.site ?? ''}\u0000${a.dedupKey}`;
-  const list = [...unique.values()].sort((x, y) => (key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : 0));
-  // A text[] / timestamptz[] parameter (arrays with NULLs are fine for pg; knex's types only know homogeneous arrays).
-  const col = (f: (a: NormalizedAlert) => string | null): object => list.map(f);
+  const key = (x: { a: NormalizedAlert }) => `${(x.a.device.hostname ?? '').toLowerCase()}\u0000${x.a.device.site ?? ''}\u0000${x.a.dedupKey}`;
+  rows.sort((x, y) => (key(x) < key(y) ? -1 : key(x) > key(y) ? 1 : x.dord - y.dord));
+  // The first row of an alert (by delivery) is the one stored; n counts its receipts in this call.
+  const seen = new Map<string, { first: number; n: number }>();
+  rows.forEach((x, i) => {
+    const k = `${x.sourceId}\u0000${x.a.sourceAlertId}`;
+    const s = seen.get(k);
+    if (!s) seen.set(k, { first: i, n: 1 });
+    else {
+      s.n += 1;
+      if (x.dord < rows[s.first]!.dord) s.first = i;
+    }
+  });
+  const first = rows.map(() => false);
+  const count = rows.map(() => 0);
+  for (const s of seen.values()) {
+    first[s.first] = true;
+    count[s.first] = s.n;
+  }
+  // Array parameters (arrays with NULLs are fine for pg; knex's types only know homogeneous arrays).
+  const col = (f: (x: (typeof rows)[number]) => unknown): object => rows.map(f);
   const r = (await db.raw(
-    `WITH d AS (
-       INSERT INTO deliveries (source_id, delivery_key, body_sha256, body_bytes, remote_addr)
-       VALUES (?, ?, ?, ?, ?) RETURNING id
+    `WITH dd AS (
+       SELECT t.ord, nextval(pg_get_serial_sequence('deliveries', 'id')) AS id, t.source_id, t.delivery_key, t.body_sha256, t.body_bytes, t.remote_addr
+         FROM unnest(?::int[], ?::bigint[], ?::text[], ?::text[], ?::int[], ?::text[])
+           AS t(ord, source_id, delivery_key, body_sha256, body_bytes, remote_addr)
+     ), d AS (
+       INSERT INTO deliveries (id, source_id, delivery_key, body_sha256, body_bytes, remote_addr) OVERRIDING SYSTEM VALUE
+       SELECT id, source_id, delivery_key, body_sha256, body_bytes, remote_addr FROM dd ORDER BY ord
      ), input AS (
-       SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::timestamptz[], ?::text[], ?::text[])
-         AS t(source_alert_id, dedup_key, state, severity, category, title, message, device_source_id, hostname, site, occurred_at, labels, raw)
+       SELECT * FROM unnest(?::int[], ?::int[], ?::bigint[], ?::boolean[], ?::int[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::timestamptz[], ?::text[], ?::text[])
+         AS t(rord, dord, source_id, first, n, source_alert_id, dedup_key, state, severity, category, title, message, device_source_id, hostname, site, occurred_at, labels, raw)
      ), a AS (
        INSERT INTO alerts (source_id, source_alert_id, dedup_key, state, severity, category, title, message,
-                           device_source_id, hostname, site, occurred_at, labels, raw, first_delivery_id)
-       SELECT ?, i.source_alert_id, i.dedup_key, i.state, i.severity, i.category, i.title, i.message,
-              i.device_source_id, i.hostname, i.site, i.occurred_at, i.labels::jsonb, i.raw::jsonb, d.id
-         FROM input i CROSS JOIN d
-       ON CONFLICT (source_id, source_alert_id) DO UPDATE SET receipt_count = alerts.receipt_count + 1, updated_at = now()
-       RETURNING id, source_alert_id
+                           device_source_id, hostname, site, occurred_at, labels, raw, receipt_count, first_delivery_id)
+       SELECT i.source_id, i.source_alert_id, i.dedup_key, i.state, i.severity, i.category, i.title, i.message,
+              i.device_source_id, i.hostname, i.site, i.occurred_at, i.labels::jsonb, i.raw::jsonb, i.n, dd.id
+         FROM input i JOIN dd ON dd.ord = i.dord
+        WHERE i.first
+        ORDER BY i.rord
+       ON CONFLICT (source_id, source_alert_id) DO UPDATE SET receipt_count = alerts.receipt_count + EXCLUDED.receipt_count, updated_at = now()
+       RETURNING id, source_id, source_alert_id
      ), r AS (
-       INSERT INTO alert_receipts (alert_id, delivery_id) SELECT a.id, d.id FROM a CROSS JOIN d RETURNING id, alert_id
+       INSERT INTO alert_receipts (alert_id, delivery_id)
+       SELECT a.id, dd.id FROM input i JOIN dd ON dd.ord = i.dord JOIN a ON a.source_id = i.source_id AND a.source_alert_id = i.source_alert_id
+        ORDER BY i.rord
+       RETURNING id, alert_id, delivery_id
      )
-     SELECT d.id AS delivery_id, a.id AS alert_id, a.source_alert_id, r.id AS receipt_id
-       FROM a JOIN r ON r.alert_id = a.id CROSS JOIN d
-      ORDER BY r.id`,
+     SELECT dd.ord, dd.id AS delivery_id, r.alert_id, a.source_alert_id, r.id AS receipt_id
+       FROM dd LEFT JOIN r ON r.delivery_id = dd.id LEFT JOIN a ON a.id = r.alert_id
+      ORDER BY dd.ord, r.id`,
     <Knex.RawBinding[]>[
-      d.sourceId,
-      d.deliveryKey,
-      d.bodySha256,
-      d.bodyBytes,
-      d.remoteAddr,
-      col((a) => a.sourceAlertId),
-      col((a) => a.dedupKey),
-      col((a) => a.state),
-      col((a) => a.severity),
-      col((a) => a.category),
-      col((a) => a.title),
-      col((a) => a.message),
-      col((a) => a.device.sourceDeviceId),
-      col((a) => a.device.hostname),
-      col((a) => a.device.site),
-      col((a) => a.occurredAt),
-      col((a) => JSON.stringify(a.labels)),
-      col((a) => JSON.stringify(a.raw ?? null)),
-      d.sourceId,
+      deliveries.map((_, i) => i),
+      deliveries.map((d) => String(d.sourceId)),
+      deliveries.map((d) => d.deliveryKey),
+      deliveries.map((d) => d.bodySha256),
+      deliveries.map((d) => d.bodyBytes),
+      deliveries.map((d) => d.remoteAddr),
+      rows.map((_, i) => i),
+      col((x) => x.dord),
+      col((x) => x.sourceId),
+      first,
+      count,
+      col((x) => x.a.sourceAlertId),
+      col((x) => x.a.dedupKey),
+      col((x) => x.a.state),
+      col((x) => x.a.severity),
+      col((x) => x.a.category),
+      col((x) => x.a.title),
+      col((x) => x.a.message),
+      col((x) => x.a.device.sourceDeviceId),
+      col((x) => x.a.device.hostname),
+      col((x) => x.a.device.site),
+      col((x) => x.a.occurredAt),
+      col((x) => JSON.stringify(x.a.labels)),
+      col((x) => JSON.stringify(x.a.raw ?? null)),
     ],
-  )) as { rows: { delivery_id: string; alert_id: string; source_alert_id: string; receipt_id: string }[] };
-  const idBySourceAlertId = new Map(r.rows.map((x) => [x.source_alert_id, x.alert_id]));
-  return {
-    deliveryId: r.rows[0]!.delivery_id,
-    alertIds: d.alerts.map((a) => idBySourceAlertId.get(a.sourceAlertId)!),
-    receiptIds: r.rows.map((x) => x.receipt_id),
-  };
+  )) as { rows: { ord: number; delivery_id: string; alert_id: string | null; source_alert_id: string | null; receipt_id: string | null }[] };
+  const out: StoredDelivery[] = deliveries.map(() => ({ deliveryId: '', alertIds: [], receiptIds: [] }));
+  const idsBy = deliveries.map(() => new Map<string, string>());
+  for (const row of r.rows) {
+    const o = out[row.ord]!;
+    o.deliveryId = String(row.delivery_id);
+    if (row.receipt_id === null) continue;
+    o.receiptIds.push(String(row.receipt_id));
+    idsBy[row.ord]!.set(row.source_alert_id!, String(row.alert_id));
+  }
+  deliveries.forEach((d, i) => {
+    out[i]!.alertIds = d.alerts.map((a) => idsBy[i]!.get(a.sourceAlertId)!);
+  });
+  return out;
 }
 
 /** A delivery already stored under the sender's delivery id (retry): its alert ids, in order. */

@@ -171,7 +171,7 @@ describe('R-ALR-3, R-ALR-4: a batch has the effect of its receipts applied one a
         const again = await batch.t.db.transaction((trx) => processReceipts(batch.deps, batchIds, trx));
         expect(new Set(again.map((r) => r.outcome))).toEqual(new Set(['already_processed']));
       }),
-      { numRuns: 25 },
+      { numRuns: 60 },
     );
   }, 120_000);
 
