@@ -163,6 +163,8 @@ interface CompiledCalendar {
   /** Sorted [startMinute, endMinute) per ISO weekday, index 0 = Monday. */
   weekly: ReadonlyArray<ReadonlyArray<readonly [number, number]>>;
   holidays: ReadonlySet<string>;
+  /** dayIntervals() by local day (bounded): due dates of one day's tickets walk the same days. */
+  days: Map<number, Array<[number, number]>>;
 }
 
 /**
@@ -171,8 +173,18 @@ interface CompiledCalendar {
  */
 const compiledCache = new Map<string, CompiledCalendar>();
 const COMPILED_CACHE_MAX = 1000;
+/** The same calendar object again (the worker's SLA cache hands out one per SLA): not even the JSON. Calendars are values, never mutated. */
+const compiledByObject = new WeakMap<SlaCalendar, CompiledCalendar>();
 
 function compileCalendar(cal: SlaCalendar): CompiledCalendar {
+  const same = typeof cal === 'object' && cal !== null ? compiledByObject.get(cal) : undefined;
+  if (same) return same;
+  const compiled = compileCalendarByJson(cal);
+  if (typeof cal === 'object' && cal !== null) compiledByObject.set(cal, compiled);
+  return compiled;
+}
+
+function compileCalendarByJson(cal: SlaCalendar): CompiledCalendar {
   let key: string | undefined;
   try {
     key = JSON.stringify(cal);
@@ -210,7 +222,7 @@ function compileCalendarUncached(cal: SlaCalendar): CompiledCalendar {
           .map(([s, e]) => [parseClock(s, 'start') ?? 0, parseClock(e, 'end') ?? 0] as const)
           .sort((a, b) => a[0] - b[0]),
   );
-  return { zone, always: hours === '24x7', weekly, holidays: new Set(parsed.holidays) };
+  return { zone, always: hours === '24x7', weekly, holidays: new Set(parsed.holidays), days: new Map() };
 }
 
 /**
@@ -279,8 +291,20 @@ const localDayNaive = (zone: IANAZone, ts: number): number => {
   return Math.floor(wall / DAY_MS) * DAY_MS;
 };
 
-/** Real-time business intervals [lo, hi) of one local day, sorted and merged. */
-function dayIntervals(cal: CompiledCalendar, dayNaive: number): Array<[number, number]> {
+const DAYS_CACHED = 4000;
+
+/** Real-time business intervals [lo, hi) of one local day, sorted and merged (callers must not modify them). */
+function dayIntervals(cal: CompiledCalendar, dayNaive: number): ReadonlyArray<readonly [number, number]> {
+  let v = cal.days.get(dayNaive);
+  if (!v) {
+    if (cal.days.size >= DAYS_CACHED) cal.days.clear();
+    v = computeDayIntervals(cal, dayNaive);
+    cal.days.set(dayNaive, v);
+  }
+  return v;
+}
+
+function computeDayIntervals(cal: CompiledCalendar, dayNaive: number): Array<[number, number]> {
   const ranges = cal.weekly[weekdayIndexOfNaive(dayNaive)] ?? [];
   if (ranges.length === 0 || cal.holidays.has(isoDateOfNaive(dayNaive))) return [];
   // Offsets lie within −12h..+14h, so every instant whose wall time falls on this day is inside.

@@ -14,13 +14,28 @@ import { contractFactColumns, type ContractFactRow, type NewTicket } from './ale
 
 const OPEN = OPEN_TICKET_STATUSES.map((s) => `'${s}'`).join(',');
 
-/** A stored alert as the worker reads it: everything but the raw payload (never needed to decide). */
-export type WorkAlert = Omit<AlertRow, 'raw'>;
-export type WorkReceipt = AlertReceiptRow & { alert: WorkAlert; source_name: string };
+/** A stored alert as the worker reads it: what deciding and applying it needs (never the raw payload). */
+export type WorkAlert = Pick<
+  AlertRow,
+  | 'id'
+  | 'source_alert_id'
+  | 'dedup_key'
+  | 'state'
+  | 'severity'
+  | 'category'
+  | 'title'
+  | 'message'
+  | 'device_source_id'
+  | 'hostname'
+  | 'site'
+  | 'occurred_at'
+  | 'labels'
+>;
+/** A receipt as the worker reads it. */
+export type WorkReceipt = Pick<AlertReceiptRow, 'id' | 'alert_id' | 'received_at' | 'processed_at' | 'ticket_id'> & { alert: WorkAlert; source_name: string };
 
 const ALERT_COLUMNS = [
   'id',
-  'source_id',
   'source_alert_id',
   'dedup_key',
   'state',
@@ -33,16 +48,6 @@ const ALERT_COLUMNS = [
   'site',
   'occurred_at',
   'labels',
-  'first_delivery_id',
-  'receipt_count',
-  'status',
-  'ticket_id',
-  'outcome',
-  'decision',
-  'ruleset_version',
-  'error',
-  'created_at',
-  'updated_at',
 ] as const;
 
 /**
@@ -54,10 +59,8 @@ const ALERT_COLUMNS = [
 export async function lockReceipts(trx: Knex.Transaction, receiptIds: readonly string[]): Promise<WorkReceipt[]> {
   if (receiptIds.length === 0) return [];
   const r = (await trx.raw(
-    `SELECT r.id AS r_id, r.alert_id AS r_alert_id, r.delivery_id AS r_delivery_id, r.received_at AS r_received_at,
-            r.enqueued_at AS r_enqueued_at, r.not_before AS r_not_before, r.processed_at AS r_processed_at,
-            r.outcome AS r_outcome, r.ticket_id AS r_ticket_id, r.attempts AS r_attempts, r.error AS r_error,
-            s.name AS source_name,
+    `SELECT r.id AS r_id, r.alert_id AS r_alert_id, r.received_at AS r_received_at, r.processed_at AS r_processed_at,
+            r.ticket_id AS r_ticket_id, s.name AS source_name,
             ${ALERT_COLUMNS.map((c) => `a.${c}`).join(', ')}
        FROM alert_receipts r JOIN alerts a ON a.id = r.alert_id JOIN sources s ON s.id = a.source_id
       WHERE r.id = ANY(?::bigint[])
@@ -71,15 +74,9 @@ export async function lockReceipts(trx: Knex.Transaction, receiptIds: readonly s
     return {
       id: String(row.r_id),
       alert_id: String(row.r_alert_id),
-      delivery_id: String(row.r_delivery_id),
       received_at: row.r_received_at as Date,
-      enqueued_at: (row.r_enqueued_at as Date | null) ?? null,
-      not_before: (row.r_not_before as Date | null) ?? null,
       processed_at: (row.r_processed_at as Date | null) ?? null,
-      outcome: (row.r_outcome as string | null) ?? null,
       ticket_id: (row.r_ticket_id as string | null) ?? null,
-      attempts: Number(row.r_attempts),
-      error: (row.r_error as string | null) ?? null,
       source_name: String(row.source_name),
       alert: alert as unknown as WorkAlert,
     };
