@@ -170,9 +170,15 @@ async function main(): Promise<void> {
         SMOKE ? 180_000 : 600_000,
         50,
       );
+      // Settled even if posting fails (the poll must not outlive the database connection unhandled).
+      const drainedResult = drained.then(
+        () => null,
+        (e: unknown) => e,
+      );
       const lastResponseAt = await postAlerts(apiPort, total, perRequest, `w${workers}b${perRequest}`);
       const postSeconds = (lastResponseAt - t0) / 1000;
-      await drained;
+      const drainError = await drainedResult;
+      if (drainError) throw drainError;
       const drainSeconds = (drainedAt - t0) / 1000;
       const peaks = rss.stop();
       const tickets = await count(db, 'tickets');
@@ -374,7 +380,7 @@ async function postAlerts(port: number, total: number, perRequest: number, tag: 
         url: `http://127.0.0.1:${port}/hooks/bench`,
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
-        connections: perRequest === 1 ? 32 : 8,
+        connections: Math.min(perRequest === 1 ? 32 : 8, Math.ceil(total / perRequest)),
         amount: Math.ceil(total / perRequest),
         requests: [
           {

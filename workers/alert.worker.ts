@@ -1,4 +1,5 @@
-import { UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { isHubError } from '../core/errors';
 import { orderReceipts, recordReceiptFailure } from '../db/queries/alert-processing';
 import { metrics } from '../lib/metrics';
 import { jobCatalog } from './catalog';
@@ -13,8 +14,9 @@ import { countOutcomes, isPermanent, processReceipts, type PipelineDeps, type Re
  * a savepoint, so only the bad receipt fails: the job then fails at once (UnrecoverableError) and
  * stays in the failed set with the reason, the other receipts applied.
  */
-export function alertProcessor(deps: PipelineDeps) {
-  return async (job: Job): Promise<{ outcomes: Record<string, number> }> => {
+export function alertProcessor(deps: PipelineDeps, opts: { notReadyDelayMs?: number } = {}) {
+  const notReadyDelayMs = opts.notReadyDelayMs ?? 5000;
+  return async (job: Job, token?: string): Promise<{ outcomes: Record<string, number> }> => {
     const parsed = jobCatalog.alerts.payload.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid alerts job payload: ${parsed.error.message}`);
     const ids = parsed.data.receiptIds;
@@ -52,6 +54,14 @@ export function alertProcessor(deps: PipelineDeps) {
         tally(applied);
       }
     } catch (err) {
+      // No ruleset was ever live (the first rules load was invalid): nothing can be decided, and
+      // that is no fault of the job. It waits, without spending an attempt, until one is live —
+      // retries with backoff would leave it in the failed set after a few minutes.
+      if (isHubError(err) && err.code === 'NOT_READY' && token) {
+        deps.logger.warn({ jobId: job.id, receipts: ids.length, retryInMs: notReadyDelayMs }, 'no ruleset is live: the alerts job waits for one');
+        await job.moveToDelayed(Date.now() + notReadyDelayMs, token);
+        throw new DelayedError();
+      }
       metrics.jobFailures.inc({ queue: 'alerts', kind: 'retry' });
       deps.logger.warn({ err, jobId: job.id, receipts: ids.length, attempt: job.attemptsMade + 1 }, 'alerts job failed; it will be retried');
       const message = err instanceof Error ? err.message : String(err);
