@@ -42,9 +42,12 @@ export function webhookRouter(deps: AppDeps): Router {
     const started = process.hrtime.bigint();
     const sourceName = String(req.params.source);
     let label = 'unknown';
-    res.on('finish', () => {
-      metrics.webhookLatency.observe({ source: label, status: String(res.statusCode) }, Number(process.hrtime.bigint() - started) / 1e9);
-    });
+    // Observed when the answer is written (accepted() below, or the error handler's, via 'finish').
+    const observe = () => metrics.webhookLatency.observe({ source: label, status: String(res.statusCode) }, Number(process.hrtime.bigint() - started) / 1e9);
+    const accepted = (body: unknown) => {
+      acceptedResponse(res, body);
+      observe();
+    };
     try {
       const source = await sources.get(sourceName);
       if (!source) throw new HubError('SOURCE_NOT_FOUND', `no source named ${sourceName}`);
@@ -52,7 +55,7 @@ export function webhookRouter(deps: AppDeps): Router {
       const cap = source.row.max_body_bytes ?? deps.config.HUB_MAX_BODY_BYTES;
       const rawBody = await readBody(req, cap);
 
-      const headers = lowerHeaders(req);
+      const headers = headersOf(req);
       const verdict = verifySender(source.auth, {
         rawBody,
         headers,
@@ -83,7 +86,7 @@ export function webhookRouter(deps: AppDeps): Router {
       });
       if (result.kind === 'ignored') {
         metrics.alertsReceived.inc({ source: label, outcome: 'ignored' });
-        accepted(res, { alertIds: [], ignored: result.reason });
+        accepted({ alertIds: [], ignored: result.reason });
         return;
       }
 
@@ -92,7 +95,7 @@ export function webhookRouter(deps: AppDeps): Router {
         const seen = await findDeliveryAlertIds(deps.db, source.row.id, deliveryKey);
         if (seen) {
           metrics.alertsReceived.inc({ source: label, outcome: 'duplicate' }, seen.length);
-          accepted(res, { alertIds: seen, duplicate: true });
+          accepted({ alertIds: seen, duplicate: true });
           return;
         }
       }
@@ -114,7 +117,7 @@ export function webhookRouter(deps: AppDeps): Router {
         if (deliveryKey && (err as { code?: string }).code === '23505') {
           const seen = await findDeliveryAlertIds(deps.db, source.row.id, deliveryKey);
           if (seen) {
-            accepted(res, { alertIds: seen, duplicate: true });
+            accepted({ alertIds: seen, duplicate: true });
             return;
           }
         }
@@ -125,10 +128,11 @@ export function webhookRouter(deps: AppDeps): Router {
       // and best effort — what it misses, the outbox relay enqueues.
       const enqueuer = deps.services[ENQUEUER] as AlertEnqueuer | undefined;
       enqueuer?.enqueueSoon(stored.receiptIds);
-      accepted(res, { alertIds: stored.alertIds });
+      accepted({ alertIds: stored.alertIds });
       // Debug only: a line per accepted delivery at info level would cost more than the intake.
       deps.logger.debug({ requestId: req.requestId, source: label, deliveryId: stored.deliveryId, alertIds: stored.alertIds }, 'alerts accepted');
     } catch (err) {
+      res.once('finish', observe);
       if (isHubError(err) && err.code === 'VALIDATION_FAILED') metrics.alertsReceived.inc({ source: label, outcome: 'invalid' });
       if (isHubError(err) && err.status < 500) {
         deps.logger.debug({ requestId: req.requestId, source: sourceName, code: err.code, msg: err.message }, 'webhook refused');
@@ -143,7 +147,7 @@ export function webhookRouter(deps: AppDeps): Router {
  * 202 with a JSON body, written directly: Express' res.json() also hashes every body for an ETag
  * and checks freshness — for a webhook answer that nobody caches, a tenth of the intake's CPU.
  */
-function accepted(res: Response, body: unknown): void {
+function acceptedResponse(res: Response, body: unknown): void {
   const text = JSON.stringify(body);
   res.statusCode = 202;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
@@ -151,10 +155,17 @@ function accepted(res: Response, body: unknown): void {
   res.end(text);
 }
 
-function lowerHeaders(req: Request): Record<string, string | undefined> {
-  const out: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(req.headers)) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
-  return out;
+/** Header names as Node gives them (already lower-case); repeated headers joined. */
+function headersOf(req: Request): Record<string, string | undefined> {
+  const h = req.headers;
+  for (const v of Object.values(h)) {
+    if (Array.isArray(v)) {
+      const out: Record<string, string | undefined> = {};
+      for (const [k, x] of Object.entries(h)) out[k] = Array.isArray(x) ? x.join(', ') : x;
+      return out;
+    }
+  }
+  return h as Record<string, string | undefined>;
 }
 
 /** Reads the raw body with a hard cap: 413 from Content-Length before reading, or as soon as the cap is passed. */
