@@ -11,8 +11,12 @@ const redisUrl = z
   .string()
   .min(1)
   .refine(
-    (v) => v.split(',').every((u) => /^(rediss?|redis\+sentinel|sentinel):\/\//.test(u.trim())),
-    'must be redis://host:port (or a comma-separated list of cluster nodes, or redis+sentinel://host:port/masterName)',
+    (v) =>
+      // Sentinels: redis+sentinel://[:pw@]host:port[,host:port…]/masterName (lib/redis.ts parseSentinelUrl).
+      /^(redis\+sentinel|sentinel):\/\//.test(v.trim())
+        ? /^(redis\+sentinel|sentinel):\/\/([^/@]*@)?[^,/@]+(,\s*((redis\+sentinel|sentinel):\/\/)?[^,/@]+)*(\/[^,/]*)?$/.test(v.trim())
+        : v.split(',').every((u) => /^rediss?:\/\//.test(u.trim())),
+    'must be redis://host:port (or a comma-separated list of cluster nodes, or redis+sentinel://host:port[,host:port]/masterName)',
   );
 
 export const envSchema = z.object({

@@ -20,13 +20,8 @@ export function createRedis(url: string, opts: { forWorker?: boolean; lazyConnec
   const parts = url.split(',').map((s) => s.trim()).filter(Boolean);
   const first = parts[0] ?? url;
   if (/^(redis\+sentinel|sentinel):\/\//.test(first)) {
-    const u = new URL(first.replace(/^(redis\+sentinel|sentinel):/, 'http:'));
-    const hosts = [u.host, ...parts.slice(1)].map((h) => {
-      const [host, port] = h.replace(/^.*:\/\//, '').split(':');
-      return { host: host ?? '127.0.0.1', port: Number(port ?? 26379) };
-    });
-    const name = u.pathname.replace(/^\//, '') || 'mymaster';
-    return new Redis({ ...base, sentinels: hosts, name, password: u.password || undefined });
+    const s = parseSentinelUrl(url);
+    return new Redis({ ...base, sentinels: s.sentinels, name: s.name, password: s.password, sentinelPassword: s.password });
   }
   if (parts.length > 1) {
     const nodes = parts.map((p) => {
@@ -42,6 +37,42 @@ export function createRedis(url: string, opts: { forWorker?: boolean; lazyConnec
     });
   }
   return new Redis(first, base);
+}
+
+/**
+ * `redis+sentinel://[:password@]host:26379[,host2:26379…]/masterName` → the Sentinel set, the
+ * master's name (default `mymaster`) and the password (used for the master and the sentinels).
+ * Each host may repeat the scheme (`…,redis+sentinel://host2:26379/name`).
+ */
+export function parseSentinelUrl(url: string): { sentinels: Array<{ host: string; port: number }>; name: string; password: string | undefined } {
+  const body = url
+    .trim()
+    .replace(/^(redis\+sentinel|sentinel):\/\//, '')
+    .replace(/,\s*(redis\+sentinel|sentinel):\/\//g, ',');
+  const slash = body.lastIndexOf('/');
+  const name = slash >= 0 ? decodeURIComponent(body.slice(slash + 1)) : '';
+  let hostList = slash >= 0 ? body.slice(0, slash) : body;
+  let password: string | undefined;
+  const at = hostList.lastIndexOf('@');
+  if (at >= 0) {
+    const creds = hostList.slice(0, at);
+    hostList = hostList.slice(at + 1);
+    const colon = creds.indexOf(':');
+    password = decodeURIComponent(colon >= 0 ? creds.slice(colon + 1) : creds) || undefined;
+  }
+  const sentinels = hostList
+    .split(',')
+    .map((h) => h.trim())
+    .filter(Boolean)
+    .map((h) => {
+      const i = h.lastIndexOf(':');
+      const host = i > 0 ? h.slice(0, i) : h;
+      const port = i > 0 ? Number(h.slice(i + 1)) : 26379;
+      if (!host || !Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`REDIS_URL: "${h}" is not a sentinel host:port`);
+      return { host, port };
+    });
+  if (sentinels.length === 0) throw new Error('REDIS_URL: a redis+sentinel:// URL needs at least one sentinel host:port');
+  return { sentinels, name: name || 'mymaster', password };
 }
 
 /**

@@ -120,3 +120,81 @@ function run(cmd: string, args: string[]): Promise<string> {
     p.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${out}`))));
   });
 }
+
+/**
+ * A Sentinel set on free loopback ports: a master, one replica and two sentinels watching them
+ * under `name` (quorum 1, a master counts as down after 1 s); `url` is the hub's REDIS_URL form.
+ */
+export class PrivateRedisSentinel {
+  master!: PrivateRedis;
+  replica!: PrivateRedis;
+  readonly sentinels: Array<{ port: number; proc: ChildProcess; dir: string }> = [];
+
+  private constructor(readonly name: string) {}
+
+  static async start(name = 'hubmaster'): Promise<PrivateRedisSentinel> {
+    const s = new PrivateRedisSentinel(name);
+    try {
+      s.master = new PrivateRedis(await freePort());
+      await s.master.start();
+      s.replica = new PrivateRedis(await freePort(), ['--replicaof', '127.0.0.1', String(s.master.port)]);
+      await s.replica.start();
+      for (let i = 0; i < 2; i++) {
+        const port = await freePort();
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hub-sentinel-'));
+        // Sentinel rewrites its config file: one of its own.
+        fs.writeFileSync(
+          path.join(dir, 'sentinel.conf'),
+          [
+            `port ${port}`,
+            'bind 127.0.0.1',
+            `dir ${dir}`,
+            `sentinel monitor ${name} 127.0.0.1 ${s.master.port} 1`,
+            `sentinel down-after-milliseconds ${name} 1000`,
+            `sentinel failover-timeout ${name} 5000`,
+            '',
+          ].join('\n'),
+        );
+        const proc = spawn('redis-server', [path.join(dir, 'sentinel.conf'), '--sentinel'], { stdio: 'ignore' });
+        s.sentinels.push({ port, proc, dir });
+      }
+      const until = Date.now() + 15_000;
+      for (const sn of s.sentinels) {
+        for (;;) {
+          const addr = await run('redis-cli', ['-p', String(sn.port), 'sentinel', 'get-master-addr-by-name', name]).catch(() => '');
+          if (addr.includes(String(s.master.port))) break;
+          if (Date.now() > until) throw new Error(`sentinel ${sn.port} does not know ${name}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      return s;
+    } catch (e) {
+      await s.dispose();
+      throw e;
+    }
+  }
+
+  get url(): string {
+    return `redis+sentinel://${this.sentinels.map((sn) => `127.0.0.1:${sn.port}`).join(',')}/${this.name}`;
+  }
+
+  /** The master's port as the first sentinel reports it. */
+  async masterPort(): Promise<number> {
+    const out = await run('redis-cli', ['-p', String(this.sentinels[0]!.port), 'sentinel', 'get-master-addr-by-name', this.name]);
+    return Number(out.trim().split('\n')[1]);
+  }
+
+  async dispose(): Promise<void> {
+    for (const sn of this.sentinels) {
+      if (sn.proc.exitCode === null) {
+        await new Promise<void>((resolve) => {
+          sn.proc.once('exit', () => resolve());
+          sn.proc.kill('SIGKILL');
+        });
+      }
+      fs.rmSync(sn.dir, { recursive: true, force: true });
+    }
+    await this.master?.dispose();
+    await this.replica?.dispose();
+  }
+}
