@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import type { Queue } from 'bullmq';
+import { Cluster } from 'ioredis';
 import type { Knex } from 'knex';
 import type { Logger } from '../lib/logger';
 import type { RedisConnection } from '../lib/redis';
@@ -35,6 +36,8 @@ export class AlertEnqueuer {
   private readonly redis: RedisConnection | undefined;
   /** The outbox marker's value at the last sweep. */
   private markerSeen: string | undefined;
+  /** The Redis server's replication id at the last sweep (a failover changes it). */
+  private replidSeen: string | undefined;
   /** After Redis lost the queue: the cutoff of receipts still to return (some were busy). */
   private recovering: Date | undefined;
 
@@ -146,12 +149,24 @@ export class AlertEnqueuer {
    * but not yet processed goes back to the outbox — receipts a worker is applying right now on the
    * next sweeps, once it let go of them. At worst a receipt whose job survived is enqueued twice;
    * the worker applies it once. Returns how many receipts were returned.
+   *
+   * A failover (Sentinel promoting a replica) keeps the marker — it was replicated — but the last
+   * jobs added before the master died may not have been: a changed replication id of the server
+   * (`INFO replication` master_replid, new on every promotion or restart) counts as a loss too.
+   * (Not for Redis Cluster: there the queue's node is not the one a plain command reaches.)
    */
   async recoverLostJobs(): Promise<number> {
     if (!this.redis) return 0;
     const key = this.queue.toKey('outbox-marker');
     const seen = await withTimeout(this.redis.get(key), this.addTimeoutMs, () => this.timeoutError());
-    const lost = seen === null || (this.markerSeen !== undefined && seen !== this.markerSeen);
+    let failedOver = false;
+    if (!(this.redis instanceof Cluster)) {
+      const info = await withTimeout(this.redis.info('replication'), this.addTimeoutMs, () => this.timeoutError());
+      const replid = /master_replid:(\w+)/.exec(info)?.[1];
+      failedOver = replid !== undefined && this.replidSeen !== undefined && replid !== this.replidSeen;
+      this.replidSeen = replid ?? this.replidSeen;
+    }
+    const lost = seen === null || failedOver || (this.markerSeen !== undefined && seen !== this.markerSeen);
     this.markerSeen = seen ?? undefined;
     if (seen === null)
       await withTimeout(
@@ -165,7 +180,9 @@ export class AlertEnqueuer {
     if (r.returned > 0)
       this.logger.warn(
         { receipts: r.returned, busy: r.busy },
-        'Redis lost the alerts queue (its marker key was gone or new); unprocessed receipts are back in the outbox',
+        failedOver
+          ? 'Redis failed over (its replication id changed): jobs added just before may be lost; unprocessed receipts are back in the outbox'
+          : 'Redis lost the alerts queue (its marker key was gone or new); unprocessed receipts are back in the outbox',
       );
     return r.returned;
   }

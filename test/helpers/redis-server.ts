@@ -135,10 +135,16 @@ export class PrivateRedisSentinel {
   static async start(name = 'hubmaster'): Promise<PrivateRedisSentinel> {
     const s = new PrivateRedisSentinel(name);
     try {
-      s.master = new PrivateRedis(await freePort());
+      // No diskless-sync delay: by default the master waits 5 s for more replicas before the first sync.
+      s.master = new PrivateRedis(await freePort(), ['--repl-diskless-sync-delay', '0']);
       await s.master.start();
-      s.replica = new PrivateRedis(await freePort(), ['--replicaof', '127.0.0.1', String(s.master.port)]);
+      s.replica = new PrivateRedis(await freePort(), ['--replicaof', '127.0.0.1', String(s.master.port), '--repl-diskless-sync-delay', '0']);
       await s.replica.start();
+      const synced = Date.now() + 15_000;
+      while (!/master_link_status:up/.test(await run('redis-cli', ['-p', String(s.replica.port), 'info', 'replication']))) {
+        if (Date.now() > synced) throw new Error('the replica did not sync with the master');
+        await new Promise((r) => setTimeout(r, 100));
+      }
       for (let i = 0; i < 2; i++) {
         const port = await freePort();
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hub-sentinel-'));
