@@ -20,7 +20,6 @@ import {
   companiesByIds,
   companiesForSites,
   countOccurrences,
-  dateKey,
   devicesByHostnames,
   devicesBySourceRefs,
   effectiveDeviceContracts,
@@ -29,6 +28,7 @@ import {
   insertTicketsOrCount,
   lockReceipts,
   lockTicketsForKeys,
+  pairKey,
   resolveTickets,
   upsertDiscoveredDevices,
   type ReceiptFinish,
@@ -348,7 +348,6 @@ export async function buildFacts(
   return b!;
 }
 
-const pairKey = (a: string, b: string): string => `${a}\u0000${b}`;
 function distinct<T>(items: readonly T[], key: (t: T) => string): T[] {
   const seen = new Map<string, T>();
   for (const t of items) if (!seen.has(key(t))) seen.set(key(t), t);
@@ -463,14 +462,14 @@ export async function buildFactsBatch(
     db,
     distinct(
       devices.flatMap((d, n) => (d ? [{ id: String(d.id), date: dates[n]! }] : [])),
-      (p) => dateKey(p.id, p.date),
+      (p) => pairKey(p.id, p.date),
     ),
   );
   const defaults = await activeDefaultContracts(
     db,
     distinct(
       companies.flatMap((c, n) => (c ? [{ id: String(c.id), date: dates[n]! }] : [])),
-      (p) => dateKey(p.id, p.date),
+      (p) => pairKey(p.id, p.date),
     ),
   );
 
@@ -480,8 +479,8 @@ export async function buildFactsBatch(
     const device = devices[n];
     const company = companies[n];
     const date = dates[n]!;
-    const deviceContract = device ? links.get(dateKey(String(device.id), date)) : undefined;
-    const defaultContract = company ? defaults.get(dateKey(String(company.id), date)) : undefined;
+    const deviceContract = device ? links.get(pairKey(String(device.id), date)) : undefined;
+    const defaultContract = company ? defaults.get(pairKey(String(company.id), date)) : undefined;
     out.push({ company, device, deviceContract, defaultContract, date, facts: await factsOf(db, slas, { alert, source, company, device, deviceContract, defaultContract }) });
   }
   return out;

@@ -83,40 +83,44 @@ export async function lockReceipts(trx: Knex.Transaction, receiptIds: readonly s
   });
 }
 
-const strip = <T>(row: Record<string, unknown>, keys: string[]): T => {
-  const out = { ...row };
-  for (const k of keys) delete out[k];
-  return out as T;
-};
+/** Key of a pair of lookup values (source + site, device + date, …) in the maps below. */
+export const pairKey = (a: string, b: string): string => `${a}\u0000${b}`;
 
-/** The companies mapped to (source, site) pairs. Keyed `source\u0000site`. */
+/**
+ * Runs a batch lookup whose rows carry the pair they answer in two `k_` columns (selected first,
+ * as `k_a`, `k_b`) and maps {@link pairKey} of it to the row without them.
+ */
+async function rowsByPair<T>(db: Db, sql: string, bindings: Knex.RawBinding[]): Promise<Map<string, T>> {
+  const r = (await db.raw(sql, bindings)) as { rows: Array<Record<string, unknown>> };
+  const out = new Map<string, T>();
+  for (const { k_a, k_b, ...row } of r.rows) out.set(pairKey(String(k_a ?? ''), String(k_b)), row as T);
+  return out;
+}
+
+/** The companies mapped to (source, site) pairs. Keyed {@link pairKey}(source, site). */
 export async function companiesForSites(db: Db, pairs: ReadonlyArray<{ source: string; site: string }>): Promise<Map<string, CompanyRow>> {
-  const out = new Map<string, CompanyRow>();
-  if (pairs.length === 0) return out;
-  const r = (await db.raw(
-    `SELECT k.source AS k_source, k.site AS k_site, c.*
+  if (pairs.length === 0) return new Map();
+  return rowsByPair<CompanyRow>(
+    db,
+    `SELECT k.source AS k_a, k.site AS k_b, c.*
        FROM unnest(?::text[], ?::text[]) AS k(source, site)
        JOIN company_source_sites m ON m.source = k.source AND m.site_id = k.site
        JOIN companies c ON c.id = m.company_id`,
     [pairs.map((p) => p.source), pairs.map((p) => p.site)],
-  )) as { rows: Array<Record<string, unknown>> };
-  for (const row of r.rows) out.set(`${String(row.k_source)}\u0000${String(row.k_site)}`, strip<CompanyRow>(row, ['k_source', 'k_site']));
-  return out;
+  );
 }
 
-/** Devices by (source, source device id). Keyed `source\u0000ref`. */
+/** Devices by (source, source device id). Keyed {@link pairKey}(source, ref). */
 export async function devicesBySourceRefs(db: Db, pairs: ReadonlyArray<{ source: string; ref: string }>): Promise<Map<string, DeviceRow>> {
-  const out = new Map<string, DeviceRow>();
-  if (pairs.length === 0) return out;
-  const r = (await db.raw(
-    `SELECT k.source AS k_source, k.ref AS k_ref, d.*
+  if (pairs.length === 0) return new Map();
+  return rowsByPair<DeviceRow>(
+    db,
+    `SELECT k.source AS k_a, k.ref AS k_b, d.*
        FROM unnest(?::text[], ?::text[]) AS k(source, ref)
        JOIN device_source_refs r ON r.source = k.source AND r.source_device_id = k.ref
        JOIN devices d ON d.id = r.device_id`,
     [pairs.map((p) => p.source), pairs.map((p) => p.ref)],
-  )) as { rows: Array<Record<string, unknown>> };
-  for (const row of r.rows) out.set(`${String(row.k_source)}\u0000${String(row.k_ref)}`, strip<DeviceRow>(row, ['k_source', 'k_ref']));
-  return out;
+  );
 }
 
 export async function companiesByIds(db: Db, ids: readonly string[]): Promise<Map<string, CompanyRow>> {
@@ -128,30 +132,28 @@ export async function companiesByIds(db: Db, ids: readonly string[]): Promise<Ma
 }
 
 /** Key of a (company, hostname) pair as the callers of the two functions below use it. */
-export const hostKey = (companyId: string | null, hostname: string): string => `${companyId ?? ''}\u0000${hostname}`;
+export const hostKey = (companyId: string | null, hostname: string): string => pairKey(companyId ?? '', hostname);
 
 /**
  * Devices by hostname (case-insensitive, as Postgres' lower() sees it) within a company, or among
  * devices of no company. Keyed {@link hostKey} of the hostname exactly as asked.
  */
 export async function devicesByHostnames(db: Db, pairs: ReadonlyArray<{ companyId: string | null; hostname: string }>): Promise<Map<string, DeviceRow>> {
-  const out = new Map<string, DeviceRow>();
-  if (pairs.length === 0) return out;
+  if (pairs.length === 0) return new Map();
   const withCompany = pairs.filter((p) => p.companyId !== null);
   const without = pairs.filter((p) => p.companyId === null);
   // Two branches so each uses the (company_id, lower(hostname)) index.
-  const r = (await db.raw(
-    `SELECT k.cid::text AS k_cid, k.h AS k_h, d.*
+  return rowsByPair<DeviceRow>(
+    db,
+    `SELECT k.cid::text AS k_a, k.h AS k_b, d.*
        FROM unnest(?::bigint[], ?::text[]) AS k(cid, h)
        JOIN devices d ON d.company_id = k.cid AND lower(d.hostname) = lower(k.h)
      UNION ALL
-     SELECT NULL AS k_cid, k.h AS k_h, d.*
+     SELECT NULL AS k_a, k.h AS k_b, d.*
        FROM unnest(?::text[]) AS k(h)
        JOIN devices d ON d.company_id IS NULL AND lower(d.hostname) = lower(k.h)`,
     [withCompany.map((p) => p.companyId!), withCompany.map((p) => p.hostname), without.map((p) => p.hostname)],
-  )) as { rows: Array<Record<string, unknown>> };
-  for (const row of r.rows) out.set(hostKey((row.k_cid as string | null) ?? null, String(row.k_h)), strip<DeviceRow>(row, ['k_cid', 'k_h']));
-  return out;
+  );
 }
 
 /**
@@ -188,14 +190,12 @@ export async function addSourceRefs(db: Db, refs: ReadonlyArray<{ deviceId: stri
   );
 }
 
-export const dateKey = (id: string, date: string): string => `${id}\u0000${date}`;
-
-/** R-LINK-3 for many (device, date) pairs: the link effective on the date to a contract running on it. Keyed {@link dateKey}. */
+/** R-LINK-3 for many (device, date) pairs: the link effective on the date to a contract running on it. Keyed {@link pairKey}(id, date). */
 export async function effectiveDeviceContracts(db: Db, pairs: ReadonlyArray<{ id: string; date: string }>): Promise<Map<string, ContractFactRow>> {
-  const out = new Map<string, ContractFactRow>();
-  if (pairs.length === 0) return out;
-  const r = (await db.raw(
-    `SELECT k.id::text AS k_id, to_char(k.d, 'YYYY-MM-DD') AS k_date, x.*
+  if (pairs.length === 0) return new Map();
+  return rowsByPair<ContractFactRow>(
+    db,
+    `SELECT k.id::text AS k_a, to_char(k.d, 'YYYY-MM-DD') AS k_b, x.*
        FROM unnest(?::bigint[], ?::date[]) AS k(id, d)
        CROSS JOIN LATERAL (
          SELECT ${contractFactColumns}, l.service_id, s.name AS service_name, s.code AS service_code
@@ -208,17 +208,15 @@ export async function effectiveDeviceContracts(db: Db, pairs: ReadonlyArray<{ id
           LIMIT 1
        ) x`,
     [pairs.map((p) => p.id), pairs.map((p) => p.date)],
-  )) as { rows: Array<Record<string, unknown>> };
-  for (const row of r.rows) out.set(dateKey(String(row.k_id), String(row.k_date)), strip<ContractFactRow>(row, ['k_id', 'k_date']));
-  return out;
+  );
 }
 
-/** R-LINK-4 for many (company, date) pairs: the default service-desk contract active on the date. Keyed {@link dateKey}. */
+/** R-LINK-4 for many (company, date) pairs: the default service-desk contract active on the date. Keyed {@link pairKey}(id, date). */
 export async function activeDefaultContracts(db: Db, pairs: ReadonlyArray<{ id: string; date: string }>): Promise<Map<string, ContractFactRow>> {
-  const out = new Map<string, ContractFactRow>();
-  if (pairs.length === 0) return out;
-  const r = (await db.raw(
-    `SELECT k.id::text AS k_id, to_char(k.d, 'YYYY-MM-DD') AS k_date, x.*
+  if (pairs.length === 0) return new Map();
+  return rowsByPair<ContractFactRow>(
+    db,
+    `SELECT k.id::text AS k_a, to_char(k.d, 'YYYY-MM-DD') AS k_b, x.*
        FROM unnest(?::bigint[], ?::date[]) AS k(id, d)
        CROSS JOIN LATERAL (
          SELECT ${contractFactColumns}, NULL::bigint AS service_id, NULL AS service_name, NULL AS service_code
@@ -228,9 +226,7 @@ export async function activeDefaultContracts(db: Db, pairs: ReadonlyArray<{ id: 
           ORDER BY c.start_date DESC LIMIT 1
        ) x`,
     [pairs.map((p) => p.id), pairs.map((p) => p.date)],
-  )) as { rows: Array<Record<string, unknown>> };
-  for (const row of r.rows) out.set(dateKey(String(row.k_id), String(row.k_date)), strip<ContractFactRow>(row, ['k_id', 'k_date']));
-  return out;
+  );
 }
 
 /**
