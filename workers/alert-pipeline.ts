@@ -165,7 +165,8 @@ export async function processReceipts(deps: PipelineDeps, receiptIds: readonly s
       seen.set(rc.alert.dedup_key, round + 1);
       (rounds[round] ??= []).push({ rc, built: b, decision, record });
     });
-    for (const round of rounds) await applyRound(deps, trx, round, now, results);
+    const refs: RefMemo = new Map();
+    for (const round of rounds) await applyRound(deps, trx, round, now, results, refs);
   }
   const out: ReceiptResult[] = [];
   for (const rc of locked) out.push(results.get(rc.id)!);
@@ -175,7 +176,14 @@ export async function processReceipts(deps: PipelineDeps, receiptIds: readonly s
 }
 
 /** One receipt per dedup key: the tickets of the keys are locked, each receipt decided, the writes batched. */
-async function applyRound(deps: PipelineDeps, trx: Knex.Transaction, items: readonly Work[], now: Date, results: Map<string, ReceiptResult>): Promise<void> {
+async function applyRound(
+  deps: PipelineDeps,
+  trx: Knex.Transaction,
+  items: readonly Work[],
+  now: Date,
+  results: Map<string, ReceiptResult>,
+  refs: RefMemo,
+): Promise<void> {
   const tickets = await lockTicketsForKeys(
     trx,
     items.map((w) => w.rc.alert.dedup_key),
@@ -271,7 +279,7 @@ async function applyRound(deps: PipelineDeps, trx: Knex.Transaction, items: read
       }
     }
 
-    const chosen = await resolveAssignment(trx, decision, { company, deviceContract, defaultContract, date });
+    const chosen = await resolveAssignment(trx, decision, { company, deviceContract, defaultContract, date }, refs);
     const priority = decision.assignment.priority ?? SEVERITY_PRIORITY[alert.severity];
     const slaDef = chosen.slaId ? await deps.slas.get(trx, chosen.slaId) : undefined;
     const due = slaDef ? computeDueDates(slaDef, priority, now) : null;
@@ -543,10 +551,22 @@ function contractFact(c: ContractFactRow | undefined): DecisionFacts['contract']
   };
 }
 
+/**
+ * Contracts, services and SLAs a rule names by code or name, looked up once per batch (a rule
+ * names the same ones for many alerts; the pipeline never writes them).
+ */
+type RefMemo = Map<string, Promise<unknown>>;
+function once<T>(memo: RefMemo, key: string, load: () => Promise<T>): Promise<T> {
+  let p = memo.get(key) as Promise<T> | undefined;
+  if (!p) memo.set(key, (p = load()));
+  return p;
+}
+
 async function resolveAssignment(
   trx: Knex.Transaction,
   decision: Decision,
   ctx: { company: CompanyRow | undefined; deviceContract: ContractFactRow | undefined; defaultContract: ContractFactRow | undefined; date: string },
+  refs: RefMemo,
 ): Promise<{ contract: ContractFactRow | undefined; via: string; serviceId: string | null; slaId: string | null; notes: string[] }> {
   const notes: string[] = [];
   const a = decision.assignment;
@@ -560,18 +580,22 @@ async function resolveAssignment(
     via = 'default';
   } else if (a.contract && typeof a.contract === 'object') {
     via = `ref:${a.contract.ref}`;
-    contract = ctx.company ? await contractByRef(trx, ctx.company.id, a.contract.ref, ctx.date) : undefined;
+    const { ref } = a.contract;
+    const companyId = ctx.company?.id;
+    contract = companyId ? await once(refs, `contract\u0000${companyId}\u0000${ref}\u0000${ctx.date}`, () => contractByRef(trx, companyId, ref, ctx.date)) : undefined;
     if (!contract) notes.push(`contract "${a.contract.ref}" not found for the company on ${ctx.date}: ticket left for triage`);
   }
   let serviceId: string | null = contract?.service_id ?? null;
   if (a.service) {
-    const s = await serviceByRef(trx, a.service);
+    const ref = a.service;
+    const s = await once(refs, `service\u0000${ref}`, () => serviceByRef(trx, ref));
     if (s) serviceId = s.id;
     else notes.push(`service "${a.service}" not found`);
   }
   let slaId: string | null = contract?.sla_id ?? null;
   if (a.sla) {
-    const s = await slaByRef(trx, a.sla);
+    const ref = a.sla;
+    const s = await once(refs, `sla\u0000${ref}`, () => slaByRef(trx, ref));
     if (s) slaId = s.id;
     else notes.push(`SLA "${a.sla}" not found`);
   }
