@@ -434,12 +434,15 @@ export async function buildFactsBatch(
 
   // 3. Each alert's device, in order.
   const devices: Array<DeviceRow | undefined> = [];
+  /** Found by its source id (in the database, or recorded by an earlier alert of the batch). */
+  const viaRef: boolean[] = [];
   const newRefs: Array<{ deviceId: string; source: string; ref: string }> = [];
   inputs.forEach((i, n) => {
     const ref = refOf(i);
     let device = ref ? byRef.get(ref) : undefined;
     const leader = follows[n];
     if (!device && leader !== undefined) device = devices[leader];
+    viaRef.push(device !== undefined);
     if (!device && leader === undefined && i.alert.hostname) {
       device = byHost.get(hostKey(siteCompany[n]?.id ?? null, i.alert.hostname));
       if (device && opts.discover && ref && claimer.get(ref) === n) newRefs.push({ deviceId: device.id, source: i.source, ref: i.alert.device_source_id! });
@@ -451,16 +454,15 @@ export async function buildFactsBatch(
   // 4. A device found by its source id belongs to its own company, whatever the site says.
   const known = new Map<string, CompanyRow>();
   for (const c of siteCompany) if (c) known.set(String(c.id), c);
-  const foundByRef = (n: number) => devices[n] !== undefined && (follows[n] !== undefined || (refOf(inputs[n]!) !== null && byRef.has(refOf(inputs[n]!)!)));
   const needed = new Set<string>();
   devices.forEach((d, n) => {
-    if (d?.company_id && foundByRef(n) && !known.has(String(d.company_id))) needed.add(String(d.company_id));
+    if (d?.company_id && viaRef[n] && !known.has(String(d.company_id))) needed.add(String(d.company_id));
   });
   for (const [id, c] of await companiesByIds(db, [...needed])) known.set(id, c);
   const companies = inputs.map((_, n) => {
     const d = devices[n];
     const c = siteCompany[n];
-    if (d?.company_id && foundByRef(n) && (!c || String(c.id) !== String(d.company_id))) return known.get(String(d.company_id));
+    if (d?.company_id && viaRef[n] && (!c || String(c.id) !== String(d.company_id))) return known.get(String(d.company_id));
     return c;
   });
 
