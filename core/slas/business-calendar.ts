@@ -168,36 +168,16 @@ interface CompiledCalendar {
 }
 
 /**
- * Compiled calendars by their JSON: the worker computes due dates for every ticket with the same
- * few calendars, and validating one (zod) costs more than the arithmetic. Bounded; cleared when full.
+ * Compiled calendars by object: the worker computes due dates for every ticket with the calendar
+ * its SLA cache hands out, and validating one (zod) costs more than the arithmetic. Calendars are
+ * values, never mutated after use.
  */
-const compiledCache = new Map<string, CompiledCalendar>();
-const COMPILED_CACHE_MAX = 1000;
-/** The same calendar object again (the worker's SLA cache hands out one per SLA): not even the JSON. Calendars are values, never mutated. */
 const compiledByObject = new WeakMap<SlaCalendar, CompiledCalendar>();
 
 function compileCalendar(cal: SlaCalendar): CompiledCalendar {
-  const same = typeof cal === 'object' && cal !== null ? compiledByObject.get(cal) : undefined;
-  if (same) return same;
-  const compiled = compileCalendarByJson(cal);
-  if (typeof cal === 'object' && cal !== null) compiledByObject.set(cal, compiled);
-  return compiled;
-}
-
-function compileCalendarByJson(cal: SlaCalendar): CompiledCalendar {
-  let key: string | undefined;
-  try {
-    key = JSON.stringify(cal);
-  } catch {
-    key = undefined;
-  }
-  const hit = key === undefined ? undefined : compiledCache.get(key);
-  if (hit) return hit;
-  const compiled = compileCalendarUncached(cal);
-  if (key !== undefined) {
-    if (compiledCache.size >= COMPILED_CACHE_MAX) compiledCache.clear();
-    compiledCache.set(key, compiled);
-  }
+  if (typeof cal !== 'object' || cal === null) return compileCalendarUncached(cal);
+  let compiled = compiledByObject.get(cal);
+  if (!compiled) compiledByObject.set(cal, (compiled = compileCalendarUncached(cal)));
   return compiled;
 }
 
