@@ -85,14 +85,7 @@ export class PrivateRedisCluster {
       await Promise.all(c.nodes.map((n) => n.start()));
       await run('redis-cli', ['--cluster', 'create', ...c.nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', '0', '--cluster-yes']);
       const until = Date.now() + 20_000;
-      for (const n of c.nodes) {
-        for (;;) {
-          const info = await run('redis-cli', ['-p', String(n.port), 'cluster', 'info']);
-          if (/cluster_state:ok/.test(info)) break;
-          if (Date.now() > until) throw new Error(`cluster node ${n.port} not ok:\n${info}`);
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      }
+      for (const n of c.nodes) await waitForCli(n.port, ['cluster', 'info'], /cluster_state:ok/, until, `cluster node ${n.port} ok`);
       return c;
     } catch (e) {
       await c.dispose();
@@ -106,6 +99,16 @@ export class PrivateRedisCluster {
 
   async dispose(): Promise<void> {
     await Promise.all(this.nodes.map((n) => n.dispose()));
+  }
+}
+
+/** Polls `redis-cli -p port …args` every 100 ms until its output matches (a failing call counts as no match). */
+async function waitForCli(port: number, args: string[], match: RegExp, until: number, what: string): Promise<void> {
+  for (;;) {
+    const out = await run('redis-cli', ['-p', String(port), ...args]).catch((e: unknown) => String(e));
+    if (match.test(out)) return;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}:\n${out}`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
@@ -140,11 +143,7 @@ export class PrivateRedisSentinel {
       await s.master.start();
       s.replica = new PrivateRedis(await freePort(), ['--replicaof', '127.0.0.1', String(s.master.port), '--repl-diskless-sync-delay', '0']);
       await s.replica.start();
-      const synced = Date.now() + 15_000;
-      while (!/master_link_status:up/.test(await run('redis-cli', ['-p', String(s.replica.port), 'info', 'replication']))) {
-        if (Date.now() > synced) throw new Error('the replica did not sync with the master');
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await waitForCli(s.replica.port, ['info', 'replication'], /master_link_status:up/, Date.now() + 15_000, 'the replica synced with the master');
       for (let i = 0; i < 2; i++) {
         const port = await freePort();
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hub-sentinel-'));
@@ -166,12 +165,7 @@ export class PrivateRedisSentinel {
       }
       const until = Date.now() + 15_000;
       for (const sn of s.sentinels) {
-        for (;;) {
-          const addr = await run('redis-cli', ['-p', String(sn.port), 'sentinel', 'get-master-addr-by-name', name]).catch(() => '');
-          if (addr.includes(String(s.master.port))) break;
-          if (Date.now() > until) throw new Error(`sentinel ${sn.port} does not know ${name}`);
-          await new Promise((r) => setTimeout(r, 100));
-        }
+        await waitForCli(sn.port, ['sentinel', 'get-master-addr-by-name', name], new RegExp(`^${s.master.port}$`, 'm'), until, `sentinel ${sn.port} knowing ${name}`);
       }
       return s;
     } catch (e) {
