@@ -4,13 +4,17 @@ import type { HubConfig } from '../config/env';
 import type { Logger } from '../lib/logger';
 import type { Role } from '../db/tables';
 import { HubError } from '../core/errors';
+import { scopeIncludes, type CompanyScope } from '../core/access/company-scope';
 
-/** Who is calling the admin API. companyIds null = every company; a list = only these (issue 6). */
+/**
+ * Who is calling the admin API. `scope` is `{ all: true }` or an explicit list (issue 6); a list
+ * that became empty (its companies were deleted) grants nothing, never everything (issue 13 item 1).
+ */
 export interface Principal {
   tokenId: string | null;
   name: string;
   role: Role;
-  companyIds: string[] | null;
+  scope: CompanyScope;
 }
 
 /**
@@ -42,13 +46,12 @@ export function principalOf(req: Request): Principal {
   return p;
 }
 
-/** The company scope of the caller: null = all, a list = only these. Every scoped query takes it. */
-export const scopeOf = (req: Request): string[] | null => principalOf(req).companyIds;
+/** The company scope of the caller. Every scoped query takes it. */
+export const scopeOf = (req: Request): CompanyScope => principalOf(req).scope;
 
 /** 404 (never 403) when a scoped token asks for another company's object, so ids do not leak. */
 export function assertInScope(req: Request, companyId: string | null | undefined, what: string, id: string): void {
-  const scope = scopeOf(req);
-  if (scope && (!companyId || !scope.includes(String(companyId)))) throw new HubError('NOT_FOUND', `${what} ${id} not found`);
+  if (!scopeIncludes(scopeOf(req), companyId)) throw new HubError('NOT_FOUND', `${what} ${id} not found`);
 }
 
 export const actorOf = (req: Request): string => {

@@ -8,6 +8,7 @@
  *
  * `npx tsx bench/import.bench.ts [rows]` prints the figures; bench/run.ts may call benchImport().
  */
+import { ALL_COMPANIES } from '../core/access/company-scope';
 import type { Knex } from 'knex';
 import { createDb } from '../db/connection';
 import { adminSql, withDatabase } from './bench-db';
@@ -62,7 +63,7 @@ export function benchCsv(rows: number, variant: 'initial' | 'changed' = 'initial
 
 async function timed(db: Knex, csv: string, dryRun: boolean): Promise<{ seconds: number; report: DeviceImportReport }> {
   const started = process.hrtime.bigint();
-  const report = await importDevices(db, csv, { dryRun, today: TODAY, actor: 'bench', companyIds: null });
+  const report = await importDevices(db, csv, { dryRun, today: TODAY, actor: 'bench', scope: ALL_COMPANIES });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (report.errorCount > 0) throw new Error(`bench import: unexpected errors, first ${JSON.stringify(report.errors[0])}`);
   return { seconds, report };

@@ -11,6 +11,7 @@
  *
  * --smoke: seconds instead of minutes (CI runs it so the benchmark cannot rot).
  */
+import { ALL_COMPANIES } from '../core/access/company-scope';
 import '../api/openapi/extend-zod';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -460,7 +461,7 @@ async function benchRenewal(
     [company.id, devices, contract.id],
   );
   const t0 = process.hrtime.bigint();
-  await renewContract(db, contract.id, {}, { companyIds: null, actor: 'bench', today: '2025-12-15' });
+  await renewContract(db, contract.id, {}, { scope: ALL_COMPANIES, actor: 'bench', today: '2025-12-15' });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const moved = Number(
     (

@@ -269,6 +269,8 @@ export interface ApiTokenRow {
   created_by: string | null;
   last_used_at: Date | null;
   revoked_at: Date | null;
+  /** true = every company; false = only its api_token_companies rows (none = nothing). Issue 13 item 1. */
+  all_companies: boolean;
 }
 export interface AuditLogRow {
   id: Id;

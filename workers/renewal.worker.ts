@@ -1,3 +1,4 @@
+import { ALL_COMPANIES } from '../core/access/company-scope';
 import { UnrecoverableError, type Queue } from 'bullmq';
 import type { Knex } from 'knex';
 import { todayIn, type IsoDate } from '../core/dates';
@@ -103,7 +104,7 @@ async function autoRenew(deps: RenewalJobDeps, today: IsoDate, result: RenewalJo
     if (candidates.length === 0) return;
     for (const contractId of candidates) {
       try {
-        const r = await renewContract(deps.db, contractId, { defaultContract: 'existing' }, { companyIds: null, actor: SCHEDULER_ACTOR, today });
+        const r = await renewContract(deps.db, contractId, { defaultContract: 'existing' }, { scope: ALL_COMPANIES, actor: SCHEDULER_ACTOR, today });
         metrics.renewalsApplied.inc({ kind: 'auto' });
         result.autoRenewed.push({
           originalId: contractId,

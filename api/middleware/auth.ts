@@ -2,9 +2,9 @@ import type { RequestHandler } from 'express';
 import type { Knex } from 'knex';
 import { HubError } from '../../core/errors';
 import type { Role } from '../../db/tables';
-import { findActiveTokenByHash, touchToken } from '../../db/queries/api-tokens';
-import { hashToken, safeEqual } from '../../lib/tokens';
-import type { Principal } from '../context';
+import { tokenAuthenticator } from '../../app/tokens';
+import { ALL_COMPANIES } from '../../core/access/company-scope';
+import { safeEqual } from '../../lib/tokens';
 
 const ROLE_RANK: Record<Role, number> = { viewer: 1, operator: 2, admin: 3 };
 
@@ -21,30 +21,18 @@ export function bearerOf(authorization: string | undefined, cookie: string | und
  * bootstraps the first admin; every other token is looked up by its SHA-256.
  */
 export function authenticate(db: Knex, bootstrapToken: string | undefined): RequestHandler {
-  const touched = new Map<string, number>();
+  const authenticateToken = tokenAuthenticator(db);
   return (req, _res, next) => {
     const token = bearerOf(req.header('authorization'), req.header('cookie'));
     if (!token) return next(new HubError('UNAUTHORIZED', 'missing bearer token (Authorization: Bearer <token>)'));
     if (bootstrapToken && safeEqual(token, bootstrapToken)) {
-      req.principal = { tokenId: null, name: 'bootstrap-admin', role: 'admin', companyIds: null };
+      req.principal = { tokenId: null, name: 'bootstrap-admin', role: 'admin', scope: ALL_COMPANIES };
       return next();
     }
-    findActiveTokenByHash(db, hashToken(token))
-      .then((row) => {
-        if (!row) return next(new HubError('UNAUTHORIZED', 'invalid or revoked token'));
-        const p: Principal = {
-          tokenId: row.id,
-          name: row.name,
-          role: row.role,
-          companyIds: row.company_ids.length > 0 ? row.company_ids : null,
-        };
-        req.principal = p;
-        // last_used_at at most once a minute per token per process: not a write per request.
-        const now = Date.now();
-        if ((touched.get(row.id) ?? 0) < now - 60_000) {
-          touched.set(row.id, now);
-          void touchToken(db, row.id).catch(() => undefined);
-        }
+    authenticateToken(token)
+      .then((principal) => {
+        if (!principal) return next(new HubError('UNAUTHORIZED', 'invalid or revoked token'));
+        req.principal = principal;
         next();
       })
       .catch(next);

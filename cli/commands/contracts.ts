@@ -1,3 +1,4 @@
+import { ALL_COMPANIES } from '../../core/access/company-scope';
 import os from 'node:os';
 import readline from 'node:readline/promises';
 import { Command, Option } from 'commander';
@@ -134,7 +135,7 @@ export function registerContractCommands(program: Command, io: ContractCliIo = d
       const db = io.openDb();
       try {
         const overrides = overridesOf(opts);
-        const ctx = { companyIds: null, actor: cliActor(), today: io.today() };
+        const ctx = { scope: ALL_COMPANIES, actor: cliActor(), today: io.today() };
         const preview = await previewRenewal(db, id, overrides, ctx).catch((e: unknown) => {
           throw cliError(e);
         });

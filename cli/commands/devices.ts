@@ -1,3 +1,4 @@
+import { ALL_COMPANIES } from '../../core/access/company-scope';
 import os from 'node:os';
 import type { Command } from 'commander';
 import type { Knex } from 'knex';
@@ -47,7 +48,7 @@ export function registerDeviceCommands(program: Command, io: DeviceCliIo = defau
         const result = await setDeviceContract(
           db,
           { deviceId, contractId, serviceId: o.service ?? null, ...(o.from ? { from: o.from } : {}), ...(o.to ? { to: o.to } : {}) },
-          { companyIds: null, actor: `cli:${os.userInfo().username}`, today: todayIn(zone, io.now()) },
+          { scope: ALL_COMPANIES, actor: `cli:${os.userInfo().username}`, today: todayIn(zone, io.now()) },
         );
         io.print(result.changed ? `device ${deviceId} linked` : `device ${deviceId}: link unchanged`);
         for (const line of table(result.links)) io.print(line);

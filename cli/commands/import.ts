@@ -1,3 +1,4 @@
+import { ALL_COMPANIES } from '../../core/access/company-scope';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { SingleBar } from 'cli-progress';
@@ -111,7 +112,7 @@ export function registerImportCommands(program: Command, io: ImportCliIo = defau
           skipInvalid: opts.skipInvalid === true,
           today: io.today(),
           actor: cliActor(),
-          companyIds: null,
+          scope: ALL_COMPANIES,
           onProgress: bar.onProgress,
         });
       } finally {

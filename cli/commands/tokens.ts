@@ -4,7 +4,8 @@ import type { Knex } from 'knex';
 import { loadConfig } from '../../config/env';
 import { createDb } from '../../db/connection';
 import { withPgErrors } from '../../db/pg-errors';
-import { issueToken, listTokenPage, revokeTokenAudited, tokenView, type TokenView } from '../../db/queries/tokens-admin';
+import { issueToken, listTokens, revokeTokenAudited, type TokenView } from '../../app/tokens';
+import { ALL_COMPANIES, describeScope, onlyCompanies } from '../../core/access/company-scope';
 import type { Role } from '../../db/tables';
 
 /** Where the commands read and write; tests pass their own database and capture output. */
@@ -39,7 +40,7 @@ const describe = (t: TokenView): string =>
     t.id.padStart(4),
     t.prefix,
     t.role.padEnd(8),
-    (t.companyIds.length ? `companies ${t.companyIds.join(',')}` : 'all companies').padEnd(20),
+    describeScope(t.allCompanies ? ALL_COMPANIES : onlyCompanies(t.companyIds)).padEnd(20),
     t.revokedAt ? `revoked ${t.revokedAt}` : `last used ${t.lastUsedAt ?? 'never'}`,
     t.name,
   ].join('  ');
@@ -71,11 +72,13 @@ export function registerTokenCommands(program: Command, io: TokenCliIo = default
     .action(async (opts: { name: string; role: Role; company?: string[]; json?: boolean }) => {
       const name = opts.name.trim();
       if (!name) throw new Error('--name: must not be empty');
-      const companyIds = [...new Set(opts.company ?? [])];
+      const companyIds = opts.company ?? [];
       const bad = companyIds.find((c) => !/^[1-9]\d{0,17}$/.test(c));
       if (bad !== undefined) throw new Error(`--company: "${bad}" is not a company id`);
+      // No --company at all = every company; the flag is explicit in the row, never inferred from an empty list.
+      const scope = companyIds.length === 0 ? ALL_COMPANIES : onlyCompanies(companyIds);
       const { token, view } = await withDb(io, (db) =>
-        withPgErrors({ company_id: '--company' }, () => issueToken(db, { name, role: opts.role, companyIds, actor: cliActor() })),
+        withPgErrors({ company_id: '--company' }, () => issueToken(db, { name, role: opts.role, scope, actor: cliActor() })),
       );
       if (opts.json) {
         io.out(JSON.stringify({ ...view, token }));
@@ -95,8 +98,8 @@ export function registerTokenCommands(program: Command, io: TokenCliIo = default
         const out: TokenView[] = [];
         let cursor: string | undefined;
         do {
-          const page = await listTokenPage(db, { limit: 200, cursor, includeRevoked: opts.all === true });
-          out.push(...page.items.map(tokenView));
+          const page = await listTokens(db, { limit: 200, cursor, includeRevoked: opts.all === true });
+          out.push(...page.items);
           cursor = page.nextCursor ?? undefined;
         } while (cursor);
         return out;

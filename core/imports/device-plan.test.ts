@@ -1,3 +1,4 @@
+import { ALL_COMPANIES, onlyCompanies } from '../access/company-scope';
 import type { DeviceCsvRow } from './device-csv';
 import { planDeviceRows, resolveDeviceRows, type ImportLookups, type ResolvedDeviceRow, type RowMatches } from './device-plan';
 
@@ -22,7 +23,7 @@ const lookups = (over: Partial<ImportLookups> = {}): ImportLookups => ({
     { id: '101', code: null, name: 'Backup' },
   ],
   contractServices: new Map([['10', new Set(['100'])]]),
-  companyIds: null,
+  scope: ALL_COMPANIES,
   today: TODAY,
   ...over,
 });
@@ -84,7 +85,7 @@ describe('resolveDeviceRows (R-LINK-7: site → company, contract and service by
   });
 
   it('a company-scoped caller sees other companies’ sites as unmapped', () => {
-    const r = resolveDeviceRows([row(2, { site: 's-2' })], lookups({ companyIds: ['1'] }));
+    const r = resolveDeviceRows([row(2, { site: 's-2' })], lookups({ scope: onlyCompanies(['1']) }));
     expect(r.errors).toEqual([{ line: 2, field: 'site', message: expect.stringContaining('is not mapped to a company') }]);
   });
 });

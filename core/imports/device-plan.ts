@@ -7,6 +7,7 @@
  *    reference, and the contract link from today on (the link in force ends yesterday).
  */
 import { addDays, assertIsoDate, type IsoDate } from '../dates';
+import { scopeIncludes, type CompanyScope } from '../access/company-scope';
 import type { DeviceCsvRow, RowError } from './device-csv';
 
 export interface SiteMapping {
@@ -38,8 +39,8 @@ export interface ImportLookups {
   services: readonly ServiceRef[];
   /** Service ids on each contract, directly or through one of its bundles. */
   contractServices: ReadonlyMap<string, ReadonlySet<string>>;
-  /** Companies the caller may write; null = all. A site of another company reads as unmapped. */
-  companyIds: readonly string[] | null;
+  /** Companies the caller may write. A site of another company reads as unmapped. */
+  scope: CompanyScope;
   /** The first day of the new links. */
   today: IsoDate;
 }
@@ -87,8 +88,7 @@ const inForce = (c: ContractRef, day: IsoDate) => cmp(c.startDate, day) <= 0 && 
  */
 export function resolveDeviceRows(input: readonly DeviceCsvRow[], lookups: ImportLookups): { rows: ResolvedDeviceRow[]; errors: RowError[] } {
   assertIsoDate(lookups.today, 'today');
-  const scope = lookups.companyIds ? new Set(lookups.companyIds) : null;
-  const visibleSites = lookups.sites.filter((s) => !scope || scope.has(s.companyId));
+  const visibleSites = lookups.sites.filter((s) => scopeIncludes(lookups.scope, s.companyId));
   const bySiteId = new Map(visibleSites.map((s) => [`${s.source}\u0000${s.siteId}`, s]));
   const bySiteName = groupBy(
     visibleSites.filter((s) => s.siteName !== null),

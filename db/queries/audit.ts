@@ -1,4 +1,5 @@
 import type { Db } from '../connection';
+import { whereInScope, type CompanyScope } from '../company-scope';
 import type { AuditLogRow } from '../tables';
 
 export interface AuditEntry {
@@ -36,7 +37,8 @@ export async function listAudit(
     companyId?: string | undefined;
     since?: Date | undefined;
     until?: Date | undefined;
-    companyIds: string[] | null;
+    /** Rows of other companies, and global rows (no company), are hidden from a scoped caller. */
+    scope: CompanyScope;
     limit: number;
     afterId?: string | undefined;
   },
@@ -50,6 +52,6 @@ export async function listAudit(
   if (f.since) q.where('at', '>=', f.since);
   if (f.until) q.where('at', '<', f.until);
   if (f.afterId) q.where('id', '<', f.afterId);
-  if (f.companyIds) q.whereIn('company_id', f.companyIds);
+  whereInScope(q, 'company_id', f.scope);
   return (await q) as AuditLogRow[];
 }

@@ -1,9 +1,10 @@
 import type { Db } from '../connection';
+import { scopeIncludes } from '../../core/access/company-scope';
+import { whereInScope, type CompanyScope } from '../company-scope';
 import { pageBy, type Page, type PageRequest } from '../paging';
 import type { CompanyRow, CompanySourceSiteRow } from '../tables';
 
-/** Company scope of the caller: null = every company, a list = only these (issue 6). */
-export type CompanyScope = string[] | null;
+export type { CompanyScope };
 
 export interface CompanyWithSites extends CompanyRow {
   sourceSites: CompanySourceSiteRow[];
@@ -31,7 +32,7 @@ export async function listCompanies(
   f: PageRequest & { scope: CompanyScope; name?: string | undefined; code?: string | undefined; source?: string | undefined; siteId?: string | undefined },
 ): Promise<Page<CompanyWithSites>> {
   const q = db('companies as c').select('c.*');
-  if (f.scope) q.whereIn('c.id', f.scope);
+  whereInScope(q, 'c.id', f.scope);
   if (f.name) q.whereILike('c.name', `%${escapeLike(f.name)}%`);
   if (f.code) q.where('c.code', f.code);
   if (f.source || f.siteId) {
@@ -46,7 +47,7 @@ export async function listCompanies(
 }
 
 export async function getCompany(db: Db, id: string, scope: CompanyScope): Promise<CompanyWithSites | undefined> {
-  if (scope && !scope.includes(id)) return undefined;
+  if (!scopeIncludes(scope, id)) return undefined;
   const row = (await db('companies').where('id', id).first()) as CompanyRow | undefined;
   if (!row) return undefined;
   const [withSites] = await attachSites(db, [row]);

@@ -1,5 +1,6 @@
 import { HubError } from '../../core/errors';
 import type { Db } from '../connection';
+import { whereInScope, type CompanyScope } from '../company-scope';
 import { pageBy, type Page } from '../paging';
 import { pgErrorToHubError } from '../pg-errors';
 import type {
@@ -130,11 +131,11 @@ export async function insertContract(db: Db, c: NewContract): Promise<ContractRo
 const withRenewedBy = (db: Db) =>
   db.raw('(SELECT r.id::text FROM contracts r WHERE r.renewal_of_id = c.id) AS renewed_by_id');
 
-/** The contract, or undefined when it does not exist or is outside `companyIds` (null = every company). */
-export async function findContract(db: Db, id: string, companyIds: string[] | null): Promise<ContractWithRenewalRow | undefined> {
+/** The contract, or undefined when it does not exist or is outside `scope`. */
+export async function findContract(db: Db, id: string, scope: CompanyScope): Promise<ContractWithRenewalRow | undefined> {
   if (!/^\d+$/.test(id)) return undefined;
   const q = db('contracts as c').select('c.*', withRenewedBy(db)).where('c.id', id);
-  if (companyIds) q.whereIn('c.company_id', companyIds);
+  whereInScope(q, 'c.company_id', scope);
   return (await q.first()) as ContractWithRenewalRow | undefined;
 }
 
@@ -145,7 +146,7 @@ export async function lockContract(trx: Db, id: string): Promise<ContractRow | u
 }
 
 export interface ContractListFilter {
-  companyIds: string[] | null;
+  scope: CompanyScope;
   companyId?: string;
   status?: 'active' | 'inactive';
   type?: ContractType;
@@ -158,7 +159,7 @@ export interface ContractListFilter {
 
 export async function listContracts(db: Db, f: ContractListFilter): Promise<Page<ContractWithRenewalRow>> {
   const q = db('contracts as c').select('c.*', withRenewedBy(db));
-  if (f.companyIds) q.whereIn('c.company_id', f.companyIds);
+  whereInScope(q, 'c.company_id', f.scope);
   if (f.companyId) q.where('c.company_id', f.companyId);
   if (f.status) q.where('c.status', f.status);
   if (f.type) q.where('c.type', f.type);

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { CompanyScope } from '../../core/access/company-scope';
 import type { IsoDate } from '../../core/dates';
 import { HubError } from '../../core/errors';
 import { MAX_REPORTED_ERRORS, parseDeviceCsv, type RowError } from '../../core/imports/device-csv';
@@ -50,8 +51,8 @@ export interface DeviceImportOptions {
   /** Audit actor. */
   actor: string;
   requestId?: string | null;
-  /** Companies the caller may write; null = all. */
-  companyIds: readonly string[] | null;
+  /** Companies the caller may write. */
+  scope: CompanyScope;
   onProgress?: (p: ImportProgress) => void;
   /** Rows per write statement (progress granularity). @defaultValue 5000 */
   chunkSize?: number;
@@ -198,7 +199,7 @@ async function loadLookups(trx: Knex.Transaction, rows: readonly { source: strin
     contracts: contracts.map((c) => ({ id: c.id, companyId: c.company_id, code: c.code, name: c.name, startDate: c.start_date, endDate: c.end_date })),
     services,
     contractServices,
-    companyIds: opts.companyIds,
+    scope: opts.scope,
     today: opts.today,
   };
 }

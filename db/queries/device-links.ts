@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { addDays, compareDates, type IsoDate } from '../../core/dates';
 import { HubError, notFound, validationError } from '../../core/errors';
 import type { Db } from '../connection';
+import { whereInScope, type CompanyScope } from '../company-scope';
 import type { ContractRow, DeviceContractLinkRow, DeviceRow } from '../tables';
 import { writeAudit } from './audit';
 import { findContract, withContractErrors } from './contracts';
@@ -19,10 +20,10 @@ export interface DeviceLinkView extends DeviceContractLinkRow {
   service_name: string | null;
 }
 
-export async function findDevice(db: Db, id: string, companyIds: string[] | null): Promise<DeviceRow | undefined> {
+export async function findDevice(db: Db, id: string, scope: CompanyScope): Promise<DeviceRow | undefined> {
   if (!/^\d+$/.test(id)) return undefined;
   const q = db('devices').where('id', id);
-  if (companyIds) q.whereIn('company_id', companyIds);
+  whereInScope(q, 'company_id', scope);
   return (await q.first()) as DeviceRow | undefined;
 }
 
@@ -117,7 +118,7 @@ export async function countLinksUsingService(db: Db, contractId: string, service
 // ---------------------------------------------------------------------------------------------
 
 export interface LinkChangeContext {
-  companyIds: string[] | null;
+  scope: CompanyScope;
   actor: string;
   requestId?: string | null;
   today: IsoDate;
@@ -140,7 +141,7 @@ export interface LinkChangeResult {
 }
 
 async function assertLinkable(db: Db, device: DeviceRow, input: SetDeviceContractInput, ctx: LinkChangeContext, from: IsoDate): Promise<ContractRow> {
-  const contract = await findContract(db, input.contractId, ctx.companyIds);
+  const contract = await findContract(db, input.contractId, ctx.scope);
   if (!contract) throw validationError('contractId', `contract ${input.contractId} does not exist`);
   if (device.company_id === null) {
     throw validationError('contractId', `device ${device.id} belongs to no company yet; assign it to a company first`);
@@ -169,7 +170,7 @@ async function assertLinkable(db: Db, device: DeviceRow, input: SetDeviceContrac
 export async function setDeviceContract(knex: Knex, input: SetDeviceContractInput, ctx: LinkChangeContext): Promise<LinkChangeResult> {
   return withContractErrors(() =>
     knex.transaction(async (trx) => {
-      const device = await findDevice(trx, input.deviceId, ctx.companyIds);
+      const device = await findDevice(trx, input.deviceId, ctx.scope);
       if (!device) throw notFound('device', input.deviceId);
       const from = input.from ?? ctx.today;
       const to = input.to ?? null;
@@ -225,7 +226,7 @@ export async function setDeviceContract(knex: Knex, input: SetDeviceContractInpu
 export async function endDeviceContract(knex: Knex, input: { deviceId: string; from?: IsoDate }, ctx: LinkChangeContext): Promise<LinkChangeResult> {
   return withContractErrors(() =>
     knex.transaction(async (trx) => {
-      const device = await findDevice(trx, input.deviceId, ctx.companyIds);
+      const device = await findDevice(trx, input.deviceId, ctx.scope);
       if (!device) throw notFound('device', input.deviceId);
       await lockDevice(trx, device.id);
       const from = input.from ?? ctx.today;

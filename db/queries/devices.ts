@@ -1,7 +1,8 @@
 import type { Db } from '../connection';
+import { ALL_COMPANIES, scopeIncludes } from '../../core/access/company-scope';
+import { whereInScope, type CompanyScope } from '../company-scope';
 import { pageBy, type Page, type PageRequest } from '../paging';
 import type { DeviceContractLinkRow, DeviceRow, DeviceSourceRefRow } from '../tables';
-import type { CompanyScope } from './companies';
 
 /** A device with its source references and its dated contract links (R-LINK-1). */
 export interface DeviceDetail extends DeviceRow {
@@ -40,7 +41,7 @@ export interface DeviceFilter extends PageRequest {
 export async function listDevices(db: Db, f: DeviceFilter): Promise<Page<DeviceDetail>> {
   const q = db('devices as d').select('d.*');
   // A scoped token never sees a device without a company (discovered, awaiting triage).
-  if (f.scope) q.whereIn('d.company_id', f.scope);
+  whereInScope(q, 'd.company_id', f.scope);
   if (f.companyId) q.where('d.company_id', f.companyId);
   if (f.hostname) q.whereRaw('lower(d.hostname) = lower(?)', [f.hostname]);
   if (f.discovered !== undefined) q.where('d.discovered', f.discovered);
@@ -59,7 +60,7 @@ export async function listDevices(db: Db, f: DeviceFilter): Promise<Page<DeviceD
 export async function getDevice(db: Db, id: string, scope: CompanyScope): Promise<DeviceDetail | undefined> {
   const row = (await db('devices').where('id', id).first()) as DeviceRow | undefined;
   if (!row) return undefined;
-  if (scope && (row.company_id === null || !scope.includes(String(row.company_id)))) return undefined;
+  if (!scopeIncludes(scope, row.company_id)) return undefined;
   const [d] = await attachDetails(db, [row]);
   return d;
 }
@@ -86,7 +87,7 @@ export async function insertDevice(db: Db, d: DeviceInput): Promise<DeviceDetail
     .returning('*')) as DeviceRow[];
   if (!row) throw new Error('insert into devices returned no row');
   await replaceRefs(db, row.id, d.sourceRefs ?? []);
-  return (await getDevice(db, row.id, null)) as DeviceDetail;
+  return (await getDevice(db, row.id, ALL_COMPANIES)) as DeviceDetail;
 }
 
 /** Call inside a transaction. `sourceRefs`, when given, replaces the device's references. */
@@ -104,7 +105,7 @@ export async function updateDevice(
   const n = await db('devices').where('id', id).update(set);
   if (n === 0) return undefined;
   if (patch.sourceRefs !== undefined) await replaceRefs(db, id, patch.sourceRefs);
-  return getDevice(db, id, null);
+  return getDevice(db, id, ALL_COMPANIES);
 }
 
 /** Deletes the device with its references and links (tickets keep their history, device_id set null). */
@@ -114,6 +115,6 @@ export async function deleteDevice(db: Db, id: string): Promise<boolean> {
 
 /** True when `companyId` exists and lies inside `scope`. */
 export async function companyVisible(db: Db, companyId: string, scope: CompanyScope): Promise<boolean> {
-  if (scope && !scope.includes(companyId)) return false;
+  if (!scopeIncludes(scope, companyId)) return false;
   return (await db('companies').where('id', companyId).first('id')) !== undefined;
 }

@@ -11,9 +11,10 @@ import {
   type WindowSnapshot,
 } from '../../core/maintenance/window-match';
 import type { Db } from '../connection';
+import { scopeIncludes } from '../../core/access/company-scope';
+import { whereInScope, type CompanyScope } from '../company-scope';
 import { pageBy, type Page, type PageRequest } from '../paging';
 import type { AlertRow, CompanyRow, DeviceRow, MaintenanceWindowRow } from '../tables';
-import type { CompanyScope } from './companies';
 
 /**
  * Maintenance windows (issue 6): the API's rows, the live ruleset's windows, which window silences
@@ -55,7 +56,7 @@ export async function listMaintenanceWindows(
 ): Promise<Page<MaintenanceWindowRow>> {
   const q = db('maintenance_windows').select('*');
   // A scoped token sees only its companies' windows (never the global ones, which it cannot edit).
-  if (f.scope) q.whereIn('company_id', f.scope);
+  whereInScope(q, 'company_id', f.scope);
   if (f.companyId) q.where('company_id', f.companyId);
   if (f.deviceId) q.where('device_id', f.deviceId);
   if (f.endedBefore) q.where('ends_at', '<=', f.endedBefore);
@@ -67,7 +68,7 @@ export async function listMaintenanceWindows(
 export async function getMaintenanceWindow(db: Db, id: string, scope: CompanyScope): Promise<MaintenanceWindowRow | undefined> {
   const row = (await db('maintenance_windows').where('id', id).first()) as MaintenanceWindowRow | undefined;
   if (!row) return undefined;
-  if (scope && (row.company_id === null || !scope.includes(String(row.company_id)))) return undefined;
+  if (!scopeIncludes(scope, row.company_id)) return undefined;
   return row;
 }
 

@@ -11,6 +11,7 @@ import {
   type RenewalProposal,
 } from '../../core/contracts/renewal';
 import type { Db } from '../connection';
+import { ALL_COMPANIES, scopeIncludes, type CompanyScope } from '../../core/access/company-scope';
 import { OPEN_TICKET_STATUSES, type ContractRow, type RenewalApplicationRow } from '../tables';
 import { writeAudit } from './audit';
 import {
@@ -44,8 +45,8 @@ export interface RenewalApplication extends RenewalApplicationRow {
 }
 
 export interface RenewalContext {
-  /** Company scope of the caller (null = every company); another company's contract is NOT_FOUND. */
-  companyIds: string[] | null;
+  /** Company scope of the caller; another company's contract is NOT_FOUND. */
+  scope: CompanyScope;
   actor: string;
   requestId?: string | null;
   /** Today's date in the hub's zone: decides whether date-dependent effects apply now (R-REN-15). */
@@ -211,7 +212,7 @@ export interface RenewalPreview {
 
 /** R-REN-15: the wizard's proposal with every default filled in, and what R-REN-14 leaves behind. Writes nothing. */
 export async function previewRenewal(db: Db, contractId: string, overrides: RenewalOverrides, ctx: RenewalContext): Promise<RenewalPreview> {
-  const original = await findContract(db, contractId, ctx.companyIds);
+  const original = await findContract(db, contractId, ctx.scope);
   if (!original) throw notFound('contract', contractId);
   const proposal = proposeRenewal(await loadRenewalOriginal(db, original), overrides, ctx.today, await companyDefaults(db, original));
   return { original, proposal, leftBehind: await listLeftBehind(db, original.id, proposal.original.newEndDate) };
@@ -235,7 +236,7 @@ export async function renewContract(knex: Knex, contractId: string, overrides: R
   return withContractErrors(() =>
     knex.transaction(async (trx) => {
       const locked = await lockContract(trx, contractId);
-      if (!locked || (ctx.companyIds && !ctx.companyIds.includes(String(locked.company_id)))) throw notFound('contract', contractId);
+      if (!locked || !scopeIncludes(ctx.scope, locked.company_id)) throw notFound('contract', contractId);
       const proposal = proposeRenewal(await loadRenewalOriginal(trx, locked), overrides, ctx.today, await companyDefaults(trx, locked));
       assertDefaultChoiceMade(proposal);
       const p = proposal.contract;
@@ -356,8 +357,8 @@ export async function renewContract(knex: Knex, contractId: string, overrides: R
         requestId: ctx.requestId ?? null,
       });
 
-      const originalAfter = await findContract(trx, originalId, null);
-      const renewalAfter = await findContract(trx, renewalId, null);
+      const originalAfter = await findContract(trx, originalId, ALL_COMPANIES);
+      const renewalAfter = await findContract(trx, renewalId, ALL_COMPANIES);
       if (!originalAfter || !renewalAfter || !application) throw new HubError('INTERNAL', 'renewal rows vanished inside their transaction');
       return { original: originalAfter, renewal: renewalAfter, proposal, leftBehind, application, deviceLinks };
     }),

@@ -3,6 +3,7 @@ import type { LineAdjustment } from '../../core/contracts/renewal';
 import type { ProfitabilityInput, ReportContract, ReportTimeEntry } from '../../core/reports/profitability';
 import type { LabourEntry } from '../../core/reports/revenue';
 import type { Db } from '../connection';
+import type { CompanyScope } from '../company-scope';
 
 /**
  * R-LINK-6: what the profitability report (core/reports) computes from. Every contract that runs
@@ -15,8 +16,8 @@ export interface ProfitabilityQuery {
   from: IsoDate;
   to: IsoDate;
   companyId?: string | undefined;
-  /** Companies the caller may see; null = all. */
-  scope: readonly string[] | null;
+  /** Companies the caller may see (an empty list: none). */
+  scope: CompanyScope;
 }
 
 interface ContractRowLite {
@@ -52,9 +53,9 @@ function companyFilter(f: ProfitabilityQuery, column: string): { sql: string; bi
     parts.push(`${column} = :companyId`);
     bindings.companyId = f.companyId;
   }
-  if (f.scope) {
+  if (!f.scope.all) {
     parts.push(`${column} = ANY(:scope::bigint[])`);
-    bindings.scope = [...f.scope];
+    bindings.scope = [...f.scope.companyIds];
   }
   return { sql: parts.length ? ` AND ${parts.join(' AND ')}` : '', bindings };
 }

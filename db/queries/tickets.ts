@@ -4,6 +4,7 @@ import { HubError, notFound } from '../../core/errors';
 import { businessMinutesBetween } from '../../core/slas/business-calendar';
 import { shiftDueDatesForPause } from '../../core/slas/due-dates';
 import type { Db } from '../connection';
+import { whereInScope, type CompanyScope } from '../company-scope';
 import { pageBy, type Page, type PageRequest } from '../paging';
 import { withPgErrors } from '../pg-errors';
 import { writeAudit } from './audit';
@@ -16,11 +17,9 @@ import { OPEN_TICKET_STATUSES, type AlertReceiptRow, type AlertRow, type Priorit
  * made them. Company scope: a scoped token sees its companies' tickets only; a ticket without a
  * company (awaiting triage) is visible to unscoped tokens only.
  */
-export type CompanyScope = readonly string[] | null;
+export type { CompanyScope };
 
-function inScope(q: Knex.QueryBuilder, column: string, scope: CompanyScope): Knex.QueryBuilder {
-  return scope ? q.whereIn(column, scope as string[]) : q;
-}
+const inScope = whereInScope;
 
 export interface TicketFilter extends PageRequest {
   deviceId?: string | undefined;
@@ -146,7 +145,7 @@ export async function getAlertDetail(db: Db, id: string, scope: CompanyScope): P
     .leftJoin('tickets as t', 't.id', 'a.ticket_id')
     .select('a.*', 's.name as source_name', 't.company_id as ticket_company_id')
     .where('a.id', id);
-  if (scope) q.whereIn('t.company_id', scope as string[]);
+  whereInScope(q, 't.company_id', scope);
   const alert = (await q.first()) as (AlertRow & { source_name: string; ticket_company_id: string | null }) | undefined;
   if (!alert) return undefined;
   const receipts = (await db('alert_receipts').where('alert_id', id).orderBy('id').limit(1000)) as AlertReceiptRow[];

@@ -6,7 +6,8 @@ import type { Express } from 'express';
 import fc from 'fast-check';
 import request from 'supertest';
 import { createApp } from '../../api/app';
-import { issueToken } from '../../db/queries/tokens-admin';
+import { issueToken } from '../../app/tokens';
+import { ALL_COMPANIES } from '../../core/access/company-scope';
 import { createLogger } from '../../lib/logger';
 import { RulesetStore } from '../../rules/engine/ruleset-store';
 import { createTestApp, type TestApp } from '../helpers/app';
@@ -91,7 +92,7 @@ describe('fuzz: every admin route with a JSON body (R-ALR-5: no 5xx, a refused w
       first_occurred_at: new Date('2026-03-02T08:00:00Z'),
       last_occurred_at: new Date('2026-03-02T08:00:00Z'),
     });
-    const token = await issueToken(db, { name: 'fuzz viewer', role: 'viewer', companyIds: [], actor: 'test' });
+    const token = await issueToken(db, { name: 'fuzz viewer', role: 'viewer', scope: ALL_COMPANIES, actor: 'test' });
 
     Object.assign(existing, {
       'companies:id': [world.company.id, other.id],

@@ -15,7 +15,7 @@ import { actorOf, scopeOf } from '../../context';
  * token may read them but never change them, whatever its role (403, not 404: the object is visible).
  */
 export function requireUnscoped(req: Request, what: string): void {
-  if (scopeOf(req)) throw new HubError('FORBIDDEN', `a company-scoped token cannot change ${what}`);
+  if (!scopeOf(req).all) throw new HubError('FORBIDDEN', `a company-scoped token cannot change ${what}`);
 }
 
 export type AdminAction = 'create' | 'update' | 'delete' | 'revoke';

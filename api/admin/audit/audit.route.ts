@@ -78,7 +78,7 @@ export function auditRouter(deps: AppDeps): Router {
         companyId: query.companyId,
         since: query.since ? new Date(query.since) : undefined,
         until: query.until ? new Date(query.until) : undefined,
-        companyIds: scopeOf(req),
+        scope: scopeOf(req),
         limit: query.limit + 1,
         afterId: query.cursor,
       });

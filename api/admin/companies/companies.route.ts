@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { auditTokensLosingCompany } from '../../../app/tokens';
 import { z } from 'zod';
 import {
   deleteCompany,
@@ -9,7 +10,7 @@ import {
   type CompanyWithSites,
 } from '../../../db/queries/companies';
 import type { AppDeps } from '../../context';
-import { scopeOf } from '../../context';
+import { actorOf, scopeOf } from '../../context';
 import { codeSchema, instant, listQuery, nameSchema, nonEmptyPatch, pageOf, parseId } from '../../openapi/schemas';
 import { defineRoute } from '../../route';
 import { requireUnscoped } from '../audit/admin-write';
@@ -176,8 +177,10 @@ export function companiesRouter(deps: AppDeps): Router {
         id,
         load: (trx) => getCompany(trx, id, scopeOf(req)),
         // After the load: a scoped token gets 404 for another company's id, 403 only for its own.
-        remove: (trx) => {
+        remove: async (trx) => {
           requireUnscoped(req, 'the company list');
+          // Before the delete: the token rows cascade away with the company (issue 13 item 1).
+          await auditTokensLosingCompany(trx, { companyId: id, actor: actorOf(req), requestId: req.requestId ?? null });
           return deleteCompany(trx, id);
         },
         out: companyOut,

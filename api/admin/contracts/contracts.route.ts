@@ -1,3 +1,4 @@
+import { ALL_COMPANIES, scopeIncludes } from '../../../core/access/company-scope';
 import type { Request, Router } from 'express';
 import { z } from 'zod';
 import type { IsoDate } from '../../../core/dates';
@@ -102,7 +103,7 @@ export function registerContractRoutes(router: Router, deps: AppDeps): void {
     async ({ body, req }) => {
       const companyId = idString(body.companyId);
       const scope = scopeOf(req);
-      if (scope && !scope.includes(companyId)) throw validationError('companyId', `company ${companyId} does not exist`);
+      if (!scopeIncludes(scope, companyId)) throw validationError('companyId', `company ${companyId} does not exist`);
       const created = await createAudited(
         deps.db,
         req,
@@ -130,7 +131,7 @@ export function registerContractRoutes(router: Router, deps: AppDeps): void {
           const bundles = await resolveLines(trx, 'bundle', 'serviceBundles', (body.serviceBundles ?? []).map((b) => ({ ...b, id: idString(b.bundleId) })));
           await insertContractLines(trx, 'service', c.id, services);
           await insertContractLines(trx, 'bundle', c.id, bundles);
-          const row = await findContract(trx, c.id, null);
+          const row = await findContract(trx, c.id, ALL_COMPANIES);
           if (!row) throw notFound('contract', c.id);
           return contractDetail(trx, row, todayFor(deps));
         },
@@ -154,7 +155,7 @@ export function registerContractRoutes(router: Router, deps: AppDeps): void {
     },
     async ({ query, req }) => {
       const page = await listContracts(deps.db, {
-        companyIds: scopeOf(req),
+        scope: scopeOf(req),
         companyId: query.companyId,
         status: query.status,
         type: query.type,
@@ -202,7 +203,7 @@ export function registerContractRoutes(router: Router, deps: AppDeps): void {
         deps.db.transaction(async (trx) => {
           const before = await lockContract(trx, id);
           const scope = scopeOf(req);
-          if (!before || (scope && !scope.includes(String(before.company_id)))) throw notFound('contract', id);
+          if (!before || !scopeIncludes(scope, before.company_id)) throw notFound('contract', id);
           if (body.companyId !== undefined && String(body.companyId) !== String(before.company_id)) {
             throw validationError('companyId', 'the company of a contract cannot change; create a new contract for the other company');
           }
@@ -230,7 +231,7 @@ export function registerContractRoutes(router: Router, deps: AppDeps): void {
           };
           const changes = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as ContractPatch;
           if (Object.keys(changes).length > 0) await updateContract(trx, id, changes);
-          const row = await findContract(trx, id, null);
+          const row = await findContract(trx, id, ALL_COMPANIES);
           if (!row) throw notFound('contract', id);
           const detail = await contractDetail(trx, row, todayFor(deps));
           await audit(trx, req, { action: 'update', entityType: 'contract', entityId: id, companyId: before.company_id, before, after: detail });

@@ -65,7 +65,7 @@ export function registerRenewalRoutes(router: Router, deps: AppDeps): void {
     async ({ params, body, req }) => {
       const id = parseId(params.id, 'contract');
       const overrides = renewalOverrides(body);
-      const p = await previewRenewal(deps.db, id, overrides, { companyIds: scopeOf(req), actor: actorOf(req), today: todayFor(deps) });
+      const p = await previewRenewal(deps.db, id, overrides, { scope: scopeOf(req), actor: actorOf(req), today: todayFor(deps) });
       return { body: { original: contractOut(p.original), proposal: proposalOut(p.proposal), leftBehind: leftBehindOut(p.leftBehind) } };
     },
   );
@@ -87,7 +87,7 @@ export function registerRenewalRoutes(router: Router, deps: AppDeps): void {
       const id = parseId(params.id, 'contract');
       const overrides = renewalOverrides(body);
       const r = await renewContract(deps.db, id, overrides, {
-        companyIds: scopeOf(req),
+        scope: scopeOf(req),
         actor: actorOf(req),
         requestId: req.requestId ?? null,
         today: todayFor(deps),

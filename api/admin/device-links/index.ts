@@ -27,7 +27,7 @@ const linkChangeSchema = z.strictObject({
 export function deviceLinksRouter(deps: AppDeps): Router {
   const router = Router();
   const ctx = (req: Parameters<typeof actorOf>[0]) => ({
-    companyIds: scopeOf(req),
+    scope: scopeOf(req),
     actor: actorOf(req),
     requestId: req.requestId ?? null,
     today: todayFor(deps),

@@ -1,3 +1,4 @@
+import type { CompanyScope } from '../../../core/access/company-scope';
 import { Router } from 'express';
 import { z } from 'zod';
 import { validationError } from '../../../core/errors';
@@ -113,7 +114,7 @@ export function devicesRouter(deps: AppDeps): Router {
   const router = Router();
 
   // Out of scope and nonexistent answer the same, so a scoped token cannot probe other companies' ids.
-  const assertCompany = async (companyId: string, scope: string[] | null): Promise<void> => {
+  const assertCompany = async (companyId: string, scope: CompanyScope): Promise<void> => {
     if (!(await companyVisible(deps.db, companyId, scope))) throw validationError('companyId', `company ${companyId} not found`);
   };
 

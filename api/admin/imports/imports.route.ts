@@ -73,7 +73,7 @@ export function importsRouter(deps: AppDeps): Router {
         today: todayFor(deps),
         actor: actorOf(req),
         requestId: req.requestId ?? null,
-        companyIds: scopeOf(req),
+        scope: scopeOf(req),
       });
       if (!report.dryRun && !report.applied) {
         const first = report.errors[0];

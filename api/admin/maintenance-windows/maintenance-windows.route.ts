@@ -1,3 +1,4 @@
+import { scopeIncludes } from '../../../core/access/company-scope';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { HubError, notFound, validationError } from '../../../core/errors';
@@ -230,7 +231,7 @@ const rulesWindowOut = (w: MatchableWindow, now: Date) => ({
 
 /** Rules-file windows are global configuration and list every company's alerts. */
 function requireUnscopedRead(req: Request): void {
-  if (scopeOf(req)) throw new HubError('FORBIDDEN', "a company-scoped token cannot read the rules files' maintenance windows");
+  if (!scopeOf(req).all) throw new HubError('FORBIDDEN', "a company-scoped token cannot read the rules files' maintenance windows");
 }
 
 type CreateInput = z.infer<typeof createBody>;
@@ -242,14 +243,14 @@ type CreateInput = z.infer<typeof createBody>;
  */
 async function checkScope(db: Db, req: Request, w: MaintenanceWindowWrite): Promise<void> {
   const scope = scopeOf(req);
-  if (scope && w.companyId === null) throw validationError('companyId', 'is required for a company-scoped token (a window without a company applies to every company)');
+  if (!scope.all && w.companyId === null) throw validationError('companyId', 'is required for a company-scoped token (a window without a company applies to every company)');
   if (w.companyId !== null) {
-    if (scope && !scope.includes(w.companyId)) throw notFound('company', w.companyId);
+    if (!scopeIncludes(scope, w.companyId)) throw notFound('company', w.companyId);
     if (!(await companyExists(db, w.companyId))) throw validationError('companyId', `company ${w.companyId} does not exist`);
   }
   if (w.deviceId !== null) {
     const device = await deviceCompany(db, w.deviceId);
-    const visible = device && (!scope || (device.company_id !== null && scope.includes(String(device.company_id))));
+    const visible = device && scopeIncludes(scope, device.company_id);
     if (!device || !visible) throw validationError('deviceId', `device ${w.deviceId} does not exist`);
     if (w.companyId !== null && String(device.company_id) !== w.companyId) {
       throw validationError('deviceId', `device ${w.deviceId} belongs to another company than companyId ${w.companyId}`);

@@ -1,3 +1,4 @@
+import { scopeIncludes, type CompanyScope } from '../../../core/access/company-scope';
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { HubError, validationError } from '../../../core/errors';
@@ -72,7 +73,7 @@ export async function dryRunAlert(
   db: Knex,
   slas: SlaCache,
   ruleset: CompiledRuleset,
-  input: { alert: TestAlert; at?: Date | undefined; now: Date; scope: string[] | null },
+  input: { alert: TestAlert; at?: Date | undefined; now: Date; scope: CompanyScope },
 ): Promise<DryRunResult> {
   return db.transaction(async (trx) => {
     await trx.raw('SET TRANSACTION READ ONLY');
@@ -106,7 +107,7 @@ export async function dryRunAlert(
 
     const built = await buildFacts(trx, slas, { alert, source: source.name, discover: false });
     // A company-scoped token may only look at its companies' alerts (404, so other companies do not leak).
-    if (input.scope && (!built.company || !input.scope.includes(String(built.company.id)))) {
+    if (!scopeIncludes(input.scope, built.company?.id)) {
       throw new HubError('NOT_FOUND', 'alert: its site/device belongs to no company of this token');
     }
     const ex = await explain(ruleset, built.facts);

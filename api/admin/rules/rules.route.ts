@@ -271,7 +271,7 @@ export function rulesRouter(deps: AppDeps): Router {
     },
     async ({ body, req }) => {
       // The replay reads every company's alerts.
-      if (scopeOf(req)) throw new HubError('FORBIDDEN', 'a company-scoped token cannot replay rules over every company\'s alerts');
+      if (!scopeOf(req).all) throw new HubError('FORBIDDEN', 'a company-scoped token cannot replay rules over every company\'s alerts');
       const now = new Date();
       const since = parsePeriodStart(body.since, now);
       const until = body.until === undefined ? now : parseInstant(body.until, 'until');

@@ -1,3 +1,4 @@
+import type { CompanyScope } from '../../../core/access/company-scope';
 import { Router } from 'express';
 import { z } from 'zod';
 import { notFound } from '../../../core/errors';
@@ -226,7 +227,7 @@ export function ticketsRouter(deps: AppDeps): Router {
     },
   );
 
-  const detail = async (id: string, scope: string[] | null) => {
+  const detail = async (id: string, scope: CompanyScope) => {
     const t = await getTicket(deps.db, id, scope);
     if (!t) throw notFound('ticket', id);
     const [notes, pauses] = await Promise.all([listTicketNotes(deps.db, id), listSlaPauses(deps.db, id)]);

@@ -2,7 +2,8 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { HubError } from '../../../core/errors';
 import { withPgErrors } from '../../../db/pg-errors';
-import { findToken, issueToken, listTokenPage, revokeTokenAudited, tokenView } from '../../../db/queries/tokens-admin';
+import { getToken, issueToken, listTokens, revokeTokenAudited } from '../../../app/tokens';
+import { ALL_COMPANIES, onlyCompanies } from '../../../core/access/company-scope';
 import type { AppDeps } from '../../context';
 import { actorOf } from '../../context';
 import { idInputSchema, idString, instant, listQuery, nameSchema, pageOf, queryBoolean } from '../../openapi/schemas';
@@ -20,9 +21,11 @@ const createBody = z.strictObject({
   role: roleSchema,
   companyIds: z
     .array(idInputSchema)
+    // An empty list used to mean "every company" (issue 13 item 1); now it is refused as ambiguous.
+    .min(1, 'name at least one company, or leave companyIds out for a token of every company')
     .max(1000)
     .optional()
-    .openapi({ description: 'Restrict the token to these companies; absent or empty = every company.' }),
+    .openapi({ description: 'Restrict the token to these companies (at least one); absent = every company.' }),
 });
 
 export const tokenSchema = z
@@ -31,7 +34,11 @@ export const tokenSchema = z
     name: z.string(),
     prefix: z.string().openapi({ description: 'The visible start of the token (hub_xxxxxxxx), to recognise it in lists and logs.' }),
     role: roleSchema,
-    companyIds: z.array(z.string()).openapi({ description: 'Empty = every company.' }),
+    allCompanies: z.boolean().openapi({ description: 'true: the token sees every company (companyIds is empty).' }),
+    companyIds: z.array(z.string()).openapi({
+      description:
+        'The companies of a scoped token. Deleting a company removes it here; a scoped token left with none sees nothing (it never widens to every company).',
+    }),
     createdAt: instant,
     createdBy: z.string().nullable(),
     lastUsedAt: instant.nullable(),
@@ -71,8 +78,8 @@ export function tokensRouter(deps: AppDeps): Router {
     },
     async ({ query, req }) => {
       requireUnscoped(req, 'API tokens');
-      const page = await listTokenPage(deps.db, { ...query, includeRevoked: query.includeRevoked === 'true' });
-      return { body: pageBody(page, tokenView) };
+      const page = await listTokens(deps.db, { ...query, includeRevoked: query.includeRevoked === 'true' });
+      return { body: pageBody(page, (v) => v) };
     },
   );
 
@@ -83,9 +90,9 @@ export function tokensRouter(deps: AppDeps): Router {
     async ({ params, req }) => {
       requireUnscoped(req, 'API tokens');
       const idOrPrefix = tokenRef(params.id);
-      const row = await findToken(deps.db, idOrPrefix);
-      if (!row) throw new HubError('NOT_FOUND', `token ${idOrPrefix} not found`);
-      return { body: tokenView(row) };
+      const view = await getToken(deps.db, idOrPrefix);
+      if (!view) throw new HubError('NOT_FOUND', `token ${idOrPrefix} not found`);
+      return { body: view };
     },
   );
 
@@ -104,9 +111,9 @@ export function tokensRouter(deps: AppDeps): Router {
     },
     async ({ body, req }) => {
       requireUnscoped(req, 'API tokens');
-      const companyIds = [...new Set((body.companyIds ?? []).map(idString))];
+      const scope = body.companyIds === undefined ? ALL_COMPANIES : onlyCompanies(body.companyIds.map(idString));
       const { token, view } = await withPgErrors({ company_id: 'companyIds' }, () =>
-        issueToken(deps.db, { name: body.name, role: body.role, companyIds, actor: actorOf(req), requestId: req.requestId ?? null }),
+        issueToken(deps.db, { name: body.name, role: body.role, scope, actor: actorOf(req), requestId: req.requestId ?? null }),
       );
       return { status: 201, body: { ...view, token } };
     },

@@ -1,7 +1,8 @@
 import request from 'supertest';
 import type { Response } from 'supertest';
 import { errorBodySchema, responseSchemaFor, routeDefinitions } from '../../../api/openapi/registry';
-import { issueToken } from '../../../db/queries/tokens-admin';
+import { issueToken } from '../../../app/tokens';
+import { ALL_COMPANIES, onlyCompanies } from '../../../core/access/company-scope';
 import type { Role } from '../../../db/tables';
 import type { TestApp } from '../../helpers/app';
 
@@ -13,8 +14,10 @@ import type { TestApp } from '../../helpers/app';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
-export async function tokenFor(t: TestApp, role: Role, companyIds: string[] = [], name = `${role} token`): Promise<string> {
-  const { token } = await issueToken(t.db, { name, role, companyIds, actor: 'test' });
+/** A token of `role`; without `companyIds` it sees every company, with them only those (at least one). */
+export async function tokenFor(t: TestApp, role: Role, companyIds?: string[], name = `${role} token`): Promise<string> {
+  const scope = companyIds === undefined ? ALL_COMPANIES : onlyCompanies(companyIds);
+  const { token } = await issueToken(t.db, { name, role, scope, actor: 'test' });
   return `Bearer ${token}`;
 }
 

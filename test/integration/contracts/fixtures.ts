@@ -1,8 +1,8 @@
 import request from 'supertest';
 import type { Knex } from 'knex';
 import type { TestApp } from '../../helpers/app';
-import { insertToken } from '../../../db/queries/api-tokens';
-import { generateToken } from '../../../lib/tokens';
+import { issueToken } from '../../../app/tokens';
+import { onlyCompanies } from '../../../core/access/company-scope';
 
 /**
  * Catalogue and inventory rows straight in the database (companies, services, devices, tickets …
@@ -54,8 +54,7 @@ export async function seedTicket(db: Knex, t: { companyId: string; contractId: s
 
 /** A company-scoped token (role admin unless told); returns the Authorization header value. */
 export async function scopedToken(db: Knex, companyIds: string[], role: 'admin' | 'viewer' = 'admin'): Promise<string> {
-  const { token, prefix, hash } = generateToken();
-  await insertToken(db, { name: unique('token'), prefix, tokenHash: hash, role, createdBy: 'test', companyIds });
+  const { token } = await issueToken(db, { name: unique('token'), role, scope: onlyCompanies(companyIds), actor: 'test' });
   return `Bearer ${token}`;
 }
 
