@@ -1,6 +1,8 @@
 import { Queue, Worker } from 'bullmq';
 import type { Knex } from 'knex';
 import request from 'supertest';
+import { createApp } from '../../../api/app';
+import { READINESS, READINESS_DETAILS } from '../../../api/health.route';
 import { sweepReceipts } from '../../../app/receipts/sweeper';
 import { RECEIPT_JOBS } from '../../../api/admin/dead-letters/dead-letters.route';
 import { markEnqueued, storeDelivery } from '../../../db/queries/inbox';
@@ -158,6 +160,28 @@ describe('issue 13 item 2: the receipt sweeper', () => {
     expect(Number(m?.[1])).toBeLessThan(3700);
     // The one dead-lettered by hand in the first test and the one the sweeper gave up on.
     expect(text).toMatch(/^hub_receipts_dead_lettered 2$/m);
+  });
+});
+
+describe('issue 13 item 2: /readyz detail', () => {
+  it('reports the receipt backlog as a detail that never makes the process unready', async () => {
+    const app = createApp({
+      ...t.deps,
+      services: {
+        [READINESS]: [{ name: 'postgres', check: async () => undefined }],
+        [READINESS_DETAILS]: [
+          { name: 'receipts', read: async () => ({ oldestUnprocessedAgeSeconds: 7200, unprocessed: 3, deadLettered: 1 }) },
+          { name: 'broken', read: async () => Promise.reject(new Error('connect ECONNREFUSED 10.0.0.1:5432')) },
+        ],
+      },
+    });
+    const res = await request(app).get('/readyz');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      status: 'ready',
+      checks: { postgres: 'ok' },
+      details: { receipts: { oldestUnprocessedAgeSeconds: 7200, unprocessed: 3, deadLettered: 1 }, broken: null },
+    });
   });
 });
 
