@@ -18,7 +18,7 @@ describe('job catalog (issue 13 item 2: retry budget, stalls and retention set d
     expect(RETENTION.removeOnFail.count).toBeGreaterThan(0);
   });
 
-  it('a job that stalls twice fails (alerts, renewals); upkeep once', () => {
+  it('stalled jobs are recovered up to twice (alerts, renewals), upkeep once (BullMQ default)', () => {
     expect([jobCatalog.alerts.maxStalledCount, jobCatalog.renewals.maxStalledCount, jobCatalog.upkeep.maxStalledCount]).toEqual([2, 2, 1]);
   });
 });

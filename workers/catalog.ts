@@ -22,9 +22,11 @@ export const jobCatalog = {
     backoff: { type: 'exponential' as const, delay: 500 },
     /**
      * A job whose worker died (or whose lock lapsed on a starved event loop) goes back to the queue
-     * once more; the second stall fails it. Applying receipts is idempotent, so a stall costs only
-     * time — but a job that kills its worker (memory) must not take down worker after worker; the
-     * sweeper re-drives a stalled-out job's receipts later, and dead-letters them after repeats.
+     * up to twice (BullMQ's default is once); the third stall fails it. Applying receipts is
+     * idempotent, so a stall costs only time and one more chance is cheap on a busy 2-core box —
+     * but a job that kills its worker (memory) must not take down worker after worker for ever:
+     * the sweeper re-drives a stalled-out job's receipts after its grace period, and dead-letters
+     * them after HUB_SWEEPER_MAX_REDRIVES.
      */
     maxStalledCount: 2,
   },
@@ -38,7 +40,7 @@ export const jobCatalog = {
     }),
     attempts: 5,
     backoff: { type: 'exponential' as const, delay: 2000 },
-    /** Renewal runs are idempotent (Postgres decides) and short: a stall is retried like a failure. */
+    /** Renewal runs are idempotent (Postgres decides) and short: up to two stalls are recovered, like the alerts queue. */
     maxStalledCount: 2,
   },
   /** Periodic upkeep: stale-ticket auto-resolve, alerts held over a maintenance window. */
@@ -47,7 +49,7 @@ export const jobCatalog = {
     payload: z.object({ v: z.literal(1), kind: z.enum(['stale-tickets', 'window-ends']) }),
     attempts: 3,
     backoff: { type: 'exponential' as const, delay: 5000 },
-    /** Upkeep runs again on its schedule within a minute; a stalled run is not worth more. */
+    /** Upkeep runs again on its schedule within a minute: a stalled run is recovered once (BullMQ's default), a second stall fails it. */
     maxStalledCount: 1,
   },
 } as const;
