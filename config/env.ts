@@ -55,6 +55,21 @@ export const envSchema = z.object({
   HUB_JOB_LOCK_SECONDS: intFrom(30, 1, 600),
   /** Seconds between outbox relay sweeps. @defaultValue 5 */
   HUB_RELAY_INTERVAL_SECONDS: intFrom(5, 1, 3600),
+  /** Attempts of an alerts job before it fails (its retry budget, with the backoff). @defaultValue 8 */
+  HUB_ALERT_ATTEMPTS: intFrom(8, 1, 50),
+  /** First retry delay of an alerts job in ms, doubling per attempt. @defaultValue 500 */
+  HUB_ALERT_BACKOFF_MS: intFrom(500, 10, 600_000),
+  /** Seconds between receipt sweeps (re-drive receipts whose job is gone; issue 13 item 2). @defaultValue 30 */
+  HUB_SWEEPER_INTERVAL_SECONDS: intFrom(30, 1, 3600),
+  /**
+   * Seconds an unprocessed receipt must have been on the queue before the sweeper looks at its job;
+   * doubled after each re-drive (at most 64 times). @defaultValue 60
+   */
+  HUB_SWEEPER_GRACE_SECONDS: intFrom(60, 1, 86_400),
+  /** Re-drives of a receipt before the sweeper dead-letters it with its last error. @defaultValue 10 */
+  HUB_SWEEPER_MAX_REDRIVES: intFrom(10, 1, 1000),
+  /** Seconds between upkeep runs (stale tickets, maintenance-window ends). @defaultValue 60 */
+  HUB_UPKEEP_INTERVAL_SECONDS: intFrom(60, 1, 3600),
   /** Local time (HH:MM) of the daily renewal run. @defaultValue 00:15 */
   HUB_RENEWAL_TIME: z
     .string()

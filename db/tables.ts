@@ -246,6 +246,13 @@ export interface AlertReceiptRow {
   ticket_id: Id | null;
   attempts: number;
   error: string | null;
+  /** The BullMQ job carrying the receipt now (issue 13 item 2); NULL before it was marked enqueued. */
+  job_id: string | null;
+  /** Times the receipt sweeper re-drove it (its job was no longer live). */
+  redrives: number;
+  dead_lettered_at: Date | null;
+  dead_lettered_by: string | null;
+  dead_letter_reason: string | null;
 }
 
 export interface RenewalApplicationRow {

@@ -62,6 +62,27 @@ export const metrics = {
     help: 'Version of the live ruleset in this process.',
     registers: [registry],
   }),
+  oldestUnprocessedReceiptAge: new client.Gauge({
+    name: 'hub_receipt_oldest_unprocessed_age_seconds',
+    help: 'Age of the oldest stored alert receipt not yet processed nor dead-lettered (0 when none), measured by the receipt sweeper.',
+    registers: [registry],
+  }),
+  deadLetteredReceipts: new client.Gauge({
+    name: 'hub_receipts_dead_lettered',
+    help: 'Alert receipts dead-lettered and not re-driven (GET /api/v1/dead-letters lists them), measured by the receipt sweeper.',
+    registers: [registry],
+  }),
+  receiptsRedriven: new client.Counter({
+    name: 'hub_receipts_redriven_total',
+    help: 'Alert receipts the sweeper put on the queue again because their job was gone (failed for good, stalled out, removed, lost).',
+    registers: [registry],
+  }),
+  receiptsDeadLettered: new client.Counter({
+    name: 'hub_receipts_dead_lettered_total',
+    help: 'Alert receipts dead-lettered, by who decided (operator: a discarded job; sweeper: too many re-drives).',
+    labelNames: ['by'] as const,
+    registers: [registry],
+  }),
   renewalsApplied: new client.Counter({
     name: 'hub_renewals_applied_total',
     help: 'Renewals created or applied, by kind (manual, scheduled, auto).',

@@ -5,7 +5,8 @@ import { Queue, Worker } from 'bullmq';
 import type { Knex } from 'knex';
 import { createApp } from '../api/app';
 import type { AppDeps } from '../api/context';
-import { READINESS, type ReadinessCheck } from '../api/health.route';
+import { READINESS, READINESS_DETAILS, type ReadinessCheck, type ReadinessDetail } from '../api/health.route';
+import { RECEIPT_JOBS } from '../api/admin/dead-letters/dead-letters.route';
 import { ENQUEUER } from '../api/webhooks/webhook.route';
 import type { HubConfig } from '../config/env';
 import { createDb } from '../db/connection';
@@ -13,7 +14,11 @@ import { maintenanceWindowHook, rulesWindowsOf } from '../db/queries/maintenance
 import { SlaCache } from '../db/queries/sla-definitions';
 import { AlertEnqueuer, startRelay } from '../workers/alert-queue';
 import { alertProcessor } from '../workers/alert.worker';
-import { jobOptions, type QueueName } from '../workers/catalog';
+import { jobCatalog, jobOptions, type QueueName } from '../workers/catalog';
+import { receiptBacklog } from '../db/queries/receipt-recovery';
+import { startReceiptSweeper } from '../workers/receipt-sweeper';
+import { bullReceiptJobs } from '../workers/receipt-jobs';
+import { ensureSchedules } from '../workers/schedules';
 import { registerWorkerServices } from '../workers/services';
 import type { Logger } from './logger';
 import { metrics } from './metrics';
@@ -88,12 +93,30 @@ export async function startHub(opts: HubProcessOptions): Promise<HubProcess> {
   closers.push(() => rules.close());
   readiness.push({ name: 'ruleset', check: async () => rules.assertReady() });
 
-  const enqueuer = new AlertEnqueuer(queues.alerts, db, logger, { redis: producerRedis, relayIntervalSeconds: config.HUB_RELAY_INTERVAL_SECONDS });
+  const retry = { attempts: config.HUB_ALERT_ATTEMPTS, backoffMs: config.HUB_ALERT_BACKOFF_MS };
+  const enqueuer = new AlertEnqueuer(queues.alerts, db, logger, { redis: producerRedis, relayIntervalSeconds: config.HUB_RELAY_INTERVAL_SECONDS, retry });
   const relay = startRelay(enqueuer, config.HUB_RELAY_INTERVAL_SECONDS, logger);
   closers.push(async () => {
     relay.stop();
     await enqueuer.drain();
   });
+  // Issue 13 item 2: receipts whose job is gone are re-driven (or dead-lettered) by every process.
+  const receiptJobs = bullReceiptJobs(queues.alerts, producerRedis, { retry });
+  const sweeper = startReceiptSweeper(
+    { db, jobs: receiptJobs, logger, graceSeconds: config.HUB_SWEEPER_GRACE_SECONDS, maxRedrives: config.HUB_SWEEPER_MAX_REDRIVES },
+    config.HUB_SWEEPER_INTERVAL_SECONDS,
+  );
+  closers.push(() => sweeper.stop());
+  const readinessDetails: ReadinessDetail[] = [
+    {
+      name: 'receipts',
+      // A detail, never a failed check: taking an API out of rotation for an old backlog would stop intake too.
+      read: async () => {
+        const b = await receiptBacklog(db);
+        return { oldestUnprocessedAgeSeconds: b.oldestUnprocessedAgeSeconds === null ? null : Math.round(b.oldestUnprocessedAgeSeconds), unprocessed: b.unprocessed, deadLettered: b.deadLettered };
+      },
+    },
+  ];
 
   const workers: Worker[] = [];
   // Declared before anything may fail: closeAll() (a refused start) reads them.
@@ -117,7 +140,7 @@ export async function startHub(opts: HubProcessOptions): Promise<HubProcess> {
       slas,
       maintenanceWindow: maintenanceWindowHook(() => rulesWindowsOf(rules.store.current()), { ttlMs: config.HUB_MAINTENANCE_CACHE_MS }),
       scheduleHoldOff: async (receiptId: string, delayMs: number) => {
-        await queues.alerts.add('receipts', { v: 1, receiptIds: [receiptId] }, { ...jobOptions('alerts'), delay: delayMs, jobId: `hold-${receiptId}` });
+        await queues.alerts.add('receipts', { v: 1, receiptIds: [receiptId] }, { ...jobOptions('alerts', retry), delay: delayMs, jobId: `hold-${receiptId}` });
       },
     };
     const alertWorker = new Worker('alerts', alertProcessor(pipeline), {
@@ -129,11 +152,18 @@ export async function startHub(opts: HubProcessOptions): Promise<HubProcess> {
       // A dead worker's jobs return to the queue after the lock expires and the next stalled check runs.
       lockDuration: config.HUB_JOB_LOCK_SECONDS * 1000,
       stalledInterval: config.HUB_JOB_LOCK_SECONDS * 1000,
+      maxStalledCount: jobCatalog.alerts.maxStalledCount,
     });
     alertWorker.on('error', (e: Error) => logger.warn({ err: e.message }, 'alerts worker error'));
     alertWorker.on('failed', (job, err) => logger.warn({ jobId: job?.id, err: err.message, attemptsMade: job?.attemptsMade }, 'alerts job failed'));
     workers.push(alertWorker);
     workers.push(...(await registerWorkerServices({ db, logger, now, queues, connection: workerRedis, prefix, config, enqueuer, rules })));
+    // Issue 13 item 5: schedulers live in Redis; when the relay notices Redis lost its data, they
+    // are re-created here, not only at the next worker start.
+    enqueuer.onQueueLost(async () => {
+      await ensureSchedules(queues, config);
+      logger.warn('Redis lost its data: job schedulers (upkeep, renewals) re-created');
+    });
   }
 
   if (opts.api) {
@@ -141,7 +171,7 @@ export async function startHub(opts: HubProcessOptions): Promise<HubProcess> {
       config,
       db,
       logger,
-      services: { [READINESS]: readiness, [ENQUEUER]: enqueuer, queues, rules },
+      services: { [READINESS]: readiness, [READINESS_DETAILS]: readinessDetails, [ENQUEUER]: enqueuer, [RECEIPT_JOBS]: receiptJobs, queues, rules },
     };
     const app = createApp(deps);
     server = http.createServer(app);

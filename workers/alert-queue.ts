@@ -6,7 +6,7 @@ import type { Logger } from '../lib/logger';
 import type { RedisConnection } from '../lib/redis';
 import { claimUnenqueuedReceipts, markEnqueued, returnEnqueuedToOutbox } from '../db/queries/inbox';
 import { withTimeout } from '../lib/timeout';
-import { jobOptions, type JobPayload } from './catalog';
+import { jobOptions, type JobPayload, type RetryBudget } from './catalog';
 
 const CHUNK = 200;
 const COALESCE_MS = 3;
@@ -19,7 +19,11 @@ export const relayGraceSeconds = (intervalSeconds: number): number => Math.min(1
  * (R-ALR-1). Enqueued receipts are marked in batches, off the request path.
  */
 export class AlertEnqueuer {
+  /** Receipts enqueued but not yet marked, each with the job that carries it (same index). */
   private pendingMarks: string[] = [];
+  private pendingMarkJobs: string[] = [];
+  private readonly lostListeners: Array<() => Promise<void>> = [];
+  private readonly retry: RetryBudget;
   private pendingEnqueue: string[] = [];
   private enqueueTimer: NodeJS.Timeout | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
@@ -49,9 +53,10 @@ export class AlertEnqueuer {
     private readonly queue: Queue,
     private readonly db: Knex,
     private readonly logger: Logger,
-    opts: { addTimeoutMs?: number; redis?: RedisConnection; relayIntervalSeconds?: number } = {},
+    opts: { addTimeoutMs?: number; redis?: RedisConnection; relayIntervalSeconds?: number; retry?: RetryBudget } = {},
   ) {
     this.addTimeoutMs = opts.addTimeoutMs ?? 1000;
+    this.retry = opts.retry ?? {};
     this.markDelayMs = (relayGraceSeconds(opts.relayIntervalSeconds ?? 5) * 1000) / 2;
     this.redis = opts.redis;
   }
@@ -85,16 +90,16 @@ export class AlertEnqueuer {
   /** Returns true when every receipt is on the queue. */
   async enqueue(receiptIds: string[]): Promise<boolean> {
     if (receiptIds.length === 0) return true;
+    const jobs: {
+      name: string;
+      data: JobPayload<'alerts'>;
+      opts: ReturnType<typeof jobOptions> & { jobId: string };
+    }[] = [];
     try {
-      const jobs: {
-        name: string;
-        data: JobPayload<'alerts'>;
-        opts: ReturnType<typeof jobOptions> & { jobId: string };
-      }[] = [];
       for (let i = 0; i < receiptIds.length; i += CHUNK) {
         // Job ids of our own, never BullMQ's counter: that restarts at 1 when Redis loses its data,
         // and a worker still running an old job "7" would then renew, finish or fail the new "7".
-        const opts = { ...jobOptions('alerts'), jobId: `receipts-${crypto.randomUUID()}` };
+        const opts = { ...jobOptions('alerts', this.retry), jobId: `receipts-${crypto.randomUUID()}` };
         jobs.push({ name: 'receipts', data: { v: 1, receiptIds: receiptIds.slice(i, i + CHUNK) }, opts });
       }
       await withTimeout<unknown>(
@@ -109,7 +114,10 @@ export class AlertEnqueuer {
       );
       return false;
     }
-    this.pendingMarks.push(...receiptIds);
+    for (const j of jobs) {
+      this.pendingMarks.push(...j.data.receiptIds);
+      for (let i = 0; i < j.data.receiptIds.length; i++) this.pendingMarkJobs.push(j.opts.jobId);
+    }
     this.flushTimer ??= setTimeout(() => void this.flush(), this.markDelayMs);
     return true;
   }
@@ -126,12 +134,15 @@ export class AlertEnqueuer {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     const ids = this.pendingMarks;
+    const jobIds = this.pendingMarkJobs;
     this.pendingMarks = [];
+    this.pendingMarkJobs = [];
     this.flushing = this.flushing.then(async () => {
       if (ids.length === 0) return;
       try {
         // In chunks: a worker waits for the receipts of its job that an UPDATE here holds.
-        for (let i = 0; i < ids.length; i += CHUNK) await markEnqueued(this.db, ids.slice(i, i + CHUNK));
+        for (let i = 0; i < ids.length; i += CHUNK)
+          await markEnqueued(this.db, ids.slice(i, i + CHUNK), jobIds.slice(i, i + CHUNK));
       } catch (err) {
         // Unmarked receipts are found by the relay and enqueued again; the worker is idempotent.
         this.logger.warn({ err: String(err) }, 'could not mark receipts enqueued');
@@ -174,6 +185,7 @@ export class AlertEnqueuer {
         this.addTimeoutMs,
         () => this.timeoutError(),
       );
+    if (lost) await this.notifyLost();
     if (!lost && this.recovering === undefined) return 0;
     const r = await returnEnqueuedToOutbox(this.db, lost ? null : (this.recovering ?? null));
     this.recovering = r.busy > 0 ? r.before : undefined;
@@ -187,9 +199,40 @@ export class AlertEnqueuer {
     return r.returned;
   }
 
+  /**
+   * Runs `listener` whenever this process notices that Redis lost its data (see
+   * `recoverLostJobs`): the job schedulers are re-created that way (issue 13 item 5). A failing
+   * listener is logged and tried again at the next sweep (the loss is remembered until it succeeds).
+   */
+  onQueueLost(listener: () => Promise<void>): void {
+    this.lostListeners.push(listener);
+  }
+
+  private lostPending = false;
+
+  private async notifyLost(): Promise<void> {
+    this.lostPending = true;
+    await this.retryLostListeners();
+  }
+
+  private async retryLostListeners(): Promise<void> {
+    if (!this.lostPending) return;
+    let ok = true;
+    for (const l of this.lostListeners) {
+      try {
+        await l();
+      } catch (err) {
+        ok = false;
+        this.logger.warn({ err: String(err) }, 're-creating what Redis lost failed; tried again at the next relay sweep');
+      }
+    }
+    this.lostPending = !ok;
+  }
+
   /** One relay sweep: enqueues receipts the intake could not. Returns how many were enqueued. */
   async relayOnce(graceSeconds: number): Promise<number> {
     await this.recoverLostJobs();
+    await this.retryLostListeners();
     let total = 0;
     for (;;) {
       const ids = await claimUnenqueuedReceipts(this.db, { graceSeconds, limit: 1000 });

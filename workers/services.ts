@@ -9,7 +9,8 @@ import type { Logger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
 import type { RedisConnection } from '../lib/redis';
 import { jobCatalog, type QueueName } from './catalog';
-import { processRenewalJob, scheduleRenewals } from './renewal.worker';
+import { processRenewalJob } from './renewal.worker';
+import { ensureSchedules } from './schedules';
 import { processEndedWindows } from './window-end';
 
 export interface WorkerServiceDeps {
@@ -24,7 +25,7 @@ export interface WorkerServiceDeps {
   rules: LiveRules;
 }
 
-/** The queues other than `alerts`: upkeep (stale tickets) and renewals, with their schedules. */
+/** The queues other than `alerts`: upkeep (stale tickets, window ends) and renewals, with their schedules (workers/schedules.ts). */
 export async function registerWorkerServices(deps: WorkerServiceDeps): Promise<Worker[]> {
   const { db, logger, now, queues, connection, prefix } = deps;
   const upkeep = new Worker(
@@ -54,11 +55,9 @@ export async function registerWorkerServices(deps: WorkerServiceDeps): Promise<W
         end();
       }
     },
-    { connection, prefix, concurrency: 1 },
+    { connection, prefix, concurrency: 1, maxStalledCount: jobCatalog.upkeep.maxStalledCount },
   );
   upkeep.on('error', (e: Error) => logger.warn({ err: e.message }, 'upkeep worker error'));
-  await queues.upkeep.upsertJobScheduler('upkeep-stale-tickets', { every: 60_000 }, { name: 'stale-tickets', data: { v: 1, kind: 'stale-tickets' } });
-  await queues.upkeep.upsertJobScheduler('upkeep-window-ends', { every: 60_000 }, { name: 'window-ends', data: { v: 1, kind: 'window-ends' } });
 
   // R-REN-15: scheduled renewals take effect on their date, applied once (Postgres decides).
   const renewals = new Worker(
@@ -71,9 +70,10 @@ export async function registerWorkerServices(deps: WorkerServiceDeps): Promise<W
       if (result.failed.length) throw new Error(`renewals failed: ${result.failed.map((f) => `${f.contractId}: ${f.error}`).join('; ')}`);
       return result;
     },
-    { connection, prefix, concurrency: 1 },
+    { connection, prefix, concurrency: 1, maxStalledCount: jobCatalog.renewals.maxStalledCount },
   );
   renewals.on('error', (e: Error) => logger.warn({ err: e.message }, 'renewals worker error'));
-  await scheduleRenewals(queues.renewals, { time: deps.config.HUB_RENEWAL_TIME, timezone: deps.config.HUB_RENEWAL_TIMEZONE });
+  // Also re-created when Redis comes back empty (lib/runtime.ts, issue 13 item 5).
+  await ensureSchedules(queues, deps.config);
   return [upkeep, renewals];
 }

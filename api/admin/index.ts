@@ -5,6 +5,7 @@ import { auditRouter } from './audit/audit.route';
 import { bundlesRouter } from './bundles/bundles.route';
 import { companiesRouter } from './companies/companies.route';
 import { contractsRouter } from './contracts';
+import { deadLettersRouter } from './dead-letters/dead-letters.route';
 import { deviceLinksRouter } from './device-links';
 import { devicesRouter } from './devices/devices.route';
 import { IMPORT_MOUNT, importsRouter } from './imports/imports.route';
@@ -52,6 +53,7 @@ export function adminRouters(deps: AppDeps): AdminRouterEntry[] {
     { path: '/alerts', router: alertsRouter(deps) },
     { path: '/reports', router: reportsRouter(deps) },
     { path: '/queues', router: queuesRouter(deps), policy: { read: 'operator', write: 'operator' } },
+    { path: '/dead-letters', router: deadLettersRouter(deps), policy: { read: 'operator', write: 'operator' } },
     { path: '/openapi.json', router: openApiRouter(deps) },
   ];
 }

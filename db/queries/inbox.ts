@@ -157,13 +157,17 @@ export async function findDeliveryAlertIds(db: Db, sourceId: string, deliveryKey
  * holding the rows it already updated deadlocks with that job. A skipped receipt is being applied
  * now; should the job roll back, the relay enqueues it again (the worker applies a receipt once).
  */
-export async function markEnqueued(db: Db, receiptIds: string[]): Promise<void> {
+export async function markEnqueued(db: Db, receiptIds: string[], jobIds?: readonly string[]): Promise<void> {
   if (receiptIds.length === 0) return;
+  // job_id (issue 13 item 2): the job that carries each receipt, so the receipt sweeper can ask
+  // Redis whether it is still live. `jobIds[i]` belongs to `receiptIds[i]`.
   await db.raw(
-    `UPDATE alert_receipts SET enqueued_at = now()
-      WHERE id IN (SELECT id FROM alert_receipts WHERE id = ANY(?::bigint[]) AND enqueued_at IS NULL AND processed_at IS NULL
-                     FOR UPDATE SKIP LOCKED)`,
-    [receiptIds],
+    `UPDATE alert_receipts r SET enqueued_at = now(), job_id = m.job_id
+       FROM unnest(?::bigint[], ?::text[]) AS m(id, job_id)
+      WHERE r.id = m.id
+        AND r.id IN (SELECT id FROM alert_receipts WHERE id = ANY(?::bigint[]) AND enqueued_at IS NULL AND processed_at IS NULL
+                       AND dead_lettered_at IS NULL FOR UPDATE SKIP LOCKED)`,
+    <Knex.RawBinding[]>[receiptIds, receiptIds.map((_, i) => jobIds?.[i] ?? null), receiptIds],
   );
 }
 
@@ -178,11 +182,12 @@ export async function returnEnqueuedToOutbox(db: Db, before: Date | null = null)
   const r = (await db.raw(
     `WITH cutoff AS (SELECT coalesce(?::timestamptz, now()) AS at),
      pending AS (
-       SELECT id FROM alert_receipts WHERE processed_at IS NULL AND enqueued_at < (SELECT at FROM cutoff)
+       SELECT id FROM alert_receipts WHERE processed_at IS NULL AND dead_lettered_at IS NULL AND enqueued_at < (SELECT at FROM cutoff)
      ), free AS (
        SELECT id FROM alert_receipts WHERE id IN (SELECT id FROM pending) AND processed_at IS NULL FOR UPDATE SKIP LOCKED
      ), returned AS (
-       UPDATE alert_receipts SET enqueued_at = NULL WHERE id IN (SELECT id FROM free) RETURNING id
+       -- A dead-lettered receipt stays so (an operator decided); the lost queue changes nothing there.
+       UPDATE alert_receipts SET enqueued_at = NULL, job_id = NULL WHERE id IN (SELECT id FROM free) RETURNING id
      )
      SELECT (SELECT count(*) FROM returned)::int AS returned,
             ((SELECT count(*) FROM pending) - (SELECT count(*) FROM returned))::int AS busy,
@@ -204,6 +209,7 @@ export async function claimUnenqueuedReceipts(db: Db, opts: { graceSeconds: numb
       .select('id')
       .whereNull('enqueued_at')
       .whereNull('processed_at')
+      .whereNull('dead_lettered_at')
       .where('received_at', '<', trx.raw(`now() - make_interval(secs => ?)`, [opts.graceSeconds]))
       .orderBy('id')
       .limit(opts.limit)

@@ -2,14 +2,18 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
-import { isHubError } from '../../../core/errors';
+import type { Job, Queue } from 'bullmq';
+import { auditJobRetry, discardJob } from '../../../app/receipts/dead-letters';
+import { HubError, isHubError } from '../../../core/errors';
+import { writeAudit } from '../../../db/queries/audit';
+import { actorOf, type AppDeps } from '../../context';
 import { findActiveTokenByHash } from '../../../db/queries/api-tokens';
 import type { Role } from '../../../db/tables';
 import { hashToken, safeEqual } from '../../../lib/tokens';
-import type { AppDeps } from '../../context';
 import { authenticate, requireRole, roleAtLeast } from '../../middleware/auth';
 import { registerDoc } from '../../route';
-import { QUEUES } from './queues.route';
+import { discardedJobOf, QUEUES } from './queues.route';
+import { assertAllCompanies } from './scope';
 
 /**
  * The queue dashboard (SPEC §7): bull-board at /admin/queues for admin and operator tokens.
@@ -117,6 +121,16 @@ export function adminDashboardRouter(deps: AppDeps): Router {
     res.redirect(303, `${DASHBOARD_BASE}/login`);
   });
 
+  // Company-scoped tokens see no queue (./scope.ts); a browser gets the page, a script the API error.
+  const scoped: RequestHandler = (req, res, next) => {
+    try {
+      assertAllCompanies(req, 'job queues');
+      next();
+    } catch (e) {
+      if (isHubError(e) && wantsHtml(req)) return page(res, e.status, 'Alert hub · forbidden', `<h1>Forbidden</h1><p>${escapeHtml(e.message)}</p>`);
+      next(e);
+    }
+  };
   const auth = authenticate(deps.db, deps.config.HUB_ADMIN_TOKEN);
   const operator = requireRole(MIN_ROLE);
   const gate: RequestHandler = (req, res, next) => {
@@ -140,21 +154,93 @@ export function adminDashboardRouter(deps: AppDeps): Router {
 
   const queues = deps.services[QUEUES];
   if (typeof queues === 'object' && queues !== null) {
-    const serverAdapter = new ExpressAdapter();
-    serverAdapter.setBasePath(`${DASHBOARD_BASE}${BOARD_PATH}`);
-    createBullBoard({
-      queues: Object.values(queues as Record<string, ConstructorParameters<typeof BullMQAdapter>[0]>).map((q) => new BullMQAdapter(q)),
-      // @bull-board/express 9.10.1 declares its adapter against its own nested copy of @bull-board/api
-      // (9.10.1); the classes differ only in private fields, and the adapter needs nothing from that
-      // copy at run time, so it is the same interface.
-      serverAdapter: serverAdapter as unknown as Parameters<typeof createBullBoard>[0]['serverAdapter'],
-      options: { uiConfig: { boardTitle: 'Alert hub queues', hideDocsLink: true } },
+    const list = Object.values(queues as Record<string, ConstructorParameters<typeof BullMQAdapter>[0]>);
+    // Two boards on the same path: operators get a read-only one (no buttons; their writes are
+    // refused below as well), admins the full one behind the interceptor (issue 13 item 7).
+    const board = (readOnlyMode: boolean): RequestHandler => {
+      const serverAdapter = new ExpressAdapter();
+      serverAdapter.setBasePath(`${DASHBOARD_BASE}${BOARD_PATH}`);
+      createBullBoard({
+        queues: list.map((q) => new BullMQAdapter(q, { readOnlyMode })),
+        // @bull-board/express 9.10.1 declares its adapter against its own nested copy of @bull-board/api
+        // (9.10.1); the classes differ only in private fields, and the adapter needs nothing from that
+        // copy at run time, so it is the same interface.
+        serverAdapter: serverAdapter as unknown as Parameters<typeof createBullBoard>[0]['serverAdapter'],
+        options: { uiConfig: { boardTitle: readOnlyMode ? 'Alert hub queues (read-only)' : 'Alert hub queues', hideDocsLink: true } },
+      });
+      return serverAdapter.getRouter() as RequestHandler;
+    };
+    const readOnlyBoard = board(true);
+    const fullBoard = board(false);
+    const intercept = dashboardWrites(deps, queues as Record<string, Queue>);
+    router.use(BOARD_PATH, gate, scoped, (req, res, next) => {
+      if (req.principal?.role === 'admin') return intercept(req, res, (err?: unknown) => (err ? next(err) : fullBoard(req, res, next)));
+      if (isWrite(req)) return next(new HubError('FORBIDDEN', 'the queue dashboard is read-only for operators; retry or discard failed jobs with /api/v1/queues (audited)'));
+      readOnlyBoard(req, res, next);
     });
-    router.use(BOARD_PATH, gate, serverAdapter.getRouter() as RequestHandler);
   } else {
     router.use(BOARD_PATH, gate, (_req, res) => {
       res.status(503).json({ error: { code: 'NOT_READY', message: 'the job queues are not available in this process' } });
     });
   }
   return router;
+}
+
+const isWrite = (req: Request): boolean => req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS';
+const ONE_JOB = /^\/api\/queues\/([^/]+)\/([^/]+)\/(clean|retry)$/;
+const CLEAN_ALL = /^\/api\/queues\/([^/]+)\/clean\/([^/]+)$/;
+/** Failed jobs discarded per page when an admin cleans the whole failed set. */
+const CLEAN_PAGE = 100;
+
+/**
+ * The admin dashboard's writes (issue 13 items 2 and 7): every one is audited; removing an alerts
+ * job — one job, or the whole failed set — dead-letters its receipts first (the same use case as
+ * DELETE /api/v1/queues/:name/jobs/:id) instead of dropping them. Other removals (waiting,
+ * delayed jobs) pass through: the receipt sweeper re-drives receipts whose job disappeared.
+ */
+function dashboardWrites(deps: AppDeps, queues: Record<string, Queue>): RequestHandler {
+  return (req, res, next) => {
+    if (!isWrite(req)) return next();
+    const by = { actor: actorOf(req), requestId: req.requestId ?? null, via: 'dashboard' as const };
+    const run = async (): Promise<boolean> => {
+      const one = ONE_JOB.exec(req.path);
+      const all = CLEAN_ALL.exec(req.path);
+      const queueName = decodeURIComponent((one ?? all)?.[1] ?? '');
+      const queue = Object.hasOwn(queues, queueName) ? queues[queueName] : undefined;
+      if (one && queue) {
+        const job = (await queue.getJob(decodeURIComponent(one[2]!))) as Job | undefined;
+        if (job && one[3] === 'retry') await auditJobRetry(deps, discardedJobOf(queue.name, job), by);
+        if (job && one[3] === 'clean' && queue.name === 'alerts') {
+          await discardJob(deps, discardedJobOf(queue.name, job), by, () => job.remove());
+          res.status(204).end();
+          return true;
+        }
+      }
+      if (all && queue?.name === 'alerts' && all[2] === 'failed') {
+        // Page by page from the start: each page is removed before the next is read.
+        for (;;) {
+          const jobs = (await queue.getFailed(0, CLEAN_PAGE - 1)).filter((j): j is Job => Boolean(j));
+          for (const job of jobs) await discardJob(deps, discardedJobOf(queue.name, job), by, () => job.remove());
+          if (jobs.length < CLEAN_PAGE) break;
+        }
+        await writeAudit(deps.db, { actor: by.actor, action: 'dashboard.clean', entityType: 'queue', entityId: `${queue.name}:failed`, requestId: by.requestId });
+        res.status(200).json({});
+        return true;
+      }
+      await writeAudit(deps.db, {
+        actor: by.actor,
+        action: 'dashboard.write',
+        entityType: 'queue',
+        entityId: queueName || null,
+        after: { method: req.method, path: req.path.slice(0, 300) },
+        requestId: by.requestId,
+      });
+      return false;
+    };
+    run()
+      .then((handled) => {
+        if (!handled) next();
+      })
+      .catch(next);
+  };
 }

@@ -3,10 +3,12 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { withTimeout as withTimeoutOf } from '../../../lib/timeout';
 import { HubError } from '../../../core/errors';
-import { writeAudit } from '../../../db/queries/audit';
+import { auditJobRetry, discardJob, type DiscardedJob } from '../../../app/receipts/dead-letters';
+import { jobCatalog } from '../../../workers/catalog';
 import { actorOf, type AppDeps } from '../../context';
 import { instant } from '../../openapi/schemas';
 import { defineRoute } from '../../route';
+import { assertAllCompanies } from './scope';
 
 const MOUNT = '/queues';
 const TAGS = ['queues'];
@@ -75,12 +77,25 @@ const jobOut = (queue: string, j: Job): z.infer<typeof jobSchema> => ({
 });
 
 const JOB_ID = /^[A-Za-z0-9:_.-]{1,200}$/;
+
+/** A job as the receipt use cases see it: the receipt ids an alerts job carries (none for other queues). */
+export function discardedJobOf(queue: string, j: Job): DiscardedJob {
+  const parsed = queue === 'alerts' ? jobCatalog.alerts.payload.safeParse(j.data) : undefined;
+  return {
+    queue,
+    jobId: String(j.id),
+    receiptIds: parsed?.success ? parsed.data.receiptIds : [],
+    failedReason: j.failedReason ?? null,
+    attemptsMade: j.attemptsMade,
+  };
+}
 const REDIS_TIMEOUT_MS = 3000;
 
 /**
  * Queue operations for operators (SPEC §7): counts per queue, failed jobs with their reasons,
  * retry a failed job, discard a failed job. The same actions as the bull-board dashboard at
- * /admin/queues, for scripts. Retries and discards are audited.
+ * /admin/queues, for scripts. Retries and discards are audited; a discarded alerts job's receipts
+ * are dead-lettered (issue 13 item 2). Tokens that see every company only (./scope.ts).
  */
 export function queuesRouter(deps: AppDeps): Router {
   const router = Router();
@@ -114,7 +129,8 @@ export function queuesRouter(deps: AppDeps): Router {
       role: 'operator',
       response: z.strictObject({ items: z.array(queueSchema) }),
     },
-    async () => {
+    async ({ req }) => {
+      assertAllCompanies(req, 'job queues');
       const items = await Promise.all(
         Object.entries(queuesOf(deps)).map(async ([name, q]) => {
           const [counts, paused] = await withTimeout(
@@ -144,7 +160,8 @@ export function queuesRouter(deps: AppDeps): Router {
       }),
       response: z.strictObject({ items: z.array(jobSchema), total: z.number().int() }),
     },
-    async ({ params, query }) => {
+    async ({ params, query, req }) => {
+      assertAllCompanies(req, 'job queues');
       const q = queueNamed(params.name);
       const [jobs, total] = await withTimeout(
         Promise.all([q.getFailed(query.offset, query.offset + query.limit - 1), q.getFailedCount()]),
@@ -167,18 +184,12 @@ export function queuesRouter(deps: AppDeps): Router {
       response: jobSchema,
     },
     async ({ params, req }) => {
+      assertAllCompanies(req, 'job queues');
       const q = queueNamed(params.name);
       const job = await jobIn(q, params.id);
       await assertFailed(job, 'retried');
       await withTimeout(job.retry('failed'), REDIS_TIMEOUT_MS, `job ${job.id}`);
-      await writeAudit(deps.db, {
-        actor: actorOf(req),
-        action: 'job.retry',
-        entityType: 'job',
-        entityId: `${q.name}:${job.id}`,
-        before: { failedReason: job.failedReason, attemptsMade: job.attemptsMade },
-        requestId: req.requestId ?? null,
-      });
+      await auditJobRetry(deps, discardedJobOf(q.name, job), { actor: actorOf(req), requestId: req.requestId ?? null, via: 'api' });
       const fresh = (await withTimeout(q.getJob(String(job.id)), REDIS_TIMEOUT_MS, `job ${job.id}`)) ?? job;
       return { body: jobOut(q.name, fresh) };
     },
@@ -190,28 +201,19 @@ export function queuesRouter(deps: AppDeps): Router {
     {
       method: 'delete',
       path: '/:name/jobs/:id',
-      summary: 'Discard a failed job',
+      summary: 'Discard a failed job; the alert receipts it carries are dead-lettered (GET /api/v1/dead-letters), not lost',
       tags: TAGS,
       role: 'operator',
       status: 204,
     },
     async ({ params, req, res }) => {
+      assertAllCompanies(req, 'job queues');
       const q = queueNamed(params.name);
       const job = await jobIn(q, params.id);
       await assertFailed(job, 'discarded');
-      await withTimeout(job.remove(), REDIS_TIMEOUT_MS, `job ${job.id}`);
-      await writeAudit(deps.db, {
-        actor: actorOf(req),
-        action: 'job.discard',
-        entityType: 'job',
-        entityId: `${q.name}:${job.id}`,
-        before: {
-          name: job.name,
-          data: job.data as unknown,
-          failedReason: job.failedReason,
-          attemptsMade: job.attemptsMade,
-        },
-        requestId: req.requestId ?? null,
+      // Its receipts are dead-lettered (audited, listed at /api/v1/dead-letters), never just dropped.
+      await discardJob(deps, discardedJobOf(q.name, job), { actor: actorOf(req), requestId: req.requestId ?? null, via: 'api' }, async () => {
+        await withTimeout(job.remove(), REDIS_TIMEOUT_MS, `job ${job.id}`);
       });
       res.status(204).end();
     },
