@@ -32,7 +32,12 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     // An oversized body is not read to its end (a chunked one may never end): answer, then close
     // the connection, which is the only way to stop the sender without draining it (issue 13 item 3).
-    if (e.code === 'PAYLOAD_TOO_LARGE') res.setHeader('Connection', 'close');
+    if (e.code === 'PAYLOAD_TOO_LARGE') {
+      res.setHeader('Connection', 'close');
+      // Node ends such a socket only once the request body has been read to its end, which a
+      // sender streaming without end never reaches: end it ourselves once the answer is out.
+      res.once('finish', () => setTimeout(() => req.socket.destroy(), 50).unref());
+    }
     res.status(e.status).json({ error: { code: e.code, message: e.message, ...(e.details === undefined ? {} : { details: e.details }) } });
   };
 }
