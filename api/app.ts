@@ -8,6 +8,7 @@ import { healthRouter } from './health.route';
 import { metricsRouter } from './metrics.route';
 import { authenticate, rolePolicy } from './middleware/auth';
 import { errorHandler, notFoundHandler } from './middleware/error-handler';
+import { perAddressRateLimit, perTokenRateLimit } from './middleware/rate-limit';
 import { requestId } from './middleware/request-id';
 import { webhookRouter } from './webhooks/webhook.route';
 
@@ -33,12 +34,17 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRouter(deps));
   // Prometheus target, unauthenticated by design (see api/metrics.route.ts).
   app.use(metricsRouter(deps));
-  // bull-board and its cookie login: its own auth gate (admin/operator), outside /api/v1.
+  // bull-board and its cookie login: its own auth gate (admin/operator), outside /api/v1. Sign-in
+  // attempts are limited per address before the form is even parsed (token guessing).
+  app.post(`${DASHBOARD_BASE}/login`, perAddressRateLimit(deps.config.HUB_LOGIN_RATE_LIMIT_PER_MINUTE));
   app.use(DASHBOARD_BASE, adminDashboardRouter(deps));
 
   const api = express.Router();
-  api.use(express.json({ limit: '5mb', strict: true }));
+  // Authentication first, then the per-token limit, then the JSON parser: an unauthenticated or
+  // over-limit request costs no body parsing (up to 5 MB of JSON) at all (issue 13 item 3).
   api.use(authenticate(deps.db, deps.config.HUB_ADMIN_TOKEN));
+  api.use(perTokenRateLimit(deps.config.HUB_API_RATE_LIMIT_PER_MINUTE));
+  api.use(express.json({ limit: '5mb', strict: true }));
   for (const entry of adminRouters(deps)) {
     const r = express.Router();
     r.use(rolePolicy(entry.policy ?? { read: 'viewer', write: 'admin' }));

@@ -83,6 +83,38 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Postgres pool size per process. @defaultValue 10 */
   DATABASE_POOL_MAX: intFrom(10, 1, 200),
+  /**
+   * Limits on the hub's own Postgres connections (API and worker processes; not migrations or
+   * one-off CLI commands), so that nothing waits without end (issue 13 item 6). A statement that
+   * runs longer than this is cancelled (Postgres `statement_timeout`; 0 = no limit). @defaultValue 30000
+   */
+  DATABASE_STATEMENT_TIMEOUT_MS: intFrom(30_000, 0, 3_600_000),
+  /** Longest wait for a row or table lock another transaction holds (`lock_timeout`; 0 = no limit). @defaultValue 10000 */
+  DATABASE_LOCK_TIMEOUT_MS: intFrom(10_000, 0, 3_600_000),
+  /** A transaction left idle this long is ended by Postgres, freeing its locks (`idle_in_transaction_session_timeout`; 0 = no limit). @defaultValue 60000 */
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: intFrom(60_000, 0, 3_600_000),
+  /** Longest wait for a free connection of the pool before the request fails with 503. @defaultValue 10000 */
+  DATABASE_ACQUIRE_TIMEOUT_MS: intFrom(10_000, 100, 600_000),
+  /**
+   * Deliveries the intake may hold in memory while they wait for their grouped insert; past it,
+   * webhooks get 503 with Retry-After instead of piling payloads up in memory. @defaultValue 1000
+   */
+  HUB_INTAKE_QUEUE_MAX: intFrom(1000, 1, 1_000_000),
+  /** The same bound in raw body bytes. @defaultValue 33554432 (32 MiB) */
+  HUB_INTAKE_QUEUE_MAX_BYTES: intFrom(32 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+  /**
+   * How long (ms) an API process trusts what it knows about webhook sources: the set of source
+   * names (an unknown name is refused without a query) and each decrypted source. A source
+   * created, edited or disabled through another API process takes effect here within this; on the
+   * process that made the change, at once. @defaultValue 5000
+   */
+  HUB_SOURCE_REFRESH_MS: intFrom(5000, 100, 600_000),
+  /** Most sources an API process keeps decrypted (least recently used go first). @defaultValue 1000 */
+  HUB_SOURCE_CACHE_MAX: intFrom(1000, 1, 1_000_000),
+  /** Admin API requests per token per minute, per API process (429 with Retry-After past it; 0 = no limit). @defaultValue 1200 */
+  HUB_API_RATE_LIMIT_PER_MINUTE: intFrom(1200, 0, 1_000_000),
+  /** Sign-in attempts at /admin/login per client address per minute, per API process (429 with Retry-After past it). @defaultValue 10 */
+  HUB_LOGIN_RATE_LIMIT_PER_MINUTE: intFrom(10, 1, 10_000),
 });
 
 export type HubConfig = z.infer<typeof envSchema>;

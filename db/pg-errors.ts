@@ -105,3 +105,18 @@ export async function withPgErrors<T>(fields: PgFieldMap, fn: () => Promise<T>):
     throw pgErrorToHubError(e, fields) ?? e;
   }
 }
+
+/** statement_timeout (and any other cancel), lock_timeout, idle_in_transaction_session_timeout. */
+const BUSY_CODES = new Set(['57014', '55P03', '25P03']);
+
+/**
+ * True for the errors the connection limits produce (db/connection.ts ConnectionLimits): a
+ * statement cancelled by statement_timeout, a lock not granted within lock_timeout, a session ended
+ * by idle_in_transaction_session_timeout, or no pool connection within the acquire timeout (knex's
+ * KnexTimeoutError). These say "the database is busy now", not "the request is wrong": the API
+ * answers 503 with Retry-After, and a grouped insert does not retry its deliveries one by one.
+ */
+export function isDatabaseBusy(e: unknown): boolean {
+  if (isPgError(e)) return BUSY_CODES.has(e.code);
+  return e instanceof Error && e.name === 'KnexTimeoutError';
+}

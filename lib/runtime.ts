@@ -9,7 +9,7 @@ import { READINESS, READINESS_DETAILS, type ReadinessCheck, type ReadinessDetail
 import { RECEIPT_JOBS } from '../api/admin/dead-letters/dead-letters.route';
 import { ENQUEUER } from '../api/webhooks/webhook.route';
 import type { HubConfig } from '../config/env';
-import { createDb } from '../db/connection';
+import { connectionLimitsOf, createDb } from '../db/connection';
 import { maintenanceWindowHook, rulesWindowsOf } from '../db/queries/maintenance-windows';
 import { SlaCache } from '../db/queries/sla-definitions';
 import { AlertEnqueuer, startRelay } from '../workers/alert-queue';
@@ -55,7 +55,7 @@ export class StartupError extends Error {
 export async function startHub(opts: HubProcessOptions): Promise<HubProcess> {
   const { config, logger } = opts;
   const now = opts.now ?? (() => new Date());
-  const db = createDb(config.DATABASE_URL, config.DATABASE_POOL_MAX);
+  const db = createDb(config.DATABASE_URL, config.DATABASE_POOL_MAX, connectionLimitsOf(config));
   const producerRedis = createRedis(config.REDIS_URL);
   // Redis may be down at start: the API still accepts alerts into the outbox; errors are logged, not thrown.
   producerRedis.on('error', (e: Error) => logger.debug({ err: e.message }, 'redis (producer) error'));

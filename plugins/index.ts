@@ -49,7 +49,8 @@ export function resolvePluginConfig(pluginId: string, config: unknown): unknown 
   return parsed.data;
 }
 
-const SOURCE_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+/** The grammar of a source name (also the database's CHECK); the webhook intake refuses any other name before any lookup. */
+export const SOURCE_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
 const sourceShape = {
   /** The webhook URL is /hooks/<name>. */

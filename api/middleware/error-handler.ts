@@ -1,6 +1,10 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { HubError, isHubError } from '../../core/errors';
+import { isDatabaseBusy } from '../../db/pg-errors';
 import type { Logger } from '../../lib/logger';
+
+/** What a client is told to wait when Postgres is busy (a connection limit hit): long enough for a lock holder to finish. */
+const BUSY_RETRY_AFTER_SECONDS = 2;
 
 /**
  * The one place that maps errors to HTTP (STYLE.md principle 7). Clients get
@@ -12,14 +16,27 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     let e: HubError;
     if (isHubError(err)) e = err;
     else if (isBodyParserError(err)) e = bodyParserError(err);
-    else {
+    else if (isDatabaseBusy(err)) {
+      // A connection limit (db/connection.ts) ended the wait: retryable, not a bug (issue 13 item 6).
+      logger.warn({ err, requestId: req.requestId, path: req.path }, 'database busy');
+      e = new HubError('NOT_READY', 'the database is busy; retry later', { retryAfterSeconds: BUSY_RETRY_AFTER_SECONDS });
+    } else {
       logger.error({ err, requestId: req.requestId, path: req.path }, 'unhandled error');
       e = new HubError('INTERNAL', `internal error (request ${req.requestId ?? '?'})`);
     }
     if (e.status >= 500 && isHubError(err)) logger.error({ err, requestId: req.requestId }, e.message);
     if (res.headersSent) return;
-    if (e.code === 'RATE_LIMITED' && typeof e.details === 'object' && e.details && 'retryAfterSeconds' in e.details) {
+    // 429 and 503 may say when to come back (rate limits, a full intake queue, a busy database).
+    if (typeof e.details === 'object' && e.details && 'retryAfterSeconds' in e.details) {
       res.setHeader('Retry-After', String((e.details as { retryAfterSeconds: number }).retryAfterSeconds));
+    }
+    // An oversized body is not read to its end (a chunked one may never end): answer, then close
+    // the connection, which is the only way to stop the sender without draining it (issue 13 item 3).
+    if (e.code === 'PAYLOAD_TOO_LARGE') {
+      res.setHeader('Connection', 'close');
+      // Node ends such a socket only once the request body has been read to its end, which a
+      // sender streaming without end never reaches: end it ourselves once the answer is out.
+      res.once('finish', () => setTimeout(() => req.socket.destroy(), 50).unref());
     }
     res.status(e.status).json({ error: { code: e.code, message: e.message, ...(e.details === undefined ? {} : { details: e.details }) } });
   };

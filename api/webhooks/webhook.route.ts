@@ -25,18 +25,26 @@ registerDoc('/hooks/:source', {
   status: 202,
 });
 
+/** The one answer for "this sender is not let in", whatever the reason (issue 13 item 8: no enumeration). */
+const notVerified = () => new HubError('UNAUTHORIZED', 'sender verification failed');
+
 /**
- * POST /hooks/:source (R-ALR-1, R-ALR-5). Order matters: unknown source 404 → body cap 413 →
- * sender verification over the raw bytes 401 → rate limit 429 → parse/normalize 400 → store in
- * Postgres in one transaction (grouped with concurrent requests', DeliveryBatcher) → enqueue (best
- * effort) → 202 { alertIds }.
+ * POST /hooks/:source (R-ALR-1, R-ALR-5). Order matters: body cap 413 → sender verification over
+ * the raw bytes 401 → rate limit 429 → parse/normalize 400 → store in Postgres in one transaction
+ * (grouped with concurrent requests', DeliveryBatcher; 503 + Retry-After when its line is full) →
+ * enqueue (best effort) → 202 { alertIds }. An unknown or disabled source gets exactly what a bad
+ * credential gets — its body read up to the cap (413 past it), then the same 401 — so the answers
+ * do not tell which source names exist.
  */
 export function webhookRouter(deps: AppDeps): Router {
   const r = Router();
-  const sources = (deps.services[SOURCE_CACHE] as SourceCache | undefined) ?? new SourceCache(deps.db, deps.config.HUB_SECRET_KEY);
+  const { config } = deps;
+  const sources =
+    (deps.services[SOURCE_CACHE] as SourceCache | undefined) ??
+    new SourceCache(deps.db, config.HUB_SECRET_KEY, { ttlMs: config.HUB_SOURCE_REFRESH_MS, max: config.HUB_SOURCE_CACHE_MAX });
   deps.services[SOURCE_CACHE] = sources;
   const limiter = new RateLimiter();
-  const batcher = new DeliveryBatcher(deps.db);
+  const batcher = new DeliveryBatcher(deps.db, { maxQueued: config.HUB_INTAKE_QUEUE_MAX, maxQueuedBytes: config.HUB_INTAKE_QUEUE_MAX_BYTES });
 
   r.post('/:source', async (req, res, next) => {
     const started = process.hrtime.bigint();
@@ -50,7 +58,13 @@ export function webhookRouter(deps: AppDeps): Router {
     };
     try {
       const source = await sources.get(sourceName);
-      if (!source) throw new HubError('SOURCE_NOT_FOUND', `no source named ${sourceName}`);
+      if (!source) {
+        // Read like a real source's body (same cap, nothing kept) so that neither the status nor
+        // the time taken says whether the name exists; the metric label stays 'unknown' (bounded).
+        await readBody(req, config.HUB_MAX_BODY_BYTES, { keep: false });
+        metrics.alertsReceived.inc({ source: label, outcome: 'rejected' });
+        throw notVerified();
+      }
       label = source.row.name;
       const cap = source.row.max_body_bytes ?? deps.config.HUB_MAX_BODY_BYTES;
       const rawBody = await readBody(req, cap);
@@ -64,7 +78,7 @@ export function webhookRouter(deps: AppDeps): Router {
       });
       if (!verdict.ok) {
         metrics.alertsReceived.inc({ source: label, outcome: 'rejected' });
-        throw new HubError('UNAUTHORIZED', 'sender verification failed');
+        throw notVerified();
       }
 
       if (source.row.rate_limit_per_second) {
@@ -168,32 +182,42 @@ function headersOf(req: Request): Record<string, string | undefined> {
   return h as Record<string, string | undefined>;
 }
 
-/** Reads the raw body with a hard cap: 413 from Content-Length before reading, or as soon as the cap is passed. */
-function readBody(req: Request, cap: number): Promise<Buffer> {
+/**
+ * Reads the raw body with a hard cap: 413 from Content-Length before reading, or as soon as the cap
+ * is passed. Past the cap nothing more is read — the error handler answers 413 with `Connection:
+ * close`, which ends the connection — so a sender streaming a chunked body without end costs
+ * neither memory nor the time to drain it (issue 13 item 3). `keep: false` counts the bytes without
+ * keeping them (a body that will be refused anyway).
+ */
+function readBody(req: Request, cap: number, opts: { keep?: boolean } = {}): Promise<Buffer> {
+  const keep = opts.keep ?? true;
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (Number.isFinite(declared) && declared > cap) {
-    req.resume();
     return Promise.reject(new HubError('PAYLOAD_TOO_LARGE', `body exceeds ${cap} bytes`));
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
-    req.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       if (done) return;
       size += chunk.length;
       if (size > cap) {
         done = true;
-        req.resume();
+        // Stop reading: the bytes already buffered are dropped with the connection.
+        req.off('data', onData);
+        req.pause();
+        chunks.length = 0;
         reject(new HubError('PAYLOAD_TOO_LARGE', `body exceeds ${cap} bytes`));
         return;
       }
-      chunks.push(chunk);
-    });
+      if (keep) chunks.push(chunk);
+    };
+    req.on('data', onData);
     req.on('end', () => {
       if (!done) {
         done = true;
-        resolve(Buffer.concat(chunks, size));
+        resolve(keep ? Buffer.concat(chunks, size) : Buffer.alloc(0));
       }
     });
     req.on('error', (e) => {

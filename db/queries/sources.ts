@@ -52,6 +52,17 @@ export async function getSource(db: Db, idOrName: string): Promise<SourceRecord 
   return (await q.first()) as SourceRecord | undefined;
 }
 
+/** By name only (the webhook path: a source named "2024" is a name there, not an id). */
+export async function getSourceByName(db: Db, name: string): Promise<SourceRecord | undefined> {
+  return (await db('sources').where('name', name).first()) as SourceRecord | undefined;
+}
+
+/** Every source's name, enabled or not (the webhook intake's "could this name exist" set). */
+export async function listSourceNames(db: Db): Promise<string[]> {
+  const rows = (await db('sources').select('name')) as Array<{ name: string }>;
+  return rows.map((r) => r.name);
+}
+
 export async function insertSource(db: Db, s: SourceWrite): Promise<SourceRecord> {
   const [row] = (await db('sources')
     .insert({ ...columns(s), origin: 'api' })

@@ -152,10 +152,10 @@ describe('alert pipeline over HTTP (real Postgres + Redis + BullMQ)', () => {
     expect(await db('deliveries').count({ n: '*' }).first()).toEqual({ n: '0' });
   });
 
-  it('R-ALR-1: wrong token → 401, unknown source → 404, oversized body → 413; nothing stored', async () => {
+  it('R-ALR-1: wrong token → 401, unknown source → the same 401 (issue 13 item 8), oversized body → 413; nothing stored', async () => {
     expect((await post(alert(), 'wrong-token-wrong-token-1234')).status).toBe(401);
     expect((await request(h.url).post('/hooks/rmm').send(JSON.stringify(alert()))).status).toBe(401);
-    expect((await request(h.url).post('/hooks/nope').set('Authorization', `Bearer ${TOKEN}`).send('{}')).status).toBe(404);
+    expect((await request(h.url).post('/hooks/nope').set('Authorization', `Bearer ${TOKEN}`).send('{}')).status).toBe(401);
     const big = JSON.stringify({ ...alert(), message: 'x'.repeat(2 * 1024 * 1024) });
     const r = await request(h.url).post('/hooks/rmm').set('Authorization', `Bearer ${TOKEN}`).set('Content-Type', 'application/json').send(big);
     expect(r.status).toBe(413);
