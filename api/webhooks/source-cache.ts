@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { getSource, type SourceRecord } from '../../db/queries/sources';
 import { getPlugin } from '../../plugins';
 import { joinAuth, type SourceAuth } from '../../plugins/auth';
-import { decryptSecrets } from '../../plugins/auth/secret-box';
+import { decryptSecrets, sourceSecretsContext } from '../../plugins/auth/secret-box';
 import type { HubPlugin } from '../../plugins/types';
 
 export interface LiveSource {
@@ -20,7 +20,7 @@ export class SourceCache {
 
   constructor(
     private readonly db: Knex,
-    private readonly secretKey: string,
+    private readonly secretKeys: string | readonly string[],
     private readonly ttlMs = 5000,
   ) {}
 
@@ -41,7 +41,7 @@ export class SourceCache {
   private build(row: SourceRecord): LiveSource | null {
     const plugin = getPlugin(row.plugin);
     if (!plugin) return null;
-    const secrets = decryptSecrets(row.auth_secrets_enc, this.secretKey);
+    const secrets = decryptSecrets(row.auth_secrets_enc, this.secretKeys, sourceSecretsContext(row.name));
     const auth = joinAuth({ ...row.auth_settings, type: row.auth_type }, secrets);
     return { row, plugin, auth };
   }

@@ -33,7 +33,7 @@ registerDoc('/hooks/:source', {
  */
 export function webhookRouter(deps: AppDeps): Router {
   const r = Router();
-  const sources = (deps.services[SOURCE_CACHE] as SourceCache | undefined) ?? new SourceCache(deps.db, deps.config.HUB_SECRET_KEY);
+  const sources = (deps.services[SOURCE_CACHE] as SourceCache | undefined) ?? new SourceCache(deps.db, deps.config.HUB_SECRET_KEYS);
   deps.services[SOURCE_CACHE] = sources;
   const limiter = new RateLimiter();
   const batcher = new DeliveryBatcher(deps.db);
@@ -90,7 +90,9 @@ export function webhookRouter(deps: AppDeps): Router {
         return;
       }
 
-      const deliveryKey = DELIVERY_ID_HEADERS.map((h) => headers[h]).find((v): v is string => !!v && v.length <= 200) ?? null;
+      // A delivery id the signature covers (Standard Webhooks' webhook-id) wins over unsigned headers:
+      // a replay inside the tolerance is then recognised as the same delivery (issue 13 item 4).
+      const deliveryKey = verdict.deliveryId ?? DELIVERY_ID_HEADERS.map((h) => headers[h]).find((v): v is string => !!v && v.length <= 200) ?? null;
       if (deliveryKey) {
         const seen = await findDeliveryAlertIds(deps.db, source.row.id, deliveryKey);
         if (seen) {
