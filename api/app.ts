@@ -1,5 +1,6 @@
 import express, { type Express } from 'express';
 import pinoHttp from 'pino-http';
+import { requestSerializer } from '../lib/logger';
 import type { AppDeps } from './context';
 import { adminRouters } from './admin';
 import { docsPageRouter } from './admin/docs/docs-page.route';
@@ -29,6 +30,8 @@ export function createApp(deps: AppDeps): Express {
       customProps: (req) => ({ requestId: (req as express.Request).requestId }),
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' || req.url === '/metrics' },
       quietReqLogger: true,
+      // pino-http puts its own request serializer on the child logger; ours filters the headers (issue 13 item 8).
+      serializers: { req: requestSerializer },
     }),
   );
   app.use(healthRouter(deps));

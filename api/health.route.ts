@@ -17,6 +17,18 @@ export interface ReadinessDetail {
 }
 export const READINESS_DETAILS = 'readinessDetails';
 
+/**
+ * What /readyz says per dependency: `down` (it answered with an error or refused) or `timeout`
+ * (no answer within CHECK_TIMEOUT_MS). Never the error text: that stays in the log.
+ */
+export type ReadinessState = 'ok' | 'down' | 'timeout';
+export const READINESS_STATES = ['ok', 'down', 'timeout'] as const satisfies readonly ReadinessState[];
+const CHECK_TIMEOUT_MS = 2000;
+
+class CheckTimeout extends Error {
+  override name = 'CheckTimeout';
+}
+
 export function healthRouter(deps: AppDeps): Router {
   const r = Router();
   r.get('/healthz', (_req, res) => {
@@ -24,16 +36,18 @@ export function healthRouter(deps: AppDeps): Router {
   });
   r.get('/readyz', async (_req, res) => {
     const checks = (deps.services[READINESS] as ReadinessCheck[] | undefined) ?? [];
-    const results: Record<string, string> = {};
+    const results: Record<string, ReadinessState> = {};
     let ok = true;
     await Promise.all(
       checks.map(async (c) => {
         try {
-          await withTimeout(c.check(), 2000, () => new Error('timed out after 2000 ms'));
+          await withTimeout(c.check(), CHECK_TIMEOUT_MS, () => new CheckTimeout());
           results[c.name] = 'ok';
         } catch (e) {
           ok = false;
-          results[c.name] = e instanceof Error ? e.message : String(e);
+          results[c.name] = e instanceof CheckTimeout ? 'timeout' : 'down';
+          // The cause goes to the log only: connection errors name hosts, ports, users (issue 13 item 8).
+          deps.logger.warn({ check: c.name, err: e instanceof Error ? e.message : String(e) }, 'readiness check failed');
         }
       }),
     );

@@ -1,5 +1,7 @@
 import type { Queue } from 'bullmq';
-import { Router } from 'express';
+import { Router, type RequestHandler } from 'express';
+import { HubError } from '../core/errors';
+import { safeEqualText } from '../plugins/auth/verify-sender';
 import { metrics, registry } from '../lib/metrics';
 import type { AppDeps } from './context';
 import { JOB_STATES, QUEUES, withTimeout } from './admin/queues/queues.route';
@@ -11,9 +13,10 @@ export const QUEUE_SAMPLE_TIMEOUT_MS = 1500;
 /**
  * `GET /metrics` for Prometheus (SPEC §7), in the process's prom-client registry (lib/metrics.ts).
  *
- * Unauthenticated, like most Prometheus targets: it shows counts and latencies, never payloads,
- * tokens or customer names. Restrict it at the network (bind the API on a private interface or
- * let the ingress refuse /metrics from outside) when that matters.
+ * Open by default, like most Prometheus targets: it shows counts and latencies, never payloads,
+ * tokens or customer names. With HUB_METRICS_TOKEN set it needs `Authorization: Bearer <token>`
+ * (Prometheus: `authorization: { credentials: … }` in the scrape config) — issue 13 item 8; or
+ * restrict it at the network (private interface, ingress rule).
  *
  * On each scrape the queue depths are sampled from Redis (`getJobCounts`) with a timeout: when
  * Redis is down the scrape still answers quickly, without hub_queue_jobs for the queues that
@@ -24,11 +27,11 @@ export function metricsRouter(deps: AppDeps): Router {
   const router = Router();
   registerDoc('/metrics', {
     method: 'get',
-    summary: 'Prometheus metrics (text exposition format; unauthenticated)',
+    summary: 'Prometheus metrics (text exposition format; Authorization: Bearer <HUB_METRICS_TOKEN> when that is set, else open)',
     tags: ['operations'],
     produces: ['text/plain'],
   });
-  router.get('/metrics', async (_req, res, next) => {
+  router.get('/metrics', metricsAuth(deps.config.HUB_METRICS_TOKEN), async (_req, res, next) => {
     try {
       await sampleQueues(deps);
       sampleRulesetVersion(deps);
@@ -40,6 +43,17 @@ export function metricsRouter(deps: AppDeps): Router {
     }
   });
   return router;
+}
+
+/** Bearer check against HUB_METRICS_TOKEN, constant time; a pass-through when no token is configured. */
+function metricsAuth(token: string | undefined): RequestHandler {
+  return (req, res, next) => {
+    if (token === undefined) return next();
+    const presented = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+    if (presented !== undefined && safeEqualText(presented, token)) return next();
+    res.setHeader('WWW-Authenticate', 'Bearer realm="metrics"');
+    next(new HubError('UNAUTHORIZED', presented === undefined ? 'metrics: missing bearer token (HUB_METRICS_TOKEN is set)' : 'metrics: invalid bearer token'));
+  };
 }
 
 async function sampleQueues(deps: AppDeps): Promise<void> {

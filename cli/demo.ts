@@ -15,7 +15,7 @@ import { ConfigError, loadConfig, type HubConfig } from '../config/env';
 import { createDb } from '../db/connection';
 import { createLogger } from '../lib/logger';
 import { startHub, StartupError } from '../lib/runtime';
-import { encryptSecrets, splitAuth, type SourceAuth } from '../plugins/auth';
+import { encryptSecrets, sourceSecretsContext, splitAuth, type SourceAuth } from '../plugins/auth';
 
 const once = process.argv.includes('--once');
 const DEMO_TOKEN = 'demo-source-token-change-me-0001';
@@ -330,12 +330,13 @@ async function seed(db: Knex, config: HubConfig): Promise<void> {
       config: '{}',
       auth_type: type,
       auth_settings: JSON.stringify(rest),
-      auth_secrets_enc: encryptSecrets(secrets, config.HUB_SECRET_KEY),
+      auth_secrets_enc: encryptSecrets(secrets, config.HUB_SECRET_KEYS, sourceSecretsContext(name)),
     });
   };
   await source('monitoring', 'generic', { type: 'token', token: DEMO_TOKEN });
   await source('prometheus', 'alertmanager', { type: 'token', token: DEMO_TOKEN });
-  await source('datto', 'datto-rmm', { type: 'hmac', secret: DEMO_HMAC, prefix: 'sha256=' });
+  // Signs the body alone, as senders that cannot sign a time do: the explicit opt-out of replay protection (issue 13 item 4).
+  await source('datto', 'datto-rmm', { type: 'hmac', scheme: 'body-only', secret: DEMO_HMAC, prefix: 'sha256=' });
   await source('ninja', 'ninjaone', { type: 'token', token: DEMO_TOKEN, header: 'x-hub-token' });
 }
 

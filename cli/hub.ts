@@ -6,10 +6,11 @@ import { registerDeviceCommands } from './commands/devices';
 import { registerImportCommands } from './commands/import';
 import { registerRulesCommands } from './commands/rules';
 import { registerRulesDiffCommand } from './commands/rules-diff';
+import { registerSecretsCommands } from './commands/secrets';
 import { registerTokenCommands } from './commands/tokens';
 import { registerStartCommand } from './start';
 
-/** The `hub` command (npm run hub -- <command>): start, rules, contracts, import, tokens. */
+/** The `hub` command (npm run hub -- <command>): start, rules, contracts, import, tokens, devices, secrets. */
 const program = new Command();
 program.name('hub').description('contract-aware alert hub for managed-service providers').showHelpAfterError();
 registerStartCommand(program);
@@ -19,6 +20,7 @@ registerContractCommands(program);
 registerTokenCommands(program);
 registerImportCommands(program);
 registerDeviceCommands(program);
+registerSecretsCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : String(err));

@@ -38,8 +38,15 @@ export const envSchema = z.object({
     .default('{hub}'),
   /** Directory of the rules files. @defaultValue rules/ */
   RULES_DIR: z.string().default('rules/'),
-  /** Key that encrypts source secrets at rest (≥ 32 characters). */
-  HUB_SECRET_KEY: z.string().min(32, 'must be at least 32 characters'),
+  /**
+   * Keys that encrypt source secrets at rest, comma-separated, newest first (each ≥ 32 characters):
+   * new values are sealed with the first, every key opens values (rotation; `hub secrets reencrypt`).
+   */
+  HUB_SECRET_KEYS: z.string().optional(),
+  /** One key: the same as HUB_SECRET_KEYS with a single entry (set one of the two). */
+  HUB_SECRET_KEY: z.string().optional(),
+  /** When set, GET /metrics needs `Authorization: Bearer <this>` (≥ 24 characters). @defaultValue unset: /metrics is open */
+  HUB_METRICS_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
   /** Optional path of a sources file (JSON) declaring webhook sources, same meaning as POST /api/v1/sources. */
   HUB_SOURCES_FILE: z.string().optional(),
   /** Webhook body cap in bytes. @defaultValue 1048576 */
@@ -117,7 +124,41 @@ export const envSchema = z.object({
   HUB_LOGIN_RATE_LIMIT_PER_MINUTE: intFrom(10, 1, 10_000),
 });
 
-export type HubConfig = z.infer<typeof envSchema>;
+const MIN_SECRET_KEY_LENGTH = 32;
+
+/**
+ * The secret keys as a list (newest first), from HUB_SECRET_KEYS or the one-key HUB_SECRET_KEY.
+ * Problems name the variable so parseEnv's one line points at it.
+ */
+function secretKeysOf(env: { HUB_SECRET_KEYS?: string | undefined; HUB_SECRET_KEY?: string | undefined }): { keys: string[] } | { variable: string; problem: string } {
+  const many = env.HUB_SECRET_KEYS?.trim() ? env.HUB_SECRET_KEYS : undefined;
+  const one = env.HUB_SECRET_KEY?.trim() ? env.HUB_SECRET_KEY : undefined;
+  // Both set is ambiguous (which is newest?): refuse rather than guess.
+  if (many !== undefined && one !== undefined) return { variable: 'HUB_SECRET_KEY', problem: 'set either HUB_SECRET_KEYS (a list, newest first) or HUB_SECRET_KEY (one key), not both' };
+  if (many === undefined && one === undefined) return { variable: 'HUB_SECRET_KEYS', problem: 'is missing (or give one key as HUB_SECRET_KEY)' };
+  const variable = many !== undefined ? 'HUB_SECRET_KEYS' : 'HUB_SECRET_KEY';
+  const keys = many !== undefined ? many.split(',').map((k) => k.trim()) : [one!];
+  const at = (i: number) => (many !== undefined ? `key ${i + 1} ` : '');
+  for (const [i, key] of keys.entries()) {
+    if (key.length < MIN_SECRET_KEY_LENGTH) return { variable, problem: `is invalid: ${at(i)}must be at least ${MIN_SECRET_KEY_LENGTH} characters` };
+  }
+  if (new Set(keys).size !== keys.length) return { variable, problem: 'is invalid: the same key is listed twice' };
+  return { keys };
+}
+
+/**
+ * The values .env.example ships with. Outside development they are refused at start-up: a hub
+ * reachable by others with a published admin token or encryption key is open to anyone.
+ */
+const PLACEHOLDER = /change-?me/i;
+const PLACEHOLDER_CHECKED = ['HUB_ADMIN_TOKEN', 'HUB_SECRET_KEYS', 'HUB_SECRET_KEY', 'HUB_METRICS_TOKEN'] as const;
+
+export type HubConfig = Omit<z.infer<typeof envSchema>, 'HUB_SECRET_KEYS' | 'HUB_SECRET_KEY'> & {
+  /** Secret keys, newest first (at least one). */
+  HUB_SECRET_KEYS: string[];
+  /** The newest key: the one new values are encrypted with. */
+  HUB_SECRET_KEY: string;
+};
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -126,7 +167,19 @@ export class ConfigError extends Error {
 /** Parses an environment; throws a ConfigError whose message is one line naming the variable. */
 export function parseEnv(env: NodeJS.ProcessEnv): HubConfig {
   const result = envSchema.safeParse(env);
-  if (result.success) return result.data;
+  if (result.success) {
+    const keys = secretKeysOf(result.data);
+    if ('problem' in keys) throw new ConfigError(`configuration: ${keys.variable} ${keys.problem} (see .env.example)`);
+    if (result.data.NODE_ENV !== 'development') {
+      const placeholder = PLACEHOLDER_CHECKED.find((name) => PLACEHOLDER.test(result.data[name] ?? ''));
+      if (placeholder) {
+        throw new ConfigError(
+          `configuration: ${placeholder} still holds the placeholder of .env.example; outside NODE_ENV=development set a random value (e.g. openssl rand -base64 36)`,
+        );
+      }
+    }
+    return { ...result.data, HUB_SECRET_KEYS: keys.keys, HUB_SECRET_KEY: keys.keys[0]! };
+  }
   const issue = result.error.issues[0];
   const name = issue?.path.join('.') ?? '?';
   const missing = env[name] === undefined || env[name] === '';

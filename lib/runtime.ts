@@ -24,7 +24,7 @@ import type { Logger } from './logger';
 import { metrics } from './metrics';
 import { checkNoEviction, createRedis, type RedisConnection } from './redis';
 import { startRules, type LiveRules } from './rules-runtime';
-import { applySourcesFile } from './sources-file';
+import { applySourcesFile } from '../app/sources/sources-file';
 
 export interface HubProcessOptions {
   api: boolean;
@@ -81,7 +81,7 @@ export async function startHub(opts: HubProcessOptions): Promise<HubProcess> {
 
   if (config.HUB_SOURCES_FILE) {
     try {
-      await applySourcesFile(db, config.HUB_SOURCES_FILE, config.HUB_SECRET_KEY, logger);
+      await applySourcesFile(db, config.HUB_SOURCES_FILE, config.HUB_SECRET_KEYS, logger);
     } catch (e) {
       await db.destroy();
       producerRedis.disconnect();

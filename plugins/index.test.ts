@@ -90,15 +90,25 @@ describe('sourceConfigSchema (POST /api/v1/sources)', () => {
   });
 
   it('R-ALR-1: an auth type the sender cannot do is refused (Alertmanager cannot sign)', () => {
-    expect(messagesOf(sourceConfigSchema, { name: 'am', plugin: 'alertmanager', auth: { type: 'hmac', secret: 'abcdefgh12345678' } })).toEqual([
+    expect(messagesOf(sourceConfigSchema, { name: 'am', plugin: 'alertmanager', auth: { type: 'hmac', scheme: 'body-only', secret: 'abcdefgh12345678' } })).toEqual([
       'auth.type: Prometheus Alertmanager cannot authenticate with hmac; use token or basic',
     ]);
   });
 
   it('R-ALR-1: a source without any secret is refused, naming the secret field', () => {
-    expect(messagesOf(sourceConfigSchema, { name: 'g', plugin: 'grafana', auth: { type: 'hmac', header: 'x-grafana-alerting-signature' } })).toEqual([
+    expect(messagesOf(sourceConfigSchema, { name: 'g', plugin: 'grafana', auth: { type: 'hmac', header: 'x-grafana-alerting-signature', timestampHeader: 'x-grafana-alerting-signature-timestamp' } })).toEqual([
       'auth.secret: is required: give secret (or secrets, for key rotation)',
     ]);
+  });
+});
+
+describe('issue 13 item 4: the HMAC schemes a plugin\'s sender can sign', () => {
+  it('item 4: Grafana signs `${timestamp}:${body}` (or the body alone), never the Standard Webhooks shape; generic senders may use any', () => {
+    const grafana = (auth: Record<string, unknown>) => messagesOf(sourceConfigSchema, { name: 'g', plugin: 'grafana', auth: { type: 'hmac', secret: 'abcdefgh12345678', ...auth } });
+    expect(grafana({ header: 'x-grafana-alerting-signature', timestampHeader: 'x-grafana-alerting-signature-timestamp' })).toEqual([]);
+    expect(grafana({ scheme: 'body-only', header: 'x-grafana-alerting-signature' })).toEqual([]);
+    expect(grafana({ scheme: 'standard-webhooks' })).toEqual(['auth.scheme: Grafana Alerting cannot sign with scheme standard-webhooks; use timestamped or body-only']);
+    expect(messagesOf(sourceConfigSchema, { name: 'x', plugin: 'generic', auth: { type: 'hmac', scheme: 'standard-webhooks', secret: 'abcdefgh12345678' } })).toEqual([]);
   });
 });
 

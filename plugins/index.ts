@@ -4,6 +4,7 @@ import { findUnstorableJson } from '../core/storable-json';
 import { normalizeResultSchema } from './alert-schema';
 import { alertmanagerPlugin } from './alertmanager';
 import { sourceAuthSchema } from './auth/source-auth';
+import { HMAC_DEFAULTS } from './auth/verify-sender';
 import { dattoRmmPlugin } from './datto-rmm';
 import { genericPlugin } from './generic';
 import { grafanaPlugin } from './grafana';
@@ -72,7 +73,11 @@ const sourceShape = {
 };
 
 /** The plugin decides what its config may hold and which auth its sender can do; errors name `config.<field>` / `auth.type`. */
-function checkAgainstPlugin(source: { plugin: PluginId; auth: { type: string }; config?: Record<string, unknown> | undefined }, ctx: z.RefinementCtx, base: PropertyKey[] = []): void {
+function checkAgainstPlugin(
+  source: { plugin: PluginId; auth: { type: string; scheme?: string | undefined }; config?: Record<string, unknown> | undefined },
+  ctx: z.RefinementCtx,
+  base: PropertyKey[] = [],
+): void {
   const plugin = plugins[source.plugin];
   const config = source.config ?? {};
   const parsed = plugin.configSchema.safeParse(config);
@@ -87,6 +92,16 @@ function checkAgainstPlugin(source: { plugin: PluginId; auth: { type: string }; 
       path: [...base, 'auth', 'type'],
       message: `${plugin.displayName} cannot authenticate with ${source.auth.type}; use ${plugin.auth.join(' or ')}`,
     });
+  }
+  if (source.auth.type === 'hmac' && plugin.hmacSchemes !== undefined) {
+    const scheme = source.auth.scheme ?? HMAC_DEFAULTS.scheme;
+    if (!(plugin.hmacSchemes as readonly string[]).includes(scheme)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...base, 'auth', 'scheme'],
+        message: `${plugin.displayName} cannot sign with scheme ${scheme}; use ${plugin.hmacSchemes.join(' or ')}`,
+      });
+    }
   }
 }
 

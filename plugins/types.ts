@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { HmacScheme } from './auth/source-auth';
 
 /** R-ALR-2: the one alert shape every plugin normalizes to. */
 export type AlertState = 'firing' | 'resolved';
@@ -71,6 +72,11 @@ export interface HubPlugin<C = unknown> {
   configSchema: z.ZodType<C>;
   /** Auth types the sender can do, the first one recommended. */
   auth: readonly AuthType[];
+  /**
+   * With `auth` hmac: what the sender can sign (issue 13 item 4), so a source cannot be configured
+   * with a scheme its sender never sends. @defaultValue every scheme
+   */
+  hmacSchemes?: readonly HmacScheme[];
   normalize(payload: unknown, ctx: NormalizeContext<C>): NormalizeResult;
   samples: readonly SamplePayload[];
 }

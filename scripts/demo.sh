@@ -11,6 +11,10 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   echo "▶ installing dependencies (npm ci)"
   npm ci --no-audit --no-fund
 fi
-[ -f .env ] || { echo "▶ creating .env from .env.example"; cp .env.example .env; }
+# Fresh random secrets, never the example's placeholders (those are refused outside development).
+[ -f .env ] || { echo "▶ creating .env with freshly generated secrets"; bash scripts/new-env.sh .env; }
+if grep -Eiq '^(HUB_ADMIN_TOKEN|HUB_SECRET_KEYS?|HUB_METRICS_TOKEN)=.*change-?me' .env; then
+  echo "▶ note: .env still holds placeholder secrets from .env.example; fine for this demo, refused outside NODE_ENV=development (delete .env to get fresh ones)"
+fi
 bash scripts/services.sh
 exec npm run --silent demo -- "$@"

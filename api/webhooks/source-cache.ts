@@ -4,7 +4,7 @@ import { getSourceByName, listSourceNames, type SourceRecord } from '../../db/qu
 import { HubError } from '../../core/errors';
 import { SOURCE_NAME, getPlugin } from '../../plugins';
 import { joinAuth, type SourceAuth } from '../../plugins/auth';
-import { decryptSecrets } from '../../plugins/auth/secret-box';
+import { decryptSecrets, sourceSecretsContext } from '../../plugins/auth/secret-box';
 import type { HubPlugin } from '../../plugins/types';
 
 export interface LiveSource {
@@ -50,7 +50,7 @@ export class SourceCache {
 
   constructor(
     private readonly db: Knex,
-    private readonly secretKey: string,
+    private readonly secretKeys: string | readonly string[],
     opts: SourceCacheOptions = {},
   ) {
     this.ttlMs = opts.ttlMs ?? 5000;
@@ -136,7 +136,7 @@ export class SourceCache {
   private build(row: SourceRecord): LiveSource | null {
     const plugin = getPlugin(row.plugin);
     if (!plugin) return null;
-    const secrets = decryptSecrets(row.auth_secrets_enc, this.secretKey);
+    const secrets = decryptSecrets(row.auth_secrets_enc, this.secretKeys, sourceSecretsContext(row.name));
     const auth = joinAuth({ ...row.auth_settings, type: row.auth_type }, secrets);
     return { row, plugin, auth };
   }

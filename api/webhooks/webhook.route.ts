@@ -41,7 +41,7 @@ export function webhookRouter(deps: AppDeps): Router {
   const { config } = deps;
   const sources =
     (deps.services[SOURCE_CACHE] as SourceCache | undefined) ??
-    new SourceCache(deps.db, config.HUB_SECRET_KEY, { ttlMs: config.HUB_SOURCE_REFRESH_MS, max: config.HUB_SOURCE_CACHE_MAX });
+    new SourceCache(deps.db, config.HUB_SECRET_KEYS, { ttlMs: config.HUB_SOURCE_REFRESH_MS, max: config.HUB_SOURCE_CACHE_MAX });
   deps.services[SOURCE_CACHE] = sources;
   const limiter = new RateLimiter();
   const batcher = new DeliveryBatcher(deps.db, { maxQueued: config.HUB_INTAKE_QUEUE_MAX, maxQueuedBytes: config.HUB_INTAKE_QUEUE_MAX_BYTES });
@@ -104,7 +104,9 @@ export function webhookRouter(deps: AppDeps): Router {
         return;
       }
 
-      const deliveryKey = DELIVERY_ID_HEADERS.map((h) => headers[h]).find((v): v is string => !!v && v.length <= 200) ?? null;
+      // A delivery id the signature covers (Standard Webhooks' webhook-id) wins over unsigned headers:
+      // a replay inside the tolerance is then recognised as the same delivery (issue 13 item 4).
+      const deliveryKey = verdict.deliveryId ?? DELIVERY_ID_HEADERS.map((h) => headers[h]).find((v): v is string => !!v && v.length <= 200) ?? null;
       if (deliveryKey) {
         const seen = await findDeliveryAlertIds(deps.db, source.row.id, deliveryKey);
         if (seen) {

@@ -83,3 +83,25 @@ export async function updateSource(db: Db, id: string, s: SourceWrite): Promise<
 export async function deleteSource(db: Db, id: string): Promise<boolean> {
   return (await db('sources').where('id', id).delete()) > 0;
 }
+
+/** One page of sources' sealed secrets in id order (the re-encrypt command walks them all). */
+export async function listSealedSecretsAfter(db: Db, afterId: string, limit: number): Promise<{ id: string; name: string; auth_secrets_enc: string }[]> {
+  return (await db('sources').select('id', 'name', 'auth_secrets_enc').where('id', '>', afterId).orderBy('id').limit(limit)) as { id: string; name: string; auth_secrets_enc: string }[];
+}
+
+export async function countSources(db: Db): Promise<number> {
+  const [row] = (await db('sources').count<{ count: string }[]>('* as count')) as { count: string }[];
+  return Number(row?.count ?? 0);
+}
+
+/**
+ * Compare-and-set of a source's sealed secrets: written only while the row still holds `expected`,
+ * so an edit made meanwhile (a PATCH, a rename) is never overwritten. True when written.
+ */
+export async function replaceSealedSecrets(db: Db, id: string, expected: string, next: string): Promise<boolean> {
+  return (await db('sources').where({ id, auth_secrets_enc: expected }).update({ auth_secrets_enc: next, updated_at: db.fn.now() })) > 0;
+}
+
+export async function getSealedSecrets(db: Db, id: string): Promise<{ id: string; name: string; auth_secrets_enc: string } | undefined> {
+  return (await db('sources').select('id', 'name', 'auth_secrets_enc').where('id', id).first()) as { id: string; name: string; auth_secrets_enc: string } | undefined;
+}

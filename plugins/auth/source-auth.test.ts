@@ -10,13 +10,13 @@ const messageOf = (value: unknown): string => {
 
 describe('sourceAuthSchema', () => {
   it('R-ALR-1: accepts the three shapes of SPEC §8', () => {
-    expect(sourceAuthSchema.parse({ type: 'hmac', secret: 'abcdefgh12345678', header: 'x-sig', algorithm: 'sha256' }).type).toBe('hmac');
+    expect(sourceAuthSchema.parse({ type: 'hmac', secret: 'abcdefgh12345678', header: 'x-sig', algorithm: 'sha256', timestampHeader: 'x-ts' }).type).toBe('hmac');
     expect(sourceAuthSchema.parse({ type: 'token', token: 'abcdefgh12345678', header: 'x-hub-token' }).type).toBe('token');
     expect(sourceAuthSchema.parse({ type: 'basic', username: 'am', password: 'abcdefgh12345678' }).type).toBe('basic');
   });
 
   it('R-ALR-1: at least one secret is required, and the error names the field', () => {
-    expect(messageOf({ type: 'hmac' })).toBe('auth.secret: is required: give secret (or secrets, for key rotation)');
+    expect(messageOf({ type: 'hmac', scheme: 'body-only' })).toBe('auth.secret: is required: give secret (or secrets, for key rotation)');
     expect(messageOf({ type: 'token', header: 'x-hub-token' })).toBe('auth.token: is required: give token (or tokens, for rotation)');
     expect(messageOf({ type: 'basic', username: 'u' })).toBe('auth.password: is required');
   });

@@ -21,6 +21,14 @@ const headerName = z
 const secretValue = z.string().min(8, 'must be at least 8 characters (use 32+ random characters)').max(1024);
 const MAX_ROTATION = 5;
 
+/**
+ * What an HMAC signature covers (issue 13 item 4). Replay protection is the default: a captured
+ * request replayed later must not pass, so the signed material carries a timestamp that is checked
+ * against a tolerance. `body-only` is the explicit opt-out for senders that cannot sign a time.
+ */
+export const HMAC_SCHEMES = ['timestamped', 'standard-webhooks', 'body-only'] as const;
+export type HmacScheme = (typeof HMAC_SCHEMES)[number];
+
 export const hmacAuthSchema = z
   .strictObject({
     type: z.literal('hmac'),
@@ -28,22 +36,54 @@ export const hmacAuthSchema = z
     secret: secretValue.optional(),
     /** Several secrets accepted at once, for key rotation. Secret. */
     secrets: z.array(secretValue).min(1).max(MAX_ROTATION).optional(),
-    /** Header carrying the signature. @defaultValue 'x-hub-signature-256' */
+    /**
+     * What is signed:
+     * - `timestamped`: `${timestamp}:${body}`, the timestamp in `timestampHeader` (Grafana's HMAC shape);
+     * - `standard-webhooks`: `${webhook-id}.${webhook-timestamp}.${body}`, `webhook-signature: v1,<base64>`
+     *   (https://www.standardwebhooks.com); the signed webhook-id is the delivery id;
+     * - `body-only`: the body alone, no replay protection: only for senders that cannot sign a time.
+     * @defaultValue 'timestamped'
+     */
+    scheme: z.enum(HMAC_SCHEMES).optional(),
+    /** Header carrying the signature. @defaultValue 'x-hub-signature-256' ('webhook-signature' for standard-webhooks) */
     header: headerName.optional(),
     /** @defaultValue 'sha256' */
     algorithm: z.enum(['sha256', 'sha1', 'sha512']).optional(),
+    /** SHA-1 is refused unless this is set: only for a sender that can do nothing else (e.g. Autotask callbacks). */
+    allowSha1: z.literal(true).optional(),
     /** How the signature is written. @defaultValue 'hex' */
     encoding: z.enum(['hex', 'base64']).optional(),
     /** Stripped from the signature when present, e.g. 'sha256='. */
     prefix: z.string().min(1).max(32).optional(),
-    /** When set, the signed content is `${timestamp}:${body}` (Grafana's scheme) and the timestamp is checked. */
+    /** Header carrying the signed Unix timestamp (seconds, or milliseconds); required by the `timestamped` scheme. */
     timestampHeader: headerName.optional(),
-    /** Replay window when timestampHeader is set. @defaultValue 300 */
+    /** How far the signed timestamp may be from the hub's clock, either way. @defaultValue 300 */
     toleranceSeconds: z.int().min(1).max(86_400).optional(),
   })
   .superRefine((auth, ctx) => {
-    if (auth.secret === undefined && auth.secrets === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['secret'], message: 'is required: give secret (or secrets, for key rotation)' });
+    const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (auth.secret === undefined && auth.secrets === undefined) problem('secret', 'is required: give secret (or secrets, for key rotation)');
+    if (auth.algorithm === 'sha1' && auth.allowSha1 !== true) {
+      problem('algorithm', 'sha1 is refused unless allowSha1: true is set too (only for senders that can sign nothing stronger)');
+    }
+    const scheme = auth.scheme ?? 'timestamped';
+    if (scheme === 'timestamped' && auth.timestampHeader === undefined) {
+      problem(
+        'timestampHeader',
+        'is required: HMAC sources are replay-protected by default; give the header carrying the signed timestamp (e.g. x-grafana-alerting-signature-timestamp), or scheme "standard-webhooks", or opt out with scheme "body-only"',
+      );
+    }
+    if (scheme === 'body-only') {
+      for (const field of ['timestampHeader', 'toleranceSeconds'] as const) {
+        if (auth[field] !== undefined) problem(field, 'has no effect with scheme "body-only" (nothing signed carries a time): remove it or use scheme "timestamped"');
+      }
+    }
+    if (scheme === 'standard-webhooks') {
+      // The spec fixes the headers, the encoding and the algorithm; accepting overrides would only hide a misconfiguration.
+      for (const field of ['header', 'encoding', 'prefix', 'timestampHeader'] as const) {
+        if (auth[field] !== undefined) problem(field, 'is fixed by scheme "standard-webhooks" (webhook-id, webhook-timestamp, webhook-signature: v1,<base64>): remove it');
+      }
+      if (auth.algorithm !== undefined && auth.algorithm !== 'sha256') problem('algorithm', 'must be sha256 with scheme "standard-webhooks"');
     }
   });
 

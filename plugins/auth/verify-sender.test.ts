@@ -20,7 +20,8 @@ const request = (headers: Record<string, string | undefined>, extra: Partial<Ver
 });
 
 describe('verifySender: hmac', () => {
-  const github = auth({ type: 'hmac', secret: SECRET, prefix: 'sha256=' });
+  // GitHub's shape signs the body alone: the explicit opt-out of replay protection (issue 13 item 4).
+  const github = auth({ type: 'hmac', scheme: 'body-only', secret: SECRET, prefix: 'sha256=' });
 
   it('R-ALR-1: accepts the right signature over the raw body (default header x-hub-signature-256)', () => {
     expect(verifySender(github, request({ 'x-hub-signature-256': `sha256=${hmacHex(SECRET, BODY)}` }))).toEqual({ ok: true });
@@ -57,27 +58,27 @@ describe('verifySender: hmac', () => {
   });
 
   it('R-ALR-1: key rotation: either configured secret verifies', () => {
-    const rotating = auth({ type: 'hmac', secrets: [SECRET, OLD_SECRET] });
+    const rotating = auth({ type: 'hmac', scheme: 'body-only', secrets: [SECRET, OLD_SECRET] });
     expect(verifySender(rotating, request({ 'x-hub-signature-256': hmacHex(OLD_SECRET, BODY) }))).toEqual({ ok: true });
     expect(verifySender(rotating, request({ 'x-hub-signature-256': hmacHex(SECRET, BODY) }))).toEqual({ ok: true });
-    const both = auth({ type: 'hmac', secret: SECRET, secrets: [OLD_SECRET] });
+    const both = auth({ type: 'hmac', scheme: 'body-only', secret: SECRET, secrets: [OLD_SECRET] });
     expect(verifySender(both, request({ 'x-hub-signature-256': hmacHex(OLD_SECRET, BODY) }))).toEqual({ ok: true });
   });
 
   it('R-ALR-1: a sender that sends several signatures while rotating is accepted when one matches', () => {
     const header = `${hmacHex('unknown-secret-xxxxxxxx', BODY)}, ${hmacHex(SECRET, BODY)}`;
-    expect(verifySender(auth({ type: 'hmac', secret: SECRET }), request({ 'x-hub-signature-256': header }))).toEqual({ ok: true });
+    expect(verifySender(auth({ type: 'hmac', scheme: 'body-only', secret: SECRET }), request({ 'x-hub-signature-256': header }))).toEqual({ ok: true });
   });
 
   it('R-ALR-1: custom header, sha512 and base64 encoding', () => {
-    const custom = auth({ type: 'hmac', secret: SECRET, header: 'X-Signature', algorithm: 'sha512', encoding: 'base64' });
+    const custom = auth({ type: 'hmac', scheme: 'body-only', secret: SECRET, header: 'X-Signature', algorithm: 'sha512', encoding: 'base64' });
     const signature = crypto.createHmac('sha512', SECRET).update(BODY).digest('base64');
     expect(verifySender(custom, request({ 'x-signature': signature }))).toEqual({ ok: true });
     expect(verifySender(custom, request({ 'x-signature': hmacHex(SECRET, BODY, 'sha512') })).ok).toBe(false);
   });
 
-  it('R-ALR-1: sha1 for older senders', () => {
-    const sha1 = auth({ type: 'hmac', secret: SECRET, algorithm: 'sha1', header: 'x-hub-signature', prefix: 'sha1=' });
+  it('issue 13 item 8: sha1 for older senders only with the per-source opt-in allowSha1', () => {
+    const sha1 = auth({ type: 'hmac', scheme: 'body-only', secret: SECRET, algorithm: 'sha1', allowSha1: true, header: 'x-hub-signature', prefix: 'sha1=' });
     expect(verifySender(sha1, request({ 'x-hub-signature': `sha1=${hmacHex(SECRET, BODY, 'sha1')}` }))).toEqual({ ok: true });
   });
 
@@ -123,13 +124,99 @@ describe('verifySender: hmac', () => {
     });
   });
 
+  describe('issue 13 item 4: replay protection is the default for HMAC sources', () => {
+    const seconds = Math.floor(NOW.getTime() / 1000);
+
+    it('item 4: an HMAC source without a timestamp (and without the explicit opt-out) is refused by the schema', () => {
+      const parsed = sourceAuthSchema.safeParse({ type: 'hmac', secret: SECRET });
+      expect(parsed.success).toBe(false);
+      expect(parsed.error?.issues[0]?.path).toEqual(['timestampHeader']);
+      expect(parsed.error?.issues[0]?.message).toMatch(/replay-protected by default.*scheme "body-only"/);
+      expect(sourceAuthSchema.safeParse({ type: 'hmac', secret: SECRET, scheme: 'body-only' }).success).toBe(true);
+      expect(sourceAuthSchema.safeParse({ type: 'hmac', secret: SECRET, scheme: 'body-only', timestampHeader: 'x-ts' }).success).toBe(false);
+    });
+
+    it('item 4: timestamped: a request captured and replayed after the tolerance is refused, also with a timestamp 13 digits long', () => {
+      const a = auth({ type: 'hmac', secret: SECRET, header: 'x-sig', timestampHeader: 'x-ts', toleranceSeconds: 60 });
+      const ts = String(seconds);
+      const headers = { 'x-sig': hmacHex(SECRET, Buffer.concat([Buffer.from(`${ts}:`), BODY])), 'x-ts': ts };
+      expect(verifySender(a, request(headers))).toEqual({ ok: true });
+      expect(verifySender(a, request(headers, { now: new Date(NOW.getTime() + 61_000) }))).toEqual({ ok: false, reason: 'timestamp outside the replay window' });
+      const ms = String(NOW.getTime());
+      const msHeaders = { 'x-sig': hmacHex(SECRET, Buffer.concat([Buffer.from(`${ms}:`), BODY])), 'x-ts': ms };
+      expect(verifySender(a, request(msHeaders))).toEqual({ ok: true });
+      expect(verifySender(a, request(msHeaders, { now: new Date(NOW.getTime() + 61_000) })).ok).toBe(false);
+    });
+
+    it('item 4: timestamped: the timestamp is part of the signed material (changing it to a fresh one breaks the signature)', () => {
+      const a = auth({ type: 'hmac', secret: SECRET, header: 'x-sig', timestampHeader: 'x-ts' });
+      const old = String(seconds - 3600);
+      const signature = hmacHex(SECRET, Buffer.concat([Buffer.from(`${old}:`), BODY]));
+      expect(verifySender(a, request({ 'x-sig': signature, 'x-ts': String(seconds) }))).toEqual({ ok: false, reason: 'signature mismatch' });
+    });
+
+    describe('Standard Webhooks', () => {
+      const KEY = crypto.randomBytes(24);
+      const WHSEC = `whsec_${KEY.toString('base64')}`;
+      const sw = auth({ type: 'hmac', scheme: 'standard-webhooks', secret: WHSEC });
+      const sign = (id: string, ts: string, key: Buffer | string = KEY, body: Buffer = BODY) =>
+        crypto.createHmac('sha256', key).update(Buffer.concat([Buffer.from(`${id}.${ts}.`), body])).digest('base64');
+      const headersFor = (id: string, ts: string, signature = `v1,${sign(id, ts)}`) => ({ 'webhook-id': id, 'webhook-timestamp': ts, 'webhook-signature': signature });
+
+      it('item 4: accepts `${webhook-id}.${webhook-timestamp}.${body}` signed with the whsec_ key bytes and returns the signed delivery id', () => {
+        expect(verifySender(sw, request(headersFor('msg_2KWPBgLlAfxdpx2AI54pPJ85f4W', String(seconds))))).toEqual({ ok: true, deliveryId: 'msg_2KWPBgLlAfxdpx2AI54pPJ85f4W' });
+      });
+
+      it('item 4: a replay after the tolerance is refused; a changed webhook-id (a "new" delivery) breaks the signature', () => {
+        const headers = headersFor('msg_1', String(seconds));
+        expect(verifySender(sw, request(headers, { now: new Date(NOW.getTime() + 301_000) }))).toEqual({ ok: false, reason: 'timestamp outside the replay window' });
+        expect(verifySender(sw, request({ ...headers, 'webhook-id': 'msg_2' }))).toEqual({ ok: false, reason: 'signature mismatch' });
+      });
+
+      it('item 4: several space-separated signatures (key rotation on the sender), unknown versions skipped', () => {
+        const id = 'msg_rot';
+        const ts = String(seconds);
+        const header = `v1a,${sign(id, ts)} v1,${sign(id, ts, crypto.randomBytes(24))} v1,${sign(id, ts)}`;
+        expect(verifySender(sw, request(headersFor(id, ts, header)))).toEqual({ ok: true, deliveryId: id });
+        expect(verifySender(sw, request(headersFor(id, ts, `v1a,${sign(id, ts)}`)))).toEqual({ ok: false, reason: 'malformed signature in webhook-signature' });
+      });
+
+      it('item 4: rotation on the hub: old and new whsec_ secrets both verify', () => {
+        const oldKey = crypto.randomBytes(24);
+        const rotating = auth({ type: 'hmac', scheme: 'standard-webhooks', secrets: [WHSEC, `whsec_${oldKey.toString('base64')}`] });
+        expect(verifySender(rotating, request(headersFor('m', String(seconds), `v1,${sign('m', String(seconds), oldKey)}`))).ok).toBe(true);
+      });
+
+      it('item 4: missing id, missing or millisecond timestamp are refused', () => {
+        const ts = String(seconds);
+        const { 'webhook-id': _id, ...noId } = headersFor('m', ts);
+        expect(verifySender(sw, request(noId))).toEqual({ ok: false, reason: 'missing delivery id header webhook-id' });
+        const { 'webhook-timestamp': _ts, ...noTs } = headersFor('m', ts);
+        expect(verifySender(sw, request(noTs)).ok).toBe(false);
+        expect(verifySender(sw, request(headersFor('m', String(NOW.getTime())))).ok).toBe(false);
+      });
+
+      it('item 4: the spec fixes headers and encoding: overrides are refused by the schema', () => {
+        const parsed = sourceAuthSchema.safeParse({ type: 'hmac', scheme: 'standard-webhooks', secret: WHSEC, header: 'x-sig' });
+        expect(parsed.error?.issues[0]?.path).toEqual(['header']);
+      });
+    });
+  });
+
+  it('issue 13 item 8: sha1 without allowSha1 is refused by the schema, and by the verifier for a row that bypassed it', () => {
+    const parsed = sourceAuthSchema.safeParse({ type: 'hmac', scheme: 'body-only', secret: SECRET, algorithm: 'sha1' });
+    expect(parsed.error?.issues[0]?.path).toEqual(['algorithm']);
+    const row = { type: 'hmac', scheme: 'body-only', secret: SECRET, algorithm: 'sha1' } as const satisfies SourceAuth;
+    expect(verifySender(row, request({ 'x-hub-signature-256': hmacHex(SECRET, BODY, 'sha1') }))).toEqual({ ok: false, reason: 'sha1 is not allowed for this source' });
+  });
+
   it('R-ALR-1: fails closed when no secret is configured (an unvalidated row with blanks)', () => {
     const blank = { type: 'hmac', secret: '', secrets: [''] } as const satisfies SourceAuth;
     expect(verifySender(blank, request({ 'x-hub-signature-256': crypto.createHmac('sha256', '').update(BODY).digest('hex') }))).toEqual({
       ok: false,
       reason: 'no secret configured for this source',
     });
-    expect(verifySender({ type: 'hmac' }, request({ 'x-hub-signature-256': 'ab' })).ok).toBe(false);
+    expect(verifySender({ type: 'hmac', scheme: 'body-only' }, request({ 'x-hub-signature-256': 'ab' })).ok).toBe(false);
   });
 });
 
@@ -206,15 +293,16 @@ describe('verifySender: basic', () => {
 describe('verifySender never throws', () => {
   it('R-ALR-1: hostile header values give a result, not an exception', () => {
     const all: SourceAuth[] = [
-      auth({ type: 'hmac', secret: SECRET }),
+      auth({ type: 'hmac', scheme: 'body-only', secret: SECRET }),
+      auth({ type: 'hmac', scheme: 'standard-webhooks', secret: SECRET }),
       auth({ type: 'hmac', secret: SECRET, encoding: 'base64', timestampHeader: 'x-ts' }),
       auth({ type: 'token', token: 'token-0123456789', queryParam: 't' }),
       auth({ type: 'basic', username: 'u', password: 'password-123' }),
     ];
-    const hostile = ['', ' ', '\u0000', 'Basic ====', 'Bearer', 'x'.repeat(100_000), '=,=,=,', 'sha256=' + 'a'.repeat(65)];
+    const hostile = ['', ' ', '\u0000', 'Basic ====', 'Bearer', 'x'.repeat(100_000), '=,=,=,', 'sha256=' + 'a'.repeat(65), 'v1,', 'v1,====='];
     for (const a of all) {
       for (const value of hostile) {
-        const result = verifySender(a, request({ 'x-hub-signature-256': value, authorization: value, 'x-ts': value }, { query: { t: value } }));
+        const result = verifySender(a, request({ 'x-hub-signature-256': value, authorization: value, 'x-ts': value, 'webhook-id': value, 'webhook-timestamp': value, 'webhook-signature': value }, { query: { t: value } }));
         expect(result.ok).toBe(false);
       }
     }
@@ -226,7 +314,7 @@ describe('verifySender properties', () => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 1, maxLength: 512 }), fc.string({ minLength: 8, maxLength: 64 }), fc.nat(), fc.integer({ min: 1, max: 255 }), (bytes, secret, position, flip) => {
         const rawBody = Buffer.from(bytes);
-        const a = auth({ type: 'hmac', secret });
+        const a = auth({ type: 'hmac', scheme: 'body-only', secret });
         const headers = { 'x-hub-signature-256': hmacHex(secret, rawBody) };
         expect(verifySender(a, { rawBody, headers, now: NOW })).toEqual({ ok: true });
         const tampered = Buffer.from(rawBody);

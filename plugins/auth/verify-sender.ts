@@ -7,7 +7,10 @@ import type { BasicAuth, HmacAuth, SourceAuth, TokenAuth } from './source-auth';
  * without a configured secret: every path that is not a proven match is `{ ok: false }`.
  * Reasons are safe to log and to return: they never contain a secret or the presented value.
  */
-export type VerifyResult = { ok: true } | { ok: false; reason: string };
+export type VerifyResult =
+  /** `deliveryId`: the sender's delivery id when the signature covers it (a replay within the window is then the same delivery). */
+  | { ok: true; deliveryId?: string }
+  | { ok: false; reason: string };
 
 export interface VerifyRequest {
   /** The body exactly as received: signatures are over these bytes, never over re-serialized JSON. */
@@ -18,7 +21,17 @@ export interface VerifyRequest {
   now: Date;
 }
 
-export const HMAC_DEFAULTS = { header: 'x-hub-signature-256', algorithm: 'sha256', encoding: 'hex', toleranceSeconds: 300 } as const;
+export const HMAC_DEFAULTS = { scheme: 'timestamped', header: 'x-hub-signature-256', algorithm: 'sha256', encoding: 'hex', toleranceSeconds: 300 } as const;
+
+/** Standard Webhooks 1.0 (https://www.standardwebhooks.com): fixed header names, `v1,<base64>` signatures, `whsec_` secrets. */
+export const STANDARD_WEBHOOKS = {
+  idHeader: 'webhook-id',
+  timestampHeader: 'webhook-timestamp',
+  signatureHeader: 'webhook-signature',
+  secretPrefix: 'whsec_',
+} as const;
+// Delivery ids end up as the inbox's delivery key (≤ 200 characters); a longer one is not a real sender's id.
+const MAX_DELIVERY_ID_LENGTH = 200;
 export const TOKEN_DEFAULTS = { header: 'authorization' } as const;
 
 const refuse = (reason: string): VerifyResult => ({ ok: false, reason });
@@ -62,34 +75,79 @@ function decodeSignature(text: string, encoding: 'hex' | 'base64'): Buffer | nul
   return /^[A-Za-z0-9+/_-]+={0,2}$/.test(text) ? Buffer.from(text, 'base64') : null;
 }
 
+/** Seconds (10 digits today) or milliseconds (13): some senders write the latter. Null when not a plain integer. */
+function timestampMs(text: string): number | null {
+  if (!/^\d{1,13}$/.test(text)) return null;
+  const value = Number(text);
+  return text.length >= 12 ? value : value * 1000;
+}
+
+function outsideWindow(auth: HmacAuth, sentMs: number, now: Date): boolean {
+  const toleranceMs = (auth.toleranceSeconds ?? HMAC_DEFAULTS.toleranceSeconds) * 1000;
+  // Both ways: a timestamp far in the future would make a captured request replayable for that long.
+  return Math.abs(now.getTime() - sentMs) > toleranceMs;
+}
+
+/** The HMAC key: Standard Webhooks' `whsec_<base64>` secrets are key bytes; every other secret is its UTF-8 text. */
+function hmacKey(secret: string, scheme: string): Buffer {
+  if (scheme === 'standard-webhooks' && secret.startsWith(STANDARD_WEBHOOKS.secretPrefix)) {
+    return Buffer.from(secret.slice(STANDARD_WEBHOOKS.secretPrefix.length), 'base64');
+  }
+  return Buffer.from(secret, 'utf8');
+}
+
 function verifyHmac(auth: HmacAuth, req: VerifyRequest): VerifyResult {
   const secrets = configured(auth.secret, auth.secrets);
   if (secrets.length === 0) return refuse('no secret configured for this source');
+  // The schema refuses these; a stored row that bypassed it must still fail closed.
+  if (auth.algorithm === 'sha1' && auth.allowSha1 !== true) return refuse('sha1 is not allowed for this source');
+  const scheme = auth.scheme ?? HMAC_DEFAULTS.scheme;
 
-  const headerName = (auth.header ?? HMAC_DEFAULTS.header).toLowerCase();
-  const presented = header(req, headerName);
-  if (presented === undefined) return refuse(`missing signature header ${headerName}`);
-
-  let signedContent = req.rawBody;
-  if (auth.timestampHeader !== undefined) {
-    const tsName = auth.timestampHeader.toLowerCase();
-    const timestamp = header(req, tsName);
-    if (timestamp === undefined) return refuse(`missing timestamp header ${tsName}`);
-    if (!/^\d{1,13}$/.test(timestamp)) return refuse(`malformed timestamp in ${tsName}`);
-    const value = Number(timestamp);
-    // Grafana sends Unix seconds; a 13-digit value is milliseconds from another sender.
-    const sentMs = timestamp.length >= 12 ? value : value * 1000;
-    const toleranceMs = (auth.toleranceSeconds ?? HMAC_DEFAULTS.toleranceSeconds) * 1000;
-    if (Math.abs(req.now.getTime() - sentMs) > toleranceMs) return refuse('timestamp outside the replay window');
-    signedContent = Buffer.concat([Buffer.from(`${timestamp}:`, 'utf8'), req.rawBody]);
+  let headerName: string;
+  let encoding: 'hex' | 'base64';
+  let prefix: string | undefined;
+  let signedContent: Buffer;
+  let deliveryId: string | undefined;
+  if (scheme === 'standard-webhooks') {
+    headerName = STANDARD_WEBHOOKS.signatureHeader;
+    encoding = 'base64';
+    prefix = 'v1,';
+    const id = header(req, STANDARD_WEBHOOKS.idHeader);
+    if (id === undefined) return refuse(`missing delivery id header ${STANDARD_WEBHOOKS.idHeader}`);
+    if (id.length > MAX_DELIVERY_ID_LENGTH) return refuse(`${STANDARD_WEBHOOKS.idHeader} longer than ${MAX_DELIVERY_ID_LENGTH} characters`);
+    const timestamp = header(req, STANDARD_WEBHOOKS.timestampHeader);
+    if (timestamp === undefined) return refuse(`missing timestamp header ${STANDARD_WEBHOOKS.timestampHeader}`);
+    // The spec writes seconds; milliseconds would be a different sender.
+    if (!/^\d{1,11}$/.test(timestamp)) return refuse(`malformed timestamp in ${STANDARD_WEBHOOKS.timestampHeader}`);
+    if (outsideWindow(auth, Number(timestamp) * 1000, req.now)) return refuse('timestamp outside the replay window');
+    signedContent = Buffer.concat([Buffer.from(`${id}.${timestamp}.`, 'utf8'), req.rawBody]);
+    deliveryId = id;
+  } else {
+    headerName = (auth.header ?? HMAC_DEFAULTS.header).toLowerCase();
+    encoding = auth.encoding ?? HMAC_DEFAULTS.encoding;
+    prefix = auth.prefix?.toLowerCase();
+    signedContent = req.rawBody;
+    if (scheme === 'timestamped') {
+      // Fail closed: a timestamped source without its header configured is a broken row, not an open one.
+      if (auth.timestampHeader === undefined) return refuse('no timestamp header configured for this source');
+      const tsName = auth.timestampHeader.toLowerCase();
+      const timestamp = header(req, tsName);
+      if (timestamp === undefined) return refuse(`missing timestamp header ${tsName}`);
+      const sentMs = timestampMs(timestamp);
+      if (sentMs === null) return refuse(`malformed timestamp in ${tsName}`);
+      if (outsideWindow(auth, sentMs, req.now)) return refuse('timestamp outside the replay window');
+      signedContent = Buffer.concat([Buffer.from(`${timestamp}:`, 'utf8'), req.rawBody]);
+    }
   }
 
-  const encoding = auth.encoding ?? HMAC_DEFAULTS.encoding;
-  const prefix = auth.prefix?.toLowerCase();
+  const presented = header(req, headerName);
+  if (presented === undefined) return refuse(`missing signature header ${headerName}`);
   const candidates = presented
-    .split(/[\s,]+/)
+    // Standard Webhooks separates signatures with spaces and puts a comma inside each (v1,<sig>).
+    .split(scheme === 'standard-webhooks' ? /\s+/ : /[\s,]+/)
     .filter((s) => s !== '')
     .slice(0, MAX_PRESENTED_SIGNATURES)
+    .filter((s) => scheme !== 'standard-webhooks' || s.startsWith('v1,'))
     .map((s) => (prefix !== undefined && s.toLowerCase().startsWith(prefix) ? s.slice(prefix.length) : s))
     .map((s) => decodeSignature(s, encoding))
     .filter((b): b is Buffer => b !== null && b.length > 0);
@@ -97,8 +155,8 @@ function verifyHmac(auth: HmacAuth, req: VerifyRequest): VerifyResult {
 
   const algorithm = auth.algorithm ?? HMAC_DEFAULTS.algorithm;
   for (const secret of secrets) {
-    const expected = crypto.createHmac(algorithm, secret).update(signedContent).digest();
-    for (const candidate of candidates) if (safeEqualBytes(candidate, expected)) return OK;
+    const expected = crypto.createHmac(algorithm, hmacKey(secret, scheme)).update(signedContent).digest();
+    for (const candidate of candidates) if (safeEqualBytes(candidate, expected)) return deliveryId === undefined ? OK : { ok: true, deliveryId };
   }
   return refuse('signature mismatch');
 }

@@ -10,6 +10,8 @@ export const grafanaPlugin: HubPlugin<GrafanaConfig> = {
   docsUrl: 'https://grafana.com/docs/grafana/latest/alerting/configure-notifications/manage-contact-points/integrations/webhook-notifier/',
   configSchema: grafanaConfigSchema,
   auth: ['hmac', 'token', 'basic'],
+  // Grafana 12+ signs `${timestamp}:${body}` when a timestamp header is set, the body alone otherwise.
+  hmacSchemes: ['timestamped', 'body-only'],
   normalize: normalizeGrafana,
   samples: grafanaSamples,
 };

@@ -99,7 +99,7 @@ describe('fuzz: webhook intake of every plugin (R-ALR-5: no 5xx, nothing half-st
       const list: FuzzSource[] = [];
       const add = async (name: string, auth: 'token' | 'hmac', config: Record<string, unknown>, siteField: string | undefined) => {
         const secret = `fuzz-${name}-${crypto.randomBytes(12).toString('hex')}`;
-        const sourceAuth: SourceAuth = auth === 'token' ? { type: 'token', token: secret } : { type: 'hmac', secret, prefix: 'sha256=' };
+        const sourceAuth: SourceAuth = auth === 'token' ? { type: 'token', token: secret } : { type: 'hmac', scheme: 'body-only', secret, prefix: 'sha256=' };
         const row = await createSource(t.db, t.deps.config.HUB_SECRET_KEY, { name, plugin: id, auth: sourceAuth, config, ...(siteField ? { siteField } : {}) });
         list.push({ id: row.id, name, plugin, auth, secret, config, siteField });
       };

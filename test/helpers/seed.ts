@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { encryptSecrets, splitAuth, type SourceAuth } from '../../plugins/auth';
+import { encryptSecrets, sourceSecretsContext, splitAuth, type SourceAuth } from '../../plugins/auth';
 
 /** Direct inserts for integration tests that need a small world (the admin API has its own tests). */
 export async function insertRow<T = { id: string }>(db: Knex, table: string, row: Record<string, unknown>): Promise<T> {
@@ -20,7 +20,7 @@ export async function createSource(
     config: JSON.stringify(s.config ?? {}),
     auth_type: type,
     auth_settings: JSON.stringify(rest),
-    auth_secrets_enc: encryptSecrets(secrets, secretKey),
+    auth_secrets_enc: encryptSecrets(secrets, secretKey, sourceSecretsContext(s.name)),
     rate_limit_per_second: s.rateLimitPerSecond ?? null,
     max_body_bytes: s.maxBodyBytes ?? null,
     site_field: s.siteField ?? null,

@@ -5,8 +5,8 @@ import { withPgErrors } from '../../../db/pg-errors';
 import { deleteSource, getSource, insertSource, listSources, updateSource, type SourceRecord, type SourceWrite } from '../../../db/queries/sources';
 import { PLUGIN_IDS, sourceConfigSchema, type SourceConfig } from '../../../plugins';
 import { SECRET_FIELD_NAMES, joinAuth, type SourceAuth } from '../../../plugins/auth/source-auth';
-import { decryptSecrets } from '../../../plugins/auth/secret-box';
-import { sourceWriteOf } from '../../../lib/sources-file';
+import { decryptSecrets, sourceSecretsContext } from '../../../plugins/auth/secret-box';
+import { sourceWriteOf } from '../../../app/sources/sources-file';
 import type { AppDeps } from '../../context';
 import { instant, listQuery, nonEmptyPatch, pageOf, queryBoolean } from '../../openapi/schemas';
 import { defineRoute } from '../../route';
@@ -43,9 +43,11 @@ const authViewSchema = z
       .number()
       .int()
       .nullable()
-      .openapi({ description: 'How many secrets are stored (e.g. 2 while rotating); null when they cannot be decrypted with the current HUB_SECRET_KEY.' }),
+      .openapi({ description: 'How many secrets are stored (e.g. 2 while rotating); null when they cannot be decrypted with HUB_SECRET_KEYS.' }),
+    scheme: z.string().optional().openapi({ description: 'HMAC: timestamped (default), standard-webhooks, or body-only (no replay protection).' }),
     header: z.string().optional(),
     algorithm: z.string().optional(),
+    allowSha1: z.boolean().optional(),
     encoding: z.string().optional(),
     prefix: z.string().optional(),
     timestampHeader: z.string().optional(),
@@ -94,17 +96,17 @@ function sourceCacheInvalidator(deps: AppDeps): ((name: string) => void) | undef
 
 /**
  * SPEC §8 "Sources": `POST /api/v1/sources { name, plugin, auth, siteField?, config? }`. Secrets are
- * split off the auth, encrypted with HUB_SECRET_KEY into `auth_secrets_enc`, and never returned,
+ * split off the auth, encrypted with the newest of HUB_SECRET_KEYS (bound to the source's name) into `auth_secrets_enc`, and never returned,
  * logged or audited; responses show `auth: { type, …settings, secretsConfigured }`.
  */
 export function sourcesRouter(deps: AppDeps): Router {
   const router = Router();
-  const key = deps.config.HUB_SECRET_KEY;
+  const keys = deps.config.HUB_SECRET_KEYS;
   const invalidate = sourceCacheInvalidator(deps);
 
   const secretsOf = (row: SourceRecord): Record<string, unknown> | null => {
     try {
-      return decryptSecrets(row.auth_secrets_enc, key);
+      return decryptSecrets(row.auth_secrets_enc, keys, sourceSecretsContext(row.name));
     } catch {
       return null;
     }
@@ -130,7 +132,7 @@ export function sourcesRouter(deps: AppDeps): Router {
     };
   };
 
-  const toWrite = (s: SourceConfig): SourceWrite => sourceWriteOf(s, key);
+  const toWrite = (s: SourceConfig): SourceWrite => sourceWriteOf(s, keys);
 
   const PG_FIELDS = { sources_name_unique: 'name', sources_name_check: 'name' };
 
@@ -219,7 +221,7 @@ export function sourcesRouter(deps: AppDeps): Router {
           if (body.auth) auth = body.auth;
           else {
             const secrets = secretsOf(current);
-            if (!secrets) throw new HubError('CONFLICT', `source ${current.name}: stored secrets cannot be decrypted with the current HUB_SECRET_KEY; send auth with its secrets`);
+            if (!secrets) throw new HubError('CONFLICT', `source ${current.name}: stored secrets cannot be decrypted with HUB_SECRET_KEYS; send auth with its secrets`);
             auth = joinAuth({ type: current.auth_type, ...asRecord(current.auth_settings) }, secrets);
           }
           const merged: Record<string, unknown> = {

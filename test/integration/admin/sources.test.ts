@@ -4,7 +4,7 @@ import request from 'supertest';
 import { createApp } from '../../../api/app';
 import { SourceCache } from '../../../api/webhooks/source-cache';
 import { redactPaths } from '../../../lib/logger';
-import { decryptSecrets } from '../../../plugins/auth/secret-box';
+import { decryptSecrets, sourceSecretsContext } from '../../../plugins/auth/secret-box';
 import { createTestApp, type TestApp } from '../../helpers/app';
 import { client, createCompany, tokenFor, type Client } from './admin-helpers';
 
@@ -26,7 +26,7 @@ describe('sources', () => {
   const hmacSource = (name: string, extra: Record<string, unknown> = {}) => ({
     name,
     plugin: 'generic',
-    auth: { type: 'hmac', secret: SECRET, header: 'x-signature', algorithm: 'sha256' },
+    auth: { type: 'hmac', scheme: 'body-only', secret: SECRET, header: 'x-signature', algorithm: 'sha256' },
     ...extra,
   });
 
@@ -39,7 +39,7 @@ describe('sources', () => {
       name: 'rmm-one',
       plugin: 'generic',
       webhookPath: '/hooks/rmm-one',
-      auth: { type: 'hmac', header: 'x-signature', algorithm: 'sha256', secretsConfigured: 1 },
+      auth: { type: 'hmac', scheme: 'body-only', header: 'x-signature', algorithm: 'sha256', secretsConfigured: 1 },
       siteField: 'labels.customer',
       config: {},
       enabled: true,
@@ -50,19 +50,19 @@ describe('sources', () => {
     const row = await t.db('sources').where('name', 'rmm-one').first();
     expect(leaks(row.auth_settings)).toBe(false);
     expect(row.auth_secrets_enc).not.toContain(SECRET);
-    expect(decryptSecrets(row.auth_secrets_enc, t.deps.config.HUB_SECRET_KEY)).toEqual({ secret: SECRET });
+    expect(decryptSecrets(row.auth_secrets_enc, t.deps.config.HUB_SECRET_KEYS, sourceSecretsContext(row.name))).toEqual({ secret: SECRET });
 
     const live = await new SourceCache(t.db, t.deps.config.HUB_SECRET_KEY).get('rmm-one');
-    expect(live?.auth).toEqual({ type: 'hmac', secret: SECRET, header: 'x-signature', algorithm: 'sha256' });
+    expect(live?.auth).toEqual({ type: 'hmac', scheme: 'body-only', secret: SECRET, header: 'x-signature', algorithm: 'sha256' });
   });
 
   it('never returns secrets from GET by id, by name, or the list; counts rotation secrets', async () => {
     const created = await api.post('/sources', {
       name: 'rotating',
       plugin: 'generic',
-      auth: { type: 'hmac', secrets: [SECRET, SECRET_2] },
+      auth: { type: 'hmac', scheme: 'body-only', secrets: [SECRET, SECRET_2] },
     });
-    expect(created.body.auth).toEqual({ type: 'hmac', secretsConfigured: 2 });
+    expect(created.body.auth).toEqual({ type: 'hmac', scheme: 'body-only', secretsConfigured: 2 });
     await api.post('/sources', { name: 'tokened', plugin: 'alertmanager', auth: { type: 'token', token: TOKEN_SECRET } });
     const byId = await api.get(`/sources/${created.body.id as string}`);
     const byName = await api.get('/sources/tokened');
@@ -75,8 +75,12 @@ describe('sources', () => {
   it.each([
     [{ plugin: 'zabbix' }, /^body\.plugin: /],
     [{ plugin: 'datto-rmm' }, /^body\.auth\.type: /],
-    [{ auth: { type: 'hmac' } }, /^body\.auth\.secret: /],
-    [{ auth: { type: 'hmac', secret: 'short' } }, /^body\.auth\.secret: /],
+    [{ auth: { type: 'hmac', scheme: 'body-only' } }, /^body\.auth\.secret: /],
+    [{ auth: { type: 'hmac', scheme: 'body-only', secret: 'short' } }, /^body\.auth\.secret: /],
+    // Issue 13 item 4: replay protection is the default, so an HMAC source must say what carries the time (or opt out).
+    [{ auth: { type: 'hmac', secret: SECRET } }, /^body\.auth\.timestampHeader: is required: HMAC sources are replay-protected by default/],
+    // Issue 13 item 8: SHA-1 only with the explicit per-source opt-in.
+    [{ auth: { type: 'hmac', scheme: 'body-only', secret: SECRET, algorithm: 'sha1' } }, /^body\.auth\.algorithm: sha1 is refused unless allowSha1: true/],
     [{ name: 'Bad Name!' }, /^body\.name: /],
     [{ siteField: '$..customer' }, /^body\.siteField: /],
     [{ colour: 'red' }, /colour/],
@@ -98,15 +102,15 @@ describe('sources', () => {
     const id = (await api.post('/sources', hmacSource('patchy'))).body.id as string;
     const renamed = await api.patch(`/sources/${id}`, { enabled: false, siteField: 'site' });
     expect(renamed.status).toBe(200);
-    expect(renamed.body).toMatchObject({ enabled: false, siteField: 'site', auth: { type: 'hmac', header: 'x-signature', secretsConfigured: 1 } });
+    expect(renamed.body).toMatchObject({ enabled: false, siteField: 'site', auth: { type: 'hmac', scheme: 'body-only', header: 'x-signature', secretsConfigured: 1 } });
     let row = await t.db('sources').where('id', id).first();
-    expect(decryptSecrets(row.auth_secrets_enc, t.deps.config.HUB_SECRET_KEY)).toEqual({ secret: SECRET });
+    expect(decryptSecrets(row.auth_secrets_enc, t.deps.config.HUB_SECRET_KEYS, sourceSecretsContext(row.name))).toEqual({ secret: SECRET });
 
-    const rotated = await api.patch(`/sources/${id}`, { auth: { type: 'hmac', secrets: [SECRET_2, SECRET] }, siteField: null });
+    const rotated = await api.patch(`/sources/${id}`, { auth: { type: 'hmac', scheme: 'body-only', secrets: [SECRET_2, SECRET] }, siteField: null });
     expect(rotated.body).toMatchObject({ siteField: null, auth: { type: 'hmac', secretsConfigured: 2 } });
     expect(rotated.body.auth.header).toBeUndefined();
     row = await t.db('sources').where('id', id).first();
-    expect(decryptSecrets(row.auth_secrets_enc, t.deps.config.HUB_SECRET_KEY)).toEqual({ secrets: [SECRET_2, SECRET] });
+    expect(decryptSecrets(row.auth_secrets_enc, t.deps.config.HUB_SECRET_KEYS, sourceSecretsContext(row.name))).toEqual({ secrets: [SECRET_2, SECRET] });
 
     // Datto RMM can only send a token: switching the plugin alone leaves an hmac auth it cannot do.
     const wrongPlugin = await api.patch(`/sources/${id}`, { plugin: 'datto-rmm' });

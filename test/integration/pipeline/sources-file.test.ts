@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
-import { applySourcesFile } from '../../../lib/sources-file';
+import { applySourcesFile } from '../../../app/sources/sources-file';
 import { createLogger } from '../../../lib/logger';
 import { createTestApp, type TestApp } from '../../helpers/app';
 import { createSource } from '../../helpers/seed';
@@ -31,7 +31,7 @@ describe('HUB_SOURCES_FILE: sources declared in a file mean the same as POST /ap
     const file = write({
       sources: [
         { name: 'prom', plugin: 'alertmanager', auth: { type: 'token', token: 'file-token-0123456789' } },
-        { name: 'gen', plugin: 'generic', auth: { type: 'hmac', secret: 'file-hmac-secret-0123456789' } },
+        { name: 'gen', plugin: 'generic', auth: { type: 'hmac', scheme: 'body-only', secret: 'file-hmac-secret-0123456789' } },
       ],
     });
     expect(await applySourcesFile(a.db, file, KEY, logger)).toEqual({ created: 2, updated: 0, disabled: 0 });

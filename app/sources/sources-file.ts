@@ -1,14 +1,17 @@
 import fs from 'node:fs';
 import type { Knex } from 'knex';
-import { HubError } from '../core/errors';
-import { getSource, insertSource, updateSource, type SourceWrite } from '../db/queries/sources';
-import { sourcesFileSchema, type SourceConfig } from '../plugins';
-import { encryptSecrets, splitAuth } from '../plugins/auth';
-import { issuesToProblems } from '../plugins/payload-error';
-import type { Logger } from './logger';
+import { HubError } from '../../core/errors';
+import { getSource, insertSource, updateSource, type SourceWrite } from '../../db/queries/sources';
+import { sourcesFileSchema, type SourceConfig } from '../../plugins';
+import { encryptSecrets, sourceSecretsContext, splitAuth } from '../../plugins/auth';
+import { issuesToProblems } from '../../plugins/payload-error';
+import type { Logger } from '../../lib/logger';
 
-/** A source as the API or the sources file declares it → the row to write (secrets encrypted). */
-export function sourceWriteOf(s: SourceConfig, secretKey: string): SourceWrite {
+/**
+ * A source as the API or the sources file declares it → the row to write, its secrets encrypted
+ * with the newest key and bound to the source's name (issue 13 item 8).
+ */
+export function sourceWriteOf(s: SourceConfig, secretKeys: string | readonly string[]): SourceWrite {
   const { settings, secrets } = splitAuth(s.auth);
   const { type, ...rest } = settings;
   return {
@@ -17,7 +20,7 @@ export function sourceWriteOf(s: SourceConfig, secretKey: string): SourceWrite {
     config: s.config ?? {},
     authType: type,
     authSettings: rest,
-    authSecretsEnc: encryptSecrets(secrets, secretKey),
+    authSecretsEnc: encryptSecrets(secrets, secretKeys, sourceSecretsContext(s.name)),
     siteField: s.siteField ?? null,
     maxBodyBytes: s.maxBodyBytes ?? null,
     rateLimitPerSecond: s.rateLimitPerSecond ?? null,
@@ -31,7 +34,7 @@ export function sourceWriteOf(s: SourceConfig, secretKey: string): SourceWrite {
  * file sources are created or updated (origin 'file'); a file source no longer in the file is
  * disabled, not deleted (its deliveries stay). A name the API already owns is refused.
  */
-export async function applySourcesFile(db: Knex, file: string, secretKey: string, logger: Logger): Promise<{ created: number; updated: number; disabled: number }> {
+export async function applySourcesFile(db: Knex, file: string, secretKeys: string | readonly string[], logger: Logger): Promise<{ created: number; updated: number; disabled: number }> {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -55,7 +58,7 @@ export async function applySourcesFile(db: Knex, file: string, secretKey: string
     for (const s of parsed.data.sources) {
       names.add(s.name);
       const existing = await getSource(trx, s.name);
-      const write = sourceWriteOf(s, secretKey);
+      const write = sourceWriteOf(s, secretKeys);
       if (!existing) {
         const row = await insertSource(trx, write);
         await trx('sources').where({ id: row.id }).update({ origin: 'file' });
