@@ -7,17 +7,9 @@ import { SlaCache } from '../../db/queries/sla-definitions';
 import { formatIssue } from '../../rules/engine/format';
 import { readRulesDir } from '../../rules/engine/load-dir';
 import type { RuleIssue } from '../../rules/engine/types';
-import {
-  checkPeriod,
-  compileInputs,
-  liveRulesetFromDb,
-  parseInstant,
-  parsePeriodStart,
-  replayRuleset,
-  rulesInvalid,
-  type MaterialDecision,
-  type ReplayReport,
-} from '../../rules/replay';
+import { compileInputs, liveRulesetFromDb, rulesInvalid } from '../../app/rules/candidate';
+import { replayRuleset, type MaterialDecision, type ReplayReport } from '../../app/rules/replay';
+import { checkPeriod, parseInstant, parsePeriodStart } from '../../app/rules/replay-period';
 
 /** Where the command reads and writes; tests pass their own database and capture output. */
 export interface RulesDiffIo {

@@ -7,13 +7,16 @@ import { rulesetWindows } from '../../../db/queries/maintenance-windows';
 import { SlaCache } from '../../../db/queries/sla-definitions';
 import { readRulesDir } from '../../../rules/engine/load-dir';
 import type { RuleIssue } from '../../../rules/engine/types';
-import { checkPeriod, compileCandidate, compileInputs, parseInstant, parsePeriodStart, replayRuleset, rulesInvalid, type ReplayReport } from '../../../rules/replay';
+import { compileCandidate, compileInputs, rulesInvalid } from '../../../app/rules/candidate';
+import { replayRuleset, type ReplayReport } from '../../../app/rules/replay';
+import { checkPeriod, parseInstant, parsePeriodStart } from '../../../app/rules/replay-period';
 import { principalOf, scopeOf, type AppDeps } from '../../context';
 import { roleAtLeast } from '../../middleware/auth';
 import { instant } from '../../openapi/schemas';
 import { defineRoute } from '../../route';
 import { audit, requireUnscoped } from '../audit/admin-write';
-import { dryRunAlert, testAlertSchema } from './dry-run';
+import { testAlertSchema } from './schemas';
+import { dryRunAlert } from '../../../app/rules/dry-run';
 import { liveRuleset, rulesControl } from './live-rules';
 
 /**
