@@ -23,7 +23,7 @@ import { registerWorkerServices } from '../workers/services';
 import type { Logger } from './logger';
 import { metrics } from './metrics';
 import { checkNoEviction, createRedis, type RedisConnection } from './redis';
-import { startRules, type LiveRules } from './rules-runtime';
+import { startRules, type LiveRules } from '../app/rules/live-rules';
 import { applySourcesFile } from '../app/sources/sources-file';
 
 export interface HubProcessOptions {

@@ -1,18 +1,16 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { applyReceiptJob, recordFailedAttempt } from '../app/alerts/apply-job';
+import type { PipelineDeps } from '../app/alerts/deps';
 import { isHubError } from '../core/errors';
-import { orderReceipts, recordReceiptFailure } from '../db/queries/alert-processing';
 import { metrics } from '../lib/metrics';
 import { jobCatalog } from './catalog';
-import { countOutcomes, isPermanent, processReceipts, type PipelineDeps, type ReceiptResult } from './alert-pipeline';
 
 /**
- * The `alerts` queue's processor. A job carries receipt ids only (parsed on pickup, STYLE.md
- * principle 5). Its receipts are applied set-based in one transaction (processReceipts: about ten
- * statements per job, whatever its size); a retried job skips the receipts already applied. A
- * transient failure retries the job with backoff. A permanent one (a receipt whose data Postgres
- * refuses for good) rolls the batch back and the job applies its receipts one at a time, each in
- * a savepoint, so only the bad receipt fails: the job then fails at once (UnrecoverableError) and
- * stays in the failed set with the reason, the other receipts applied.
+ * The `alerts` queue's processor, an adapter: it parses the job (receipt ids only, STYLE.md
+ * principle 5), applies its receipts with the use case (app/alerts/apply-job.ts) and reports to
+ * BullMQ — a transient failure is thrown so the job retries with backoff; receipts Postgres refused
+ * for good fail the job at once (UnrecoverableError), leaving it in the failed set with the reason
+ * while the job's other receipts are applied.
  */
 export function alertProcessor(deps: PipelineDeps, opts: { notReadyDelayMs?: number } = {}) {
   const notReadyDelayMs = opts.notReadyDelayMs ?? 5000;
@@ -21,38 +19,9 @@ export function alertProcessor(deps: PipelineDeps, opts: { notReadyDelayMs?: num
     if (!parsed.success) throw new UnrecoverableError(`invalid alerts job payload: ${parsed.error.message}`);
     const ids = parsed.data.receiptIds;
     const end = metrics.jobDuration.startTimer({ queue: 'alerts' });
-    const outcomes: Record<string, number> = {};
-    const permanent: Array<{ receiptId: string; message: string }> = [];
-    const tally = (results: readonly ReceiptResult[]) => {
-      countOutcomes(results);
-      for (const r of results) {
-        outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
-        deps.logger.debug({ jobId: job.id, receiptId: r.receiptId, alertId: r.alertId, outcome: r.outcome, ticketId: r.ticketId }, 'alert receipt applied');
-      }
-    };
+    let applied;
     try {
-      try {
-        tally(await deps.db.transaction((trx) => processReceipts(deps, ids, trx)));
-      } catch (err) {
-        if (!isPermanent(err)) throw err;
-        deps.logger.warn({ err, jobId: job.id, receipts: ids.length }, 'a receipt of the batch failed for good; applying them one at a time');
-        const applied: ReceiptResult[] = [];
-        await deps.db.transaction(async (trx) => {
-          for (const receiptId of await orderReceipts(trx, ids)) {
-            try {
-              // A savepoint per receipt: the bad one is rolled back alone.
-              applied.push(...(await trx.transaction((sp) => processReceipts(deps, [receiptId], sp))));
-            } catch (e) {
-              if (!isPermanent(e)) throw e;
-              const message = e instanceof Error ? e.message : String(e);
-              const alertId = (await trx('alert_receipts').where({ id: receiptId }).first('alert_id').catch(() => undefined)) as { alert_id: string } | undefined;
-              deps.logger.error({ err: e, jobId: job.id, receiptId, alertId: alertId?.alert_id }, 'receipt failed permanently');
-              permanent.push({ receiptId, message });
-            }
-          }
-        });
-        tally(applied);
-      }
+      applied = await applyReceiptJob(deps, ids, { jobId: job.id });
     } catch (err) {
       // No ruleset was ever live (the first rules load was invalid): nothing can be decided, and
       // that is no fault of the job. It waits, without spending an attempt, until one is live —
@@ -64,16 +33,16 @@ export function alertProcessor(deps: PipelineDeps, opts: { notReadyDelayMs?: num
       }
       metrics.jobFailures.inc({ queue: 'alerts', kind: 'retry' });
       deps.logger.warn({ err, jobId: job.id, receipts: ids.length, attempt: job.attemptsMade + 1 }, 'alerts job failed; it will be retried');
-      const message = err instanceof Error ? err.message : String(err);
-      await recordReceiptFailure(deps.db, ids, message, false).catch(() => undefined);
+      await recordFailedAttempt(deps, ids, err);
       throw err;
     } finally {
       end();
     }
-    for (const p of permanent) await recordReceiptFailure(deps.db, [p.receiptId], p.message, true).catch(() => undefined);
-    if (permanent.length > 0) {
+    const outcomes: Record<string, number> = {};
+    for (const r of applied.results) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+    if (applied.permanent.length > 0) {
       metrics.jobFailures.inc({ queue: 'alerts', kind: 'permanent' });
-      throw new UnrecoverableError(`receipts failed permanently: ${permanent.map((p) => `${p.receiptId}: ${p.message}`).join('; ')}`);
+      throw new UnrecoverableError(`receipts failed permanently: ${applied.permanent.map((p) => `${p.receiptId}: ${p.message}`).join('; ')}`);
     }
     return { outcomes };
   };

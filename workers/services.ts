@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import type { HubConfig } from '../config/env';
 import { rulesWindowsOf } from '../db/queries/maintenance-windows';
 import { resolveStaleTickets } from '../db/queries/upkeep';
-import type { LiveRules } from '../lib/rules-runtime';
+import type { LiveRules } from '../app/rules/live-rules';
 import type { AlertEnqueuer } from './alert-queue';
 import type { Logger } from '../lib/logger';
 import { metrics } from '../lib/metrics';

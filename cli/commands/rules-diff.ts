@@ -5,19 +5,11 @@ import { isHubError } from '../../core/errors';
 import { createDb } from '../../db/connection';
 import { SlaCache } from '../../db/queries/sla-definitions';
 import { formatIssue } from '../../rules/engine/format';
-import { readRulesDir } from '../../rules/engine/load-dir';
 import type { RuleIssue } from '../../rules/engine/types';
-import {
-  checkPeriod,
-  compileInputs,
-  liveRulesetFromDb,
-  parseInstant,
-  parsePeriodStart,
-  replayRuleset,
-  rulesInvalid,
-  type MaterialDecision,
-  type ReplayReport,
-} from '../../rules/replay';
+import { liveRulesetFromDb } from '../../app/rules/candidate';
+import { diffRules } from '../../app/rules/diff-rules';
+import type { MaterialDecision, ReplayReport } from '../../app/rules/replay';
+import { checkPeriod, parseInstant, parsePeriodStart } from '../../app/rules/replay-period';
 
 /** Where the command reads and writes; tests pass their own database and capture output. */
 export interface RulesDiffIo {
@@ -115,11 +107,9 @@ export function registerRulesDiffCommand(program: Command, io: RulesDiffIo = def
           io.setExitCode(1);
           return;
         }
-        const { files, errors } = await readRulesDir(dir);
-        let compiled;
+        let diff;
         try {
-          if (errors.length > 0) throw rulesInvalid(errors);
-          compiled = await compileInputs(db, files);
+          diff = await diffRules(db, { live, candidate: { dir }, since, until, limit, slas: new SlaCache() });
         } catch (e) {
           const issues = issuesOf(e);
           if (!issues) throw e;
@@ -128,7 +118,7 @@ export function registerRulesDiffCommand(program: Command, io: RulesDiffIo = def
           io.setExitCode(1);
           return;
         }
-        const report = await replayRuleset(db, { candidate: compiled.ruleset, live, since, until, limit, slas: new SlaCache() });
+        const { candidate: compiled, report } = diff;
         if (opts.json) {
           io.out(JSON.stringify({ live: { version: live.version, contentHash: live.contentHash }, candidate: { contentHash: compiled.ruleset.contentHash }, since, until, ...report }, null, 2));
         } else {

@@ -4,8 +4,8 @@ import knex, { type Knex } from 'knex';
 import { envSchema } from '../../config/env';
 import { knexConfig } from '../../db/connection';
 import { loadRefCatalog } from '../../db/queries/rulesets';
-import { compileRuleset } from '../../rules/engine/compile';
-import { explain, type Explanation, type TraceRule } from '../../rules/engine/explain';
+import { testRulesDir } from '../../app/rules/test-rules';
+import type { Explanation, TraceRule } from '../../rules/engine/explain';
 import { factsFromInput } from '../../rules/engine/facts-input';
 import { formatIssue } from '../../rules/engine/format';
 import { validateRulesDir } from '../../rules/engine/load-dir';
@@ -163,16 +163,14 @@ export function registerRulesCommands(program: Command, io: RulesCliIo = default
       }
       const dir = opts.dir ?? opts.rulesDir;
       const { catalog } = await catalogFor(io, opts);
-      const result = await validateRulesDir(dir, { catalog });
-      if (!result.ok || !result.ruleset) {
-        printIssues(io, result.errors);
-        io.out(summary(dir, result, true));
+      const tested = await testRulesDir(dir, facts, catalog);
+      if (!tested.ok) {
+        printIssues(io, tested.validation.errors);
+        io.out(summary(dir, tested.validation, true));
         io.setExitCode(1);
         return;
       }
-      // Version 0: these files have not gone live (the live version is in GET /api/v1/rules/status).
-      const ruleset = compileRuleset(result.ruleset, { version: 0, contentHash: result.contentHash, warnings: result.warnings });
-      const ex = await explain(ruleset, facts);
+      const ex = tested.explanation;
       if (opts.json) io.out(JSON.stringify({ facts, ...ex }, null, 2));
       else printExplanation(io, ex);
       io.setExitCode(ex.referenceAgrees ? 0 : 1);

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Db } from '../connection';
-import type { ContractType, Priority, TicketRow } from '../tables';
+import type { AlertRow, ContractType, Priority, TicketRow } from '../tables';
 
 /**
  * The receipts of a job in the order they are applied: by host (then site), dedup key, arrival.
@@ -136,4 +136,52 @@ export async function holdReceipt(db: Db, receiptId: string, alertId: string, no
   // Marked enqueued as well: its delayed job carries it (the relay must not enqueue it again).
   await db('alert_receipts').where({ id: receiptId }).update({ not_before: notBefore, enqueued_at: db.raw('coalesce(enqueued_at, now())') });
   await db('alerts').where({ id: alertId }).update({ status: 'held', outcome: 'held', updated_at: db.fn.now() });
+}
+
+/** The alert of a receipt (for the log line of a receipt that failed). */
+export async function receiptAlertId(db: Db, receiptId: string): Promise<string | undefined> {
+  const row = (await db('alert_receipts').where({ id: receiptId }).first('alert_id')) as { alert_id: string } | undefined;
+  return row?.alert_id;
+}
+
+/** The open ticket of a dedup key, if any (read only: the dry run's view; the worker locks with lockTicketsForKeys). */
+export async function openTicketForKey(db: Db, dedupKey: string): Promise<Pick<TicketRow, 'id' | 'status' | 'resolve_action'> | undefined> {
+  return (await db('tickets')
+    .where('dedup_key', dedupKey)
+    .whereNotIn('status', ['resolved', 'closed'])
+    .first('id', 'status', 'resolve_action')) as Pick<TicketRow, 'id' | 'status' | 'resolve_action'> | undefined;
+}
+
+/** A page of the firing alerts stored (created_at) in [since, until), in id order, after `afterId`: what a replay decides again. */
+export type StoredFiringAlert = Pick<
+  AlertRow,
+  'id' | 'source_alert_id' | 'dedup_key' | 'state' | 'severity' | 'category' | 'title' | 'message' | 'hostname' | 'site' | 'labels' | 'occurred_at' | 'device_source_id'
+> & { source_name: string };
+
+export async function firingAlertsStored(db: Db, o: { since: Date; until: Date; afterId: string | null; limit: number }): Promise<StoredFiringAlert[]> {
+  const q = db('alerts as a')
+    .join('sources as s', 's.id', 'a.source_id')
+    .where('a.state', 'firing')
+    .where('a.created_at', '>=', o.since)
+    .where('a.created_at', '<', o.until)
+    .orderBy('a.id')
+    .limit(o.limit)
+    .select(
+      'a.id',
+      'a.source_alert_id',
+      'a.dedup_key',
+      'a.state',
+      'a.severity',
+      'a.category',
+      'a.title',
+      'a.message',
+      'a.hostname',
+      'a.site',
+      'a.labels',
+      'a.occurred_at',
+      'a.device_source_id',
+      's.name as source_name',
+    );
+  if (o.afterId) q.where('a.id', '>', o.afterId);
+  return (await q) as StoredFiringAlert[];
 }

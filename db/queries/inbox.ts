@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Db } from '../connection';
-import type { NormalizedAlert } from '../../plugins/types';
+import type { NormalizedAlert } from '../../core/alerts/normalized-alert';
 
 export interface StoredDelivery {
   deliveryId: string;

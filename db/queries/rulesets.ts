@@ -1,6 +1,5 @@
 import type { Db } from '../connection';
 import type { RulesetErrorRow, RulesetRow } from '../tables';
-import type { RefCatalog } from '../../rules/engine/types';
 
 /**
  * Rulesets (R-RUL-3): every ruleset that goes live is a row (version, content hash, content,
@@ -60,8 +59,19 @@ const NEWEST_FIRST = [
   { column: 'id', order: 'desc' },
 ] as const;
 
+/**
+ * The names and codes that exist, per table. The rules validator's `RefCatalog`
+ * (rules/engine/types.ts) has exactly this shape: db/ states what it returns instead of importing
+ * the engine's vocabulary (db/ imports only core/), and the engine accepts it as it is.
+ */
+export interface RefNames {
+  contracts: Set<string>;
+  services: Set<string>;
+  slas: Set<string>;
+}
+
 /** Names and codes of contracts, services and SLAs: what a rules file may reference. */
-export async function loadRefCatalog(db: Db): Promise<RefCatalog> {
+export async function loadRefCatalog(db: Db): Promise<RefNames> {
   const [contracts, services, slas] = await Promise.all(
     ['contracts', 'services', 'slas'].map(async (table) => {
       const rows = (await db(table).select('name', 'code')) as Array<{ name: string; code: string | null }>;

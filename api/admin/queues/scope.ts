@@ -11,6 +11,6 @@ import { principalOf } from '../../context';
  * company-scoped token sees none of it (403), whatever its role.
  */
 export function assertAllCompanies(req: Request, what: string): void {
-  if (principalOf(req).companyIds !== null)
+  if (!principalOf(req).scope.all)
     throw new HubError('FORBIDDEN', `${what} span every company; a company-scoped token cannot see or change them`);
 }

@@ -5,7 +5,7 @@ import type { AppDeps } from '../../context';
 
 /**
  * What the rules routes need of the process's live ruleset (`deps.services.rules`, the object
- * lib/rules-runtime.ts builds around a RulesetStore). Reading through the store keeps these routes
+ * app/rules/live-rules.ts builds around a RulesetStore). Reading through the store keeps these routes
  * on exactly the ruleset the worker decides with.
  */
 export interface RulesControl {

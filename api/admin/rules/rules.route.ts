@@ -5,15 +5,17 @@ import { z } from 'zod';
 import { HubError, validationError } from '../../../core/errors';
 import { rulesetWindows } from '../../../db/queries/maintenance-windows';
 import { SlaCache } from '../../../db/queries/sla-definitions';
-import { readRulesDir } from '../../../rules/engine/load-dir';
 import type { RuleIssue } from '../../../rules/engine/types';
-import { checkPeriod, compileCandidate, compileInputs, parseInstant, parsePeriodStart, replayRuleset, rulesInvalid, type ReplayReport } from '../../../rules/replay';
+import { rulesInvalid } from '../../../app/rules/candidate';
+import { diffRules, type RulesCandidate } from '../../../app/rules/diff-rules';
+import { checkPeriod, parseInstant, parsePeriodStart } from '../../../app/rules/replay-period';
 import { principalOf, scopeOf, type AppDeps } from '../../context';
 import { roleAtLeast } from '../../middleware/auth';
 import { instant } from '../../openapi/schemas';
 import { defineRoute } from '../../route';
 import { audit, requireUnscoped } from '../audit/admin-write';
-import { dryRunAlert, testAlertSchema } from './dry-run';
+import { testAlertSchema } from './schemas';
+import { dryRunAlert } from '../../../app/rules/dry-run';
 import { liveRuleset, rulesControl } from './live-rules';
 
 /**
@@ -278,27 +280,14 @@ export function rulesRouter(deps: AppDeps): Router {
       checkPeriod(since, until);
       const live = liveRuleset(deps);
 
-      let compiled;
+      let candidate: RulesCandidate;
       if ('dir' in body.candidate) {
         requireAdmin(req, 'a candidate directory on the server');
-        const dir = await candidateDir(deps.config.RULES_DIR, body.candidate.dir);
-        const { files, errors } = await readRulesDir(dir);
-        if (errors.length > 0) throw rulesInvalid(errors);
-        compiled = await compileInputs(deps.db, files);
+        candidate = { dir: await candidateDir(deps.config.RULES_DIR, body.candidate.dir) };
       } else {
-        compiled = await compileCandidate(
-          deps.db,
-          Object.entries(body.candidate.files).map(([name, content]) => ({ name, content })),
-        );
+        candidate = { files: Object.entries(body.candidate.files).map(([name, content]) => ({ name, content })) };
       }
-      const report: ReplayReport = await replayRuleset(deps.db, {
-        candidate: compiled.ruleset,
-        live,
-        since,
-        until,
-        limit: body.limit ?? DEFAULT_REPLAY_LIMIT,
-        slas,
-      });
+      const { candidate: compiled, report } = await diffRules(deps.db, { live, candidate, since, until, limit: body.limit ?? DEFAULT_REPLAY_LIMIT, slas });
       const warnings: RuleIssue[] = compiled.warnings;
       return {
         body: {

@@ -10,7 +10,7 @@ import { normalizeGeneric } from '../../../plugins/generic/normalize';
 import { compileRuleset, type CompiledRuleset } from '../../../rules/engine/compile';
 import { decide } from '../../../rules/engine/decide';
 import { validateRulesDir } from '../../../rules/engine/load-dir';
-import { processReceipt, type ReceiptOutcome } from '../../../workers/alert-pipeline';
+import { processReceipt, type ReceiptOutcome } from '../../../app/alerts/apply-receipts';
 
 /** The shipped default rules (R-LINK-3/4), compiled: what the worker decides with in these tests. */
 export async function defaultRuleset(): Promise<CompiledRuleset> {

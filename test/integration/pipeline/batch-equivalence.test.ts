@@ -9,7 +9,7 @@ import { SlaCache } from '../../../db/queries/sla-definitions';
 import { createLogger } from '../../../lib/logger';
 import { getPlugin, normalizeDelivery } from '../../../plugins';
 import { RulesetStore } from '../../../rules/engine/ruleset-store';
-import { processReceipt, processReceipts, type PipelineDeps } from '../../../workers/alert-pipeline';
+import { processReceipt, processReceipts, type PipelineDeps } from '../../../app/alerts/apply-receipts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/harness';
 import { createSource, insertRow, seedWorld } from '../../helpers/seed';
 

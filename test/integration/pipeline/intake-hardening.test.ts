@@ -5,7 +5,8 @@ import request from 'supertest';
 import { createApp } from '../../../api/app';
 import { SourceCache } from '../../../api/webhooks/source-cache';
 import { SOURCE_CACHE } from '../../../api/webhooks/webhook.route';
-import { issueToken } from '../../../db/queries/tokens-admin';
+import { ALL_COMPANIES } from '../../../core/access/company-scope';
+import { issueToken } from '../../../app/tokens';
 import { createLogger } from '../../../lib/logger';
 import { createTestApp, type TestApp } from '../../helpers/app';
 import { createSource } from '../../helpers/seed';
@@ -222,7 +223,7 @@ describe('issue 13 item 3: rate limits', () => {
     expect(retryAfter).toBeLessThanOrEqual(60);
 
     // A second token is not slowed down by the first one's use.
-    const other = await issueToken(limited.db, { name: 'second', role: 'viewer', companyIds: [], actor: 'test' });
+    const other = await issueToken(limited.db, { name: 'second', role: 'viewer', scope: ALL_COMPANIES, actor: 'test' });
     expect((await get(`Bearer ${other.token}`)).status).toBe(200);
   });
 

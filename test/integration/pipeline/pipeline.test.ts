@@ -2,7 +2,7 @@ import request from 'supertest';
 import type { Knex } from 'knex';
 import { createSource, seedWorld, type World } from '../../helpers/seed';
 import { startTestHub, waitFor, type TestHub } from '../../helpers/hub';
-import { processReceipt } from '../../../workers/alert-pipeline';
+import { processReceipt } from '../../../app/alerts/apply-receipts';
 import { SlaCache } from '../../../db/queries/sla-definitions';
 import { createLogger } from '../../../lib/logger';
 

@@ -1,37 +1,30 @@
-import { scopeIncludes, type CompanyScope } from '../../../core/access/company-scope';
+import { scopeIncludes, type CompanyScope } from '../../core/access/company-scope';
 import type { Knex } from 'knex';
-import { z } from 'zod';
-import { HubError, validationError } from '../../../core/errors';
-import type { MatchableWindow } from '../../../core/maintenance/window-match';
-import { findActiveWindow, rulesWindowsOf } from '../../../db/queries/maintenance-windows';
-import type { SlaCache } from '../../../db/queries/sla-definitions';
-import { getSource, listSources } from '../../../db/queries/sources';
-import type { AlertRow } from '../../../db/tables';
-import { normalizeDelivery, plugins } from '../../../plugins';
-import { genericAlertSchema } from '../../../plugins/generic/schema';
-import type { CompiledRuleset } from '../../../rules/engine/compile';
-import { explain, type TraceRule } from '../../../rules/engine/explain';
-import type { Decision, DecisionFacts } from '../../../rules/engine/types';
-import { buildFacts } from '../../../workers/alert-pipeline';
-import '../../openapi/extend-zod'; // .openapi() on the schemas below, whoever imports this first
+import { HubError, validationError } from '../../core/errors';
+import type { MatchableWindow } from '../../core/maintenance/window-match';
+import { ticketEffect, type TicketEffect, type TicketStateInput } from '../../core/tickets/receipt-effect';
+import { openTicketForKey } from '../../db/queries/alert-processing';
+import { findActiveWindow, rulesWindowsOf } from '../../db/queries/maintenance-windows';
+import type { SlaCache } from '../../db/queries/sla-definitions';
+import { getSource, listSources } from '../../db/queries/sources';
+import { normalizeDelivery, plugins } from '../../plugins';
+import type { GenericAlert } from '../../plugins/generic/schema';
+import type { CompiledRuleset } from '../../rules/engine/compile';
+import { explain, type TraceRule } from '../../rules/engine/explain';
+import type { Decision, DecisionFacts } from '../../rules/engine/types';
+import { buildFacts, type FactsAlert } from '../alerts/build-facts';
 
 /**
  * R-RUL-4: "what would happen to this alert, and why" — the alert in the generic source's shape,
  * normalized by the generic plugin as a delivery would be, facts built by the worker's own
  * `buildFacts` (without discovery), the decision by the live ruleset's `decide` (via `explain`),
- * then the maintenance windows the worker would ask. All of it in a READ ONLY transaction, so
- * Postgres itself guarantees that nothing is created.
+ * and what it does to the tickets by the worker's own state machine (core/tickets), asking the
+ * maintenance windows where the worker would. All of it in a READ ONLY transaction, so Postgres
+ * itself guarantees that nothing is created.
  */
 
 /** The generic alert (SPEC §8) plus the source it would come from; occurredAt may be left to `at`. */
-export const testAlertSchema = genericAlertSchema
-  .extend({
-    source: z.string().trim().min(1).max(63).optional().openapi({ description: "A configured source's name. Default: the first generic source, else \"generic\"." }),
-    occurredAt: genericAlertSchema.shape.occurredAt.optional().openapi({ description: 'Default: `at`, else now.' }),
-  })
-  .openapi('RulesTestAlert');
-
-export type TestAlert = z.infer<typeof testAlertSchema>;
+export type TestAlert = Omit<GenericAlert, 'occurredAt'> & { source?: string | undefined; occurredAt?: string | undefined };
 
 export type DryRunOutcome = 'ticket' | 'suppress' | 'maintenance' | 'resolve' | 'occurrence';
 
@@ -69,6 +62,26 @@ const windowView = (w: MatchableWindow): NonNullable<DryRunResult['maintenanceWi
   processAfter: w.processAfter,
 });
 
+/** The dry run's word for the worker's effect. */
+function dryRunOutcome(effect: TicketEffect): DryRunOutcome {
+  switch (effect.kind) {
+    case 'nothing-to-resolve':
+    case 'resolve':
+    case 'annotate':
+      return 'resolve';
+    case 'count':
+    case 'reopen':
+      return 'occurrence';
+    case 'suppress':
+      return effect.by === 'rules' ? 'suppress' : 'maintenance';
+    // A hold-off delays the ticket; it still opens unless the alert clears meanwhile.
+    case 'hold':
+    case 'release':
+    case 'create':
+      return 'ticket';
+  }
+}
+
 export async function dryRunAlert(
   db: Knex,
   slas: SlaCache,
@@ -90,7 +103,7 @@ export async function dryRunAlert(
     });
     if (normalized.kind !== 'alerts' || !normalized.alerts[0]) throw new HubError('UNPROCESSABLE', `alert: the generic plugin ignored it (${normalized.kind === 'ignored' ? normalized.reason : 'no alert'})`);
     const n = normalized.alerts[0];
-    const alert: Pick<AlertRow, 'source_alert_id' | 'dedup_key' | 'state' | 'severity' | 'category' | 'title' | 'message' | 'hostname' | 'site' | 'labels' | 'occurred_at' | 'device_source_id'> = {
+    const alert: FactsAlert = {
       source_alert_id: n.sourceAlertId,
       dedup_key: n.dedupKey,
       state: n.state,
@@ -111,27 +124,34 @@ export async function dryRunAlert(
       throw new HubError('NOT_FOUND', 'alert: its site/device belongs to no company of this token');
     }
     const ex = await explain(ruleset, built.facts);
-    const open = (await trx('tickets')
-      .where('dedup_key', alert.dedup_key)
-      .whereNotIn('status', ['resolved', 'closed'])
-      .first('id', 'status')) as { id: string; status: string } | undefined;
+    const open = await openTicketForKey(trx, alert.dedup_key);
 
-    let outcome: DryRunOutcome;
+    // The worker's state machine, as if the alert arrived now. Not modelled: a re-fire reopening a
+    // recently auto-resolved ticket (no closed ticket is looked up) and a blip clearing during its
+    // hold-off (the future is unknown): both would open the ticket as far as the dry run says.
     let window: MatchableWindow | null = null;
-    // The worker's order (workers/alert-pipeline.ts): resolve; open ticket → occurrence; rules' suppress; maintenance window; ticket.
-    if (alert.state === 'resolved') outcome = 'resolve';
-    else if (open) outcome = 'occurrence';
-    else if (ex.decision.outcome === 'suppress') outcome = 'suppress';
-    else {
+    const state: TicketStateInput = {
+      receipt: { state: alert.state, receivedAt: input.now },
+      open: open ? { id: String(open.id), resolveAction: open.resolve_action } : null,
+      last: null,
+      decision: ex.decision,
+      now: input.now,
+      canHold: true,
+      resolvedSinceReceipt: false,
+    };
+    let step = ticketEffect(state);
+    while (step.kind === 'ask') {
+      // The only question left open above; read-only here (the worker's hook also records the silencing).
       window = await findActiveWindow(
         trx,
         { alert, companyId: built.company?.id ?? null, deviceId: built.device?.id ?? null, at: alert.occurred_at },
         rulesWindowsOf(ruleset),
       );
-      outcome = window ? 'maintenance' : 'ticket';
+      state.maintenanceWindow = window ? window.name : null;
+      step = ticketEffect(state);
     }
     return {
-      outcome,
+      outcome: dryRunOutcome(step),
       decision: ex.decision,
       trace: ex.trace,
       facts: built.facts,

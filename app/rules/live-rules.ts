@@ -1,14 +1,16 @@
 import path from 'node:path';
 import type { Knex } from 'knex';
-import type { HubConfig } from '../config/env';
-import { RulesetStore } from '../rules/engine/ruleset-store';
-import type { Decision, DecisionFacts } from '../rules/engine/types';
-import type { Logger } from './logger';
-import { metrics } from './metrics';
+import type { HubConfig } from '../../config/env';
+import { RulesetStore } from '../../rules/engine/ruleset-store';
+import type { Decision, DecisionFacts } from '../../rules/engine/types';
+import type { Logger } from '../../lib/logger';
+import { metrics } from '../../lib/metrics';
 
 /**
  * The live ruleset of one process: the store loads RULES_DIR, records every ruleset that goes
- * live, watches the files and follows newer versions recorded by other processes (R-RUL-3).
+ * live, watches the files and follows newer versions recorded by other processes (R-RUL-3). The
+ * process wiring starts it once; the worker decides with it (app/alerts' `Decider`), the rules
+ * routes read and reload it (api/admin/rules/live-rules.ts).
  */
 export interface LiveRules {
   store: RulesetStore;

@@ -1,0 +1,287 @@
+import type { Knex } from 'knex';
+import { computeDueDates } from '../../core/slas/due-dates';
+import { outcomeOf, ticketEffect, type ReceiptOutcome, type TicketStateInput } from '../../core/tickets/receipt-effect';
+import { priorityFor, ticketDescription, ticketNotes } from '../../core/tickets/ticket-text';
+import {
+  addTicketNotes,
+  countOccurrences,
+  finishReceipts,
+  insertTicketsOrCount,
+  lockReceipts,
+  lockTicketsForKeys,
+  resolveTickets,
+  type ReceiptFinish,
+  type WorkReceipt,
+} from '../../db/queries/alert-batch';
+import { holdReceipt, reopenTicket, resolvedSince, type NewTicket } from '../../db/queries/alert-processing';
+import type { AlertRow } from '../../db/tables';
+import { metrics } from '../../lib/metrics';
+import type { Decision } from '../../rules/engine/types';
+import { resolveAssignment, type RefMemo } from './assign-contract';
+import { buildFactsBatch, type BuiltFacts } from './build-facts';
+import type { PipelineDeps, ReceiptResult } from './deps';
+
+// The types of this module's signatures, for its callers.
+export type { PipelineDeps, ReceiptOutcome, ReceiptResult } from './deps';
+
+/**
+ * Applying alert receipts to tickets (R-ALR-3, R-ALR-4), set-based: the receipts are locked and
+ * loaded in one statement, the facts of all of them built with one statement per step
+ * (build-facts.ts), each receipt decided with the live ruleset, its effect on the tickets of its
+ * dedup key decided by core/tickets' state machine, and the ticket writes (create / count /
+ * resolve / annotate) go out as one statement per kind (db/queries/alert-batch.ts). Receipts of one
+ * dedup key are applied in arrival order, one per round, so a batch has exactly the effect of
+ * applying its receipts one after the other (test/integration/pipeline/batch-equivalence.test.ts).
+ * The receipts are marked processed in the same transaction as the ticket writes, so a job that
+ * runs twice (BullMQ is at-least-once), a crash after the insert, or two workers on one receipt
+ * all have the effect of once.
+ */
+
+/**
+ * Applies one alert receipt in its own transaction, or in a savepoint of `outer` (then the caller
+ * counts the metrics once it committed). See {@link processReceipts}.
+ */
+export async function processReceipt(
+  deps: PipelineDeps,
+  receiptId: string,
+  outer?: Knex.Transaction,
+): Promise<{ outcome: ReceiptOutcome; ticketId: string | null; alertId: string | null }> {
+  const [r] = await (outer ?? deps.db).transaction((trx) => processReceipts(deps, [receiptId], trx));
+  if (!outer) countOutcomes([r!]);
+  return { outcome: r!.outcome, ticketId: r!.ticketId, alertId: r!.alertId };
+}
+
+/** Counts applied receipts in the metrics; call once their transaction committed. */
+export function countOutcomes(results: readonly ReceiptResult[]): void {
+  for (const r of results) {
+    if (r.outcome === 'missing' || r.outcome === 'already_processed') continue;
+    metrics.alertOutcomes.inc({ outcome: r.outcome });
+    if (r.outcome === 'ticket_created' && r.source) metrics.ticketsCreated.inc({ source: r.source });
+    for (const name of r.rulesFired ?? []) metrics.decisions.inc({ rule: name });
+  }
+}
+
+interface Work {
+  rc: WorkReceipt;
+  built: BuiltFacts;
+  decision: Decision;
+  /** The decision with the facts it was made on: stored on the alert (and the ticket). */
+  record: Record<string, unknown>;
+}
+
+/**
+ * Applies a job's receipts in the caller's transaction. Returns one result per receipt id, in the
+ * order they were applied (ids not found last, as `missing`; receipts applied before as
+ * `already_processed`).
+ */
+export async function processReceipts(deps: PipelineDeps, receiptIds: readonly string[], trx: Knex.Transaction): Promise<ReceiptResult[]> {
+  const locked = await lockReceipts(trx, receiptIds);
+  const results = new Map<string, ReceiptResult>();
+  const pending: WorkReceipt[] = [];
+  for (const rc of locked) {
+    if (rc.processed_at) results.set(rc.id, { receiptId: rc.id, outcome: 'already_processed', ticketId: rc.ticket_id, alertId: rc.alert_id });
+    else pending.push(rc);
+  }
+  if (pending.length > 0) {
+    const now = deps.now();
+    const built = await buildFactsBatch(
+      trx,
+      deps.slas,
+      pending.map((rc) => ({ alert: rc.alert, source: rc.source_name })),
+      { discover: true },
+    );
+    const rounds: Work[][] = [];
+    const seen = new Map<string, number>();
+    pending.forEach((rc, i) => {
+      const b = built[i]!;
+      const decision = deps.rules.decide(b.facts);
+      const record = {
+        ...decision,
+        facts: { date: b.date, company: b.facts.company, device: b.facts.device, deviceContract: b.facts.deviceContract, defaultContract: b.facts.defaultContract },
+      };
+      const round = seen.get(rc.alert.dedup_key) ?? 0;
+      seen.set(rc.alert.dedup_key, round + 1);
+      (rounds[round] ??= []).push({ rc, built: b, decision, record });
+    });
+    const refs: RefMemo = new Map();
+    for (const round of rounds) await applyRound(deps, trx, round, now, results, refs);
+  }
+  const out: ReceiptResult[] = [];
+  for (const rc of locked) out.push(results.get(rc.id)!);
+  const found = new Set(locked.map((rc) => rc.id));
+  for (const id of receiptIds) if (!found.has(id)) out.push({ receiptId: id, outcome: 'missing', ticketId: null, alertId: null });
+  return out;
+}
+
+/**
+ * One receipt per dedup key: the tickets of the keys are locked, each receipt's effect decided by
+ * core/tickets (answering the questions it asks — a maintenance window, a resolve since — as it
+ * asks them, since one of them writes), and the writes batched.
+ */
+async function applyRound(
+  deps: PipelineDeps,
+  trx: Knex.Transaction,
+  items: readonly Work[],
+  now: Date,
+  results: Map<string, ReceiptResult>,
+  refs: RefMemo,
+): Promise<void> {
+  const tickets = await lockTicketsForKeys(
+    trx,
+    items.map((w) => w.rc.alert.dedup_key),
+  );
+  const finishes: ReceiptFinish[] = [];
+  const inserts: Array<{ w: Work; ticket: NewTicket }> = [];
+  const occurrences: Array<{ ticketId: string; at: Date }> = [];
+  const resolves: Array<{ ticketId: string; at: Date; note: string }> = [];
+  const notes: Array<{ ticketId: string; kind: string; body: string }> = [];
+
+  const result = (w: Work, outcome: ReceiptOutcome, ticketId: string | null): void => {
+    results.set(w.rc.id, {
+      receiptId: w.rc.id,
+      outcome,
+      ticketId,
+      alertId: w.rc.alert.id,
+      source: w.rc.source_name,
+      rulesFired: w.decision.rulesFired.map((f) => f.name),
+    });
+  };
+  const finish = (w: Work, outcome: ReceiptOutcome, ticketId: string | null, alertStatus: AlertRow['status'] = 'processed'): void => {
+    finishes.push({
+      receiptId: w.rc.id,
+      alertId: w.rc.alert.id,
+      outcome,
+      ticketId,
+      alertStatus,
+      decision: w.record,
+      rulesetVersion: w.decision.rulesetVersion,
+    });
+    result(w, outcome, ticketId);
+  };
+
+  for (const w of items) {
+    const { rc, decision } = w;
+    const { company, device } = w.built;
+    const alert = rc.alert;
+    const { open, last } = tickets.get(alert.dedup_key) ?? {};
+
+    const state: TicketStateInput = {
+      receipt: { state: alert.state, receivedAt: rc.received_at },
+      open: open ? { id: open.id, resolveAction: open.resolve_action } : null,
+      last: last
+        ? { id: last.id, status: last.status, resolvedAutomatically: last.resolved_automatically, resolvedAt: last.resolved_at, reopenWindowMinutes: last.reopen_window_minutes }
+        : null,
+      decision,
+      now,
+      canHold: deps.scheduleHoldOff !== undefined,
+      // No maintenance check in this process: the answer is known without asking.
+      ...(deps.maintenanceWindow ? {} : { maintenanceWindow: null }),
+    };
+    let step = ticketEffect(state);
+    while (step.kind === 'ask') {
+      if (step.question === 'maintenanceWindow') {
+        const hook = deps.maintenanceWindow;
+        state.maintenanceWindow = hook ? await hook(trx, { alert, receiptId: rc.id, companyId: company?.id ?? null, deviceId: device?.id ?? null, at: alert.occurred_at }) : null;
+      } else {
+        state.resolvedSinceReceipt = await resolvedSince(trx, alert.dedup_key, rc.received_at);
+      }
+      step = ticketEffect(state);
+    }
+    const effect = step;
+    const outcome = outcomeOf(effect);
+
+    switch (effect.kind) {
+      case 'nothing-to-resolve':
+      case 'release':
+        finish(w, outcome, null);
+        break;
+      case 'annotate': {
+        const note = ticketNotes.resolveAnnotated(alert.occurred_at);
+        notes.push({ ticketId: effect.ticketId, ...note });
+        finish(w, outcome, effect.ticketId);
+        break;
+      }
+      case 'resolve':
+        resolves.push({ ticketId: effect.ticketId, at: now, note: ticketNotes.autoResolved(rc.source_name, alert.occurred_at) });
+        finish(w, outcome, effect.ticketId);
+        break;
+      case 'count':
+        occurrences.push({ ticketId: effect.ticketId, at: alert.occurred_at });
+        finish(w, outcome, effect.ticketId);
+        break;
+      case 'reopen': {
+        // One statement per reopen: flapping is rare, and the note needs the new flap count.
+        const t = await reopenTicket(trx, effect.ticketId, alert.occurred_at);
+        notes.push({ ticketId: t.id, ...ticketNotes.flapped(effect.windowMinutes, t.flaps) });
+        finish(w, outcome, t.id);
+        break;
+      }
+      case 'suppress':
+        finish(w, outcome, null, 'suppressed');
+        break;
+      case 'hold': {
+        const schedule = deps.scheduleHoldOff;
+        // ticketEffect holds only when told the process can (canHold above).
+        if (!schedule) throw new Error('hold-off without a scheduler');
+        // Not finished: the receipt comes back as a delayed job and is applied then.
+        await holdReceipt(trx, rc.id, alert.id, effect.until);
+        await schedule(rc.id, effect.until.getTime() - now.getTime());
+        result(w, outcome, null);
+        break;
+      }
+      case 'create':
+        inserts.push({ w, ticket: await newTicket(deps, trx, w, now, refs) });
+        break;
+    }
+  }
+
+  const created = await insertTicketsOrCount(
+    trx,
+    inserts.map((i) => i.ticket),
+  );
+  for (const { w, ticket } of inserts) {
+    const c = created.get(ticket.dedup_key);
+    if (!c) throw new Error(`ticket insert returned no row for dedup key ${ticket.dedup_key}`);
+    // Not created: a concurrent worker opened the key's ticket first, and the insert counted on it.
+    finish(w, c.created ? 'ticket_created' : 'occurrence', c.id);
+  }
+  await countOccurrences(trx, occurrences);
+  await resolveTickets(trx, resolves);
+  await addTicketNotes(trx, notes);
+  await finishReceipts(trx, finishes);
+}
+
+/** The row of a new ticket: contract, service and SLA as assigned, priority, due dates in the SLA's business hours, the decision. */
+async function newTicket(deps: PipelineDeps, trx: Knex.Transaction, w: Work, now: Date, refs: RefMemo): Promise<NewTicket> {
+  const { decision } = w;
+  const { company, device, deviceContract, defaultContract, date } = w.built;
+  const alert = w.rc.alert;
+  const chosen = await resolveAssignment(trx, decision, { company, deviceContract, defaultContract, date }, refs);
+  const priority = priorityFor(alert.severity, decision.assignment.priority);
+  const slaDef = chosen.slaId ? await deps.slas.get(trx, chosen.slaId) : undefined;
+  const due = slaDef ? computeDueDates(slaDef, priority, now) : null;
+  return {
+    company_id: company?.id ?? null,
+    device_id: device?.id ?? null,
+    contract_id: chosen.contract?.contract_id ?? null,
+    service_id: chosen.serviceId,
+    sla_id: chosen.slaId,
+    source: w.rc.source_name,
+    dedup_key: alert.dedup_key,
+    priority,
+    queue: decision.assignment.queue,
+    title: alert.title,
+    description: ticketDescription(alert, w.rc.source_name),
+    needs_triage: decision.needsTriage || !chosen.contract,
+    first_occurred_at: alert.occurred_at,
+    last_occurred_at: alert.occurred_at,
+    first_response_due_at: due?.firstResponseDueAt ?? null,
+    resolution_plan_due_at: due?.resolutionPlanDueAt ?? null,
+    resolution_due_at: due?.resolutionDueAt ?? null,
+    stale_after_minutes: decision.staleAfterMinutes ?? null,
+    reopen_window_minutes: decision.reopenWindowMinutes ?? null,
+    resolve_action: decision.resolveAction ?? 'resolve',
+    decision: { ...w.record, chosen: { contractId: chosen.contract?.contract_id ?? null, via: chosen.via, serviceId: chosen.serviceId, slaId: chosen.slaId, notes: chosen.notes } },
+    ruleset_version: decision.rulesetVersion,
+  };
+}

@@ -1,0 +1,40 @@
+import type { Knex } from 'knex';
+import type { ReceiptOutcome } from '../../core/tickets/receipt-effect';
+import type { WorkAlert } from '../../db/queries/alert-batch';
+import type { SlaCache } from '../../db/queries/sla-definitions';
+import type { Logger } from '../../lib/logger';
+import type { Decision, DecisionFacts } from '../../rules/engine/types';
+
+export type { ReceiptOutcome } from '../../core/tickets/receipt-effect';
+
+/** The live ruleset as the pipeline uses it (app/rules/live-rules.ts's LiveRules, or a compiled store in tests). */
+export interface Decider {
+  decide(facts: DecisionFacts): Decision;
+}
+
+/** What applying alert receipts needs; the process wiring (lib/runtime.ts) builds it once per worker. */
+export interface PipelineDeps {
+  db: Knex;
+  logger: Logger;
+  now: () => Date;
+  rules: Decider;
+  slas: SlaCache;
+  /** Schedules the receipt to run again after `delayMs` (hold-off). Without it, hold-off only drops blips that already cleared. */
+  scheduleHoldOff?: (receiptId: string, delayMs: number) => Promise<void>;
+  /** Maintenance window check: a window name when the alert falls in one (and it records that it silenced the receipt). */
+  maintenanceWindow?: (
+    db: Knex.Transaction,
+    ctx: { alert: WorkAlert; receiptId?: string; companyId: string | null; deviceId: string | null; at: Date },
+  ) => Promise<string | null>;
+}
+
+/** What applying one receipt came to. */
+export interface ReceiptResult {
+  receiptId: string;
+  outcome: ReceiptOutcome;
+  ticketId: string | null;
+  alertId: string | null;
+  /** For the metrics (counted once the transaction committed): the source and the rules that fired. */
+  source?: string;
+  rulesFired?: string[];
+}

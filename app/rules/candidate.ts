@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { HubError, validationError } from '../../core/errors';
+import type { Db } from '../../db/connection';
+import { rulesetWindows } from '../../db/queries/maintenance-windows';
+import { latestRuleset, loadRefCatalog } from '../../db/queries/rulesets';
+import { compileRuleset, type CompiledRuleset } from '../../rules/engine/compile';
+import { formatIssue } from '../../rules/engine/format';
+import type { RuleIssue } from '../../rules/engine/types';
+import { validateRuleset, type RulesFileInput } from '../../rules/engine/validate';
+
+/**
+ * The rulesets a replay compares (issue 8): a candidate — files given to the API, or a directory
+ * the CLI or an admin names — validated exactly as a ruleset is before it goes live, and the
+ * ruleset live in the database when no hub process is at hand (the CLI).
+ */
+
+export interface CandidateFile {
+  name: string;
+  /** The parsed JSON content, or the file's text (then errors carry line and column). */
+  content: unknown;
+}
+
+const FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}\.json$/;
+
+export function rulesInvalid(errors: readonly RuleIssue[], what = 'candidate rules'): HubError {
+  const first = errors[0];
+  const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : '';
+  return new HubError('RULES_INVALID', `${what} are invalid: ${first ? formatIssue(first) : 'unknown error'}${more}`, { errors });
+}
+
+/**
+ * Validates candidate files the way a ruleset is validated before it goes live (schema, facts,
+ * operators, contract/service/SLA references against the database) plus their maintenance windows,
+ * and compiles them. Invalid → 422 RULES_INVALID whose details list every error with its file, rule
+ * and JSON pointer.
+ */
+export async function compileCandidate(db: Db | null, files: readonly CandidateFile[]): Promise<{ ruleset: CompiledRuleset; warnings: RuleIssue[] }> {
+  const inputs: RulesFileInput[] = [...files]
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map((f) => {
+      if (!FILE_NAME.test(f.name)) throw validationError(`candidate.files["${f.name}"]`, 'a rules file name is letters, digits, ".", "_" or "-", ending in .json');
+      return typeof f.content === 'string' ? { name: f.name, text: f.content } : { name: f.name, content: f.content };
+    });
+  return compileInputs(db, inputs);
+}
+
+export async function compileInputs(db: Db | null, inputs: RulesFileInput[]): Promise<{ ruleset: CompiledRuleset; warnings: RuleIssue[] }> {
+  const catalog = db ? await loadRefCatalog(db) : undefined;
+  const result = validateRuleset(inputs, catalog === undefined ? {} : { catalog });
+  const windowIssues = result.ruleset ? parseWindowIssues(result.ruleset.maintenanceWindows) : [];
+  const errors = [...result.errors, ...windowIssues];
+  if (!result.ok || !result.ruleset || errors.length > 0) throw rulesInvalid(errors);
+  // Version 0: a candidate has not gone live.
+  const ruleset = compileRuleset(result.ruleset, { version: 0, contentHash: result.contentHash, warnings: result.warnings });
+  return { ruleset, warnings: result.warnings };
+}
+
+const parseWindowIssues = (entries: ReadonlyArray<{ file: string; window: unknown }>): RuleIssue[] =>
+  rulesetWindows({ source: { maintenanceWindows: entries } }).issues;
+
+const storedContent = z.object({ files: z.array(z.object({ name: z.string(), content: z.unknown() })) });
+
+/**
+ * The ruleset that is live in the database (the latest recorded version), compiled: what the CLI
+ * compares against when no hub process is at hand. Null when no ruleset was ever recorded.
+ */
+export async function liveRulesetFromDb(db: Db): Promise<CompiledRuleset | null> {
+  const stored = await latestRuleset(db);
+  if (!stored) return null;
+  const content = storedContent.safeParse(stored.content);
+  if (!content.success) throw new HubError('INTERNAL', `stored ruleset version ${stored.version} has an unreadable content`);
+  // References are not checked again: this content already went live once.
+  const result = validateRuleset(content.data.files);
+  if (!result.ok || !result.ruleset) throw rulesInvalid(result.errors, `stored ruleset version ${stored.version}`);
+  return compileRuleset(result.ruleset, {
+    version: stored.version,
+    contentHash: stored.contentHash,
+    activatedAt: stored.activatedAt,
+    activatedBy: stored.activatedBy,
+    warnings: result.warnings,
+  });
+}
+

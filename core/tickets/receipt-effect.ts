@@ -1,0 +1,163 @@
+import type { AlertState } from '../alerts/normalized-alert';
+
+/**
+ * The receipt → ticket state machine (R-ALR-4): what one received alert does to the tickets of its
+ * dedup key. Pure: the caller loads the key's tickets, decides the alert with the rules, and applies
+ * the effect this returns with the set-based statements of db/queries/alert-batch.ts.
+ *
+ * Two facts cost a query, and one of them writes (a maintenance window records that it silenced the
+ * receipt), so they are asked only where the order below reaches them: when an answer is needed and
+ * not given, the result is an `ask` naming the question; the caller answers and calls again with
+ * the answer. The dry run (app/rules) walks the same steps, so it cannot disagree with the worker.
+ *
+ * The order, and why:
+ * 1. A resolved event always passes (suppression and maintenance silence firings, never their end):
+ *    it resolves the open ticket, or annotates it when the ticket's rule (or today's) says so.
+ * 2. A firing while a ticket is open is a repeat: counted on it, whatever the rules say now.
+ * 3. A re-fire within the reopen window of an AUTOMATIC resolution reopens that ticket (flapping);
+ *    the window the ticket was created with wins over today's rule.
+ * 4. The rules' suppress, then a maintenance window, silence a firing that would open a ticket.
+ * 5. Hold-off: a firing waits until `receivedAt + holdOffSeconds` (when the process can bring it
+ *    back); afterwards, a resolve received since it arrived means the blip cleared: no ticket.
+ * 6. Otherwise a new ticket.
+ */
+
+export interface ReceiptView {
+  state: AlertState;
+  /** When the receipt arrived (hold-off counts from here). */
+  receivedAt: Date;
+}
+
+/** The key's open ticket (any status but resolved or closed). */
+export interface OpenTicketView {
+  id: string;
+  /** What a resolve does to it, fixed when it was created. */
+  resolveAction: 'resolve' | 'annotate';
+}
+
+/** The key's latest resolved or closed ticket, when none is open. */
+export interface ClosedTicketView {
+  id: string;
+  status: string;
+  resolvedAutomatically: boolean;
+  resolvedAt: Date | null;
+  reopenWindowMinutes: number | null;
+}
+
+/** What of the rules' decision the state machine reads (rules/engine's Decision has these fields). */
+export interface RuleVerdict {
+  outcome: 'ticket' | 'suppress';
+  resolveAction?: 'resolve' | 'annotate';
+  reopenWindowMinutes?: number;
+  holdOffSeconds?: number;
+}
+
+export interface TicketStateInput {
+  receipt: ReceiptView;
+  open: OpenTicketView | null;
+  last: ClosedTicketView | null;
+  decision: RuleVerdict;
+  now: Date;
+  /** The process can bring a held receipt back later (a delayed job); without, hold-off only filters cleared blips. */
+  canHold: boolean;
+  /** The maintenance window silencing this firing (its name), null for none; undefined: not asked yet. */
+  maintenanceWindow?: string | null;
+  /** A resolve of the key was received since this receipt arrived; undefined: not asked yet. */
+  resolvedSinceReceipt?: boolean;
+}
+
+export type TicketEffect =
+  /** A resolve with no open ticket: nothing to do. */
+  | { kind: 'nothing-to-resolve' }
+  | { kind: 'resolve'; ticketId: string }
+  | { kind: 'annotate'; ticketId: string }
+  | { kind: 'count'; ticketId: string }
+  | { kind: 'reopen'; ticketId: string; windowMinutes: number }
+  | { kind: 'suppress'; by: 'rules' }
+  | { kind: 'suppress'; by: 'maintenance'; window: string }
+  | { kind: 'hold'; until: Date }
+  /** Hold-off over and the blip cleared itself meanwhile: the receipt is released without a ticket. */
+  | { kind: 'release' }
+  | { kind: 'create' };
+
+export type TicketQuestion = { kind: 'ask'; question: 'maintenanceWindow' | 'resolvedSinceReceipt' };
+
+export function ticketEffect(input: TicketStateInput): TicketEffect | TicketQuestion {
+  const { receipt, open, last, decision, now } = input;
+
+  if (receipt.state === 'resolved') {
+    if (!open) return { kind: 'nothing-to-resolve' };
+    if (open.resolveAction === 'annotate' || decision.resolveAction === 'annotate') return { kind: 'annotate', ticketId: open.id };
+    return { kind: 'resolve', ticketId: open.id };
+  }
+
+  if (open) return { kind: 'count', ticketId: open.id };
+
+  // A window of 0 means no window (falsy on purpose, as stored rules may say 0).
+  const window = last?.reopenWindowMinutes ?? decision.reopenWindowMinutes ?? null;
+  if (
+    last &&
+    window &&
+    last.status === 'resolved' &&
+    last.resolvedAutomatically &&
+    last.resolvedAt &&
+    now.getTime() - last.resolvedAt.getTime() <= window * 60_000
+  ) {
+    return { kind: 'reopen', ticketId: last.id, windowMinutes: window };
+  }
+
+  if (decision.outcome === 'suppress') return { kind: 'suppress', by: 'rules' };
+  if (input.maintenanceWindow === undefined) return { kind: 'ask', question: 'maintenanceWindow' };
+  if (input.maintenanceWindow !== null) return { kind: 'suppress', by: 'maintenance', window: input.maintenanceWindow };
+
+  if (decision.holdOffSeconds && decision.holdOffSeconds > 0) {
+    const until = new Date(receipt.receivedAt.getTime() + decision.holdOffSeconds * 1000);
+    if (now < until && input.canHold) return { kind: 'hold', until };
+    if (input.resolvedSinceReceipt === undefined) return { kind: 'ask', question: 'resolvedSinceReceipt' };
+    if (input.resolvedSinceReceipt) return { kind: 'release' };
+  }
+
+  return { kind: 'create' };
+}
+
+/** What applying a receipt came to, as stored on the receipt and the alert (`outcome`) and counted in the metrics. */
+export type ReceiptOutcome =
+  | 'ticket_created'
+  | 'occurrence'
+  | 'reopened'
+  | 'resolved'
+  | 'annotated'
+  | 'resolve_without_ticket'
+  | 'suppressed'
+  | 'maintenance'
+  | 'held'
+  | 'cleared_during_hold_off'
+  | 'already_processed'
+  | 'missing';
+
+/**
+ * The outcome an effect is recorded as. `create` may still end as an `occurrence` when a
+ * concurrent worker opened the key's ticket first (the database's unique index decides).
+ */
+export function outcomeOf(effect: TicketEffect): ReceiptOutcome {
+  switch (effect.kind) {
+    case 'nothing-to-resolve':
+      return 'resolve_without_ticket';
+    case 'resolve':
+      return 'resolved';
+    case 'annotate':
+      return 'annotated';
+    case 'count':
+      return 'occurrence';
+    case 'reopen':
+      return 'reopened';
+    case 'suppress':
+      return effect.by === 'rules' ? 'suppressed' : 'maintenance';
+    case 'hold':
+      return 'held';
+    case 'release':
+      return 'cleared_during_hold_off';
+    case 'create':
+      return 'ticket_created';
+  }
+}
