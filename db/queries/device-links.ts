@@ -4,7 +4,8 @@ import { HubError, notFound, validationError } from '../../core/errors';
 import type { Db } from '../connection';
 import type { ContractRow, DeviceContractLinkRow, DeviceRow } from '../tables';
 import { writeAudit } from './audit';
-import { findContract, withContractErrors } from './contracts';
+import { withContractErrors } from './contract-errors';
+import { findContract } from './contracts';
 
 /**
  * Dated device → contract (and service) links (R-LINK-1, R-LINK-8). A link runs valid_from ..

@@ -13,21 +13,13 @@ import {
 import type { Db } from '../connection';
 import { OPEN_TICKET_STATUSES, type ContractRow, type RenewalApplicationRow } from '../tables';
 import { writeAudit } from './audit';
-import {
-  findContract,
-  insertContract,
-  insertContractLines,
-  insertContractNote,
-  listBillingRules,
-  listContractLines,
-  listDefaultContracts,
-  listLineAdjustments,
-  listServiceMappings,
-  lockContract,
-  withContractErrors,
-  type ContractWithRenewalRow,
-  type LineKind,
-} from './contracts';
+import { withContractErrors } from './contract-errors';
+import { findContract, insertContract, lockContract, type ContractWithRenewalRow } from './contracts';
+import { listDefaultContracts } from './default-contracts';
+import { insertContractLines, listContractLines, listLineAdjustments, type LineKind } from './contract-lines';
+import { listBillingRules } from './billing-rules';
+import { insertContractNote } from './contract-notes';
+import { listServiceMappings } from './service-mappings';
 
 /**
  * Renewing a service contract (SPEC §4): loading the original for the pure proposal

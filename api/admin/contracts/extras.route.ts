@@ -1,22 +1,11 @@
 import type { Router } from 'express';
 import { z } from 'zod';
 import { validationError } from '../../../core/errors';
-import {
-  deleteBillingRule,
-  deleteContractCharge,
-  deleteServiceMapping,
-  findBillingRule,
-  insertBillingRule,
-  insertContractCharge,
-  insertContractNote,
-  insertServiceMapping,
-  listBillingRules,
-  listContractCharges,
-  listContractNotes,
-  listServiceMappings,
-  updateBillingRule,
-  withContractErrors,
-} from '../../../db/queries/contracts';
+import { withContractErrors } from '../../../db/queries/contract-errors';
+import { deleteBillingRule, findBillingRule, insertBillingRule, listBillingRules, updateBillingRule } from '../../../db/queries/billing-rules';
+import { insertContractNote, listContractNotes } from '../../../db/queries/contract-notes';
+import { deleteServiceMapping, insertServiceMapping, listServiceMappings } from '../../../db/queries/service-mappings';
+import { deleteContractCharge, insertContractCharge, listContractCharges } from '../../../db/queries/contract-charges';
 import { listContractDeviceLinks } from '../../../db/queries/device-links';
 import type { BillingRuleRow } from '../../../db/tables';
 import type { AppDeps } from '../../context';

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { IsoDate } from '../../../core/dates';
 import { latestUnitPrice, unitPriceAsOf, unitsAsOf, type ContractLine, type RenewalProposal } from '../../../core/contracts/renewal';
-import type { ContractLineRow, ContractWithRenewalRow, LineAdjustmentRow, LineKind } from '../../../db/queries/contracts';
+import type { ContractWithRenewalRow } from '../../../db/queries/contracts';
+import type { ContractLineRow, LineAdjustmentRow, LineKind } from '../../../db/queries/contract-lines';
 import type { DeviceLinkView } from '../../../db/queries/device-links';
 import type { LeftBehindReport, RenewalApplication } from '../../../db/queries/renewals';
 import type { BillingRuleRow, ContractChargeRow, ContractNoteRow, ServiceMappingRow } from '../../../db/tables';
