@@ -15,6 +15,7 @@ import {
   upliftPrice,
   type Decimal,
 } from './money';
+import { renewedBillingRuleTerms } from './renewal-effects';
 import { defaultRenewalStart, renewalEndDate } from './term';
 
 export type ContractType = 'recurring_service' | 'time_and_materials' | 'fixed_price' | 'block_hours' | 'retainer' | 'per_ticket';
@@ -371,9 +372,7 @@ export function proposeRenewal(
       serviceId: r.serviceId,
       amount: r.amount === null ? null : formatMoney(r.amount),
       frequency: r.frequency,
-      active: false,
-      startDate,
-      endDate: null,
+      ...renewedBillingRuleTerms(startDate),
     })),
     serviceMappings: original.integratedBilling ? original.serviceMappings.map((m) => ({ ...m })) : [],
     serviceMappingsCopied: original.integratedBilling,

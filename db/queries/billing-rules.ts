@@ -54,3 +54,19 @@ export async function updateBillingRule(
 export async function deleteBillingRule(db: Db, id: string): Promise<void> {
   await db('billing_rules').where('id', id).delete();
 }
+
+/**
+ * R-REN-11: copies every billing rule of `fromContractId` to `toContractId` with the given terms
+ * (core/contracts/renewal-effects.ts decides them), in one statement for any number of rules.
+ */
+export async function copyBillingRules(
+  db: Db,
+  a: { fromContractId: string; toContractId: string; active: boolean; startDate: IsoDate; endDate: IsoDate | null },
+): Promise<void> {
+  await db.raw(
+    `INSERT INTO billing_rules (contract_id, name, description, service_id, amount, frequency, active, start_date, end_date)
+     SELECT :to, name, description, service_id, amount, frequency, :active, :start::date, :end::date
+     FROM billing_rules WHERE contract_id = :from ORDER BY id`,
+    { to: a.toContractId, from: a.fromContractId, active: a.active, start: a.startDate, end: a.endDate },
+  );
+}

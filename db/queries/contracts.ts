@@ -123,3 +123,13 @@ export async function updateContract(db: Db, id: string, patch: ContractPatch): 
     .returning('*');
   return row as ContractRow;
 }
+
+/** R-REN-5: the renewed original's end moves to `endDate` and it is marked renewed. */
+export async function setRenewedOriginalEnd(db: Db, id: string, endDate: IsoDate): Promise<void> {
+  await db('contracts').where('id', id).update({ end_date: endDate, renewed_at: db.fn.now(), updated_at: db.fn.now() });
+}
+
+/** R-REN-5: an active contract becomes inactive (an inactive one stays as it is). */
+export async function deactivateContract(db: Db, id: string): Promise<void> {
+  await db('contracts').where({ id, status: 'active' }).update({ status: 'inactive', updated_at: db.fn.now() });
+}

@@ -13,3 +13,11 @@ export async function listDefaultContracts(db: Db, companyId: string, exceptId: 
     .whereNot('id', exceptId)
     .orderBy('start_date')) as ContractRow[];
 }
+
+/** R-REN-12: the listed contracts of the company give up the default service-desk flag. */
+export async function clearDefaultServiceDesk(db: Db, companyId: string, contractIds: readonly string[]): Promise<void> {
+  await db('contracts')
+    .whereIn('id', [...contractIds])
+    .where('company_id', companyId)
+    .update({ is_default_service_desk: false, updated_at: db.fn.now() });
+}

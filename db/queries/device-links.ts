@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { addDays, compareDates, type IsoDate } from '../../core/dates';
+import type { CutDeviceLink, RenewedDeviceLink } from '../../core/contracts/renewal-effects';
 import { HubError, notFound, validationError } from '../../core/errors';
 import type { Db } from '../connection';
 import type { ContractRow, DeviceContractLinkRow, DeviceRow } from '../tables';
@@ -116,6 +117,45 @@ export async function countLinksUsingService(db: Db, contractId: string, service
 // ---------------------------------------------------------------------------------------------
 // Link changes (R-LINK-1, R-LINK-8): each one transaction, under the device's row lock.
 // ---------------------------------------------------------------------------------------------
+
+// ---------------------------------------------------------------------------------------------
+// A renewal's device links (R-REN-10): set-based, a fixed number of statements for any number of devices
+// ---------------------------------------------------------------------------------------------
+
+/** Links of `fromContractId` starting on or after `startDate` (scheduled ones) move to `toContractId`; returns how many. */
+export async function moveLinksStartingFrom(db: Db, fromContractId: string, toContractId: string, startDate: IsoDate): Promise<number> {
+  return db('device_contract_links').where('contract_id', fromContractId).where('valid_from', '>=', startDate).update({ contract_id: toContractId });
+}
+
+/**
+ * Links of the contract that run across `startDate` end on `endOn` (the day before); returns
+ * each cut link with the end it had before.
+ */
+export async function cutLinksAt(db: Db, contractId: string, startDate: IsoDate, endOn: IsoDate): Promise<CutDeviceLink[]> {
+  const cut = await db.raw<{ rows: Array<{ device_id: string; service_id: string | null; old_to: IsoDate | null }> }>(
+    `UPDATE device_contract_links l SET valid_to = :endOn::date
+     FROM (SELECT id, valid_to AS old_to FROM device_contract_links
+           WHERE contract_id = :contract AND valid_from < :start::date AND (valid_to IS NULL OR valid_to >= :start::date)) s
+     WHERE l.id = s.id
+     RETURNING l.device_id::text, l.service_id::text, s.old_to`,
+    { endOn, contract: contractId, start: startDate },
+  );
+  return cut.rows.map((r) => ({ deviceId: r.device_id, serviceId: r.service_id, previousValidTo: r.old_to }));
+}
+
+/** Links of many devices to one contract, in one statement. */
+export async function insertContractLinks(db: Db, contractId: string, links: readonly RenewedDeviceLink[]): Promise<void> {
+  if (links.length === 0) return;
+  await db.raw(
+    `INSERT INTO device_contract_links (device_id, contract_id, service_id, valid_from, valid_to)
+     SELECT x.device_id, :contract, x.service_id, x.valid_from, x.valid_to
+     FROM jsonb_to_recordset(:rows::jsonb) AS x(device_id bigint, service_id bigint, valid_from date, valid_to date)`,
+    {
+      contract: contractId,
+      rows: JSON.stringify(links.map((l) => ({ device_id: l.deviceId, service_id: l.serviceId, valid_from: l.validFrom, valid_to: l.validTo }))),
+    },
+  );
+}
 
 export interface LinkChangeContext {
   companyIds: string[] | null;

@@ -22,3 +22,12 @@ export async function deleteServiceMapping(db: Db, contractId: string, id: strin
   const [row] = await db('service_mappings').where({ contract_id: contractId, id }).delete().returning('*');
   return row as ServiceMappingRow | undefined;
 }
+
+/** R-REN-13: copies every service mapping of `fromContractId` to `toContractId`, in one statement. */
+export async function copyServiceMappings(db: Db, fromContractId: string, toContractId: string): Promise<void> {
+  await db.raw(
+    `INSERT INTO service_mappings (contract_id, module_billing_type, service_id)
+     SELECT :to, module_billing_type, service_id FROM service_mappings WHERE contract_id = :from ORDER BY id`,
+    { to: toContractId, from: fromContractId },
+  );
+}

@@ -4,7 +4,8 @@ import { latestUnitPrice, unitPriceAsOf, unitsAsOf, type ContractLine, type Rene
 import type { ContractWithRenewalRow } from '../../../db/queries/contracts';
 import type { ContractLineRow, LineAdjustmentRow, LineKind } from '../../../db/queries/contract-lines';
 import type { DeviceLinkView } from '../../../db/queries/device-links';
-import type { LeftBehindReport, RenewalApplication } from '../../../db/queries/renewals';
+import type { LeftBehindReport } from '../../../core/contracts/left-behind';
+import type { RenewalApplication } from '../../../db/queries/renewal-applications';
 import type { BillingRuleRow, ContractChargeRow, ContractNoteRow, ServiceMappingRow } from '../../../db/tables';
 import { instant, moneyOut, toInstant } from '../../openapi/schemas';
 
