@@ -7,6 +7,7 @@ import type { ContractRow, DeviceContractLinkRow, DeviceRow } from '../tables';
 import { writeAudit } from './audit';
 import { withContractErrors } from './contract-errors';
 import { findContract } from './contracts';
+import { lockDevice } from './devices';
 
 /**
  * Dated device → contract (and service) links (R-LINK-1, R-LINK-8). A link runs valid_from ..
@@ -26,11 +27,6 @@ export async function findDevice(db: Db, id: string, companyIds: string[] | null
   const q = db('devices').where('id', id);
   if (companyIds) q.whereIn('company_id', companyIds);
   return (await q.first()) as DeviceRow | undefined;
-}
-
-/** Serializes link changes of one device (the row lock), so two admins cannot interleave. */
-export async function lockDevice(trx: Db, id: string): Promise<DeviceRow | undefined> {
-  return (await trx('devices').where('id', id).forUpdate().first()) as DeviceRow | undefined;
 }
 
 const linkView = (db: Db) =>
