@@ -222,17 +222,7 @@ export function matchWindowInMemory(
   return pickWindow(windows, scope, ctx.at);
 }
 
-// ---- the worker's hook ----
-
-/** What the worker passes (PipelineDeps.maintenanceWindow), plus the receipt it is processing. */
-export interface WindowHookContext {
-  alert: Pick<AlertRow, 'site' | 'hostname' | 'category'>;
-  companyId: string | null;
-  deviceId: string | null;
-  at: Date;
-  /** The receipt being processed (locked by the worker in `trx`). */
-  receiptId?: string;
-}
+// ---- the statements of the worker's hook (app/maintenance/window-hook.ts) ----
 
 /** Was this receipt released by its window's end, to be processed normally now? */
 export async function isReleasedReceipt(db: Db, receiptId: string): Promise<boolean> {
@@ -248,39 +238,11 @@ export async function recordWindowSuppression(db: Db, receiptId: string, window:
 }
 
 /**
- * The function for `PipelineDeps.maintenanceWindow`: the name of the window that silences this
- * firing alert, or null. Given the receipt id, it also (a) lets a receipt released at its window's
- * end through — the alert's own time is still inside the window, so asking again would silence it
- * forever — and (b) records the window on the receipt, in the worker's transaction, so the alert
- * is listed under its window and can be released when the window ends.
- *
- * @param rulesWindows the live ruleset's windows, read per call (the ruleset can change any time).
+ * Whether any API window exists at all (not only current ones: a late alert is matched at its own
+ * occurred time). The worker's hook caches this answer (app/maintenance/window-hook.ts).
  */
-export function maintenanceWindowHook(rulesWindows: () => readonly MatchableWindow[] = () => [], opts: { ttlMs?: number } = {}) {
-  // Most alerts meet no window at all: whether any API window can still apply is cached for a
-  // couple of seconds (a new window takes effect within that), so the common case costs no query.
-  const ttlMs = opts.ttlMs ?? 2000;
-  let anyApiWindow: { at: number; value: Promise<boolean> } | undefined;
-  const apiWindowsExist = (db: Db): Promise<boolean> => {
-    const now = Date.now();
-    if (!anyApiWindow || now - anyApiWindow.at > ttlMs) {
-      // Any window at all (not only current ones): a late alert is matched at its own occurred time.
-      const value = db('maintenance_windows')
-        .first('id')
-        .then((r: unknown) => r !== undefined);
-      anyApiWindow = { at: now, value };
-      value.catch(() => (anyApiWindow = undefined));
-    }
-    return anyApiWindow.value;
-  };
-  return async (trx: Knex.Transaction, ctx: WindowHookContext): Promise<string | null> => {
-    if (rulesWindows().length === 0 && !(await apiWindowsExist(trx))) return null;
-    if (ctx.receiptId && (await isReleasedReceipt(trx, ctx.receiptId))) return null;
-    const w = await findActiveWindow(trx, ctx, rulesWindows());
-    if (!w) return null;
-    if (ctx.receiptId) await recordWindowSuppression(trx, ctx.receiptId, w);
-    return w.name;
-  };
+export async function anyApiWindowExists(db: Db): Promise<boolean> {
+  return (await db('maintenance_windows').first('id')) !== undefined;
 }
 
 // ---- what a window silenced ----

@@ -31,7 +31,11 @@ import {
 const items = <T extends z.ZodType>(item: T) => z.strictObject({ items: z.array(item) });
 const signedMoney = (v: number | string): string => (typeof v === 'number' ? v.toFixed(4) : v);
 
-/** Billing rules, notes, service mappings, charges and device links of a contract. */
+/**
+ * Billing rules, notes, service mappings, charges and device links of a contract: the small
+ * sub-resources of a contract, each a handful of thin routes; one file (just over 300 lines) keeps
+ * their shared contract look-up and audit shape in one place.
+ */
 export function registerContractExtraRoutes(router: Router, deps: AppDeps): void {
   // --- billing rules ---------------------------------------------------------------------------
   defineRoute(
