@@ -7,6 +7,7 @@ import {
   windowSnapshotSchema,
   type AlertScope,
   type MatchableWindow,
+  type ReleaseKind,
   type WindowIssue,
   type WindowSnapshot,
 } from '../../core/maintenance/window-match';
@@ -330,47 +331,44 @@ export async function heldReceipts(db: Db, opts: { afterId: string | null; limit
   });
 }
 
-export type ReleaseKind = 'requeued' | 'resolved' | 'superseded' | 'kept';
-
 /**
- * Releases one held receipt, once: locks it (skipping one another run holds), decides what its
- * release means and records it. Returns the kind, or null when it was already released.
- * - `resolved`: a resolve for the same condition arrived after it — nothing is still firing;
- * - `superseded`: a later firing of the same condition exists — that one carries the condition;
- * - `kept`: the window no longer asks to process after (edited since);
- * - `requeued`: re-opened for the worker (processed_at/enqueued_at NULL, the outbox relay picks it
- *   up even if the caller's enqueue fails).
+ * Takes a held receipt for the rest of the transaction (FOR UPDATE SKIP LOCKED): undefined when it
+ * was released already or another run holds it right now.
  */
-export async function releaseHeldReceipt(
-  trx: Knex.Transaction,
-  r: { id: string; dedupKey: string; processAfter: boolean; now: Date },
-): Promise<ReleaseKind | null> {
-  const locked = (await trx('alert_receipts')
-    .where('id', r.id)
+export async function lockHeldReceipt(trx: Knex.Transaction, receiptId: string): Promise<{ id: string; alert_id: string } | undefined> {
+  return (await trx('alert_receipts')
+    .where('id', receiptId)
     .whereNull('window_released_at')
     .where('outcome', 'maintenance')
     .forUpdate()
     .skipLocked()
     .first('id', 'alert_id')) as { id: string; alert_id: string } | undefined;
-  if (!locked) return null;
-  let kind: ReleaseKind;
-  if (!r.processAfter) kind = 'kept';
-  else {
-    const later = (await trx('alert_receipts as r2')
-      .join('alerts as a2', 'a2.id', 'r2.alert_id')
-      .where('a2.dedup_key', r.dedupKey)
-      .where('r2.id', '>', r.id)
-      .select(trx.raw("bool_or(a2.state = 'resolved') AS resolved"), trx.raw("bool_or(a2.state = 'firing') AS firing"))
-      .first()) as { resolved: boolean | null; firing: boolean | null } | undefined;
-    kind = later?.resolved ? 'resolved' : later?.firing ? 'superseded' : 'requeued';
-  }
-  const update: Record<string, unknown> = { window_released_at: r.now, window_release: kind };
+}
+
+/** Whether a resolve, and whether a firing, of the same condition arrived after the receipt. */
+export async function laterStatesOfCondition(db: Db, dedupKey: string, afterReceiptId: string): Promise<{ resolved: boolean; firing: boolean }> {
+  const later = (await db('alert_receipts as r2')
+    .join('alerts as a2', 'a2.id', 'r2.alert_id')
+    .where('a2.dedup_key', dedupKey)
+    .where('r2.id', '>', afterReceiptId)
+    .select(db.raw("bool_or(a2.state = 'resolved') AS resolved"), db.raw("bool_or(a2.state = 'firing') AS firing"))
+    .first()) as { resolved: boolean | null; firing: boolean | null } | undefined;
+  return { resolved: later?.resolved === true, firing: later?.firing === true };
+}
+
+/**
+ * Records the release on the receipt; a `requeued` one is also re-opened for the worker
+ * (processed_at/enqueued_at NULL, so the outbox relay picks it up even if the caller's enqueue fails).
+ */
+export async function markReceiptReleased(db: Db, receiptId: string, kind: ReleaseKind, at: Date): Promise<void> {
+  const update: Record<string, unknown> = { window_released_at: at, window_release: kind };
   if (kind === 'requeued') Object.assign(update, { processed_at: null, enqueued_at: null, outcome: null, error: null });
-  await trx('alert_receipts').where('id', r.id).update(update);
-  if (kind === 'requeued') {
-    await trx('alerts').where('id', locked.alert_id).update({ status: 'received', updated_at: trx.fn.now() });
-  }
-  return kind;
+  await db('alert_receipts').where('id', receiptId).update(update);
+}
+
+/** The alert is waiting for the worker again (its receipt was re-opened). */
+export async function markAlertReceived(db: Db, alertId: string): Promise<void> {
+  await db('alerts').where('id', alertId).update({ status: 'received', updated_at: db.fn.now() });
 }
 
 /** The current definition of an API window (null when it was deleted). */
