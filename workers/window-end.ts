@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import { releaseHeldReceipt } from '../app/maintenance/release-held-receipt';
 import { timingOfSnapshot, windowHasEnded, type MatchableWindow, type ReleaseKind, type WindowSnapshot } from '../core/maintenance/window-match';
-import { apiWindowById, heldReceipts } from '../db/queries/maintenance-windows';
+import { apiWindowById } from '../db/queries/maintenance-windows';
+import { heldReceipts } from '../db/queries/window-receipts';
 import type { Logger } from '../lib/logger';
 
 /**

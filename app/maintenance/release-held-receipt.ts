@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { releaseKindOf, type ReleaseKind } from '../../core/maintenance/window-match';
-import { laterStatesOfCondition, lockHeldReceipt, markAlertReceived, markReceiptReleased } from '../../db/queries/maintenance-windows';
+import { laterStatesOfCondition, lockHeldReceipt, markAlertReceived, markReceiptReleased } from '../../db/queries/window-receipts';
 
 /**
  * Releases one held receipt when its window ended, once, in its own transaction: locks it

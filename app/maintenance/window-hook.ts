@@ -2,12 +2,8 @@ import type { Knex } from 'knex';
 import type { MatchableWindow } from '../../core/maintenance/window-match';
 import type { AlertRow } from '../../db/tables';
 import type { Db } from '../../db/connection';
-import {
-  anyApiWindowExists,
-  findActiveWindow,
-  isReleasedReceipt,
-  recordWindowSuppression,
-} from '../../db/queries/maintenance-windows';
+import { anyApiWindowExists, findActiveWindow } from '../../db/queries/maintenance-windows';
+import { isReleasedReceipt, recordWindowSuppression } from '../../db/queries/window-receipts';
 
 /** What the worker passes (PipelineDeps.maintenanceWindow), plus the receipt it is processing. */
 export interface WindowHookContext {

@@ -9,12 +9,12 @@ import {
   getMaintenanceWindow,
   insertMaintenanceWindow,
   listMaintenanceWindows,
-  listWindowAlerts,
   lockMaintenanceWindow,
   rulesetWindows,
   updateMaintenanceWindow,
   type MaintenanceWindowWrite,
 } from '../../../db/queries/maintenance-windows';
+import { listWindowAlerts } from '../../../db/queries/window-receipts';
 import { scopeOf, type AppDeps } from '../../context';
 import { listQuery, pageOf, parseId, queryBoolean } from '../../openapi/schemas';
 import { defineRoute } from '../../route';

@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import { isInWindow, parseTimeIntervals } from '../../../core/maintenance/time-intervals';
 import type { MatchableWindow } from '../../../core/maintenance/window-match';
-import type { MaintenanceWindowWrite, WindowAlertRow } from '../../../db/queries/maintenance-windows';
+import type { MaintenanceWindowWrite } from '../../../db/queries/maintenance-windows';
+import type { WindowAlertRow } from '../../../db/queries/window-receipts';
 import type { MaintenanceWindowRow } from '../../../db/tables';
 import { idString, toInstant } from '../../openapi/schemas';
 import { toDate, type CreateInput, type WindowOut, type windowAlertSchema } from './schemas';
