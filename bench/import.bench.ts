@@ -12,7 +12,7 @@ import { ALL_COMPANIES } from '../core/access/company-scope';
 import type { Knex } from 'knex';
 import { createDb } from '../db/connection';
 import { adminSql, withDatabase } from './bench-db';
-import { importDevices, type DeviceImportReport } from '../db/queries/device-import';
+import { importDevices, type DeviceImportReport } from '../app/devices/import-devices';
 
 export interface ImportBenchRow {
   rows: number;

@@ -22,7 +22,7 @@ import { Redis } from 'ioredis';
 import type { Knex } from 'knex';
 import { createDb } from '../db/connection';
 import { BENCH_PG, adminSql, withDatabase } from './bench-db';
-import { renewContract } from '../db/queries/renewals';
+import { renewContract } from '../app/renewals/renew-contract';
 import { benchImport } from './import.bench';
 import { benchRules, type RulesBenchRow } from './rules.bench';
 import { createSource, insertRow, seedWorld } from '../test/helpers/seed';
@@ -461,7 +461,7 @@ async function benchRenewal(
     [company.id, devices, contract.id],
   );
   const t0 = process.hrtime.bigint();
-  await renewContract(db, contract.id, {}, { scope: ALL_COMPANIES, actor: 'bench', today: '2025-12-15' });
+  await renewContract({ db }, contract.id, {}, { scope: ALL_COMPANIES, actor: 'bench', today: '2025-12-15' });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const moved = Number(
     (

@@ -1,6 +1,8 @@
 import type { Knex } from 'knex';
-import { timingOfSnapshot, windowHasEnded, type MatchableWindow, type WindowSnapshot } from '../core/maintenance/window-match';
-import { apiWindowById, heldReceipts, releaseHeldReceipt, type ReleaseKind } from '../db/queries/maintenance-windows';
+import { releaseHeldReceipt } from '../app/maintenance/release-held-receipt';
+import { timingOfSnapshot, windowHasEnded, type MatchableWindow, type ReleaseKind, type WindowSnapshot } from '../core/maintenance/window-match';
+import { apiWindowById } from '../db/queries/maintenance-windows';
+import { heldReceipts } from '../db/queries/window-receipts';
 import type { Logger } from '../lib/logger';
 
 /**
@@ -82,9 +84,7 @@ export async function processEndedWindows(deps: WindowEndDeps): Promise<WindowEn
         continue;
       }
       const processAfter = window ? window.processAfter : r.snapshot.processAfter;
-      const kind: ReleaseKind | null = await deps.db.transaction((trx) =>
-        releaseHeldReceipt(trx, { id: r.id, dedupKey: r.dedup_key, processAfter, now }),
-      );
+      const kind: ReleaseKind | null = await releaseHeldReceipt(deps, { id: r.id, dedupKey: r.dedup_key, processAfter, now });
       if (kind === null) continue; // another run released it meanwhile
       if (kind === 'requeued') requeued.push(r.id);
       else result[kind] += 1;

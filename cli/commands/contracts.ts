@@ -8,7 +8,9 @@ import { assertIsoDate, todayIn, type IsoDate } from '../../core/dates';
 import { isHubError } from '../../core/errors';
 import type { DefaultContractChoice, RenewalOverrides, RenewalProposal } from '../../core/contracts/renewal';
 import { createDb } from '../../db/connection';
-import { previewRenewal, renewContract, type LeftBehindReport } from '../../db/queries/renewals';
+import { previewRenewal } from '../../app/renewals/preview-renewal';
+import { renewContract } from '../../app/renewals/renew-contract';
+import type { LeftBehindReport } from '../../core/contracts/left-behind';
 
 /** Where the command reads and writes; tests pass their own database, clock, answers and capture output. */
 export interface ContractCliIo {
@@ -136,7 +138,7 @@ export function registerContractCommands(program: Command, io: ContractCliIo = d
       try {
         const overrides = overridesOf(opts);
         const ctx = { scope: ALL_COMPANIES, actor: cliActor(), today: io.today() };
-        const preview = await previewRenewal(db, id, overrides, ctx).catch((e: unknown) => {
+        const preview = await previewRenewal({ db }, id, overrides, ctx).catch((e: unknown) => {
           throw cliError(e);
         });
         for (const line of describeProposal(preview.proposal, preview.leftBehind, preview.original.name)) io.out(line);
@@ -159,7 +161,7 @@ export function registerContractCommands(program: Command, io: ContractCliIo = d
             return;
           }
         }
-        const r = await renewContract(db, id, overrides, ctx).catch((e: unknown) => {
+        const r = await renewContract({ db }, id, overrides, ctx).catch((e: unknown) => {
           throw cliError(e);
         });
         io.out(

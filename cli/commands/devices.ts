@@ -5,7 +5,8 @@ import type { Knex } from 'knex';
 import { loadConfig } from '../../config/env';
 import { assertIsoDate, todayIn } from '../../core/dates';
 import { createDb } from '../../db/connection';
-import { listDeviceLinks, setDeviceContract, type DeviceLinkView } from '../../db/queries/device-links';
+import { setDeviceContract } from '../../app/devices/device-links';
+import { listDeviceLinks, type DeviceLinkView } from '../../db/queries/device-links';
 
 export interface DeviceCliIo {
   openDb: () => Knex;

@@ -8,7 +8,7 @@ import { loadConfig } from '../../config/env';
 import { todayIn, type IsoDate } from '../../core/dates';
 import { DEVICE_CSV_COLUMNS } from '../../core/imports/device-csv';
 import { createDb } from '../../db/connection';
-import { importDevices, type DeviceImportReport, type ImportProgress } from '../../db/queries/device-import';
+import { importDevices, type DeviceImportReport, type ImportProgress } from '../../app/devices/import-devices';
 
 /** Where the command reads and writes; tests pass their own database, file reader and output. */
 export interface ImportCliIo {

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { activeDefaultContract, chooseContract, effectiveLink, isLinkEffective } from './links';
+import { activeDefaultContract, chooseContract, effectiveLink, isLinkEffective, linkCutFor } from './links';
 
 interface Link {
   id: string;
@@ -120,5 +120,16 @@ describe('chooseContract', () => {
     expect(on('2025-03-01')).toBe('device');
     expect(on('2025-05-01')).toBe('default');
     expect(on('2026-01-01')).toBe('none');
+  });
+});
+
+describe('R-LINK-1/8: linkCutFor — the link in force when a change takes effect', () => {
+  it.each([
+    { currentFrom: '2025-01-01', from: '2025-05-01', expected: { kind: 'end', validTo: '2025-04-30' }, why: 'an older link ends the day before (history stays)' },
+    { currentFrom: '2025-04-30', from: '2025-05-01', expected: { kind: 'end', validTo: '2025-04-30' }, why: 'a link started the day before keeps that one day' },
+    { currentFrom: '2025-05-01', from: '2025-05-01', expected: { kind: 'delete' }, why: 'a link starting that very day would have no day left: removed' },
+    { currentFrom: '2025-03-01', from: '2025-03-01', expected: { kind: 'delete' }, why: 'same-day replacement, any date' },
+  ])('$why', ({ currentFrom, from, expected }) => {
+    expect(linkCutFor(currentFrom, from)).toEqual(expected);
   });
 });

@@ -3,7 +3,7 @@
  * has loaded. Dates are plain 'YYYY-MM-DD' days (the alert's date in the company's zone, see
  * `todayIn`), all ranges inclusive on both ends like the database's daterange '[]'.
  */
-import { assertIsoDate, compareDates, type IsoDate } from '../dates';
+import { addDays, assertIsoDate, compareDates, type IsoDate } from '../dates';
 
 /** A dated device → contract (and service) link; `validTo` null = open-ended (R-LINK-1). */
 export interface DatedLink {
@@ -75,4 +75,13 @@ export function chooseContract<L, C>(deviceLink: L | null | undefined, defaultCo
   if (deviceLink !== null && deviceLink !== undefined) return { kind: 'device', link: deviceLink };
   if (defaultContract !== null && defaultContract !== undefined) return { kind: 'default', contract: defaultContract };
   return { kind: 'none', triage: true };
+}
+
+/**
+ * R-LINK-1/8: what happens to the link in force when a change takes effect on `from`: it ends the
+ * day before (history stays), or — when it starts on `from` itself, so it would be left with no
+ * day — it is removed.
+ */
+export function linkCutFor(currentValidFrom: IsoDate, from: IsoDate): { kind: 'end'; validTo: IsoDate } | { kind: 'delete' } {
+  return compareDates(currentValidFrom, from) < 0 ? { kind: 'end', validTo: addDays(from, -1) } : { kind: 'delete' };
 }

@@ -1,8 +1,12 @@
 /**
  * The renewal wizard's proposal (SPEC §4, seed contract-renewal), as a pure function: from the
  * original contract as it stands, the admin's overrides and today's date, every value the renewal
- * will get and every effect it will have. The database layer loads the inputs, shows this as the
+ * will get and every effect it will have. app/renewals loads the inputs, shows this as the
  * preview (R-REN-15) and applies exactly this when the admin confirms.
+ *
+ * Over 300 lines and one piece on purpose: the proposal's rules (R-REN-3..13) read top to bottom
+ * like the wizard's pages; splitting them would scatter one decision over several files. What the
+ * confirmed renewal then writes is decided in renewal-effects.ts.
  */
 import { addDays, compareDates, isIsoDate, type IsoDate } from '../dates';
 import { HubError, validationError } from '../errors';
@@ -15,6 +19,7 @@ import {
   upliftPrice,
   type Decimal,
 } from './money';
+import { renewedBillingRuleTerms } from './renewal-effects';
 import { defaultRenewalStart, renewalEndDate } from './term';
 
 export type ContractType = 'recurring_service' | 'time_and_materials' | 'fixed_price' | 'block_hours' | 'retainer' | 'per_ticket';
@@ -371,9 +376,7 @@ export function proposeRenewal(
       serviceId: r.serviceId,
       amount: r.amount === null ? null : formatMoney(r.amount),
       frequency: r.frequency,
-      active: false,
-      startDate,
-      endDate: null,
+      ...renewedBillingRuleTerms(startDate),
     })),
     serviceMappings: original.integratedBilling ? original.serviceMappings.map((m) => ({ ...m })) : [],
     serviceMappingsCopied: original.integratedBilling,

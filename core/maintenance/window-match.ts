@@ -321,3 +321,21 @@ export const timingOfSnapshot = (s: WindowSnapshot): MaintenanceWindowTiming => 
   startsAt: s.startsAt ? new Date(s.startsAt) : null,
   endsAt: s.endsAt ? new Date(s.endsAt) : null,
 });
+
+/** What happened to a held receipt when its window ended (stored as alert_receipts.window_release). */
+export type ReleaseKind = 'requeued' | 'resolved' | 'superseded' | 'kept';
+
+/**
+ * The release of one held receipt, from whether its window (as it stands now) still asks to
+ * process after, and what arrived later for the same condition (dedup key):
+ * - `kept`: the window no longer asks to process after (edited since);
+ * - `resolved`: a resolve for the same condition arrived after it — nothing is still firing;
+ * - `superseded`: a later firing of the same condition exists — that one carries the condition;
+ * - `requeued`: processed now, as if it had just arrived.
+ */
+export function releaseKindOf(processAfter: boolean, later: { resolved: boolean; firing: boolean }): ReleaseKind {
+  if (!processAfter) return 'kept';
+  if (later.resolved) return 'resolved';
+  if (later.firing) return 'superseded';
+  return 'requeued';
+}

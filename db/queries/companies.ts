@@ -103,3 +103,9 @@ export async function deleteCompany(db: Db, id: string): Promise<boolean> {
 
 /** `%` and `_` in a user's search text are literal characters, not wildcards. */
 export const escapeLike = (s: string): string => s.replace(/[\\%_]/g, (ch) => `\\${ch}`);
+
+/** Locks the company row for the rest of the transaction (SELECT … FOR UPDATE): a concurrent change waits, so an audit row's `before` is exactly what the change replaced. */
+export async function lockCompany(trx: Db, id: string): Promise<CompanyRow | undefined> {
+  if (!/^\d+$/.test(id)) return undefined;
+  return (await trx('companies').where('id', id).forUpdate().first()) as CompanyRow | undefined;
+}

@@ -118,3 +118,12 @@ export async function companyVisible(db: Db, companyId: string, scope: CompanySc
   if (!scopeIncludes(scope, companyId)) return false;
   return (await db('companies').where('id', companyId).first('id')) !== undefined;
 }
+
+/**
+ * Locks the device row for the rest of the transaction (SELECT … FOR UPDATE): link changes and
+ * edits of one device are serialized, so two admins cannot interleave.
+ */
+export async function lockDevice(trx: Db, id: string): Promise<DeviceRow | undefined> {
+  if (!/^\d+$/.test(id)) return undefined;
+  return (await trx('devices').where('id', id).forUpdate().first()) as DeviceRow | undefined;
+}

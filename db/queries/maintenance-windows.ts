@@ -3,12 +3,9 @@ import { parseTimeIntervals, type TimeInterval } from '../../core/maintenance/ti
 import {
   parseRulesFileWindows,
   pickWindow,
-  snapshotOf,
-  windowSnapshotSchema,
   type AlertScope,
   type MatchableWindow,
   type WindowIssue,
-  type WindowSnapshot,
 } from '../../core/maintenance/window-match';
 import type { Db } from '../connection';
 import { scopeIncludes } from '../../core/access/company-scope';
@@ -17,8 +14,9 @@ import { pageBy, type Page, type PageRequest } from '../paging';
 import type { AlertRow, CompanyRow, DeviceRow, MaintenanceWindowRow } from '../tables';
 
 /**
- * Maintenance windows (issue 6): the API's rows, the live ruleset's windows, which window silences
- * a firing alert (the worker's hook), and the receipts they silenced.
+ * Maintenance windows (issue 6): the API's rows, the live ruleset's windows and which window
+ * silences a firing alert. The receipts they silenced are window-receipts.ts; the worker's hook
+ * is app/maintenance/window-hook.ts.
  */
 
 // ---- the API's windows ----
@@ -223,193 +221,14 @@ export function matchWindowInMemory(
   return pickWindow(windows, scope, ctx.at);
 }
 
-// ---- the worker's hook ----
-
-/** What the worker passes (PipelineDeps.maintenanceWindow), plus the receipt it is processing. */
-export interface WindowHookContext {
-  alert: Pick<AlertRow, 'site' | 'hostname' | 'category'>;
-  companyId: string | null;
-  deviceId: string | null;
-  at: Date;
-  /** The receipt being processed (locked by the worker in `trx`). */
-  receiptId?: string;
-}
-
-/** Was this receipt released by its window's end, to be processed normally now? */
-export async function isReleasedReceipt(db: Db, receiptId: string): Promise<boolean> {
-  const r = (await db('alert_receipts').where('id', receiptId).first('window_release')) as { window_release: string | null } | undefined;
-  return r?.window_release === 'requeued';
-}
-
-/** Records on the receipt which window silenced it (the worker then finishes it as 'maintenance'). */
-export async function recordWindowSuppression(db: Db, receiptId: string, window: MatchableWindow): Promise<void> {
-  await db('alert_receipts')
-    .where('id', receiptId)
-    .update({ maintenance_window: JSON.stringify(snapshotOf(window)) });
-}
+// ---- whether any API window exists (the worker's hook caches it: app/maintenance/window-hook.ts) ----
 
 /**
- * The function for `PipelineDeps.maintenanceWindow`: the name of the window that silences this
- * firing alert, or null. Given the receipt id, it also (a) lets a receipt released at its window's
- * end through — the alert's own time is still inside the window, so asking again would silence it
- * forever — and (b) records the window on the receipt, in the worker's transaction, so the alert
- * is listed under its window and can be released when the window ends.
- *
- * @param rulesWindows the live ruleset's windows, read per call (the ruleset can change any time).
+ * Whether any API window exists at all (not only current ones: a late alert is matched at its own
+ * occurred time). The worker's hook caches this answer (app/maintenance/window-hook.ts).
  */
-export function maintenanceWindowHook(rulesWindows: () => readonly MatchableWindow[] = () => [], opts: { ttlMs?: number } = {}) {
-  // Most alerts meet no window at all: whether any API window can still apply is cached for a
-  // couple of seconds (a new window takes effect within that), so the common case costs no query.
-  const ttlMs = opts.ttlMs ?? 2000;
-  let anyApiWindow: { at: number; value: Promise<boolean> } | undefined;
-  const apiWindowsExist = (db: Db): Promise<boolean> => {
-    const now = Date.now();
-    if (!anyApiWindow || now - anyApiWindow.at > ttlMs) {
-      // Any window at all (not only current ones): a late alert is matched at its own occurred time.
-      const value = db('maintenance_windows')
-        .first('id')
-        .then((r: unknown) => r !== undefined);
-      anyApiWindow = { at: now, value };
-      value.catch(() => (anyApiWindow = undefined));
-    }
-    return anyApiWindow.value;
-  };
-  return async (trx: Knex.Transaction, ctx: WindowHookContext): Promise<string | null> => {
-    if (rulesWindows().length === 0 && !(await apiWindowsExist(trx))) return null;
-    if (ctx.receiptId && (await isReleasedReceipt(trx, ctx.receiptId))) return null;
-    const w = await findActiveWindow(trx, ctx, rulesWindows());
-    if (!w) return null;
-    if (ctx.receiptId) await recordWindowSuppression(trx, ctx.receiptId, w);
-    return w.name;
-  };
-}
-
-// ---- what a window silenced ----
-
-export interface WindowAlertRow {
-  alert_id: string;
-  source_alert_id: string;
-  source_name: string;
-  dedup_key: string;
-  state: AlertRow['state'];
-  severity: AlertRow['severity'];
-  category: string | null;
-  title: string;
-  hostname: string | null;
-  site: string | null;
-  occurred_at: Date;
-  status: AlertRow['status'];
-  outcome: string | null;
-  ticket_id: string | null;
-  receipt_id: string;
-  received_at: Date;
-  window_release: string | null;
-  window_released_at: Date | null;
-}
-
-/**
- * Alerts a window silenced (newest first), with what became of them: still suppressed, or
- * released when the window ended (and the ticket that was then opened).
- */
-export async function listWindowAlerts(db: Db, f: PageRequest & { key: string }): Promise<Page<WindowAlertRow & { id: string }>> {
-  const q = db('alert_receipts as r')
-    .join('alerts as a', 'a.id', 'r.alert_id')
-    .join('sources as s', 's.id', 'a.source_id')
-    .where('r.maintenance_window_key', f.key)
-    .select(
-      'r.id as id',
-      'r.id as receipt_id',
-      'r.received_at',
-      'r.window_release',
-      'r.window_released_at',
-      'a.id as alert_id',
-      'a.source_alert_id',
-      's.name as source_name',
-      'a.dedup_key',
-      'a.state',
-      'a.severity',
-      'a.category',
-      'a.title',
-      'a.hostname',
-      'a.site',
-      'a.occurred_at',
-      'a.status',
-      'a.outcome',
-      'a.ticket_id',
-    );
-  return pageBy<WindowAlertRow & { id: string }>(q, f, 'r.id', 'desc');
-}
-
-// ---- releasing what a window held (workers/window-end.ts) ----
-
-export interface HeldReceipt {
-  id: string;
-  alert_id: string;
-  dedup_key: string;
-  maintenance_window: unknown;
-}
-
-/** Receipts silenced by a processAfter window and not yet released, in id order (keyset by `afterId`). */
-export async function heldReceipts(db: Db, opts: { afterId: string | null; limit: number }): Promise<Array<HeldReceipt & { snapshot: WindowSnapshot | null }>> {
-  const q = db('alert_receipts as r')
-    .join('alerts as a', 'a.id', 'r.alert_id')
-    .whereNotNull('r.maintenance_window')
-    .whereNull('r.window_released_at')
-    .where('r.outcome', 'maintenance')
-    .whereNotNull('r.processed_at')
-    .whereRaw("(r.maintenance_window->>'processAfter')::boolean")
-    .orderBy('r.id')
-    .limit(opts.limit)
-    .select('r.id', 'r.alert_id', 'a.dedup_key', 'r.maintenance_window');
-  if (opts.afterId) q.where('r.id', '>', opts.afterId);
-  const rows = (await q) as HeldReceipt[];
-  return rows.map((r) => {
-    const s = windowSnapshotSchema.safeParse(r.maintenance_window);
-    return { ...r, snapshot: s.success ? s.data : null };
-  });
-}
-
-export type ReleaseKind = 'requeued' | 'resolved' | 'superseded' | 'kept';
-
-/**
- * Releases one held receipt, once: locks it (skipping one another run holds), decides what its
- * release means and records it. Returns the kind, or null when it was already released.
- * - `resolved`: a resolve for the same condition arrived after it — nothing is still firing;
- * - `superseded`: a later firing of the same condition exists — that one carries the condition;
- * - `kept`: the window no longer asks to process after (edited since);
- * - `requeued`: re-opened for the worker (processed_at/enqueued_at NULL, the outbox relay picks it
- *   up even if the caller's enqueue fails).
- */
-export async function releaseHeldReceipt(
-  trx: Knex.Transaction,
-  r: { id: string; dedupKey: string; processAfter: boolean; now: Date },
-): Promise<ReleaseKind | null> {
-  const locked = (await trx('alert_receipts')
-    .where('id', r.id)
-    .whereNull('window_released_at')
-    .where('outcome', 'maintenance')
-    .forUpdate()
-    .skipLocked()
-    .first('id', 'alert_id')) as { id: string; alert_id: string } | undefined;
-  if (!locked) return null;
-  let kind: ReleaseKind;
-  if (!r.processAfter) kind = 'kept';
-  else {
-    const later = (await trx('alert_receipts as r2')
-      .join('alerts as a2', 'a2.id', 'r2.alert_id')
-      .where('a2.dedup_key', r.dedupKey)
-      .where('r2.id', '>', r.id)
-      .select(trx.raw("bool_or(a2.state = 'resolved') AS resolved"), trx.raw("bool_or(a2.state = 'firing') AS firing"))
-      .first()) as { resolved: boolean | null; firing: boolean | null } | undefined;
-    kind = later?.resolved ? 'resolved' : later?.firing ? 'superseded' : 'requeued';
-  }
-  const update: Record<string, unknown> = { window_released_at: r.now, window_release: kind };
-  if (kind === 'requeued') Object.assign(update, { processed_at: null, enqueued_at: null, outcome: null, error: null });
-  await trx('alert_receipts').where('id', r.id).update(update);
-  if (kind === 'requeued') {
-    await trx('alerts').where('id', locked.alert_id).update({ status: 'received', updated_at: trx.fn.now() });
-  }
-  return kind;
+export async function anyApiWindowExists(db: Db): Promise<boolean> {
+  return (await db('maintenance_windows').first('id')) !== undefined;
 }
 
 /** The current definition of an API window (null when it was deleted). */

@@ -125,3 +125,15 @@ export async function updateBundle(
 export async function deleteBundle(db: Db, id: string): Promise<boolean> {
   return (await db('service_bundles').where('id', id).delete()) > 0;
 }
+
+/** Locks the catalogue service row for the rest of the transaction (SELECT … FOR UPDATE): a concurrent change waits, so an audit row's `before` is exactly what the change replaced. */
+export async function lockService(trx: Db, id: string): Promise<ServiceRow | undefined> {
+  if (!/^\d+$/.test(id)) return undefined;
+  return (await trx('services').where('id', id).forUpdate().first()) as ServiceRow | undefined;
+}
+
+/** Locks the service bundle row for the rest of the transaction (SELECT … FOR UPDATE): a concurrent change waits, so an audit row's `before` is exactly what the change replaced. */
+export async function lockBundle(trx: Db, id: string): Promise<ServiceBundleRow | undefined> {
+  if (!/^\d+$/.test(id)) return undefined;
+  return (await trx('service_bundles').where('id', id).forUpdate().first()) as ServiceBundleRow | undefined;
+}

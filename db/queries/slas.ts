@@ -114,3 +114,9 @@ export async function replaceSla(db: Db, id: string, s: SlaInput): Promise<SlaWi
 export async function deleteSla(db: Db, id: string): Promise<boolean> {
   return (await db('slas').where('id', id).delete()) > 0;
 }
+
+/** Locks the SLA row for the rest of the transaction (SELECT … FOR UPDATE): a concurrent change waits, so an audit row's `before` is exactly what the change replaced. */
+export async function lockSla(trx: Db, id: string): Promise<SlaRow | undefined> {
+  if (!/^\d+$/.test(id)) return undefined;
+  return (await trx('slas').where('id', id).forUpdate().first()) as SlaRow | undefined;
+}

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { deleteBundle, getBundle, insertBundle, listBundles, updateBundle, type BundleWithServices } from '../../../db/queries/services';
+import { deleteBundle, getBundle, insertBundle, listBundles, lockBundle, updateBundle, type BundleWithServices } from '../../../db/queries/services';
 import type { AppDeps } from '../../context';
 import {
   codeSchema,
@@ -159,7 +159,7 @@ export function bundlesRouter(deps: AppDeps): Router {
         what: 'service bundle',
         id,
         load: async (trx) => {
-          await trx('service_bundles').where('id', id).forUpdate().first();
+          await lockBundle(trx, id);
           return getBundle(trx, id);
         },
         update: (trx) =>

@@ -6,6 +6,7 @@ import {
   getCompany,
   insertCompany,
   listCompanies,
+  lockCompany,
   updateCompany,
   type CompanyWithSites,
 } from '../../../db/queries/companies';
@@ -147,7 +148,7 @@ export function companiesRouter(deps: AppDeps): Router {
         id,
         load: async (trx) => {
           // Lock first so `before` in the audit row is exactly what this update replaced.
-          await trx('companies').where('id', id).forUpdate().first();
+          await lockCompany(trx, id);
           return getCompany(trx, id, scopeOf(req));
         },
         update: (trx) => updateCompany(trx, id, { name: body.name, code: body.code, sourceSites: sitesIn(body.sourceSites) }),

@@ -4,23 +4,10 @@ import { z } from 'zod';
 import type { IsoDate } from '../../../core/dates';
 import { notFound, validationError } from '../../../core/errors';
 import type { Db } from '../../../db/connection';
-import {
-  findCatalogueItems,
-  findContract,
-  insertContract,
-  insertContractLines,
-  listContractLines,
-  listContractNotes,
-  listContracts,
-  listLineAdjustments,
-  lockContract,
-  updateContract,
-  withContractErrors,
-  type ContractPatch,
-  type ContractWithRenewalRow,
-  type LineKind,
-  type NewLine,
-} from '../../../db/queries/contracts';
+import { withContractErrors } from '../../../db/queries/contract-errors';
+import { findContract, insertContract, listContracts, lockContract, updateContract, type ContractPatch, type ContractWithRenewalRow } from '../../../db/queries/contracts';
+import { findCatalogueItems, insertContractLines, listContractLines, listLineAdjustments, type LineKind, type NewLine } from '../../../db/queries/contract-lines';
+import { listContractNotes } from '../../../db/queries/contract-notes';
 import type { AppDeps } from '../../context';
 import { scopeOf } from '../../context';
 import { idString, moneyString, pageOf, parseId } from '../../openapi/schemas';

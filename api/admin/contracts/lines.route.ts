@@ -1,19 +1,9 @@
 import type { Router } from 'express';
 import { z } from 'zod';
 import { HubError, notFound, validationError } from '../../../core/errors';
-import {
-  deleteContractLine,
-  findCatalogueItems,
-  findContractLine,
-  insertContractLines,
-  insertLineAdjustment,
-  listContractLines,
-  listLineAdjustments,
-  lockContract,
-  updateContractLine,
-  withContractErrors,
-  type LineKind,
-} from '../../../db/queries/contracts';
+import { withContractErrors } from '../../../db/queries/contract-errors';
+import { lockContract } from '../../../db/queries/contracts';
+import { deleteContractLine, findCatalogueItems, findContractLine, insertContractLines, insertLineAdjustment, listContractLines, listLineAdjustments, updateContractLine, type LineKind } from '../../../db/queries/contract-lines';
 import { countLinksUsingService } from '../../../db/queries/device-links';
 import type { AppDeps } from '../../context';
 import { idString, moneyString, parseId } from '../../openapi/schemas';

@@ -1,8 +1,9 @@
 import type { Router } from 'express';
 import { z } from 'zod';
+import { previewRenewal } from '../../../app/renewals/preview-renewal';
+import { renewContract } from '../../../app/renewals/renew-contract';
 import { validationError } from '../../../core/errors';
 import type { RenewalOverrides } from '../../../core/contracts/renewal';
-import { previewRenewal, renewContract } from '../../../db/queries/renewals';
 import { metrics } from '../../../lib/metrics';
 import type { AppDeps } from '../../context';
 import { actorOf, scopeOf } from '../../context';
@@ -65,7 +66,7 @@ export function registerRenewalRoutes(router: Router, deps: AppDeps): void {
     async ({ params, body, req }) => {
       const id = parseId(params.id, 'contract');
       const overrides = renewalOverrides(body);
-      const p = await previewRenewal(deps.db, id, overrides, { scope: scopeOf(req), actor: actorOf(req), today: todayFor(deps) });
+      const p = await previewRenewal(deps, id, overrides, { scope: scopeOf(req), actor: actorOf(req), today: todayFor(deps) });
       return { body: { original: contractOut(p.original), proposal: proposalOut(p.proposal), leftBehind: leftBehindOut(p.leftBehind) } };
     },
   );
@@ -86,7 +87,7 @@ export function registerRenewalRoutes(router: Router, deps: AppDeps): void {
     async ({ params, body, req }) => {
       const id = parseId(params.id, 'contract');
       const overrides = renewalOverrides(body);
-      const r = await renewContract(deps.db, id, overrides, {
+      const r = await renewContract(deps, id, overrides, {
         scope: scopeOf(req),
         actor: actorOf(req),
         requestId: req.requestId ?? null,

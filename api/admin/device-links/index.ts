@@ -1,7 +1,8 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { notFound } from '../../../core/errors';
-import { endDeviceContract, findDevice, listDeviceLinks, setDeviceContract } from '../../../db/queries/device-links';
+import { endDeviceContract, setDeviceContract } from '../../../app/devices/device-links';
+import { findDevice, listDeviceLinks } from '../../../db/queries/device-links';
 import type { AppDeps } from '../../context';
 import { actorOf, scopeOf } from '../../context';
 import { idString, parseId } from '../../openapi/schemas';

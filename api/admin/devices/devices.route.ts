@@ -2,7 +2,7 @@ import type { CompanyScope } from '../../../core/access/company-scope';
 import { Router } from 'express';
 import { z } from 'zod';
 import { validationError } from '../../../core/errors';
-import { companyVisible, deleteDevice, getDevice, insertDevice, listDevices, updateDevice, type DeviceDetail } from '../../../db/queries/devices';
+import { companyVisible, deleteDevice, getDevice, insertDevice, listDevices, lockDevice, updateDevice, type DeviceDetail } from '../../../db/queries/devices';
 import type { AppDeps } from '../../context';
 import { scopeOf } from '../../context';
 import { idInputSchema, idString, instant, listQuery, nonEmptyPatch, pageOf, parseId, queryBoolean, toInstant } from '../../openapi/schemas';
@@ -193,7 +193,7 @@ export function devicesRouter(deps: AppDeps): Router {
         what: 'device',
         id,
         load: async (trx) => {
-          await trx('devices').where('id', id).forUpdate().first();
+          await lockDevice(trx, id);
           return getDevice(trx, id, scope);
         },
         update: async (trx) => {

@@ -2,7 +2,7 @@ import express, { Router } from 'express';
 import { z } from 'zod';
 import { HubError } from '../../../core/errors';
 import { DEVICE_CSV_COLUMNS } from '../../../core/imports/device-csv';
-import { importDevices, type DeviceImportReport } from '../../../db/queries/device-import';
+import { importDevices, type DeviceImportReport } from '../../../app/devices/import-devices';
 import { actorOf, scopeOf, type AppDeps } from '../../context';
 import { queryBoolean } from '../../openapi/schemas';
 import { defineRoute } from '../../route';

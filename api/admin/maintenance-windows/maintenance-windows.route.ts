@@ -2,9 +2,6 @@ import { scopeIncludes } from '../../../core/access/company-scope';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { HubError, notFound, validationError } from '../../../core/errors';
-import { isInWindow, parseTimeIntervals, timeIntervalsSchema } from '../../../core/maintenance/time-intervals';
-import { isValidTimeZone } from '../../../core/dates';
-import { checkWindowDefinition, type MatchableWindow } from '../../../core/maintenance/window-match';
 import type { Db } from '../../../db/connection';
 import {
   companyExists,
@@ -13,20 +10,20 @@ import {
   getMaintenanceWindow,
   insertMaintenanceWindow,
   listMaintenanceWindows,
-  listWindowAlerts,
   lockMaintenanceWindow,
   rulesetWindows,
   updateMaintenanceWindow,
   type MaintenanceWindowWrite,
-  type WindowAlertRow,
 } from '../../../db/queries/maintenance-windows';
-import type { MaintenanceWindowRow } from '../../../db/tables';
+import { listWindowAlerts } from '../../../db/queries/window-receipts';
 import { scopeOf, type AppDeps } from '../../context';
-import { idInputSchema, idString, instant, listQuery, nameSchema, nonEmptyPatch, pageOf, parseId, queryBoolean, toInstant } from '../../openapi/schemas';
+import { listQuery, pageOf, parseId, queryBoolean } from '../../openapi/schemas';
 import { defineRoute } from '../../route';
 import { audit } from '../audit/admin-write';
 import { createAudited, deleteAudited, loadOr404, noErrorMapping, pageBody, pgErrors } from '../crud';
 import { rulesControl } from '../rules/live-rules';
+import { createBody, definitionIssues, maintenanceWindowSchema, patchBody, rulesWindowsSchema, windowAlertSchema, type CreateInput } from './schemas';
+import { rulesWindowOut, windowAlertOut, windowOut, writeOf } from './serialize';
 
 /**
  * Maintenance windows (issue 6): while a window is in force, firing alerts in its scope are stored
@@ -38,203 +35,11 @@ import { rulesControl } from '../rules/live-rules';
 const MOUNT = '/maintenance-windows';
 const TAGS = ['maintenance windows'];
 
-const scopeText = (max: number) => z.string().trim().min(1, { message: 'must not be empty (leave it out, or null, to match every alert)' }).max(max);
-
-const isoInstant = z.iso.datetime({ offset: true });
-const instantInput = z
-  .string()
-  .refine((s) => isoInstant.safeParse(s).success, { message: 'must be an ISO 8601 instant with offset, e.g. 2026-11-28T22:00:00+01:00' })
-  .openapi({ format: 'date-time', example: '2026-11-28T22:00:00+01:00' });
-
-const toDate = (s: string | null | undefined): Date | null | undefined => (s === undefined ? undefined : s === null ? null : new Date(s));
-
-const fields = {
-  name: nameSchema,
-  companyId: idInputSchema.nullable().openapi({ description: 'Only alerts of this company.' }),
-  site: scopeText(200).nullable().openapi({ description: "Only alerts of this site (the sender's site / customer id, or the device's site)." }),
-  deviceId: idInputSchema.nullable().openapi({ description: 'Only alerts of this device.' }),
-  category: scopeText(100).nullable().openapi({ description: 'Only alerts of this category (case-insensitive).' }),
-  timezone: z
-    .string({ error: 'is required: the IANA time zone the intervals are read in, e.g. "Europe/Berlin"' })
-    .refine(isValidTimeZone, { message: 'must be an IANA time zone such as "Europe/Berlin"' })
-    .openapi({ description: 'IANA zone the time intervals are read in (an interval may set its own `location`).', example: 'Europe/Berlin' }),
-  timeIntervals: timeIntervalsSchema.max(100).openapi({
-    description: "Recurring part, Alertmanager `time_intervals` semantics (times, weekdays, days_of_month, months, years, location). Empty = no recurrence restriction.",
-  }),
-  startsAt: instantInput.nullable().openapi({ description: 'One-off start (inclusive).' }),
-  endsAt: instantInput.nullable().openapi({ description: 'One-off end (exclusive).' }),
-  processAfter: z.boolean().openapi({ description: 'Alerts still firing when the window ends are processed then.' }),
-};
-
-const definitionIssues = (w: { startsAt?: string | null | undefined; endsAt?: string | null | undefined; timeIntervals?: z.infer<typeof timeIntervalsSchema> | undefined }) =>
-  checkWindowDefinition({ startsAt: toDate(w.startsAt) ?? null, endsAt: toDate(w.endsAt) ?? null, timeIntervals: w.timeIntervals ?? [] });
-
-const createBody = z
-  .strictObject({
-    name: fields.name,
-    companyId: fields.companyId.optional(),
-    site: fields.site.optional(),
-    deviceId: fields.deviceId.optional(),
-    category: fields.category.optional(),
-    timezone: fields.timezone,
-    timeIntervals: fields.timeIntervals.optional(),
-    startsAt: fields.startsAt.optional(),
-    endsAt: fields.endsAt.optional(),
-    processAfter: fields.processAfter.optional(),
-  })
-  .superRefine((w, ctx) => {
-    for (const issue of definitionIssues(w)) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
-  })
-  .openapi('MaintenanceWindowInput');
-
-const patchBody = nonEmptyPatch(
-  z.strictObject({
-    name: fields.name.optional(),
-    companyId: fields.companyId.optional(),
-    site: fields.site.optional(),
-    deviceId: fields.deviceId.optional(),
-    category: fields.category.optional(),
-    timezone: fields.timezone.optional(),
-    timeIntervals: fields.timeIntervals.optional(),
-    startsAt: fields.startsAt.optional(),
-    endsAt: fields.endsAt.optional(),
-    processAfter: fields.processAfter.optional(),
-  }),
-);
-
-export const maintenanceWindowSchema = z
-  .strictObject({
-    id: z.string(),
-    name: z.string(),
-    companyId: z.string().nullable(),
-    site: z.string().nullable(),
-    deviceId: z.string().nullable(),
-    category: z.string().nullable(),
-    timezone: z.string(),
-    timeIntervals: timeIntervalsSchema,
-    startsAt: instant.nullable(),
-    endsAt: instant.nullable(),
-    processAfter: z.boolean(),
-    inForce: z.boolean().openapi({ description: 'The window is in force now (time only; scope aside).' }),
-    createdAt: instant,
-  })
-  .openapi('MaintenanceWindow');
-
-type WindowOut = z.infer<typeof maintenanceWindowSchema>;
-
-const windowOut = (row: MaintenanceWindowRow, now: Date): WindowOut => {
-  const timeIntervals = parseTimeIntervals(row.time_intervals);
-  return {
-    id: String(row.id),
-    name: row.name,
-    companyId: row.company_id === null ? null : String(row.company_id),
-    site: row.site,
-    deviceId: row.device_id === null ? null : String(row.device_id),
-    category: row.category,
-    timezone: row.timezone,
-    timeIntervals,
-    startsAt: toInstant(row.starts_at),
-    endsAt: toInstant(row.ends_at),
-    processAfter: row.process_after,
-    inForce: isInWindow({ timezone: row.timezone, timeIntervals, startsAt: row.starts_at, endsAt: row.ends_at }, now),
-    createdAt: row.created_at.toISOString(),
-  };
-};
-
-const windowAlertSchema = z
-  .strictObject({
-    alertId: z.string(),
-    receiptId: z.string(),
-    source: z.string(),
-    sourceAlertId: z.string(),
-    dedupKey: z.string(),
-    state: z.enum(['firing', 'resolved']),
-    severity: z.string(),
-    category: z.string().nullable(),
-    title: z.string(),
-    hostname: z.string().nullable(),
-    site: z.string().nullable(),
-    occurredAt: instant,
-    receivedAt: instant,
-    status: z.string().openapi({ description: "The alert's status now: suppressed while held; processed once released." }),
-    outcome: z.string().nullable(),
-    ticketId: z.string().nullable(),
-    release: z
-      .enum(['requeued', 'resolved', 'superseded', 'kept'])
-      .nullable()
-      .openapi({ description: 'What happened when the window ended: requeued (processed then), resolved (a resolve came first), superseded (a later firing carried it), kept (no processAfter); null while held.' }),
-    releasedAt: instant.nullable(),
-  })
-  .openapi('MaintenanceWindowAlert');
-
-const windowAlertOut = (r: WindowAlertRow): z.infer<typeof windowAlertSchema> => ({
-  alertId: String(r.alert_id),
-  receiptId: String(r.receipt_id),
-  source: r.source_name,
-  sourceAlertId: r.source_alert_id,
-  dedupKey: r.dedup_key,
-  state: r.state,
-  severity: r.severity,
-  category: r.category,
-  title: r.title,
-  hostname: r.hostname,
-  site: r.site,
-  occurredAt: r.occurred_at.toISOString(),
-  receivedAt: r.received_at.toISOString(),
-  status: r.status,
-  outcome: r.outcome,
-  ticketId: r.ticket_id === null ? null : String(r.ticket_id),
-  release: r.window_release === null ? null : (r.window_release as 'requeued' | 'resolved' | 'superseded' | 'kept'),
-  releasedAt: toInstant(r.window_released_at),
-});
-
-const rulesWindowsSchema = z
-  .strictObject({
-    items: z.array(
-      z.strictObject({
-        key: z.string(),
-        name: z.string(),
-        file: z.string().nullable(),
-        company: z.string().nullable().openapi({ description: "A company's code or name." }),
-        site: z.string().nullable(),
-        device: z.string().nullable().openapi({ description: "A device's hostname." }),
-        category: z.string().nullable(),
-        timezone: z.string(),
-        timeIntervals: timeIntervalsSchema,
-        startsAt: instant.nullable(),
-        endsAt: instant.nullable(),
-        processAfter: z.boolean(),
-        inForce: z.boolean(),
-      }),
-    ),
-    issues: z.array(
-      z.strictObject({ severity: z.literal('error'), file: z.string(), rule: z.null(), pointer: z.string(), message: z.string() }),
-    ),
-  })
-  .openapi('RulesFileMaintenanceWindows');
-
-const rulesWindowOut = (w: MatchableWindow, now: Date) => ({
-  key: w.key,
-  name: w.name,
-  file: w.file,
-  company: w.scope.companyRef ?? null,
-  site: w.scope.site ?? null,
-  device: w.scope.deviceHostname ?? null,
-  category: w.scope.category ?? null,
-  timezone: w.timing.timezone,
-  timeIntervals: [...w.timing.timeIntervals],
-  startsAt: toInstant(w.timing.startsAt ?? null),
-  endsAt: toInstant(w.timing.endsAt ?? null),
-  processAfter: w.processAfter,
-  inForce: isInWindow(w.timing, now),
-});
-
 /** Rules-file windows are global configuration and list every company's alerts. */
 function requireUnscopedRead(req: Request): void {
   if (!scopeOf(req).all) throw new HubError('FORBIDDEN', "a company-scoped token cannot read the rules files' maintenance windows");
 }
 
-type CreateInput = z.infer<typeof createBody>;
 
 /**
  * The scope checks a write needs beyond the body's shape: the company and device exist, the device
@@ -257,19 +62,6 @@ async function checkScope(db: Db, req: Request, w: MaintenanceWindowWrite): Prom
     }
   }
 }
-
-const writeOf = (b: CreateInput): MaintenanceWindowWrite => ({
-  name: b.name,
-  companyId: b.companyId === undefined || b.companyId === null ? null : idString(b.companyId),
-  site: b.site ?? null,
-  deviceId: b.deviceId === undefined || b.deviceId === null ? null : idString(b.deviceId),
-  category: b.category ?? null,
-  timezone: b.timezone,
-  timeIntervals: b.timeIntervals ?? [],
-  startsAt: toDate(b.startsAt) ?? null,
-  endsAt: toDate(b.endsAt) ?? null,
-  processAfter: b.processAfter ?? false,
-});
 
 const DB_ERRORS = pgErrors({ company_id: 'companyId', device_id: 'deviceId', maintenance_windows_check: 'endsAt' });
 

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { deleteService, getService, insertService, listServices, updateService } from '../../../db/queries/services';
+import { deleteService, getService, insertService, listServices, lockService, updateService } from '../../../db/queries/services';
 import type { ServiceRow } from '../../../db/tables';
 import type { AppDeps } from '../../context';
 import { codeSchema, instant, listQuery, moneyInput, moneyOut, moneyString, nameSchema, nonEmptyPatch, pageOf, parseId } from '../../openapi/schemas';
@@ -111,7 +111,7 @@ export function servicesRouter(deps: AppDeps): Router {
         entityType: 'service',
         what: 'service',
         id,
-        load: async (trx) => (await trx('services').where('id', id).forUpdate().first()) as ServiceRow | undefined,
+        load: (trx) => lockService(trx, id),
         update: (trx) =>
           updateService(trx, id, {
             name: body.name,

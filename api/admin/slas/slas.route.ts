@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { validationError } from '../../../core/errors';
 import { WEEKDAYS, slaCalendarSchema, type WeeklyHours } from '../../../core/slas/business-calendar';
-import { deleteSla, getSla, insertSla, listSlas, replaceSla, type SlaInput, type SlaWithCalendar } from '../../../db/queries/slas';
+import { deleteSla, getSla, insertSla, listSlas, lockSla, replaceSla, type SlaInput, type SlaWithCalendar } from '../../../db/queries/slas';
 import type { Priority } from '../../../db/tables';
 import type { AppDeps } from '../../context';
 import { codeSchema, instant, isoDate, listQuery, nameSchema, nonEmptyPatch, pageOf, parseId } from '../../openapi/schemas';
@@ -214,7 +214,7 @@ export function slasRouter(deps: AppDeps): Router {
         what: 'SLA',
         id,
         load: async (trx) => {
-          await trx('slas').where('id', id).forUpdate().first();
+          await lockSla(trx, id);
           return getSla(trx, id);
         },
         update: (trx, current) => {

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { contractPgError } from '../../../db/queries/contracts';
+import { contractPgError } from '../../../db/queries/contract-errors';
 import { createTestApp, type TestApp } from '../../helpers/app';
 import { expectConforms } from '../admin/admin-helpers';
 import { countRows, createContract, seedCompany, seedDevice, seedService, seedTicket } from './fixtures';

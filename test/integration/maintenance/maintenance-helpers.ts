@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Knex } from 'knex';
 import type { MatchableWindow } from '../../../core/maintenance/window-match';
 import { storeDelivery } from '../../../db/queries/inbox';
-import { maintenanceWindowHook } from '../../../db/queries/maintenance-windows';
+import { maintenanceWindowHook } from '../../../app/maintenance/window-hook';
 import { SlaCache } from '../../../db/queries/sla-definitions';
 import { createLogger } from '../../../lib/logger';
 import { normalizeGeneric } from '../../../plugins/generic/normalize';

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { parseRulesFileWindows } from '../../../core/maintenance/window-match';
-import { insertMaintenanceWindow, listWindowAlerts, type MaintenanceWindowWrite } from '../../../db/queries/maintenance-windows';
+import { insertMaintenanceWindow, type MaintenanceWindowWrite } from '../../../db/queries/maintenance-windows';
+import { listWindowAlerts } from '../../../db/queries/window-receipts';
 import { claimUnenqueuedReceipts } from '../../../db/queries/inbox';
 import { createLogger } from '../../../lib/logger';
 import type { CompiledRuleset } from '../../../rules/engine/compile';
