@@ -32,7 +32,7 @@ describe('issue 13 item 8: /readyz, /metrics and logs', () => {
       const app = createApp({ ...t.deps, services: { [READINESS]: checks } });
       const res = await request(app).get('/readyz');
       expect(res.status).toBe(503);
-      expect(res.body).toEqual({ status: 'not ready', checks: { postgres: 'down', redis: 'ok', ruleset: 'timeout' } });
+      expect(res.body).toEqual({ status: 'not ready', checks: { postgres: 'down', redis: 'ok', ruleset: 'timeout' }, details: {} });
       expect(res.text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|hubuser|pg-password|timed out/);
     } finally {
       await unreachable.destroy();
