@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  const logger = createLogger(process.env.DEMO_LOG_LEVEL ?? 'warn');
+  const logger = createLogger(config.DEMO_LOG_LEVEL);
   const db = createDb(config.DATABASE_URL, 4);
   step('migrating the database');
   await db.migrate.latest();

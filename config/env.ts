@@ -88,6 +88,8 @@ export const envSchema = z.object({
   HUB_MAINTENANCE_CACHE_MS: intFrom(2000, 0, 60_000),
   /** pino log level. @defaultValue info */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** pino log level of the demo's in-process hub (`npm run demo`), quieter so its table stays readable. @defaultValue warn */
+  DEMO_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
   /** Postgres pool size per process. @defaultValue 10 */
   DATABASE_POOL_MAX: intFrom(10, 1, 200),
   /**

@@ -117,7 +117,7 @@ export function loggerOptions(level: string, name = 'hub'): LoggerOptions {
   };
 }
 
-export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info', name = 'hub', destination?: DestinationStream): Logger {
+export function createLogger(level = 'info', name = 'hub', destination?: DestinationStream): Logger {
   return destination ? pino(loggerOptions(level, name), destination) : pino(loggerOptions(level, name));
 }
 

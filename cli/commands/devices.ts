@@ -12,12 +12,15 @@ export interface DeviceCliIo {
   openDb: () => Knex;
   now: () => Date;
   print: (line: string) => void;
+  /** IANA zone "today" is counted in (HUB_RENEWAL_TIMEZONE). @defaultValue UTC */
+  zone?: () => string;
 }
 
 const defaultIo: DeviceCliIo = {
   openDb: () => createDb(loadConfig().DATABASE_URL, 2),
   now: () => new Date(),
   print: (line) => console.log(line),
+  zone: () => loadConfig().HUB_RENEWAL_TIMEZONE,
 };
 
 const table = (links: DeviceLinkView[]): string[] => [
@@ -45,7 +48,7 @@ export function registerDeviceCommands(program: Command, io: DeviceCliIo = defau
       if (o.to) assertIsoDate(o.to, '--to');
       const db = io.openDb();
       try {
-        const zone = process.env.HUB_RENEWAL_TIMEZONE ?? 'UTC';
+        const zone = io.zone?.() ?? 'UTC';
         const result = await setDeviceContract(
           db,
           { deviceId, contractId, serviceId: o.service ?? null, ...(o.from ? { from: o.from } : {}), ...(o.to ? { to: o.to } : {}) },

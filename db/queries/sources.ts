@@ -105,3 +105,8 @@ export async function replaceSealedSecrets(db: Db, id: string, expected: string,
 export async function getSealedSecrets(db: Db, id: string): Promise<{ id: string; name: string; auth_secrets_enc: string } | undefined> {
   return (await db('sources').select('id', 'name', 'auth_secrets_enc').where('id', id).first()) as { id: string; name: string; auth_secrets_enc: string } | undefined;
 }
+
+/** Locks a source's row for the rest of the transaction (an update that re-reads its sealed secrets). */
+export async function lockSource(trx: Db, id: string): Promise<SourceRow | undefined> {
+  return (await trx('sources').where('id', id).forUpdate().first()) as SourceRow | undefined;
+}

@@ -12,7 +12,7 @@ const SCANNED = ['api', 'app', 'workers', 'cli', 'lib', 'main'];
  * Left alone on purpose, with the reason: api/admin/sources/ is being reworked by the source
  * secrets change (issue 13) at the same time; its lock moves to db/queries with that change.
  */
-const NOT_YET = new Set(['api/admin/sources/sources.route.ts']);
+const NOT_YET = new Set<string>();
 
 function tsFiles(dir: string): string[] {
   if (!fs.existsSync(dir)) return [];

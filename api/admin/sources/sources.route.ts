@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { HubError, notFound } from '../../../core/errors';
 import { withPgErrors } from '../../../db/pg-errors';
-import { deleteSource, getSource, insertSource, listSources, updateSource, type SourceRecord, type SourceWrite } from '../../../db/queries/sources';
+import { deleteSource, getSource, insertSource, listSources, lockSource, updateSource, type SourceRecord, type SourceWrite } from '../../../db/queries/sources';
 import { PLUGIN_IDS, sourceConfigSchema, type SourceConfig } from '../../../plugins';
 import { SECRET_FIELD_NAMES, joinAuth, type SourceAuth } from '../../../plugins/auth/source-auth';
 import { decryptSecrets, sourceSecretsContext } from '../../../plugins/auth/secret-box';
@@ -214,7 +214,7 @@ export function sourcesRouter(deps: AppDeps): Router {
       const result = await withPgErrors(PG_FIELDS, () =>
         deps.db.transaction(async (trx) => {
           const current = await find(trx, params.id);
-          await trx('sources').where('id', current.id).forUpdate().first();
+          await lockSource(trx, current.id);
           fileOwned(current);
           const before = sourceOut(current);
           let auth: SourceAuth;
