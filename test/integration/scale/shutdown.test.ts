@@ -29,7 +29,10 @@ describe('scale-out: graceful shutdown', () => {
       databaseUrl: t.url,
       redisUrl,
       prefix,
-      extra: { HUB_JOB_LOCK_SECONDS: '2' },
+      // lock_timeout (default 10 s) would race the 10 s shutdown grace in the "cannot finish" case: the blocked
+      // insert began waiting before SIGTERM, so it could time out first and let the job end early. This file is
+      // about the grace period, so the lock wait outlasts it.
+      extra: { HUB_JOB_LOCK_SECONDS: '2', DATABASE_LOCK_TIMEOUT_MS: '60000' },
     });
 
   beforeAll(async () => {
