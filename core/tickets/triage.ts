@@ -46,7 +46,7 @@ export function nextAssignment(
     if (requested.serviceId === undefined) next.serviceId = null;
   }
   if (next.contractId !== current.contractId && requested.serviceId === undefined && !serviceOnNewContract) next.serviceId = null;
-  if (next.contractId === null) next.serviceId = null;
+  if (next.contractId === null && requested.serviceId === undefined) next.serviceId = null;
   return next;
 }
 
