@@ -43,10 +43,10 @@ export const jobCatalog = {
     /** Renewal runs are idempotent (Postgres decides) and short: up to two stalls are recovered, like the alerts queue. */
     maxStalledCount: 2,
   },
-  /** Periodic upkeep: stale-ticket auto-resolve, alerts held over a maintenance window. */
+  /** Periodic upkeep: stale-ticket auto-resolve, alerts held over a maintenance window, SLA breaches as they happen (R-TKT-2). */
   upkeep: {
     queue: 'upkeep',
-    payload: z.object({ v: z.literal(1), kind: z.enum(['stale-tickets', 'window-ends']) }),
+    payload: z.object({ v: z.literal(1), kind: z.enum(['stale-tickets', 'window-ends', 'sla-breaches']) }),
     attempts: 3,
     backoff: { type: 'exponential' as const, delay: 5000 },
     /** Upkeep runs again on its schedule within a minute: a stalled run is recovered once (BullMQ's default), a second stall fails it. */

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import type { HubConfig } from '../config/env';
 import { rulesWindowsOf } from '../db/queries/maintenance-windows';
 import { resolveStaleTickets } from '../db/queries/upkeep';
+import { recordSlaBreachesNow } from '../app/tickets/record-sla-breaches';
 import type { LiveRules } from '../app/rules/live-rules';
 import type { AlertEnqueuer } from './alert-queue';
 import type { Logger } from '../lib/logger';
@@ -25,7 +26,7 @@ export interface WorkerServiceDeps {
   rules: LiveRules;
 }
 
-/** The queues other than `alerts`: upkeep (stale tickets, window ends) and renewals, with their schedules (workers/schedules.ts). */
+/** The queues other than `alerts`: upkeep (stale tickets, window ends, SLA breaches) and renewals, with their schedules (workers/schedules.ts). */
 export async function registerWorkerServices(deps: WorkerServiceDeps): Promise<Worker[]> {
   const { db, logger, now, queues, connection, prefix } = deps;
   const upkeep = new Worker(
@@ -39,6 +40,9 @@ export async function registerWorkerServices(deps: WorkerServiceDeps): Promise<W
           const ids = await resolveStaleTickets(db, now());
           if (ids.length) logger.info({ jobId: job.id, tickets: ids }, 'stale tickets resolved');
           return { resolved: ids.length };
+        }
+        if (p.data.kind === 'sla-breaches') {
+          return { breaches: (await recordSlaBreachesNow({ db, logger: logger.child({ jobId: job.id }), now: now() })).length };
         }
         // Alerts still firing when a processAfter maintenance window ends are processed then.
         const r = await processEndedWindows({
