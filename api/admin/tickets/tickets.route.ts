@@ -269,8 +269,10 @@ function groupBreaches(rows: readonly TicketSlaBreachRow[]): Map<string, TicketS
 }
 
 /**
- * SPEC §8 `GET /tickets`, `GET /tickets/:id`, `PATCH /tickets/:id` (status, SLA pauses) and
- * R-LINK-6 time entries. Reads: viewer; writes: operator (the people who work tickets).
+ * SPEC §8/§9 `GET /tickets` (filters, `slaState`, `triage`, `sort=nextDue`), `GET /tickets/:id`,
+ * `PATCH /tickets/:id` (triage, status with SLA pauses, notes, first response — app/tickets/work-ticket.ts),
+ * `GET /tickets/:id/options` (triage choices) and R-LINK-6 time entries. Every ticket carries `triage`
+ * and `sla` (R-TKT-2). Reads: viewer; writes: operator (the people who work tickets).
  * A scoped token sees its companies' tickets; another company's ticket, or one without a company,
  * is a 404 to it.
  */
