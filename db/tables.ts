@@ -167,6 +167,8 @@ export interface TicketRow {
   flaps: number;
   first_occurred_at: Date;
   last_occurred_at: Date;
+  /** The firing that last reopened it (issue 15 item 7); null = first_occurred_at. */
+  episode_started_at: Date | null;
   first_response_due_at: Date | null;
   resolution_plan_due_at: Date | null;
   resolution_due_at: Date | null;

@@ -8,7 +8,9 @@ import {
   finishReceipts,
   insertTicketsOrCount,
   lockReceipts,
+  lockDedupKeys,
   lockTicketsForKeys,
+  resolvedThroughForKeys,
   resolveTickets,
   type ReceiptFinish,
   type WorkReceipt,
@@ -103,6 +105,11 @@ export async function processReceipts(deps: PipelineDeps, receiptIds: readonly s
       seen.set(rc.alert.dedup_key, round + 1);
       (rounds[round] ??= []).push({ rc, built: b, decision, record });
     });
+    // Every key of the job is in its first round: one lock statement for the job (issue 15 item 7).
+    await lockDedupKeys(
+      trx,
+      pending.map((rc) => rc.alert.dedup_key),
+    );
     const refs: RefMemo = new Map();
     for (const round of rounds) await applyRound(deps, trx, round, now, results, refs);
   }
@@ -126,10 +133,10 @@ async function applyRound(
   results: Map<string, ReceiptResult>,
   refs: RefMemo,
 ): Promise<void> {
-  const tickets = await lockTicketsForKeys(
-    trx,
-    items.map((w) => w.rc.alert.dedup_key),
-  );
+  const keys = items.map((w) => w.rc.alert.dedup_key);
+  const tickets = await lockTicketsForKeys(trx, keys);
+  // After the round before it finished its receipts: a resolve applied there counts here.
+  const resolvedThrough = await resolvedThroughForKeys(trx, keys);
   const finishes: ReceiptFinish[] = [];
   const inserts: Array<{ w: Work; ticket: NewTicket }> = [];
   const occurrences: Array<{ ticketId: string; at: Date }> = [];
@@ -166,12 +173,20 @@ async function applyRound(
     const { open, last } = tickets.get(alert.dedup_key) ?? {};
 
     const state: TicketStateInput = {
-      receipt: { state: alert.state, receivedAt: rc.received_at },
-      open: open ? { id: open.id, resolveAction: open.resolve_action } : null,
+      receipt: { state: alert.state, receivedAt: rc.received_at, occurredAt: alert.occurred_at },
+      open: open ? { id: open.id, resolveAction: open.resolve_action, firstOccurredAt: open.episode_started_at ?? open.first_occurred_at } : null,
       last: last
-        ? { id: last.id, status: last.status, resolvedAutomatically: last.resolved_automatically, resolvedAt: last.resolved_at, reopenWindowMinutes: last.reopen_window_minutes }
+        ? {
+            id: last.id,
+            status: last.status,
+            resolvedAutomatically: last.resolved_automatically,
+            resolvedAt: last.resolved_at,
+            reopenWindowMinutes: last.reopen_window_minutes,
+            lastOccurredAt: last.last_occurred_at,
+          }
         : null,
       decision,
+      resolvedThrough: resolvedThrough.get(alert.dedup_key) ?? null,
       now,
       canHold: deps.scheduleHoldOff !== undefined,
       // No maintenance check in this process: the answer is known without asking.
@@ -194,6 +209,10 @@ async function applyRound(
       case 'nothing-to-resolve':
       case 'release':
         finish(w, outcome, null);
+        break;
+      case 'stale':
+        // Names the ticket it was told apart from (the alert list shows where it belonged); changes nothing.
+        finish(w, outcome, effect.ticketId);
         break;
       case 'annotate': {
         const note = ticketNotes.resolveAnnotated(alert.occurred_at);

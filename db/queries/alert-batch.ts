@@ -229,6 +229,46 @@ export async function activeDefaultContracts(db: Db, pairs: ReadonlyArray<{ id: 
   );
 }
 
+/** The lock space of {@link lockDedupKeys} (two-int advisory locks; the one-bigint space is the rulesets'). */
+const DEDUP_KEY_LOCK_SPACE = 15_007;
+
+/**
+ * R-ALR-4, issue 15 item 7: serializes the receipts of the same dedup keys across workers for the
+ * rest of the transaction (advisory locks, in key order like every lock of a job). Needed because a
+ * key may have no row to lock yet: a resolved event without a ticket is remembered only by its
+ * alert, and a concurrent firing of the same key must see it. Run it before reading the keys'
+ * tickets and resolutions, so those reads see what the previous holder committed.
+ */
+export async function lockDedupKeys(trx: Knex.Transaction, keys: readonly string[]): Promise<void> {
+  if (keys.length === 0) return;
+  const sorted = [...new Set(keys)].sort();
+  await trx.raw(
+    // unnest scans the array in order, so the locks are taken in key order.
+    `SELECT pg_advisory_xact_lock(${DEDUP_KEY_LOCK_SPACE}, hashtext(k.key)) FROM unnest(?::text[]) AS k(key)`,
+    [sorted],
+  );
+}
+
+/**
+ * Issue 15 item 7: each key's last resolution — the newest occurred_at of a resolved event applied
+ * to it (with or without a ticket). Keys without one are absent.
+ */
+export async function resolvedThroughForKeys(db: Db, keys: readonly string[]): Promise<Map<string, Date>> {
+  const out = new Map<string, Date>();
+  if (keys.length === 0) return out;
+  const r = (await db.raw(
+    `SELECT k.key, x.at FROM unnest(?::text[]) AS k(key)
+      CROSS JOIN LATERAL (
+        SELECT a.occurred_at AS at FROM alerts a
+         WHERE a.dedup_key = k.key AND a.state = 'resolved' AND a.outcome IS NOT NULL
+         ORDER BY a.occurred_at DESC LIMIT 1
+      ) x`,
+    [[...new Set(keys)]],
+  )) as { rows: Array<{ key: string; at: Date }> };
+  for (const row of r.rows) out.set(row.key, row.at);
+  return out;
+}
+
 /**
  * R-ALR-4 for many dedup keys: each key's open ticket, else its latest resolved/closed one (for
  * the reopen window), locked, in key order (the order concurrent jobs lock them in).

@@ -84,7 +84,7 @@ const testBody = z.strictObject({
 
 const testResponse = z
   .strictObject({
-    outcome: z.enum(['ticket', 'suppress', 'maintenance', 'resolve', 'occurrence']),
+    outcome: z.enum(['ticket', 'suppress', 'maintenance', 'resolve', 'occurrence', 'stale']),
     decision: z.record(z.string(), z.unknown()),
     trace: z.array(z.record(z.string(), z.unknown())),
     facts: z.record(z.string(), z.unknown()),
