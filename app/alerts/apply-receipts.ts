@@ -90,7 +90,7 @@ export async function processReceipts(deps: PipelineDeps, receiptIds: readonly s
       trx,
       deps.slas,
       pending.map((rc) => ({ alert: rc.alert, source: rc.source_name })),
-      { discover: true },
+      { discover: true, fallbackZone: deps.fallbackZone },
     );
     const rounds: Work[][] = [];
     const seen = new Map<string, number>();

@@ -90,7 +90,7 @@ export async function dryRunAlert(
   db: Knex,
   slas: SlaCache,
   ruleset: CompiledRuleset,
-  input: { alert: TestAlert; at?: Date | undefined; now: Date; scope: CompanyScope },
+  input: { alert: TestAlert; at?: Date | undefined; now: Date; scope: CompanyScope; /** HUB_RENEWAL_TIMEZONE, as the worker has it. */ fallbackZone?: string | undefined },
 ): Promise<DryRunResult> {
   return db.transaction(async (trx) => {
     await trx.raw('SET TRANSACTION READ ONLY');
@@ -122,7 +122,7 @@ export async function dryRunAlert(
       device_source_id: n.device.sourceDeviceId,
     };
 
-    const built = await buildFacts(trx, slas, { alert, source: source.name, discover: false });
+    const built = await buildFacts(trx, slas, { alert, source: source.name, discover: false, fallbackZone: input.fallbackZone });
     // A company-scoped token may only look at its companies' alerts (404, so other companies do not leak).
     if (!scopeIncludes(input.scope, built.company?.id)) {
       throw new HubError('NOT_FOUND', 'alert: its site/device belongs to no company of this token');

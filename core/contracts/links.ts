@@ -3,7 +3,7 @@
  * has loaded. Dates are plain 'YYYY-MM-DD' days (the alert's date in the company's zone, see
  * `todayIn`), all ranges inclusive on both ends like the database's daterange '[]'.
  */
-import { addDays, assertIsoDate, compareDates, type IsoDate } from '../dates';
+import { addDays, assertIsoDate, compareDates, todayIn, type IsoDate } from '../dates';
 
 /** A dated device → contract (and service) link; `validTo` null = open-ended (R-LINK-1). */
 export interface DatedLink {
@@ -14,6 +14,8 @@ export interface DatedLink {
 export interface DefaultContractCandidate {
   isDefaultServiceDesk: boolean;
   status: string;
+  /** A renewal of it exists: deactivated by that renewal (R-REN-5), it stays the default on its own dates. */
+  renewed?: boolean;
   startDate: IsoDate;
   endDate: IsoDate | null;
 }
@@ -42,8 +44,9 @@ export function effectiveLink<L extends DatedLink>(links: readonly L[], date: Is
 }
 
 /**
- * R-LINK-4: the company's default service-desk contract active on `date`: flagged default,
- * status 'active', and startDate ≤ date ≤ endDate. Null when there is none.
+ * R-LINK-4: the company's default service-desk contract in effect on `date`: flagged default,
+ * status 'active' — or renewed (a renewal deactivates the original, which still was the default on
+ * its own dates: issue 15 item 6) — and startDate ≤ date ≤ endDate. Null when there is none.
  */
 export function activeDefaultContract<C extends DefaultContractCandidate>(contracts: readonly C[], date: IsoDate): C | null {
   assertIsoDate(date, 'date');
@@ -51,7 +54,7 @@ export function activeDefaultContract<C extends DefaultContractCandidate>(contra
   for (const [i, c] of contracts.entries()) {
     assertIsoDate(c.startDate, `contracts[${i}].startDate`);
     if (c.endDate !== null) assertIsoDate(c.endDate, `contracts[${i}].endDate`);
-    if (!c.isDefaultServiceDesk || c.status !== 'active') continue;
+    if (!c.isDefaultServiceDesk || (c.status !== 'active' && !c.renewed)) continue;
     if (compareDates(c.startDate, date) > 0) continue;
     if (c.endDate !== null && compareDates(date, c.endDate) > 0) continue;
     // One default per company and date is a database constraint; prefer the newest if not.
@@ -84,4 +87,19 @@ export function chooseContract<L, C>(deviceLink: L | null | undefined, defaultCo
  */
 export function linkCutFor(currentValidFrom: IsoDate, from: IsoDate): { kind: 'end'; validTo: IsoDate } | { kind: 'delete' } {
   return compareDates(currentValidFrom, from) < 0 ? { kind: 'end', validTo: addDays(from, -1) } : { kind: 'delete' };
+}
+
+/**
+ * R-LINK-3/4, issue 15 item 5: the zone an alert's date is counted in — the company's, else the
+ * zone of the SLA of the contract chosen on the date in the fallback zone, else the fallback
+ * (HUB_RENEWAL_TIMEZONE, UTC by default). An alert at 00:30 Berlin time on a renewal's start date
+ * belongs to the renewal when its company (or its contract's SLA) is in Berlin.
+ */
+export function alertDateZone(zones: { company: string | null | undefined; sla: string | null | undefined; fallback: string }): string {
+  return zones.company ?? zones.sla ?? zones.fallback;
+}
+
+/** The alert's date: the day `occurredAt` falls on in `zone`. */
+export function alertDate(occurredAt: Date, zone: string): IsoDate {
+  return todayIn(zone, occurredAt);
 }

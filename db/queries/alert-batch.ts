@@ -211,7 +211,12 @@ export async function effectiveDeviceContracts(db: Db, pairs: ReadonlyArray<{ id
   );
 }
 
-/** R-LINK-4 for many (company, date) pairs: the default service-desk contract active on the date. Keyed {@link pairKey}(id, date). */
+/**
+ * R-LINK-4 for many (company, date) pairs: the default service-desk contract in effect on the date.
+ * Keyed {@link pairKey}(id, date). A contract a renewal deactivated (R-REN-5: it ends the day before
+ * the renewal starts) was still the default on its own dates: an alert dated before a back-dated
+ * renewal finds it (issue 15 item 6; core activeDefaultContract is the same rule).
+ */
 export async function activeDefaultContracts(db: Db, pairs: ReadonlyArray<{ id: string; date: string }>): Promise<Map<string, ContractFactRow>> {
   if (pairs.length === 0) return new Map();
   return rowsByPair<ContractFactRow>(
@@ -221,7 +226,8 @@ export async function activeDefaultContracts(db: Db, pairs: ReadonlyArray<{ id: 
        CROSS JOIN LATERAL (
          SELECT ${contractFactColumns}, NULL::bigint AS service_id, NULL AS service_name, NULL AS service_code
            FROM contracts c LEFT JOIN slas sla ON sla.id = c.sla_id
-          WHERE c.company_id = k.id AND c.is_default_service_desk AND c.status = 'active'
+          WHERE c.company_id = k.id AND c.is_default_service_desk
+            AND (c.status = 'active' OR EXISTS (SELECT 1 FROM contracts r WHERE r.renewal_of_id = c.id))
             AND c.start_date <= k.d AND c.end_date >= k.d
           ORDER BY c.start_date DESC LIMIT 1
        ) x`,

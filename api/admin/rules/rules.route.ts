@@ -253,7 +253,7 @@ export function rulesRouter(deps: AppDeps): Router {
     },
     async ({ body, req }) => {
       const at = body.at === undefined ? undefined : parseInstant(body.at, 'at');
-      const result = await dryRunAlert(deps.db, slas, liveRuleset(deps), { alert: body.alert, at, now: new Date(), scope: scopeOf(req) });
+      const result = await dryRunAlert(deps.db, slas, liveRuleset(deps), { alert: body.alert, at, now: new Date(), scope: scopeOf(req), fallbackZone: deps.config.HUB_RENEWAL_TIMEZONE });
       return { body: result };
     },
   );
