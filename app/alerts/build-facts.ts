@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { alertDate, alertDateZone } from '../../core/contracts/links';
+import { alertDate, alertDateZone, chooseContract } from '../../core/contracts/links';
 import { isWithinBusinessHours, localTime } from '../../core/slas/business-calendar';
 import {
   activeDefaultContracts,
@@ -226,7 +226,9 @@ async function factsOf(
   x: { alert: FactsAlert; source: string; company: CompanyRow | undefined; device: DeviceRow | undefined; deviceContract: ContractFactRow | undefined; defaultContract: ContractFactRow | undefined },
 ): Promise<DecisionFacts> {
   const { alert, source, company, device, deviceContract, defaultContract } = x;
-  const contract = deviceContract ?? defaultContract;
+  // R-LINK-4: the device's contract overrides the default (core chooseContract, the one rule).
+  const choice = chooseContract(deviceContract, defaultContract);
+  const contract = choice.kind === 'device' ? choice.link : choice.kind === 'default' ? choice.contract : undefined;
   const factSla = contract?.sla_id ? await slas.get(db, contract.sla_id) : undefined;
   const zone = factSla?.calendar.timezone ?? 'UTC';
   const lt = localTime(zone, alert.occurred_at);

@@ -9,6 +9,12 @@ import { addDays, assertIsoDate, compareDates, todayIn, type IsoDate } from '../
 export interface DatedLink {
   validFrom: IsoDate;
   validTo: IsoDate | null;
+  /**
+   * The linked contract's own dates, when known: a link is in force only while its contract runs too
+   * (R-LINK-3 "a contract effective on the alert's date"), as the alert path's statement has it.
+   */
+  contractStartDate?: IsoDate;
+  contractEndDate?: IsoDate;
 }
 
 export interface DefaultContractCandidate {
@@ -20,9 +26,11 @@ export interface DefaultContractCandidate {
   endDate: IsoDate | null;
 }
 
-/** True when `link` is in force on `date` (validFrom ≤ date ≤ validTo). */
+/** True when `link` is in force on `date` (validFrom ≤ date ≤ validTo, and its contract runs on `date` when its dates are given). */
 export function isLinkEffective(link: DatedLink, date: IsoDate): boolean {
   assertIsoDate(date, 'date');
+  if (link.contractStartDate !== undefined && compareDates(link.contractStartDate, date) > 0) return false;
+  if (link.contractEndDate !== undefined && compareDates(date, link.contractEndDate) > 0) return false;
   return compareDates(link.validFrom, date) <= 0 && (link.validTo === null || compareDates(date, link.validTo) <= 0);
 }
 
@@ -102,4 +110,37 @@ export function alertDateZone(zones: { company: string | null | undefined; sla: 
 /** The alert's date: the day `occurredAt` falls on in `zone`. */
 export function alertDate(occurredAt: Date, zone: string): IsoDate {
   return todayIn(zone, occurredAt);
+}
+
+/** What the pure model of an alert's contract choice needs of a contract: its SLA's zone, if it has an SLA. */
+export interface ZonedContract {
+  slaZone: string | null;
+}
+
+/**
+ * The pure model of the alert path's contract choice (R-LINK-3/4, issue 15 items 5, 6 and 10): the
+ * alert's date — in the company's zone, else in the zone of the SLA of the contract chosen on the
+ * date in the fallback zone, else the fallback's — then the device's link in force and the
+ * company's default contract on that date, and which of them the ticket gets. app/alerts/build-facts.ts
+ * does the same, set-based in SQL; test/integration/contracts/contract-choice-differential.test.ts
+ * holds the two equal on random histories.
+ */
+export function contractOnAlertDate<L extends DatedLink & ZonedContract, C extends DefaultContractCandidate & ZonedContract>(input: {
+  occurredAt: Date;
+  companyZone: string | null;
+  fallbackZone: string;
+  links: readonly L[];
+  defaults: readonly C[];
+}): { date: IsoDate; link: L | null; defaultContract: C | null; choice: ContractChoice<L, C> } {
+  const at = (zone: string) => {
+    const date = alertDate(input.occurredAt, zone);
+    const link = effectiveLink(input.links, date);
+    const defaultContract = activeDefaultContract(input.defaults, date);
+    return { date, link, defaultContract, choice: chooseContract(link, defaultContract) };
+  };
+  const first = at(alertDateZone({ company: input.companyZone, sla: null, fallback: input.fallbackZone }));
+  if (input.companyZone) return first;
+  const chosen = first.choice.kind === 'device' ? first.choice.link : first.choice.kind === 'default' ? first.choice.contract : null;
+  if (!chosen?.slaZone) return first;
+  return at(alertDateZone({ company: null, sla: chosen.slaZone, fallback: input.fallbackZone }));
 }
