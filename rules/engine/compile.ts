@@ -378,6 +378,7 @@ function uniformEffect(e: Effect): Effect {
     resolveAction: e.resolveAction,
     suppress: e.suppress,
     stop: e.stop,
+    link: e.link,
   }) as Effect;
 }
 
