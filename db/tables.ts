@@ -179,6 +179,12 @@ export interface TicketRow {
   resolve_action: 'resolve' | 'annotate';
   decision: unknown;
   ruleset_version: number | null;
+  /** R-STORM-1: the group parent this ticket is a child of. */
+  parent_ticket_id: Id | null;
+  /** R-STORM-1: the storm group the ticket was counted in. */
+  storm_group_id: Id | null;
+  /** R-STORM-1: the ticket is a group's parent incident. */
+  storm_parent: boolean;
   created_at: Date;
   updated_at: Date;
 }

@@ -84,7 +84,7 @@ const testBody = z.strictObject({
 
 const testResponse = z
   .strictObject({
-    outcome: z.enum(['ticket', 'suppress', 'maintenance', 'resolve', 'occurrence']),
+    outcome: z.enum(['ticket', 'suppress', 'maintenance', 'resolve', 'occurrence', 'inhibited']),
     decision: z.record(z.string(), z.unknown()),
     trace: z.array(z.record(z.string(), z.unknown())),
     facts: z.record(z.string(), z.unknown()),
@@ -97,6 +97,24 @@ const testResponse = z
     company: z.strictObject({ id: z.string(), name: z.string() }).nullable(),
     device: z.strictObject({ id: z.string(), hostname: z.string() }).nullable(),
     ruleset: z.strictObject({ version: z.number(), contentHash: z.string() }),
+    storm: z
+      .strictObject({
+        inhibitedBy: z.strictObject({ ticketId: z.string(), rule: z.string() }).nullable(),
+        relatedTo: z.strictObject({ ticketId: z.string() }).nullable(),
+        group: z
+          .strictObject({
+            rule: z.string(),
+            by: z.record(z.string(), z.unknown()),
+            openParentTicketId: z.string().nullable(),
+            candidatesInWindow: z.number().int(),
+            moreThan: z.number().int(),
+            withinSeconds: z.number().int(),
+            step: z.enum(['join', 'open-parent', 'candidate']),
+          })
+          .nullable(),
+        says: z.array(z.string()),
+      })
+      .openapi({ description: 'R-STORM-1: what the inhibit and group rules would do ("would be inhibited by ticket #…", "would join group …").' }),
   })
   .openapi('RulesTestResult');
 

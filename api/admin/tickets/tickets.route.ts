@@ -14,6 +14,7 @@ import {
   type TimeEntryView,
 } from '../../../db/queries/tickets';
 import { writeAudit } from '../../../db/queries/audit';
+import { childrenOfTicket, relatedAlertsOfTicket } from '../../../db/queries/storms';
 import type { TicketRow, TicketStatus } from '../../../db/tables';
 import { actorOf, scopeOf, type AppDeps } from '../../context';
 import { idSchema, instant, isoDate, listQuery, moneyInput, moneyOut, pageOf, parseId, queryBoolean, toInstant } from '../../openapi/schemas';
@@ -64,15 +65,37 @@ export const ticketSchema = z
     updatedAt: instant,
     rulesetVersion: z.number().int().nullable(),
     decision: z.unknown().openapi({ description: 'The stored decision: rules fired, ruleset version, facts and the chosen contract.' }),
+    parentTicketId: z.string().nullable().openapi({ description: 'R-STORM-1: the parent incident this ticket is a child of (a group rule).' }),
   })
   .openapi('Ticket');
 
 const noteSchema = z.strictObject({ id: z.string(), kind: z.string(), body: z.string(), author: z.string().nullable(), createdAt: instant });
 const pauseSchema = z.strictObject({ pausedAt: instant, resumedAt: instant.nullable() });
+const relatedAlertSchema = z
+  .strictObject({
+    id: z.string(),
+    rule: z.string(),
+    dedupKey: z.string(),
+    alertId: z.string().nullable(),
+    title: z.string(),
+    state: z.enum(['firing', 'resolved', 'released']).openapi({ description: 'released: it opened its own ticket (releasedTicketId) when this ticket resolved.' }),
+    occurrences: z.number().int(),
+    firstOccurredAt: instant,
+    lastOccurredAt: instant,
+    resolvedAt: instant.nullable(),
+    releasedTicketId: z.string().nullable(),
+  })
+  .openapi('RelatedAlert');
+const childSchema = z
+  .strictObject({ id: z.string(), dedupKey: z.string(), title: z.string(), status: z.enum(STATUSES), deviceId: z.string().nullable(), firstOccurredAt: instant, resolvedAt: instant.nullable() })
+  .openapi('ChildTicket');
 const ticketDetailSchema = ticketSchema
   .extend({
     notes: z.array(noteSchema).openapi({ description: 'Oldest first: status changes, automatic notes, operator notes.' }),
     slaPauses: z.array(pauseSchema),
+    relatedAlerts: z.array(relatedAlertSchema).openapi({ description: 'R-STORM-1: alerts muted by this ticket (an inhibit rule), oldest first, at most 1000.' }),
+    relatedAlertCount: z.number().int().openapi({ description: 'How many related alerts are still firing.' }),
+    children: z.array(childSchema).openapi({ description: 'R-STORM-1: child tickets of this parent incident (a group rule), oldest first, at most 1000, in the token’s companies.' }),
   })
   .openapi('TicketDetail');
 
@@ -106,6 +129,7 @@ export const ticketOut = (t: TicketRow): z.infer<typeof ticketSchema> => ({
   updatedAt: t.updated_at.toISOString(),
   rulesetVersion: t.ruleset_version,
   decision: t.decision,
+  parentTicketId: t.parent_ticket_id === null || t.parent_ticket_id === undefined ? null : String(t.parent_ticket_id),
 });
 
 const statusList = z
@@ -230,9 +254,30 @@ export function ticketsRouter(deps: AppDeps): Router {
   const detail = async (id: string, scope: CompanyScope) => {
     const t = await getTicket(deps.db, id, scope);
     if (!t) throw notFound('ticket', id);
-    const [notes, pauses] = await Promise.all([listTicketNotes(deps.db, id), listSlaPauses(deps.db, id)]);
+    const [notes, pauses, related, children] = await Promise.all([
+      listTicketNotes(deps.db, id),
+      listSlaPauses(deps.db, id),
+      relatedAlertsOfTicket(deps.db, id),
+      childrenOfTicket(deps.db, id, scope),
+    ]);
     return {
       ...ticketOut(t),
+      relatedAlerts: related.map((r) => ({
+        ...r,
+        firstOccurredAt: r.firstOccurredAt.toISOString(),
+        lastOccurredAt: r.lastOccurredAt.toISOString(),
+        resolvedAt: toInstant(r.resolvedAt),
+      })),
+      relatedAlertCount: related.filter((r) => r.state === 'firing').length,
+      children: children.map((c) => ({
+        id: String(c.id),
+        dedupKey: c.dedup_key,
+        title: c.title,
+        status: c.status,
+        deviceId: c.device_id === null ? null : String(c.device_id),
+        firstOccurredAt: c.first_occurred_at.toISOString(),
+        resolvedAt: toInstant(c.resolved_at),
+      })),
       notes: notes.map((n) => ({ id: String(n.id), kind: n.kind, body: n.body, author: n.author, createdAt: n.created_at.toISOString() })),
       slaPauses: pauses.map((p) => ({ pausedAt: p.paused_at.toISOString(), resumedAt: toInstant(p.resumed_at) })),
     };
