@@ -145,6 +145,10 @@ async function applyRound(
   refs: RefMemo,
   storms: StormBatch | null,
 ): Promise<void> {
+  await storms?.lockRound(
+    trx,
+    items.map((w) => w.rc.id),
+  );
   const tickets = await lockTicketsForKeys(
     trx,
     items.map((w) => w.rc.alert.dedup_key),

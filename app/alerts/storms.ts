@@ -39,9 +39,10 @@ import type { PipelineDeps } from './deps';
  * 1. {@link StormBatch.begin} — which storm rules each receipt matches; locks the rows of the
  *    groups the job's firing alerts may join (in (rule, key) order, before any ticket: every
  *    worker locks receipts → devices → groups → tickets, so concurrent jobs wait, not deadlock).
- * 2. {@link StormBatch.beginRound} — after the round's tickets are locked: the firing related
- *    attachments of its keys, the open sources its targets may be muted by (FOR SHARE), the open
- *    parents of its groups (FOR UPDATE) and their candidates.
+ * 2. {@link StormBatch.lockRound} — before the round's tickets are locked: the firing related
+ *    attachments of its keys (FOR UPDATE); {@link StormBatch.beginRound} — after: the open
+ *    sources its targets may be muted by (FOR SHARE), the open parents of its groups (FOR
+ *    UPDATE) and their candidates.
  * 3. Per receipt: {@link StormBatch.effectFor} (core/storms decides), then for a new ticket
  *    {@link StormBatch.attach} (muted) or {@link StormBatch.planGroup}.
  * 4. {@link StormBatch.finishRound} after the round's tickets are inserted (attachments, parents,
@@ -140,8 +141,13 @@ export class StormBatch {
     return (this.matches.get(receiptId)?.sources.length ?? 0) > 0;
   }
 
-  /** Loads and locks what the round's decisions depend on (see the module comment). */
-  async beginRound(trx: Knex.Transaction, receiptIds: readonly string[]): Promise<void> {
+  /**
+   * Before the round's tickets are locked: the firing attachments of its keys, locked. This order
+   * matters: a source's resolution locks its ticket, then its attachments, then opens their
+   * tickets; an alert's resolve that waited here for it reads the tickets only afterwards, so it
+   * sees (and resolves) the ticket the release just opened.
+   */
+  async lockRound(trx: Knex.Transaction, receiptIds: readonly string[]): Promise<void> {
     this.related = new Map();
     this.sources = [];
     this.roundGroups = new Map();
@@ -154,6 +160,11 @@ export class StormBatch {
       ms.map((m) => m.item.alert.dedup_key),
       { lock: true },
     );
+  }
+
+  /** After the round's tickets are locked: what its decisions depend on (see the module comment). */
+  async beginRound(trx: Knex.Transaction, receiptIds: readonly string[]): Promise<void> {
+    const ms = receiptIds.map((id) => this.matches.get(id)).filter((m): m is Matches => m !== undefined);
     const pairs = ms.filter((m) => m.item.alert.state === 'firing').flatMap((m) => m.targets.map((t) => ({ rule: t.rule.def.name, equalKey: t.equalKey })));
     this.sources = await openInhibitSources(trx, pairs, { lock: true });
 
