@@ -7,7 +7,15 @@ export type Id = string;
 export type Money = string;
 export type IsoDate = string;
 
-export interface CompanyRow { id: Id; name: string; code: string | null; created_at: Date; updated_at: Date }
+export interface CompanyRow {
+  id: Id;
+  name: string;
+  code: string | null;
+  /** IANA zone its alerts' dates are counted in (issue 15 item 5); null = the SLA's, else the hub's. */
+  timezone: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
 export interface CompanySourceSiteRow { id: Id; company_id: Id; source: string; site_id: string; site_name: string | null }
 
 export interface SlaRow { id: Id; name: string; code: string | null; timezone: string; is_24x7: boolean; created_at: Date; updated_at: Date }
@@ -167,6 +175,8 @@ export interface TicketRow {
   flaps: number;
   first_occurred_at: Date;
   last_occurred_at: Date;
+  /** The firing that last reopened it (issue 15 item 7); null = first_occurred_at. */
+  episode_started_at: Date | null;
   first_response_due_at: Date | null;
   resolution_plan_due_at: Date | null;
   resolution_due_at: Date | null;

@@ -8,7 +8,9 @@ import {
   finishReceipts,
   insertTicketsOrCount,
   lockReceipts,
+  lockDedupKeys,
   lockTicketsForKeys,
+  resolvedThroughForKeys,
   resolveTickets,
   type ReceiptFinish,
   type WorkReceipt,
@@ -91,7 +93,7 @@ export async function processReceipts(deps: PipelineDeps, receiptIds: readonly s
       trx,
       deps.slas,
       pending.map((rc) => ({ alert: rc.alert, source: rc.source_name })),
-      { discover: true },
+      { discover: true, fallbackZone: deps.fallbackZone },
     );
     const rounds: Work[][] = [];
     const seen = new Map<string, number>();
@@ -106,6 +108,11 @@ export async function processReceipts(deps: PipelineDeps, receiptIds: readonly s
       seen.set(rc.alert.dedup_key, round + 1);
       (rounds[round] ??= []).push({ rc, built: b, decision, record });
     });
+    // Every key of the job is in its first round: one lock statement for the job (issue 15 item 7).
+    await lockDedupKeys(
+      trx,
+      pending.map((rc) => rc.alert.dedup_key),
+    );
     const refs: RefMemo = new Map();
     // R-STORM-1: locks the storm groups of the job before any ticket (app/alerts/storms.ts).
     const storms = await StormBatch.begin(
@@ -149,10 +156,10 @@ async function applyRound(
     trx,
     items.map((w) => w.rc.id),
   );
-  const tickets = await lockTicketsForKeys(
-    trx,
-    items.map((w) => w.rc.alert.dedup_key),
-  );
+  const keys = items.map((w) => w.rc.alert.dedup_key);
+  const tickets = await lockTicketsForKeys(trx, keys);
+  // After the round before it finished its receipts: a resolve applied there counts here.
+  const resolvedThrough = await resolvedThroughForKeys(trx, keys);
   await storms?.beginRound(
     trx,
     items.map((w) => w.rc.id),
@@ -193,12 +200,20 @@ async function applyRound(
     const { open, last } = tickets.get(alert.dedup_key) ?? {};
 
     const state: TicketStateInput = {
-      receipt: { state: alert.state, receivedAt: rc.received_at },
-      open: open ? { id: open.id, resolveAction: open.resolve_action } : null,
+      receipt: { state: alert.state, receivedAt: rc.received_at, occurredAt: alert.occurred_at },
+      open: open ? { id: open.id, resolveAction: open.resolve_action, firstOccurredAt: open.episode_started_at ?? open.first_occurred_at } : null,
       last: last
-        ? { id: last.id, status: last.status, resolvedAutomatically: last.resolved_automatically, resolvedAt: last.resolved_at, reopenWindowMinutes: last.reopen_window_minutes }
+        ? {
+            id: last.id,
+            status: last.status,
+            resolvedAutomatically: last.resolved_automatically,
+            resolvedAt: last.resolved_at,
+            reopenWindowMinutes: last.reopen_window_minutes,
+            lastOccurredAt: last.last_occurred_at,
+          }
         : null,
       decision,
+      resolvedThrough: resolvedThrough.get(alert.dedup_key) ?? null,
       now,
       canHold: deps.scheduleHoldOff !== undefined,
       // No maintenance check in this process: the answer is known without asking.
@@ -232,6 +247,10 @@ async function applyRound(
       case 'nothing-to-resolve':
       case 'release':
         finish(w, outcome, null);
+        break;
+      case 'stale':
+        // Names the ticket it was told apart from (the alert list shows where it belonged); changes nothing.
+        finish(w, outcome, effect.ticketId);
         break;
       case 'annotate': {
         const note = ticketNotes.resolveAnnotated(alert.occurred_at);

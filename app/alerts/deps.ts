@@ -15,13 +15,15 @@ export interface Decider {
   current?(): CompiledRuleset | null;
 }
 
-/** What applying alert receipts needs; the process wiring (lib/runtime.ts) builds it once per worker. */
+/** What applying alert receipts needs; the process wiring (main/start.ts) builds it once per worker. */
 export interface PipelineDeps {
   db: Knex;
   logger: Logger;
   now: () => Date;
   rules: Decider;
   slas: SlaCache;
+  /** The zone an alert's date is counted in when neither its company nor its SLA has one (HUB_RENEWAL_TIMEZONE). @defaultValue 'UTC' */
+  fallbackZone?: string;
   /** Schedules the receipt to run again after `delayMs` (hold-off). Without it, hold-off only drops blips that already cleared. */
   scheduleHoldOff?: (receiptId: string, delayMs: number) => Promise<void>;
   /** Maintenance window check: a window name when the alert falls in one (and it records that it silenced the receipt). */

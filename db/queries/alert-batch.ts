@@ -211,7 +211,12 @@ export async function effectiveDeviceContracts(db: Db, pairs: ReadonlyArray<{ id
   );
 }
 
-/** R-LINK-4 for many (company, date) pairs: the default service-desk contract active on the date. Keyed {@link pairKey}(id, date). */
+/**
+ * R-LINK-4 for many (company, date) pairs: the default service-desk contract in effect on the date.
+ * Keyed {@link pairKey}(id, date). A contract a renewal deactivated (R-REN-5: it ends the day before
+ * the renewal starts) was still the default on its own dates: an alert dated before a back-dated
+ * renewal finds it (issue 15 item 6; core activeDefaultContract is the same rule).
+ */
 export async function activeDefaultContracts(db: Db, pairs: ReadonlyArray<{ id: string; date: string }>): Promise<Map<string, ContractFactRow>> {
   if (pairs.length === 0) return new Map();
   return rowsByPair<ContractFactRow>(
@@ -221,12 +226,53 @@ export async function activeDefaultContracts(db: Db, pairs: ReadonlyArray<{ id: 
        CROSS JOIN LATERAL (
          SELECT ${contractFactColumns}, NULL::bigint AS service_id, NULL AS service_name, NULL AS service_code
            FROM contracts c LEFT JOIN slas sla ON sla.id = c.sla_id
-          WHERE c.company_id = k.id AND c.is_default_service_desk AND c.status = 'active'
+          WHERE c.company_id = k.id AND c.is_default_service_desk
+            AND (c.status = 'active' OR EXISTS (SELECT 1 FROM contracts r WHERE r.renewal_of_id = c.id))
             AND c.start_date <= k.d AND c.end_date >= k.d
           ORDER BY c.start_date DESC LIMIT 1
        ) x`,
     [pairs.map((p) => p.id), pairs.map((p) => p.date)],
   );
+}
+
+/** The lock space of {@link lockDedupKeys} (two-int advisory locks; the one-bigint space is the rulesets'). */
+const DEDUP_KEY_LOCK_SPACE = 15_007;
+
+/**
+ * R-ALR-4, issue 15 item 7: serializes the receipts of the same dedup keys across workers for the
+ * rest of the transaction (advisory locks, in key order like every lock of a job). Needed because a
+ * key may have no row to lock yet: a resolved event without a ticket is remembered only by its
+ * alert, and a concurrent firing of the same key must see it. Run it before reading the keys'
+ * tickets and resolutions, so those reads see what the previous holder committed.
+ */
+export async function lockDedupKeys(trx: Knex.Transaction, keys: readonly string[]): Promise<void> {
+  if (keys.length === 0) return;
+  const sorted = [...new Set(keys)].sort();
+  await trx.raw(
+    // unnest scans the array in order, so the locks are taken in key order.
+    `SELECT pg_advisory_xact_lock(${DEDUP_KEY_LOCK_SPACE}, hashtext(k.key)) FROM unnest(?::text[]) AS k(key)`,
+    [sorted],
+  );
+}
+
+/**
+ * Issue 15 item 7: each key's last resolution — the newest occurred_at of a resolved event applied
+ * to it (with or without a ticket). Keys without one are absent.
+ */
+export async function resolvedThroughForKeys(db: Db, keys: readonly string[]): Promise<Map<string, Date>> {
+  const out = new Map<string, Date>();
+  if (keys.length === 0) return out;
+  const r = (await db.raw(
+    `SELECT k.key, x.at FROM unnest(?::text[]) AS k(key)
+      CROSS JOIN LATERAL (
+        SELECT a.occurred_at AS at FROM alerts a
+         WHERE a.dedup_key = k.key AND a.state = 'resolved' AND a.outcome IS NOT NULL
+         ORDER BY a.occurred_at DESC LIMIT 1
+      ) x`,
+    [[...new Set(keys)]],
+  )) as { rows: Array<{ key: string; at: Date }> };
+  for (const row of r.rows) out.set(row.key, row.at);
+  return out;
 }
 
 /**
