@@ -209,3 +209,39 @@ describe('grouping (R-STORM-1)', () => {
     expect((await db('tickets').whereIn('dedup_key', children.filter((c) => c.parent_ticket_id === p1.id).map((c) => c.dedup_key))).every((c) => c.status === 'resolved')).toBe(true);
   }, 300_000);
 });
+
+describe('visible (R-STORM-1, R-RUL-4)', () => {
+  it('the dry run says "would be inhibited by ticket #…" and "would join group …"', async () => {
+    const gw = await db('tickets').where('dedup_key', 'like', '%gw-branch').first();
+    const muted = await request(h.url)
+      .post('/api/v1/rules/test')
+      .set('Authorization', ADMIN)
+      .send({ alert: { ...alert('pc-dry', 'offline', 'branch'), source: 'rmm' } });
+    expect(muted.status).toBe(200);
+    expect(muted.body.outcome).toBe('inhibited');
+    expect(muted.body.storm.inhibitedBy).toEqual({ ticketId: String(gw.id), rule: 'gateway-down-mutes-site' });
+    expect(muted.body.storm.says).toEqual([expect.stringMatching(new RegExp(`^would be inhibited by ticket #${gw.id} `))]);
+
+    const grouped = await request(h.url)
+      .post('/api/v1/rules/test')
+      .set('Authorization', ADMIN)
+      .send({ alert: { ...alert('srv-dry', 'outage', 's2', { occurredAt: '2026-04-01T11:00:05Z' }), source: 'rmm' } });
+    const parent = await db('tickets').where({ storm_parent: true }).where('title', 'like', '%s2 offline').first();
+    expect(grouped.body.outcome).toBe('ticket');
+    expect(grouped.body.storm.group).toMatchObject({ rule: 'site-outage', by: { 'alert.site': 's2' }, openParentTicketId: String(parent.id), step: 'join' });
+    expect(grouped.body.storm.says).toEqual([`would join group "site-outage" (alert.site = s2) as a child of parent ticket #${parent.id}`]);
+    // Nothing was created by either.
+    expect(await db('tickets').where('dedup_key', 'like', '%-dry')).toHaveLength(0);
+  }, 60_000);
+
+  it('a token of another company sees neither the parent nor its children', async () => {
+    const other = await insertRow(db, 'companies', { name: 'Beta AG', code: 'BETA' });
+    const created = await request(h.url).post('/api/v1/tokens').set('Authorization', ADMIN).send({ name: 'beta portal', role: 'viewer', companyIds: [other.id] });
+    expect(created.status).toBe(201);
+    const parent = await db('tickets').where({ storm_parent: true }).first();
+    const seen = await request(h.url).get(`/api/v1/tickets/${parent.id}`).set('Authorization', `Bearer ${created.body.token}`);
+    expect(seen.status).toBe(404);
+    const child = await db('tickets').whereNotNull('parent_ticket_id').first();
+    expect((await request(h.url).get(`/api/v1/tickets/${child.id}`).set('Authorization', `Bearer ${created.body.token}`)).status).toBe(404);
+  }, 60_000);
+});
