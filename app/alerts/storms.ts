@@ -13,17 +13,16 @@ import {
   findStormGroup,
   firingRelatedForKeys,
   groupCandidates,
-  lockFiringRelatedOf,
   lockStormGroups,
   markRelatedReleased,
   openInhibitSources,
   openParents,
-  parentsOf,
   parentsWithoutOpenChildren,
   refreshParents,
   registerInhibitSources,
   resolveRelated,
   setGroupParents,
+  stormsOfResolved,
   type InhibitSourceRow,
   type StormGroupLock,
 } from '../../db/queries/storms';
@@ -404,7 +403,7 @@ export function matchStormRules(rules: StormRules, item: StormItem): Matches {
  */
 export async function afterStormResolves(trx: Knex.Transaction, resolvedTicketIds: readonly string[], at: Date): Promise<{ released: number; parentsResolved: number }> {
   if (resolvedTicketIds.length === 0) return { released: 0, parentsResolved: 0 };
-  const firing = await lockFiringRelatedOf(trx, resolvedTicketIds);
+  const { related: firing, parents } = await stormsOfResolved(trx, resolvedTicketIds);
   const toOpen = firing.filter((r) => releaseEffect(r.whenSourceResolves).kind === 'open-ticket' && r.pendingTicket !== null);
   const opened = await insertTicketsOrCount(
     trx,
@@ -421,7 +420,6 @@ export async function afterStormResolves(trx: Knex.Transaction, resolvedTicketId
   await markRelatedReleased(trx, released);
   await addTicketNotes(trx, notes);
 
-  const parents = await parentsOf(trx, resolvedTicketIds);
   const locked = await openParents(trx, parents, { lock: true });
   const empty = await parentsWithoutOpenChildren(trx, [...locked]);
   await resolveTickets(

@@ -1,6 +1,7 @@
 import { groupStep, inWindow, parentResolves, type GroupInput } from './group';
 import { inhibitingSource, releaseEffect, type InhibitSource, type InhibitTarget } from './inhibit';
 import { stormEffect, type StormInput } from './storm-effect';
+import { replayInhibition } from './replay';
 import { groupParentDedupKey, groupTitle, stormKey } from './storm-key';
 
 const T0 = new Date('2026-04-01T10:00:00Z');
@@ -99,5 +100,29 @@ describe('storm keys and titles', () => {
   it('parent dedup keys differ per rule and key', () => {
     expect(groupParentDedupKey('a', '["1"]')).not.toBe(groupParentDedupKey('b', '["1"]'));
     expect(groupParentDedupKey('a', '["1"]')).not.toBe(groupParentDedupKey('a', '["2"]'));
+  });
+});
+
+describe('replayInhibition (the replay diff)', () => {
+  const ev = (alertId: string, dedupKey: string, state: 'firing' | 'resolved', s: number, role: 'source' | 'target' | 'both' | 'none' = 'target', site = 'hq') => ({
+    alertId,
+    dedupKey,
+    state,
+    at: at(s),
+    sources: role === 'source' || role === 'both' ? [{ rule: 'gw', equalKey: site, matchesTarget: role === 'both' }] : [],
+    targets: role === 'target' || role === 'both' ? [{ rule: 'gw', equalKey: site, matchesSource: role === 'both' }] : [],
+  });
+  it.each<[string, ReturnType<typeof ev>[], Record<string, 'open' | 'stay'>, string[], number]>([
+    ['targets after a firing source are muted and prevented', [ev('1', 'gw', 'firing', 0, 'source'), ev('2', 'a', 'firing', 1), ev('3', 'b', 'firing', 2)], {}, ['2', '3'], 2],
+    ['a target before its source opens its ticket', [ev('2', 'a', 'firing', 0), ev('1', 'gw', 'firing', 1, 'source')], {}, [], 0],
+    ['another site is not muted', [ev('1', 'gw', 'firing', 0, 'source'), ev('2', 'a', 'firing', 1, 'target', 'branch')], {}, [], 0],
+    ['repeats of a muted key count once', [ev('1', 'gw', 'firing', 0, 'source'), ev('2', 'a', 'firing', 1), ev('3', 'a', 'firing', 2)], {}, ['2'], 1],
+    ['released when the source resolves first: not prevented', [ev('1', 'gw', 'firing', 0, 'source'), ev('2', 'a', 'firing', 1), ev('3', 'gw', 'resolved', 2, 'source')], {}, ['2'], 0],
+    ['"stay": still prevented', [ev('1', 'gw', 'firing', 0, 'source'), ev('2', 'a', 'firing', 1), ev('3', 'gw', 'resolved', 2, 'source')], { gw: 'stay' }, ['2'], 1],
+    ['a target resolving while muted is prevented', [ev('1', 'gw', 'firing', 0, 'source'), ev('2', 'a', 'firing', 1), ev('4', 'a', 'resolved', 2), ev('3', 'gw', 'resolved', 3, 'source')], {}, ['2'], 1],
+    ['an alert does not inhibit itself', [ev('1', 'x', 'firing', 0, 'both'), ev('2', 'x', 'firing', 1, 'both')], {}, [], 0],
+    ['after the source resolved, targets open tickets again', [ev('1', 'gw', 'firing', 0, 'source'), ev('3', 'gw', 'resolved', 1, 'source'), ev('2', 'a', 'firing', 2)], {}, [], 0],
+  ])('%s', (_name, events, release, muted, prevented) => {
+    expect(replayInhibition(events, release)).toEqual({ mutedAlertIds: muted, ticketsPrevented: prevented });
   });
 });

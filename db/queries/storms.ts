@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { Db } from '../connection';
 import { whereInScope, type CompanyScope } from '../company-scope';
 import { OPEN_TICKET_STATUSES, type TicketRow } from '../tables';
-import type { NewTicket } from './alert-processing';
+import type { NewTicket, StoredFiringAlert } from './alert-processing';
 
 /**
  * Alert storms (R-STORM-1): the statements of inhibition and grouping, one per function, set-based
@@ -40,7 +40,11 @@ export async function lockStormGroups(
       ORDER BY rule, group_key
      ON CONFLICT (rule, group_key) DO UPDATE SET updated_at = now()
      RETURNING id, rule, group_key, parent_ticket_id`,
-    [JSON.stringify([...unique.values()].map((g) => ({ rule: g.rule, group_key: g.groupKey, key_values: g.keyValues })))],
+    [
+      JSON.stringify(
+        [...unique.values()].map((g) => ({ rule: g.rule, group_key: g.groupKey, key_values: g.keyValues })),
+      ),
+    ],
   )) as { rows: Array<{ id: string; rule: string; group_key: string; parent_ticket_id: string | null }> };
   for (const row of r.rows) {
     out.set(`${row.rule}\u0000${row.group_key}`, {
@@ -54,7 +58,11 @@ export async function lockStormGroups(
 }
 
 /** Of the given parent tickets, the ones still open, locked FOR UPDATE (in id order) — or just read, for the dry run. */
-export async function openParents(trx: Knex.Transaction, ids: readonly string[], opts: { lock: boolean }): Promise<Set<string>> {
+export async function openParents(
+  trx: Knex.Transaction,
+  ids: readonly string[],
+  opts: { lock: boolean },
+): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
   const r = (await trx.raw(
     `SELECT id FROM tickets WHERE id = ANY(?::bigint[]) AND status IN (${OPEN}) ORDER BY id ${opts.lock ? 'FOR UPDATE' : ''}`,
@@ -64,7 +72,10 @@ export async function openParents(trx: Knex.Transaction, ids: readonly string[],
 }
 
 /** The open tickets of the groups that have no parent yet (candidates), by group id. */
-export async function groupCandidates(db: Db, groupIds: readonly string[]): Promise<Map<string, Array<{ ticketId: string; firstOccurredAt: Date }>>> {
+export async function groupCandidates(
+  db: Db,
+  groupIds: readonly string[],
+): Promise<Map<string, Array<{ ticketId: string; firstOccurredAt: Date }>>> {
   const out = new Map<string, Array<{ ticketId: string; firstOccurredAt: Date }>>();
   if (groupIds.length === 0) return out;
   const r = (await db.raw(
@@ -83,7 +94,10 @@ export async function groupCandidates(db: Db, groupIds: readonly string[]): Prom
 }
 
 /** Marks new parent tickets as their groups' parents (ticket and group row). */
-export async function setGroupParents(trx: Knex.Transaction, items: ReadonlyArray<{ groupId: string; parentId: string }>): Promise<void> {
+export async function setGroupParents(
+  trx: Knex.Transaction,
+  items: ReadonlyArray<{ groupId: string; parentId: string }>,
+): Promise<void> {
   if (items.length === 0) return;
   const json = JSON.stringify(items.map((i) => ({ g: i.groupId, p: i.parentId })));
   await trx.raw(
@@ -119,7 +133,10 @@ export async function assignStormGroups(
  * The parents' titles from their templates, `{count}` being the number of children now, and
  * their last occurrence. One statement for the batch.
  */
-export async function refreshParents(trx: Knex.Transaction, items: ReadonlyArray<{ parentId: string; titleTemplate: string; at: Date }>): Promise<void> {
+export async function refreshParents(
+  trx: Knex.Transaction,
+  items: ReadonlyArray<{ parentId: string; titleTemplate: string; at: Date }>,
+): Promise<void> {
   if (items.length === 0) return;
   await trx.raw(
     `WITH x AS (SELECT DISTINCT ON (p) * FROM jsonb_to_recordset(?::jsonb) AS x(p bigint, tpl text, at timestamptz) ORDER BY p, at DESC)
@@ -131,20 +148,14 @@ export async function refreshParents(trx: Knex.Transaction, items: ReadonlyArray
   );
 }
 
-/** The parents of the given tickets (distinct). */
-export async function parentsOf(db: Db, ticketIds: readonly string[]): Promise<string[]> {
-  if (ticketIds.length === 0) return [];
-  const r = (await db.raw(`SELECT DISTINCT parent_ticket_id AS id FROM tickets WHERE id = ANY(?::bigint[]) AND parent_ticket_id IS NOT NULL ORDER BY 1`, [
-    [...new Set(ticketIds)],
-  ])) as { rows: Array<{ id: string }> };
-  return r.rows.map((x) => String(x.id));
-}
-
 /**
  * Of the given (locked, open) parents, those without an open child. Run after openParents locked
  * them: under READ COMMITTED this statement sees every child committed before the lock was granted.
  */
-export async function parentsWithoutOpenChildren(trx: Knex.Transaction, parentIds: readonly string[]): Promise<string[]> {
+export async function parentsWithoutOpenChildren(
+  trx: Knex.Transaction,
+  parentIds: readonly string[],
+): Promise<string[]> {
   if (parentIds.length === 0) return [];
   const r = (await trx.raw(
     `SELECT p.id FROM tickets p
@@ -199,11 +210,21 @@ export async function openInhibitSources(
       ORDER BY t.id ${opts.lock ? 'FOR SHARE OF t' : ''}`,
     [pairs.map((p) => p.rule), pairs.map((p) => p.equalKey)],
   )) as { rows: Array<{ rule: string; equal_key: string; matches_target: boolean; id: string; dedup_key: string }> };
-  return r.rows.map((x) => ({ rule: x.rule, equalKey: x.equal_key, ticketId: String(x.id), dedupKey: x.dedup_key, matchesTarget: x.matches_target }));
+  return r.rows.map((x) => ({
+    rule: x.rule,
+    equalKey: x.equal_key,
+    ticketId: String(x.id),
+    dedupKey: x.dedup_key,
+    matchesTarget: x.matches_target,
+  }));
 }
 
 /** The firing related attachment of each dedup key (FOR UPDATE with `lock`), keyed by dedup key. */
-export async function firingRelatedForKeys(trx: Knex.Transaction, keys: readonly string[], opts: { lock: boolean }): Promise<Map<string, { id: string; ticketId: string }>> {
+export async function firingRelatedForKeys(
+  trx: Knex.Transaction,
+  keys: readonly string[],
+  opts: { lock: boolean },
+): Promise<Map<string, { id: string; ticketId: string }>> {
   const out = new Map<string, { id: string; ticketId: string }>();
   if (keys.length === 0) return out;
   const r = (await trx.raw(
@@ -220,7 +241,16 @@ export async function firingRelatedForKeys(trx: Knex.Transaction, keys: readonly
  */
 export async function attachRelated(
   trx: Knex.Transaction,
-  rows: ReadonlyArray<{ ticketId: string; rule: string; dedupKey: string; alertId: string; title: string; whenSourceResolves: 'open' | 'stay'; at: Date; pendingTicket: NewTicket }>,
+  rows: ReadonlyArray<{
+    ticketId: string;
+    rule: string;
+    dedupKey: string;
+    alertId: string;
+    title: string;
+    whenSourceResolves: 'open' | 'stay';
+    at: Date;
+    pendingTicket: NewTicket;
+  }>,
 ): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   if (rows.length === 0) return out;
@@ -235,7 +265,16 @@ export async function attachRelated(
      RETURNING dedup_key, ticket_id`,
     [
       JSON.stringify(
-        rows.map((x) => ({ t: x.ticketId, r: x.rule, k: x.dedupKey, a: x.alertId, title: x.title.slice(0, 500), w: x.whenSourceResolves, at: x.at.toISOString(), pending: x.pendingTicket })),
+        rows.map((x) => ({
+          t: x.ticketId,
+          r: x.rule,
+          k: x.dedupKey,
+          a: x.alertId,
+          title: x.title.slice(0, 500),
+          w: x.whenSourceResolves,
+          at: x.at.toISOString(),
+          pending: x.pendingTicket,
+        })),
       ),
     ],
   )) as { rows: Array<{ dedup_key: string; ticket_id: string }> };
@@ -244,7 +283,10 @@ export async function attachRelated(
 }
 
 /** A repeat of an attached alert: counted on its attachment. */
-export async function countRelated(trx: Knex.Transaction, items: ReadonlyArray<{ id: string; at: Date }>): Promise<void> {
+export async function countRelated(
+  trx: Knex.Transaction,
+  items: ReadonlyArray<{ id: string; at: Date }>,
+): Promise<void> {
   if (items.length === 0) return;
   await trx.raw(
     `UPDATE storm_related_alerts r SET occurrences = r.occurrences + 1, last_occurred_at = greatest(r.last_occurred_at, x.at), updated_at = now()
@@ -254,7 +296,10 @@ export async function countRelated(trx: Knex.Transaction, items: ReadonlyArray<{
 }
 
 /** An attached alert resolved while its source still fires. */
-export async function resolveRelated(trx: Knex.Transaction, items: ReadonlyArray<{ id: string; at: Date }>): Promise<void> {
+export async function resolveRelated(
+  trx: Knex.Transaction,
+  items: ReadonlyArray<{ id: string; at: Date }>,
+): Promise<void> {
   if (items.length === 0) return;
   await trx.raw(
     `UPDATE storm_related_alerts r SET state = 'resolved', resolved_at = x.at, updated_at = now()
@@ -274,30 +319,61 @@ export interface FiringRelatedRow {
   pendingTicket: NewTicket | null;
 }
 
-/** The still-firing attachments of tickets (sources that just resolved), locked, in id order. */
-export async function lockFiringRelatedOf(trx: Knex.Transaction, ticketIds: readonly string[]): Promise<FiringRelatedRow[]> {
-  if (ticketIds.length === 0) return [];
+/**
+ * What the resolution of tickets leaves to storms, in one round trip (every resolution asks): the
+ * still-firing attachments of those tickets (sources that just resolved), locked, in id order, and
+ * the parents of those tickets (children that just resolved).
+ */
+export async function stormsOfResolved(
+  trx: Knex.Transaction,
+  ticketIds: readonly string[],
+): Promise<{ related: FiringRelatedRow[]; parents: string[] }> {
+  if (ticketIds.length === 0) return { related: [], parents: [] };
   const r = (await trx.raw(
-    `SELECT id, ticket_id, rule, dedup_key, when_source_resolves, first_occurred_at, last_occurred_at, pending_ticket
-       FROM storm_related_alerts WHERE ticket_id = ANY(?::bigint[]) AND state = 'firing' ORDER BY id FOR UPDATE`,
-    [[...new Set(ticketIds)]],
+    `WITH r AS (
+       SELECT id, ticket_id, rule, dedup_key, when_source_resolves, first_occurred_at, last_occurred_at, pending_ticket
+         FROM storm_related_alerts WHERE ticket_id = ANY(:ids::bigint[]) AND state = 'firing' ORDER BY id FOR UPDATE
+     )
+     SELECT 'related' AS kind, r.* FROM r
+     UNION ALL
+     SELECT DISTINCT 'parent', parent_ticket_id, NULL::bigint, NULL, NULL, NULL, NULL::timestamptz, NULL::timestamptz, NULL::jsonb
+       FROM tickets WHERE id = ANY(:ids::bigint[]) AND parent_ticket_id IS NOT NULL`,
+    { ids: [...new Set(ticketIds)] },
   )) as {
-    rows: Array<{ id: string; ticket_id: string; rule: string; dedup_key: string; when_source_resolves: 'open' | 'stay'; first_occurred_at: Date; last_occurred_at: Date; pending_ticket: NewTicket | null }>;
+    rows: Array<{
+      kind: 'related' | 'parent';
+      id: string;
+      ticket_id: string;
+      rule: string;
+      dedup_key: string;
+      when_source_resolves: 'open' | 'stay';
+      first_occurred_at: Date;
+      last_occurred_at: Date;
+      pending_ticket: NewTicket | null;
+    }>;
   };
-  return r.rows.map((x) => ({
-    id: String(x.id),
-    ticketId: String(x.ticket_id),
-    rule: x.rule,
-    dedupKey: x.dedup_key,
-    whenSourceResolves: x.when_source_resolves,
-    firstOccurredAt: x.first_occurred_at,
-    lastOccurredAt: x.last_occurred_at,
-    pendingTicket: x.pending_ticket,
-  }));
+  const parents = r.rows.filter((x) => x.kind === 'parent').map((x) => String(x.id));
+  const related = r.rows.filter((x) => x.kind === 'related');
+  return {
+    parents,
+    related: related.map((x) => ({
+      id: String(x.id),
+      ticketId: String(x.ticket_id),
+      rule: x.rule,
+      dedupKey: x.dedup_key,
+      whenSourceResolves: x.when_source_resolves,
+      firstOccurredAt: x.first_occurred_at,
+      lastOccurredAt: x.last_occurred_at,
+      pendingTicket: x.pending_ticket,
+    })),
+  };
 }
 
 /** Attachments whose alert opened its own ticket when the source resolved. */
-export async function markRelatedReleased(trx: Knex.Transaction, items: ReadonlyArray<{ id: string; ticketId: string }>): Promise<void> {
+export async function markRelatedReleased(
+  trx: Knex.Transaction,
+  items: ReadonlyArray<{ id: string; ticketId: string }>,
+): Promise<void> {
   if (items.length === 0) return;
   await trx.raw(
     `UPDATE storm_related_alerts r SET state = 'released', released_ticket_id = x.t, updated_at = now()
@@ -324,7 +400,9 @@ export interface RelatedAlertView {
 
 /** The related alerts attached to a ticket, oldest first (the caller checked the ticket is in scope). */
 export async function relatedAlertsOfTicket(db: Db, ticketId: string, limit = 1000): Promise<RelatedAlertView[]> {
-  const rows = (await db('storm_related_alerts').where('ticket_id', ticketId).orderBy('id').limit(limit)) as Array<Record<string, unknown>>;
+  const rows = (await db('storm_related_alerts').where('ticket_id', ticketId).orderBy('id').limit(limit)) as Array<
+    Record<string, unknown>
+  >;
   return rows.map((x) => ({
     id: String(x.id),
     rule: String(x.rule),
@@ -341,12 +419,57 @@ export async function relatedAlertsOfTicket(db: Db, ticketId: string, limit = 10
 }
 
 /** A parent's children in the caller's company scope, oldest first. */
-export async function childrenOfTicket(db: Db, parentId: string, scope: CompanyScope, limit = 1000): Promise<TicketRow[]> {
-  return (await whereInScope(db('tickets').where('parent_ticket_id', parentId), 'company_id', scope).orderBy('id').limit(limit)) as TicketRow[];
+export async function childrenOfTicket(
+  db: Db,
+  parentId: string,
+  scope: CompanyScope,
+  limit = 1000,
+): Promise<TicketRow[]> {
+  return (await whereInScope(db('tickets').where('parent_ticket_id', parentId), 'company_id', scope)
+    .orderBy('id')
+    .limit(limit)) as TicketRow[];
 }
 
 /** A group's row, read without locking (the dry run). */
-export async function findStormGroup(db: Db, rule: string, groupKey: string): Promise<{ id: string; parentTicketId: string | null } | undefined> {
-  const row = (await db('storm_groups').where({ rule, group_key: groupKey }).first('id', 'parent_ticket_id')) as { id: string; parent_ticket_id: string | null } | undefined;
-  return row ? { id: String(row.id), parentTicketId: row.parent_ticket_id === null ? null : String(row.parent_ticket_id) } : undefined;
+export async function findStormGroup(
+  db: Db,
+  rule: string,
+  groupKey: string,
+): Promise<{ id: string; parentTicketId: string | null } | undefined> {
+  const row = (await db('storm_groups').where({ rule, group_key: groupKey }).first('id', 'parent_ticket_id')) as
+    { id: string; parent_ticket_id: string | null } | undefined;
+  return row
+    ? { id: String(row.id), parentTicketId: row.parent_ticket_id === null ? null : String(row.parent_ticket_id) }
+    : undefined;
+}
+
+/** The alerts stored (created_at) in [since, until), firing and resolved, in id order, after `afterId` (the storm replay). */
+export async function periodAlerts(
+  db: Db,
+  o: { since: Date; until: Date; afterId: string | null; limit: number },
+): Promise<StoredFiringAlert[]> {
+  const q = db('alerts as a')
+    .join('sources as s', 's.id', 'a.source_id')
+    .where('a.created_at', '>=', o.since)
+    .where('a.created_at', '<', o.until)
+    .orderBy('a.id')
+    .limit(o.limit)
+    .select(
+      'a.id',
+      'a.source_alert_id',
+      'a.dedup_key',
+      'a.state',
+      'a.severity',
+      'a.category',
+      'a.title',
+      'a.message',
+      'a.hostname',
+      'a.site',
+      'a.labels',
+      'a.occurred_at',
+      'a.device_source_id',
+      's.name as source_name',
+    );
+  if (o.afterId) q.where('a.id', '>', o.afterId);
+  return (await q) as StoredFiringAlert[];
 }

@@ -165,6 +165,17 @@ const diffResponse = z
     changed: z.number(),
     unchanged: z.number(),
     changes: z.array(z.strictObject({ from: materialSchema, to: materialSchema, count: z.number(), examples: z.array(z.string()) })),
+    storms: z
+      .strictObject({
+        alertsEvaluated: z.number(),
+        truncated: z.boolean(),
+        live: z.strictObject({ muted: z.number(), ticketsPrevented: z.number() }),
+        candidate: z.strictObject({ muted: z.number(), ticketsPrevented: z.number() }),
+        ticketsPrevented: z.number(),
+        examples: z.array(z.string()),
+      })
+      .nullable()
+      .openapi({ description: 'R-STORM-1: the period replayed with both rulesets\' inhibit rules — tickets the candidate would prevent (null: no inhibit rules).' }),
   })
   .openapi('RulesDiff');
 
@@ -305,7 +316,7 @@ export function rulesRouter(deps: AppDeps): Router {
       } else {
         candidate = { files: Object.entries(body.candidate.files).map(([name, content]) => ({ name, content })) };
       }
-      const { candidate: compiled, report } = await diffRules(deps.db, { live, candidate, since, until, limit: body.limit ?? DEFAULT_REPLAY_LIMIT, slas });
+      const { candidate: compiled, report, storms } = await diffRules(deps.db, { live, candidate, since, until, limit: body.limit ?? DEFAULT_REPLAY_LIMIT, slas });
       const warnings: RuleIssue[] = compiled.warnings;
       return {
         body: {
@@ -314,6 +325,7 @@ export function rulesRouter(deps: AppDeps): Router {
           since: since.toISOString(),
           until: until.toISOString(),
           ...report,
+          storms,
         },
       };
     },

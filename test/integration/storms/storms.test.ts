@@ -245,3 +245,36 @@ describe('visible (R-STORM-1, R-RUL-4)', () => {
     expect((await request(h.url).get(`/api/v1/tickets/${child.id}`).set('Authorization', `Bearer ${created.body.token}`)).status).toBe(404);
   }, 60_000);
 });
+
+describe('replay diff (R-STORM-1 with issue 8)', () => {
+  it('a candidate that adds an inhibition shows the tickets it would have prevented', async () => {
+    const defaults = JSON.parse(fs.readFileSync(path.join(rulesDir, '00-default.json'), 'utf8'));
+    const candidate = {
+      rules: [],
+      inhibit: [
+        {
+          name: 'any-gateway-mutes-outages',
+          source: { all: [{ fact: 'alert', path: '$.title', operator: 'containsText', value: 'gateway' }] },
+          target: { all: [{ fact: 'alert', path: '$.category', operator: 'equal', value: 'outage' }] },
+          equal: ['company.code'],
+        },
+      ],
+    };
+    const res = await request(h.url)
+      .post('/api/v1/rules/diff')
+      .set('Authorization', ADMIN)
+      .send({ candidate: { files: { '00-default.json': defaults, '60-storms.json': candidate } }, since: '1d' });
+    expect(res.status).toBe(200);
+    // Live: 50 offline devices muted by the HQ gateway, 47 resolved while muted, 3 released when it resolved.
+    // Candidate: the branch gateway (still firing) mutes all 200 outage alerts (no longer the offline ones).
+    expect(res.body.storms).toMatchObject({
+      truncated: false,
+      live: { muted: 50, ticketsPrevented: 47 },
+      candidate: { muted: 200, ticketsPrevented: 200 },
+      ticketsPrevented: 153,
+    });
+    expect(res.body.storms.examples).toHaveLength(5);
+    const examples = await db('alerts').whereIn('id', res.body.storms.examples).select('category');
+    expect(examples.every((a) => a.category === 'outage')).toBe(true);
+  }, 120_000);
+});
