@@ -115,6 +115,8 @@ export interface DeviceContractLinkRow {
   service_id: Id | null;
   valid_from: IsoDate;
   valid_to: IsoDate | null;
+  /** The rule whose `link` event made it (R-LINK-7); null = by hand, import or renewal. */
+  created_by_rule: string | null;
   created_at: Date;
 }
 

@@ -9,8 +9,8 @@ import {
   insertTicketsOrCount,
   lockReceipts,
   lockDedupKeys,
+  insertRuleLinks,
   lockTicketsForKeys,
-  resolvedThroughForKeys,
   resolveTickets,
   type ReceiptFinish,
   type WorkReceipt,
@@ -95,14 +95,18 @@ export async function processReceipts(deps: PipelineDeps, receiptIds: readonly s
       pending.map((rc) => ({ alert: rc.alert, source: rc.source_name })),
       { discover: true, fallbackZone: deps.fallbackZone },
     );
+    const decisions = built.map((b) => deps.rules.decide(b.facts));
+    const refs: RefMemo = new Map();
+    const linked = await linkByRules(deps, trx, pending, built, decisions, refs);
     const rounds: Work[][] = [];
     const seen = new Map<string, number>();
     pending.forEach((rc, i) => {
       const b = built[i]!;
-      const decision = deps.rules.decide(b.facts);
+      const decision = decisions[i]!;
       const record = {
         ...decision,
         facts: { date: b.date, company: b.facts.company, device: b.facts.device, deviceContract: b.facts.deviceContract, defaultContract: b.facts.defaultContract },
+        ...(linked.has(i) ? { linked: linked.get(i) } : {}),
       };
       const round = seen.get(rc.alert.dedup_key) ?? 0;
       seen.set(rc.alert.dedup_key, round + 1);
@@ -113,7 +117,6 @@ export async function processReceipts(deps: PipelineDeps, receiptIds: readonly s
       trx,
       pending.map((rc) => rc.alert.dedup_key),
     );
-    const refs: RefMemo = new Map();
     // R-STORM-1: locks the storm groups of the job before any ticket (app/alerts/storms.ts).
     const storms = await StormBatch.begin(
       deps,
@@ -139,6 +142,50 @@ export async function processReceipts(deps: PipelineDeps, receiptIds: readonly s
 }
 
 /**
+ * R-LINK-7 (issue 15 item 3): a rules `link` event links the alert's device — when it has no link
+ * in force on the alert's date — to the contract (and service) it names, found like an `assign`
+ * reference (the company's contract running on that date), from that date on, naming the rule. The
+ * receipts concerned are then decided again on facts that show the new link, so this very alert's
+ * ticket gets the contract. Replaces `built` and `decisions` entries in place; returns per receipt
+ * index what was linked.
+ */
+async function linkByRules(
+  deps: PipelineDeps,
+  trx: Knex.Transaction,
+  pending: readonly WorkReceipt[],
+  built: BuiltFacts[],
+  decisions: Decision[],
+  refs: RefMemo,
+): Promise<Map<number, { contractId: string; serviceId: string | null; rule: string; from: string }>> {
+  const out = new Map<number, { contractId: string; serviceId: string | null; rule: string; from: string }>();
+  for (let i = 0; i < pending.length; i++) {
+    const link = decisions[i]!.link;
+    const b = built[i]!;
+    if (!link || !b.device || !b.company || b.deviceContract) continue;
+    const contract = await resolveAssignment(trx, { ...decisions[i]!, assignment: { ...decisions[i]!.assignment, contract: { ref: link.contract }, service: link.service, sla: null } }, { company: b.company, deviceContract: undefined, defaultContract: undefined, date: b.date }, refs);
+    if (!contract.contract) continue;
+    out.set(i, { contractId: String(contract.contract.contract_id), serviceId: link.service ? contract.serviceId : null, rule: link.rule, from: b.date });
+  }
+  if (out.size === 0) return out;
+  await insertRuleLinks(
+    trx,
+    [...out.entries()].map(([i, l]) => ({ deviceId: String(built[i]!.device!.id), contractId: l.contractId, serviceId: l.serviceId, from: l.from, rule: l.rule })),
+  );
+  const again = [...out.keys()];
+  const rebuilt = await buildFactsBatch(
+    trx,
+    deps.slas,
+    again.map((i) => ({ alert: pending[i]!.alert, source: pending[i]!.source_name })),
+    { discover: false, fallbackZone: deps.fallbackZone },
+  );
+  again.forEach((i, k) => {
+    built[i] = rebuilt[k]!;
+    decisions[i] = deps.rules.decide(rebuilt[k]!.facts);
+  });
+  return out;
+}
+
+/**
  * One receipt per dedup key: the tickets of the keys are locked, each receipt's effect decided by
  * core/tickets (answering the questions it asks — a maintenance window, a resolve since — as it
  * asks them, since one of them writes), and the writes batched.
@@ -157,9 +204,8 @@ async function applyRound(
     items.map((w) => w.rc.id),
   );
   const keys = items.map((w) => w.rc.alert.dedup_key);
-  const tickets = await lockTicketsForKeys(trx, keys);
   // After the round before it finished its receipts: a resolve applied there counts here.
-  const resolvedThrough = await resolvedThroughForKeys(trx, keys);
+  const tickets = await lockTicketsForKeys(trx, keys);
   await storms?.beginRound(
     trx,
     items.map((w) => w.rc.id),
@@ -197,7 +243,7 @@ async function applyRound(
     const { rc, decision } = w;
     const { company, device } = w.built;
     const alert = rc.alert;
-    const { open, last } = tickets.get(alert.dedup_key) ?? {};
+    const { open, last, resolvedThrough } = tickets.get(alert.dedup_key) ?? {};
 
     const state: TicketStateInput = {
       receipt: { state: alert.state, receivedAt: rc.received_at, occurredAt: alert.occurred_at },
@@ -213,7 +259,7 @@ async function applyRound(
           }
         : null,
       decision,
-      resolvedThrough: resolvedThrough.get(alert.dedup_key) ?? null,
+      resolvedThrough: resolvedThrough ?? null,
       now,
       canHold: deps.scheduleHoldOff !== undefined,
       // No maintenance check in this process: the answer is known without asking.

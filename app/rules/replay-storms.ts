@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { replayInhibition, type ReplayStormEvent } from '../../core/storms/replay';
-import type { SlaCache } from '../../db/queries/sla-definitions';
+import type { SlaCache } from '../slas/sla-cache';
 import { periodAlerts } from '../../db/queries/storms';
 import type { CompiledRuleset } from '../../rules/engine/compile';
 import { stormRulesOf, type StormRules } from '../../rules/engine/storm-rules';

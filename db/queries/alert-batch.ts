@@ -10,6 +10,9 @@ import { contractFactColumns, type ContractFactRow, type NewTicket } from './ale
  * most of its time on the ~10 round trips per alert of the one-receipt-at-a-time path; these
  * replace them with ~10 per job. Inputs go in as arrays (`unnest`) or one JSON document
  * (`jsonb_to_recordset`), never as SQL text.
+ *
+ * One piece (about 380 lines): each function is one set-based statement (the model for
+ * db/queries/); they are kept together because they are the steps of one batch, in order.
  */
 
 const OPEN = OPEN_TICKET_STATUSES.map((s) => `'${s}'`).join(',');
@@ -275,24 +278,63 @@ export async function resolvedThroughForKeys(db: Db, keys: readonly string[]): P
   return out;
 }
 
+/** What {@link lockTicketsForKeys} knows of a dedup key. */
+export interface KeyTickets {
+  open?: TicketRow;
+  last?: TicketRow;
+  /** The key's last resolution (issue 15 item 7), as {@link resolvedThroughForKeys} reads it. */
+  resolvedThrough?: Date;
+}
+
+/**
+ * R-LINK-7 (issue 15 item 3): the links rules' `link` events make — each device to a contract (and
+ * service) from the alert's date, naming the rule. One statement; a device that got a link in the
+ * meantime (another worker, an admin) keeps it: the exclusion constraint against overlapping links
+ * turns the insert into nothing.
+ */
+export async function insertRuleLinks(
+  trx: Knex.Transaction,
+  rows: ReadonlyArray<{ deviceId: string; contractId: string; serviceId: string | null; from: string; rule: string }>,
+): Promise<void> {
+  if (rows.length === 0) return;
+  await trx.raw(
+    `INSERT INTO device_contract_links (device_id, contract_id, service_id, valid_from, created_by_rule)
+     SELECT d, c, s, f, r FROM jsonb_to_recordset(?::jsonb) AS x(d bigint, c bigint, s bigint, f date, r text) ORDER BY d, f
+     ON CONFLICT DO NOTHING`,
+    [JSON.stringify(rows.map((r) => ({ d: r.deviceId, c: r.contractId, s: r.serviceId, f: r.from, r: r.rule })))],
+  );
+}
+
 /**
  * R-ALR-4 for many dedup keys: each key's open ticket, else its latest resolved/closed one (for
- * the reopen window), locked, in key order (the order concurrent jobs lock them in).
+ * the reopen window), locked, in key order (the order concurrent jobs lock them in) — and the key's
+ * last resolution (one statement for both; run it after {@link lockDedupKeys}).
  */
-export async function lockTicketsForKeys(trx: Knex.Transaction, keys: readonly string[]): Promise<Map<string, { open?: TicketRow; last?: TicketRow }>> {
-  const out = new Map<string, { open?: TicketRow; last?: TicketRow }>();
+export async function lockTicketsForKeys(trx: Knex.Transaction, keys: readonly string[]): Promise<Map<string, KeyTickets>> {
+  const out = new Map<string, KeyTickets>();
   if (keys.length === 0) return out;
   const sorted = [...new Set(keys)].sort();
   const r = (await trx.raw(
-    `SELECT t.* FROM unnest(?::text[]) WITH ORDINALITY AS k(key, ord)
-      CROSS JOIN LATERAL (
+    `SELECT k.key AS k_key, x.at AS k_resolved_through, t.* FROM unnest(?::text[]) WITH ORDINALITY AS k(key, ord)
+      LEFT JOIN LATERAL (
         SELECT * FROM tickets WHERE dedup_key = k.key ORDER BY (status IN (${OPEN})) DESC, id DESC LIMIT 1 FOR UPDATE
-      ) t
+      ) t ON true
+      LEFT JOIN LATERAL (
+        SELECT a.occurred_at AS at FROM alerts a
+         WHERE a.dedup_key = k.key AND a.state = 'resolved' AND a.outcome IS NOT NULL
+         ORDER BY a.occurred_at DESC LIMIT 1
+      ) x ON true
       ORDER BY k.ord`,
     [sorted],
-  )) as { rows: TicketRow[] };
-  for (const row of r.rows) {
-    out.set(row.dedup_key, (OPEN_TICKET_STATUSES as readonly string[]).includes(row.status) ? { open: row } : { last: row });
+  )) as { rows: Array<TicketRow & { k_key: string; k_resolved_through: Date | null }> };
+  for (const { k_key, k_resolved_through, ...row } of r.rows) {
+    const entry: KeyTickets = {};
+    if (row.id !== null) {
+      if ((OPEN_TICKET_STATUSES as readonly string[]).includes(row.status)) entry.open = row;
+      else entry.last = row;
+    }
+    if (k_resolved_through) entry.resolvedThrough = k_resolved_through;
+    out.set(k_key, entry);
   }
   return out;
 }

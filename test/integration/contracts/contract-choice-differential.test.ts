@@ -6,7 +6,7 @@ import { isHubError } from '../../../core/errors';
 import { buildFacts } from '../../../app/alerts/build-facts';
 import { setDeviceContract } from '../../../app/devices/device-links';
 import { renewContract } from '../../../app/renewals/renew-contract';
-import { SlaCache } from '../../../db/queries/sla-definitions';
+import { SlaCache } from '../../../app/slas/sla-cache';
 import { createTestDatabase, type TestDatabase } from '../../helpers/harness';
 import { insertRow } from '../../helpers/seed';
 

@@ -6,7 +6,7 @@ import type { Knex } from 'knex';
 import { processReceipts, type PipelineDeps } from '../../../app/alerts/apply-receipts';
 import { isPgError } from '../../../db/pg-errors';
 import { storeDelivery } from '../../../db/queries/inbox';
-import { SlaCache } from '../../../db/queries/sla-definitions';
+import { SlaCache } from '../../../app/slas/sla-cache';
 import { createLogger } from '../../../lib/logger';
 import { getPlugin, normalizeDelivery } from '../../../plugins';
 import { RulesetStore } from '../../../rules/engine/ruleset-store';
