@@ -195,6 +195,12 @@ export interface TicketRow {
   assignee: string | null;
   /** The first response: first status change out of `new`, or a note marked as the response (R-TKT-2). */
   first_response_at: Date | null;
+  /** R-STORM-1: the group parent this ticket is a child of. */
+  parent_ticket_id: Id | null;
+  /** R-STORM-1: the storm group the ticket was counted in. */
+  storm_group_id: Id | null;
+  /** R-STORM-1: the ticket is a group's parent incident. */
+  storm_parent: boolean;
   created_at: Date;
   updated_at: Date;
 }

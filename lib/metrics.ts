@@ -32,6 +32,16 @@ export const metrics = {
     labelNames: ['source'] as const,
     registers: [registry],
   }),
+  alertsInhibited: new client.Counter({
+    name: 'hub_alerts_inhibited_total',
+    help: 'Alert receipts muted by an inhibit rule: attached to their source ticket as related alerts (R-STORM-1).',
+    registers: [registry],
+  }),
+  alertsGrouped: new client.Counter({
+    name: 'hub_alerts_grouped_total',
+    help: 'Tickets put under a group parent incident by a group rule (R-STORM-1).',
+    registers: [registry],
+  }),
   alertOutcomes: new client.Counter({
     name: 'hub_alert_outcomes_total',
     help: 'Processed alert receipts by outcome (ticket_created, occurrence, resolved, annotated, suppressed, held, …).',

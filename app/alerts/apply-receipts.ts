@@ -22,6 +22,7 @@ import type { Decision } from '../../rules/engine/types';
 import { resolveAssignment, type RefMemo } from './assign-contract';
 import { buildFactsBatch, type BuiltFacts } from './build-facts';
 import type { PipelineDeps, ReceiptResult } from './deps';
+import { afterStormResolves, StormBatch } from './storms';
 
 // The types of this module's signatures, for its callers.
 export type { PipelineDeps, ReceiptOutcome, ReceiptResult } from './deps';
@@ -60,6 +61,8 @@ export function countOutcomes(results: readonly ReceiptResult[]): void {
     metrics.alertOutcomes.inc({ outcome: r.outcome });
     if (r.outcome === 'ticket_created' && r.source) metrics.ticketsCreated.inc({ source: r.source });
     for (const name of r.rulesFired ?? []) metrics.decisions.inc({ rule: name });
+    if (r.outcome === 'inhibited') metrics.alertsInhibited.inc();
+    if (r.grouped) metrics.alertsGrouped.inc(r.grouped);
   }
 }
 
@@ -114,7 +117,22 @@ export async function processReceipts(deps: PipelineDeps, receiptIds: readonly s
       trx,
       pending.map((rc) => rc.alert.dedup_key),
     );
-    for (const round of rounds) await applyRound(deps, trx, round, now, results, refs);
+    // R-STORM-1: locks the storm groups of the job before any ticket (app/alerts/storms.ts).
+    const storms = await StormBatch.begin(
+      deps,
+      trx,
+      rounds.flat().map((w) => ({ id: w.rc.id, alert: w.rc.alert, facts: w.built.facts, companyId: w.built.company?.id ?? null })),
+    );
+    for (const round of rounds) {
+      if (!storms) {
+        await applyRound(deps, trx, round, now, results, refs, null);
+        continue;
+      }
+      // Alerts that may mute others first, so the same job's targets find their tickets.
+      const first = round.filter((w) => storms.isSource(w.rc.id));
+      const rest = round.filter((w) => !storms.isSource(w.rc.id));
+      for (const part of [first, rest]) if (part.length > 0) await applyRound(deps, trx, part, now, results, refs, storms);
+    }
   }
   const out: ReceiptResult[] = [];
   for (const rc of locked) out.push(results.get(rc.id)!);
@@ -179,10 +197,19 @@ async function applyRound(
   now: Date,
   results: Map<string, ReceiptResult>,
   refs: RefMemo,
+  storms: StormBatch | null,
 ): Promise<void> {
+  await storms?.lockRound(
+    trx,
+    items.map((w) => w.rc.id),
+  );
   const keys = items.map((w) => w.rc.alert.dedup_key);
   // After the round before it finished its receipts: a resolve applied there counts here.
   const tickets = await lockTicketsForKeys(trx, keys);
+  await storms?.beginRound(
+    trx,
+    items.map((w) => w.rc.id),
+  );
   const finishes: ReceiptFinish[] = [];
   const inserts: Array<{ w: Work; ticket: NewTicket }> = [];
   const occurrences: Array<{ ticketId: string; at: Date }> = [];
@@ -251,6 +278,17 @@ async function applyRound(
     const effect = step;
     const outcome = outcomeOf(effect);
 
+    // R-STORM-1: an alert muted by a firing source, or one already attached to one.
+    const storm = storms ? storms.effectFor(rc.id, effect) : null;
+    if (storm && (storm.kind === 'count-related' || storm.kind === 'resolve-related')) {
+      finish(w, storm.kind === 'count-related' ? 'inhibited' : 'related_resolved', storm.ticketId);
+      continue;
+    }
+    if (storm?.kind === 'inhibit') {
+      storms!.attach(rc.id, storm, await newTicket(deps, trx, w, now, refs));
+      continue;
+    }
+
     switch (effect.kind) {
       case 'nothing-to-resolve':
       case 'release':
@@ -294,9 +332,12 @@ async function applyRound(
         result(w, outcome, null);
         break;
       }
-      case 'create':
-        inserts.push({ w, ticket: await newTicket(deps, trx, w, now, refs) });
+      case 'create': {
+        const ticket = await newTicket(deps, trx, w, now, refs);
+        storms?.planGroup(rc.id, ticket);
+        inserts.push({ w, ticket });
         break;
+      }
     }
   }
 
@@ -310,8 +351,35 @@ async function applyRound(
     // Not created: a concurrent worker opened the key's ticket first, and the insert counted on it.
     finish(w, c.created ? 'ticket_created' : 'occurrence', c.id);
   }
+  if (storms) {
+    const byId = new Map(items.map((w) => [w.rc.id, w]));
+    const work = (id: string): Work => {
+      const w = byId.get(id);
+      if (!w) throw new Error(`storm: receipt ${id} is not in this round`);
+      return w;
+    };
+    await storms.finishRound(
+      trx,
+      created,
+      (id, assignment) => {
+        const w = work(id);
+        return newTicket(deps, trx, { ...w, decision: { ...w.decision, assignment: { ...w.decision.assignment, ...assignment } } }, now, refs);
+      },
+      (id, outcome, ticketId) => finish(work(id), outcome, ticketId),
+    );
+    for (const [id, n] of storms.grouped) {
+      const r = results.get(id);
+      if (r) r.grouped = n;
+    }
+  }
   await countOccurrences(trx, occurrences);
   await resolveTickets(trx, resolves);
+  // R-STORM-1: a resolved source releases its muted alerts; a parent resolves with its last child.
+  await afterStormResolves(
+    trx,
+    resolves.map((r) => r.ticketId),
+    now,
+  );
   await addTicketNotes(trx, notes);
   await finishReceipts(trx, finishes);
 }

@@ -15,6 +15,7 @@ import type { CompiledRuleset } from '../../rules/engine/compile';
 import { explain, type TraceRule } from '../../rules/engine/explain';
 import type { Decision, DecisionFacts } from '../../rules/engine/types';
 import { buildFacts, type FactsAlert } from '../alerts/build-facts';
+import { previewStorms, type StormPreview } from '../alerts/storms';
 
 /**
  * R-RUL-4: "what would happen to this alert, and why" — the alert in the generic source's shape,
@@ -29,7 +30,7 @@ import { buildFacts, type FactsAlert } from '../alerts/build-facts';
 export type TestAlert = Omit<GenericAlert, 'occurredAt'> & { source?: string | undefined; occurredAt?: string | undefined };
 
 /** `stale`: a delivery of a firing episode that is already over (issue 15 item 7): nothing would change. */
-export type DryRunOutcome = 'ticket' | 'suppress' | 'maintenance' | 'resolve' | 'occurrence' | 'stale';
+export type DryRunOutcome = 'ticket' | 'suppress' | 'maintenance' | 'resolve' | 'occurrence' | 'stale' | 'inhibited';
 
 export interface DryRunResult {
   /** What the worker would do: open a ticket, count an occurrence on the open one, suppress, hold for maintenance, resolve. */
@@ -44,6 +45,8 @@ export interface DryRunResult {
   company: { id: string; name: string } | null;
   device: { id: string; hostname: string } | null;
   ruleset: { version: number; contentHash: string };
+  /** R-STORM-1: "would be inhibited by ticket #…" / "would join group …" (inhibit and group rules). */
+  storm: StormPreview;
 }
 
 async function sourceFor(db: Knex.Transaction, name: string | undefined): Promise<{ name: string; plugin: string | null; config: unknown; siteField: string | null }> {
@@ -157,8 +160,10 @@ export async function dryRunAlert(
       state.maintenanceWindow = window ? window.name : null;
       step = ticketEffect(state);
     }
+    const storm = await previewStorms(trx, ruleset, { id: 'dry-run', alert: { ...alert, id: '0' }, facts: built.facts, companyId: built.company?.id ?? null }, step);
     return {
-      outcome: dryRunOutcome(step),
+      outcome: storm.inhibitedBy || storm.relatedTo ? 'inhibited' : dryRunOutcome(step),
+      storm,
       decision: ex.decision,
       trace: ex.trace,
       facts: built.facts,

@@ -171,7 +171,11 @@ export type ReceiptOutcome =
   /** A resolved event older than the open ticket's episode (a late retry): the ticket stays open. */
   | 'stale_resolve'
   | 'already_processed'
-  | 'missing';
+  | 'missing'
+  /** R-STORM-1: muted by a firing source, attached to its ticket as a related alert (or counted there). */
+  | 'inhibited'
+  /** R-STORM-1: a muted alert resolved while its source still fires. */
+  | 'related_resolved';
 
 /**
  * The outcome an effect is recorded as. `create` may still end as an `occurrence` when a

@@ -5,6 +5,7 @@ import { isFactName, resolveSpec, FACT_NAMES } from './facts';
 import { canonicalJson, joinPointer, locatePointer, locateValues, pointer, positionAt, sha256 } from './json-text';
 import { checkOperatorValue, parseOperator, type ParsedOperator } from './operators';
 import { parsePath } from './path-resolver';
+import { checkStormCatalog, validateStormEntries, type StormRuleDef } from './storm-rules';
 import type { FactName, RefCatalog, RuleEvent, RuleIssue } from './types';
 
 /**
@@ -107,6 +108,9 @@ export interface RulesFileContent {
   rules: unknown[];
   conditions?: Record<string, unknown>;
   maintenanceWindows?: Array<Record<string, unknown>>;
+  /** Storm rules (R-STORM-1): see storm-rules.ts. */
+  inhibit?: unknown[];
+  group?: unknown[];
   description?: string;
 }
 
@@ -117,6 +121,8 @@ export interface ValidatedRuleset {
   conditions: Map<string, SharedConditionDef>;
   /** Passed through for core/maintenance, which owns their meaning. */
   maintenanceWindows: Array<{ file: string; window: Record<string, unknown> }>;
+  /** Inhibit and group rules of all files, in file order (disabled ones included). */
+  storms: StormRuleDef[];
 }
 
 export interface ValidationResult {
@@ -152,6 +158,8 @@ const fileSchema = z.strictObject({
   rules: z.array(z.unknown(), { error: 'a rules file needs "rules": [ ... ] (an array of rules)' }),
   conditions: z.record(z.string(), z.unknown(), { error: '"conditions" must be an object of named shared conditions' }).optional(),
   maintenanceWindows: z.array(z.record(z.string(), z.unknown()), { error: '"maintenanceWindows" must be an array of objects' }).optional(),
+  inhibit: z.array(z.unknown(), { error: '"inhibit" must be an array of inhibit rules' }).optional(),
+  group: z.array(z.unknown(), { error: '"group" must be an array of group rules' }).optional(),
 });
 
 const ruleShellSchema = z.strictObject({
@@ -395,6 +403,8 @@ export function validateRuleset(inputs: readonly RulesFileInput[], opts: Validat
   const refs: RuleCtx['refs'] = [];
   const ruleNames = new Map<string, { file: string; pointer: string }>();
   const referencing: Referencing[] = [];
+  const storms: StormRuleDef[] = [];
+  const stormNames = new Map<string, string>();
   let parseFailed = false;
   let totalBytes = 0;
 
@@ -458,6 +468,19 @@ export function validateRuleset(inputs: readonly RulesFileInput[], opts: Validat
 
     for (const w of fileParsed.data.maintenanceWindows ?? []) windows.push({ file, window: w });
 
+    storms.push(
+      ...validateStormEntries(
+        fileParsed.data,
+        {
+          file,
+          condition: (raw, ptr, rule) => validateCondition(raw, { c, file, rule, limits, refs, within: null, nodes: 0 }, ptr, 1, true),
+          error: (rule, ptr, message) => c.add('error', file, rule, ptr, message),
+          zod: (rule, ptr, error) => c.zod(file, rule, ptr, error),
+        },
+        stormNames,
+      ),
+    );
+
     fileParsed.data.rules.forEach((raw, i) => {
       const base = pointer('rules', i);
       const label = isObject(raw) && typeof raw.name === 'string' && raw.name.trim() !== '' ? raw.name : `rules[${i}]`;
@@ -509,6 +532,7 @@ export function validateRuleset(inputs: readonly RulesFileInput[], opts: Validat
 
   // References to contracts, services and SLAs (by name or code, never ids).
   if (opts.catalog !== undefined) checkCatalog(referencing, opts.catalog, c);
+  if (opts.catalog !== undefined) checkStormCatalog(storms, opts.catalog, (severity, file, rule, ptr, message) => c.add(severity, file, rule, ptr, message));
   warnTies(rules, c);
   // Maintenance windows declared in rules files: an invalid one makes the file invalid (R-RUL-2),
   // instead of going live and being ignored.
@@ -523,7 +547,7 @@ export function validateRuleset(inputs: readonly RulesFileInput[], opts: Validat
     errors: c.errors,
     warnings: c.warnings,
     contentHash,
-    ...(ok ? { ruleset: { files: parsedFiles, rules, conditions: shared, maintenanceWindows: windows } } : {}),
+    ...(ok ? { ruleset: { files: parsedFiles, rules, conditions: shared, maintenanceWindows: windows, storms } } : {}),
   };
 }
 

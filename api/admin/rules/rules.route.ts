@@ -87,7 +87,7 @@ const testBody = z.strictObject({
 
 const testResponse = z
   .strictObject({
-    outcome: z.enum(['ticket', 'suppress', 'maintenance', 'resolve', 'occurrence', 'stale']),
+    outcome: z.enum(['ticket', 'suppress', 'maintenance', 'resolve', 'occurrence', 'stale', 'inhibited']),
     decision: z.record(z.string(), z.unknown()),
     trace: z.array(z.record(z.string(), z.unknown())),
     facts: z.record(z.string(), z.unknown()),
@@ -100,6 +100,24 @@ const testResponse = z
     company: z.strictObject({ id: z.string(), name: z.string() }).nullable(),
     device: z.strictObject({ id: z.string(), hostname: z.string() }).nullable(),
     ruleset: z.strictObject({ version: z.number(), contentHash: z.string() }),
+    storm: z
+      .strictObject({
+        inhibitedBy: z.strictObject({ ticketId: z.string(), rule: z.string() }).nullable(),
+        relatedTo: z.strictObject({ ticketId: z.string() }).nullable(),
+        group: z
+          .strictObject({
+            rule: z.string(),
+            by: z.record(z.string(), z.unknown()),
+            openParentTicketId: z.string().nullable(),
+            candidatesInWindow: z.number().int(),
+            moreThan: z.number().int(),
+            withinSeconds: z.number().int(),
+            step: z.enum(['join', 'open-parent', 'candidate']),
+          })
+          .nullable(),
+        says: z.array(z.string()),
+      })
+      .openapi({ description: 'R-STORM-1: what the inhibit and group rules would do ("would be inhibited by ticket #…", "would join group …").' }),
   })
   .openapi('RulesTestResult');
 
@@ -150,6 +168,17 @@ const diffResponse = z
     changed: z.number(),
     unchanged: z.number(),
     changes: z.array(z.strictObject({ from: materialSchema, to: materialSchema, count: z.number(), examples: z.array(z.string()) })),
+    storms: z
+      .strictObject({
+        alertsEvaluated: z.number(),
+        truncated: z.boolean(),
+        live: z.strictObject({ muted: z.number(), ticketsPrevented: z.number() }),
+        candidate: z.strictObject({ muted: z.number(), ticketsPrevented: z.number() }),
+        ticketsPrevented: z.number(),
+        examples: z.array(z.string()),
+      })
+      .nullable()
+      .openapi({ description: 'R-STORM-1: the period replayed with both rulesets\' inhibit rules — tickets the candidate would prevent (null: no inhibit rules).' }),
   })
   .openapi('RulesDiff');
 
@@ -290,7 +319,7 @@ export function rulesRouter(deps: AppDeps): Router {
       } else {
         candidate = { files: Object.entries(body.candidate.files).map(([name, content]) => ({ name, content })) };
       }
-      const { candidate: compiled, report } = await diffRules(deps.db, { live, candidate, since, until, limit: body.limit ?? DEFAULT_REPLAY_LIMIT, slas });
+      const { candidate: compiled, report, storms } = await diffRules(deps.db, { live, candidate, since, until, limit: body.limit ?? DEFAULT_REPLAY_LIMIT, slas });
       const warnings: RuleIssue[] = compiled.warnings;
       return {
         body: {
@@ -299,6 +328,7 @@ export function rulesRouter(deps: AppDeps): Router {
           since: since.toISOString(),
           until: until.toISOString(),
           ...report,
+          storms,
         },
       };
     },

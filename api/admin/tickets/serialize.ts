@@ -58,6 +58,7 @@ export const ticketOut = (t: TicketRow, breaches: readonly TicketSlaBreachRow[],
     resolvedAt: toInstant(t.resolved_at ?? t.closed_at),
     breaches: breaches.map((b) => ({ target: b.target, at: b.due_at.toISOString() })),
   },
+  parentTicketId: t.parent_ticket_id === null || t.parent_ticket_id === undefined ? null : String(t.parent_ticket_id),
 });
 
 /** Breach rows by ticket id. */

@@ -15,6 +15,7 @@ import {
   listTickets,
 } from '../../../db/queries/tickets';
 import { writeAudit } from '../../../db/queries/audit';
+import { childrenOfTicket, relatedAlertsOfTicket } from '../../../db/queries/storms';
 import { actorOf, scopeOf, type AppDeps } from '../../context';
 import { idSchema, listQuery, pageOf, parseId, queryBoolean, toInstant } from '../../openapi/schemas';
 import { defineRoute } from '../../route';
@@ -96,9 +97,31 @@ export function ticketsRouter(deps: AppDeps): Router {
   const detail = async (id: string, scope: CompanyScope) => {
     const t = await getTicket(deps.db, id, scope);
     if (!t) throw notFound('ticket', id);
-    const [notes, pauses, breaches] = await Promise.all([listTicketNotes(deps.db, id), listSlaPauses(deps.db, id), listSlaBreaches(deps.db, [id])]);
+    const [notes, pauses, breaches, related, children] = await Promise.all([
+      listTicketNotes(deps.db, id),
+      listSlaPauses(deps.db, id),
+      listSlaBreaches(deps.db, [id]),
+      relatedAlertsOfTicket(deps.db, id),
+      childrenOfTicket(deps.db, id, scope),
+    ]);
     return {
       ...ticketOut(t, breaches, nowOf(deps)),
+      relatedAlerts: related.map((r) => ({
+        ...r,
+        firstOccurredAt: r.firstOccurredAt.toISOString(),
+        lastOccurredAt: r.lastOccurredAt.toISOString(),
+        resolvedAt: toInstant(r.resolvedAt),
+      })),
+      relatedAlertCount: related.filter((r) => r.state === 'firing').length,
+      children: children.map((c) => ({
+        id: String(c.id),
+        dedupKey: c.dedup_key,
+        title: c.title,
+        status: c.status,
+        deviceId: c.device_id === null ? null : String(c.device_id),
+        firstOccurredAt: c.first_occurred_at.toISOString(),
+        resolvedAt: toInstant(c.resolved_at),
+      })),
       notes: notes.map((n) => ({ id: String(n.id), kind: n.kind, body: n.body, author: n.author, createdAt: n.created_at.toISOString() })),
       slaPauses: pauses.map((p) => ({ pausedAt: p.paused_at.toISOString(), resumedAt: toInstant(p.resumed_at) })),
     };
