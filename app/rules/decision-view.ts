@@ -108,7 +108,18 @@ export function explainChoice(decision: Decision, r: ResolvedAssignment | null, 
           : `by its reference "${r.via.replace(/^ref:/, '')}"`;
     parts.push(`${byRule} chose contract "${r.contract.name}" ${from}.`);
   } else {
-    parts.push(`${rule ? `Rule "${rule.name}" (${rule.file}) named a contract that does not apply` : 'No rule chose a contract'}: the ticket is left for triage.`);
+    const choice = decision.assignment.contract;
+    const why =
+      choice !== null && typeof choice === 'object'
+        ? `${byRule} named contract "${choice.ref}", which the company does not have on ${built.date}`
+        : choice === 'device'
+          ? `${byRule} chose the device's contract, but the device has no contract link on ${built.date}`
+          : choice === 'default'
+            ? `${byRule} chose the company's default contract, but there is none on ${built.date}`
+            : rule
+              ? `${byRule} chose no contract`
+              : 'No rule chose a contract';
+    parts.push(`${why}: the ticket is left for triage.`);
   }
   if (r.service) parts.push(`Service "${r.service.name}".`);
   if (r.sla) parts.push(`SLA "${r.sla.name}", priority ${r.priority}${r.dueDates ? '' : ' (the SLA has no target for it: no due dates)'}.`);
