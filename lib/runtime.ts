@@ -66,6 +66,7 @@ export async function startHub(opts: HubProcessOptions): Promise<HubProcess> {
     alerts: new Queue('alerts', { connection: producerRedis, prefix }),
     renewals: new Queue('renewals', { connection: producerRedis, prefix }),
     upkeep: new Queue('upkeep', { connection: producerRedis, prefix }),
+    'rule-replays': new Queue('rule-replays', { connection: producerRedis, prefix }),
   } satisfies Record<QueueName, Queue>;
   for (const q of Object.values(queues)) q.on('error', (e: Error) => logger.debug({ err: e.message, queue: q.name }, 'queue error'));
 

@@ -52,6 +52,18 @@ export const jobCatalog = {
     /** Upkeep runs again on its schedule within a minute: a stalled run is recovered once (BullMQ's default), a second stall fails it. */
     maxStalledCount: 1,
   },
+  /**
+   * A replay of a candidate ruleset over a period (issue 17 item 2): the id of its rule_replays row.
+   * The job resumes at the row's cursor, so a retry or a stall costs only the batch in flight.
+   */
+  'rule-replays': {
+    queue: 'rule-replays',
+    payload: z.object({ v: z.literal(1), replayId: id }),
+    attempts: 3,
+    backoff: { type: 'exponential' as const, delay: 5000 },
+    /** Long-running and resumable: up to two stalls are recovered, like the alerts queue. */
+    maxStalledCount: 2,
+  },
 } as const;
 
 export type QueueName = keyof typeof jobCatalog;

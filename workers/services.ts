@@ -10,6 +10,8 @@ import { metrics } from '../lib/metrics';
 import type { RedisConnection } from '../lib/redis';
 import { jobCatalog, type QueueName } from './catalog';
 import { processRenewalJob } from './renewal.worker';
+import { processReplayJob } from './rule-replay.worker';
+import { SlaCache } from '../db/queries/sla-definitions';
 import { ensureSchedules } from './schedules';
 import { processEndedWindows } from './window-end';
 
@@ -25,7 +27,7 @@ export interface WorkerServiceDeps {
   rules: LiveRules;
 }
 
-/** The queues other than `alerts`: upkeep (stale tickets, window ends) and renewals, with their schedules (workers/schedules.ts). */
+/** The queues other than `alerts`: upkeep (stale tickets, window ends), renewals with their schedules (workers/schedules.ts), and rule replays. */
 export async function registerWorkerServices(deps: WorkerServiceDeps): Promise<Worker[]> {
   const { db, logger, now, queues, connection, prefix } = deps;
   const upkeep = new Worker(
@@ -73,7 +75,16 @@ export async function registerWorkerServices(deps: WorkerServiceDeps): Promise<W
     { connection, prefix, concurrency: 1, maxStalledCount: jobCatalog.renewals.maxStalledCount },
   );
   renewals.on('error', (e: Error) => logger.warn({ err: e.message }, 'renewals worker error'));
+  // Replays of candidate rulesets (issue 17 item 2): one at a time per process; each resumes at its cursor.
+  const slas = new SlaCache();
+  const replays = new Worker('rule-replays', (job: Job) => processReplayJob({ db, slas, logger: logger.child({ queue: 'rule-replays' }) }, job), {
+    connection,
+    prefix,
+    concurrency: 1,
+    maxStalledCount: jobCatalog['rule-replays'].maxStalledCount,
+  });
+  replays.on('error', (e: Error) => logger.warn({ err: e.message }, 'rule-replays worker error'));
   // Also re-created when Redis comes back empty (lib/runtime.ts, issue 13 item 5).
   await ensureSchedules(queues, deps.config);
-  return [upkeep, renewals];
+  return [upkeep, renewals, replays];
 }
