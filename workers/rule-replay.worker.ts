@@ -38,3 +38,8 @@ export async function processReplayJob(deps: ReplayJobDeps, job: Pick<Job, 'id' 
     end();
   }
 }
+
+/** The processor the rule-replays worker runs (main/ makes the worker from workers/catalog.ts). */
+export function replayProcessor(deps: ReplayJobDeps) {
+  return (job: Job): Promise<{ state: string; done: number } | null> => processReplayJob({ ...deps, logger: deps.logger.child({ queue: 'rule-replays' }) }, job);
+}
