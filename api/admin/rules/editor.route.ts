@@ -1,4 +1,4 @@
-import type { Request, Router } from 'express';
+import type { NextFunction, Request, Response, Router } from 'express';
 import type { Knex } from 'knex';
 import { z } from 'zod';
 import { HubError } from '../../../core/errors';
@@ -100,7 +100,25 @@ const sampleOut = (a: AlertSampleRow): z.infer<typeof sampleSchema> => ({
   receivedAt: a.created_at.toISOString(),
 });
 
+/**
+ * The role check of a route stricter than the /rules write policy (operator), run before the body
+ * is parsed: a caller below the role learns 403, never what its body got wrong.
+ */
+const gate =
+  (role: 'operator' | 'admin', what: string) =>
+  (req: Request, _res: Response, next: NextFunction): void => {
+    try {
+      requireRole(req, role, what);
+      next();
+    } catch (e) {
+      next(e);
+    }
+  };
+
 export function registerRulesEditorRoutes(router: Router, deps: AppDeps): void {
+  router.put('', gate('admin', 'saving the rules'));
+  router.post('/versions/:version/rollback', gate('admin', 'rolling back the rules'));
+  router.get('/sample-alerts', gate('operator', 'sample alerts'));
   const saveDeps = (req: Request, action: string, extra: Record<string, unknown> = {}) => {
     const control = rulesControl(deps);
     return {

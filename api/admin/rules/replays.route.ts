@@ -1,4 +1,4 @@
-import type { Request, Router } from 'express';
+import type { NextFunction, Request, Response, Router } from 'express';
 import { z } from 'zod';
 import { HubError } from '../../../core/errors';
 import { REPLAY_FIELDS, requestReplay } from '../../../app/rules/replay-job';
@@ -96,6 +96,15 @@ async function replayOr404(deps: AppDeps, raw: string | undefined): Promise<Rule
 }
 
 export function registerReplayRoutes(router: Router, deps: AppDeps): void {
+  // Before the body and query are parsed: a caller without access learns 403, not what its request got wrong.
+  router.use('/replays', (req: Request, _res: Response, next: NextFunction) => {
+    try {
+      requireReplayAccess(req);
+      next();
+    } catch (e) {
+      next(e);
+    }
+  });
   defineRoute(
     router,
     MOUNT,
