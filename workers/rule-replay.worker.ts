@@ -1,7 +1,7 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Knex } from 'knex';
 import { replayAttemptFailed, runReplay } from '../app/rules/replay-job';
-import type { SlaCache } from '../db/queries/sla-definitions';
+import type { SlaCache } from '../app/slas/sla-cache';
 import type { Logger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
 import { jobCatalog } from './catalog';

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { computeDueDates } from '../../core/slas/due-dates';
 import { priorityFor } from '../../core/tickets/ticket-text';
 import { getService } from '../../db/queries/services';
-import type { SlaCache } from '../../db/queries/sla-definitions';
+import type { SlaCache } from '../slas/sla-cache';
 import type { AlertRow } from '../../db/tables';
 import type { Decision, Priority } from '../../rules/engine/types';
 import type { BuiltFacts } from '../alerts/build-facts';

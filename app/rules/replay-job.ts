@@ -2,7 +2,8 @@ import type { Knex } from 'knex';
 import { HubError } from '../../core/errors';
 import type { MatchableWindow } from '../../core/maintenance/window-match';
 import { firingAlertsStored, type StoredFiringAlert } from '../../db/queries/alert-processing';
-import { loadApiWindows, matchWindowInMemory, rulesetWindows } from '../../db/queries/maintenance-windows';
+import { loadApiWindows, matchWindowInMemory } from '../../db/queries/maintenance-windows';
+import { rulesetWindows } from '../maintenance/ruleset-windows';
 import {
   advanceReplay,
   countReplayAlerts,
@@ -14,7 +15,7 @@ import {
   type NewReplayChange,
 } from '../../db/queries/rule-replays';
 import { getService } from '../../db/queries/services';
-import type { SlaCache } from '../../db/queries/sla-definitions';
+import type { SlaCache } from '../slas/sla-cache';
 import type { RuleReplayRow } from '../../db/tables';
 import type { CompiledRuleset } from '../../rules/engine/compile';
 import { decide } from '../../rules/engine/decide';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
 import type { Knex } from 'knex';
 import { requestReplay, runReplay } from '../../../app/rules/replay-job';
-import { SlaCache } from '../../../db/queries/sla-definitions';
+import { SlaCache } from '../../../app/slas/sla-cache';
 import { createLogger } from '../../../lib/logger';
 import { createRedis, type RedisConnection } from '../../../lib/redis';
 import { RulesetStore } from '../../../rules/engine/ruleset-store';
