@@ -314,6 +314,17 @@ describe('authorization, property-based over the OpenAPI route list (issue 13)',
       'sources/id': String(source.id),
       // A rules-file window: global configuration (none is live in this process).
       'rules/name': 'nightly-patching',
+      // A recorded ruleset version and a rules replay: global (the rules decide for every company).
+      'versions/version': String(
+        ((await t.db('rulesets').insert({ version: 1, content_hash: 'h1', content: JSON.stringify({ files: [] }), activated_by: 'test' }).returning('version')) as Array<{ version: number }>)[0]!.version,
+      ),
+      'replays/id': String(
+        (
+          (await t.db('rule_replays')
+            .insert({ since: new Date(Date.now() - 86_400_000), until: new Date(), candidate: JSON.stringify({ files: [] }), candidate_hash: 'h', live_version: 1, created_by: 'test' })
+            .returning('id')) as Array<{ id: string }>
+        )[0]!.id,
+      ),
     };
 
     // D: its tokens are made while it exists, then it is deleted through the API (issue 13 item 1).
