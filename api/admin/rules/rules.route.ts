@@ -93,7 +93,7 @@ const testBody = z.strictObject({
 
 const testResponse = z
   .strictObject({
-    outcome: z.enum(['ticket', 'suppress', 'maintenance', 'resolve', 'occurrence']),
+    outcome: z.enum(['ticket', 'suppress', 'maintenance', 'resolve', 'occurrence', 'stale']),
     contractId: z.string().nullable().openapi({ description: 'The contract the ticket would carry (null: none, left for triage, or no ticket).' }),
     serviceId: z.string().nullable(),
     slaId: z.string().nullable(),
@@ -276,7 +276,7 @@ export function rulesRouter(deps: AppDeps): Router {
     async ({ body, req }) => {
       const at = body.at === undefined ? undefined : parseInstant(body.at, 'at');
       const ruleset = body.candidate ? (await compileCandidateTexts(deps.db, body.candidate.files)).ruleset : liveRuleset(deps);
-      const result = await dryRunAlert(deps.db, slas, ruleset, { alert: body.alert, at, now: new Date(), scope: scopeOf(req) });
+      const result = await dryRunAlert(deps.db, slas, ruleset, { alert: body.alert, at, now: new Date(), scope: scopeOf(req), fallbackZone: deps.config.HUB_RENEWAL_TIMEZONE });
       return { body: result };
     },
   );
