@@ -94,7 +94,7 @@ export function explainChoice(decision: Decision, r: ResolvedAssignment | null, 
     return `Suppressed by rule "${rule?.name ?? '?'}"${decision.suppressReason ? `: ${decision.suppressReason}` : ''}; no ticket.`;
   }
   if (outcome === 'maintenance') return 'A maintenance window silences the alert; no ticket.';
-  if (outcome === 'none') return 'A resolved alert opens no ticket; it resolves the open ticket of its key, if any.';
+  if (outcome === 'none') return 'No ticket: a resolved alert resolves the open ticket of its key, if any; a late copy of an episode already handled changes nothing.';
   if (!r) return 'No ticket.';
   const rule = contractRule(decision);
   const byRule = rule ? `Rule "${rule.name}" (${rule.file})` : 'No rule';
