@@ -1,4 +1,5 @@
 import type { CompanyScope } from '../../../core/access/company-scope';
+import { deliveriesOfTicket } from '../../../db/queries/psa-deliveries';
 import { Router } from 'express';
 import { z } from 'zod';
 import { notFound } from '../../../core/errors';
@@ -71,6 +72,19 @@ const ticketDetailSchema = ticketSchema
   .extend({
     notes: z.array(noteSchema).openapi({ description: 'Oldest first: status changes, automatic notes, operator notes.' }),
     slaPauses: z.array(pauseSchema),
+    psa: z
+      .array(
+        z.strictObject({
+          connection: z.string(),
+          externalId: z.string().nullable().openapi({ description: "The PSA's ticket id (Autotask itemId)." }),
+          externalNumber: z.string().nullable().openapi({ description: 'The number technicians see (Autotask ticketNumber).' }),
+          state: z.enum(['pending', 'delivered', 'failed', 'skipped']).openapi({ description: 'skipped: not sent, lastError says why (e.g. no psaRefs for the company).' }),
+          attempts: z.number(),
+          lastError: z.string().nullable(),
+          deliveredAt: instant.nullable(),
+        }),
+      )
+      .openapi({ description: 'Issue 16: the ticket in each PSA connection (SPEC §9).' }),
   })
   .openapi('TicketDetail');
 
@@ -228,11 +242,20 @@ export function ticketsRouter(deps: AppDeps): Router {
   const detail = async (id: string, scope: CompanyScope) => {
     const t = await getTicket(deps.db, id, scope);
     if (!t) throw notFound('ticket', id);
-    const [notes, pauses] = await Promise.all([listTicketNotes(deps.db, id), listSlaPauses(deps.db, id)]);
+    const [notes, pauses, psa] = await Promise.all([listTicketNotes(deps.db, id), listSlaPauses(deps.db, id), deliveriesOfTicket(deps.db, id)]);
     return {
       ...ticketOut(t),
       notes: notes.map((n) => ({ id: String(n.id), kind: n.kind, body: n.body, author: n.author, createdAt: n.created_at.toISOString() })),
       slaPauses: pauses.map((p) => ({ pausedAt: p.paused_at.toISOString(), resumedAt: toInstant(p.resumed_at) })),
+      psa: psa.map((d) => ({
+        connection: d.connection_name,
+        externalId: d.external_id,
+        externalNumber: d.external_number,
+        state: d.state,
+        attempts: d.attempts,
+        lastError: d.last_error,
+        deliveredAt: toInstant(d.delivered_at),
+      })),
     };
   };
 
