@@ -7,7 +7,17 @@ export type Id = string;
 export type Money = string;
 export type IsoDate = string;
 
-export interface CompanyRow { id: Id; name: string; code: string | null; created_at: Date; updated_at: Date; psa_refs?: PsaRefs }
+export interface CompanyRow {
+  id: Id;
+  name: string;
+  code: string | null;
+  /** IANA zone its alerts' dates are counted in (issue 15 item 5); null = the SLA's, else the hub's. */
+  timezone: string | null;
+  created_at: Date;
+  updated_at: Date;
+  /** Migration 20261206183000. */
+  psa_refs?: PsaRefs;
+}
 export interface CompanySourceSiteRow { id: Id; company_id: Id; source: string; site_id: string; site_name: string | null }
 
 export interface SlaRow { id: Id; name: string; code: string | null; timezone: string; is_24x7: boolean; created_at: Date; updated_at: Date; psa_refs?: PsaRefs }
@@ -111,6 +121,8 @@ export interface DeviceContractLinkRow {
   service_id: Id | null;
   valid_from: IsoDate;
   valid_to: IsoDate | null;
+  /** The rule whose `link` event made it (R-LINK-7); null = by hand, import or renewal. */
+  created_by_rule: string | null;
   created_at: Date;
 }
 
@@ -171,6 +183,8 @@ export interface TicketRow {
   flaps: number;
   first_occurred_at: Date;
   last_occurred_at: Date;
+  /** The firing that last reopened it (issue 15 item 7); null = first_occurred_at. */
+  episode_started_at: Date | null;
   first_response_due_at: Date | null;
   resolution_plan_due_at: Date | null;
   resolution_due_at: Date | null;
@@ -183,9 +197,15 @@ export interface TicketRow {
   resolve_action: 'resolve' | 'annotate';
   decision: unknown;
   ruleset_version: number | null;
+  /** Who works the ticket (R-TKT-1). */
+  assignee: string | null;
+  /** The first response: first status change out of `new`, or a note marked as the response (R-TKT-2). */
+  first_response_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
+/** R-TKT-2: a target whose due date passed unmet, recorded once by the upkeep job. */
+export interface TicketSlaBreachRow { id: Id; ticket_id: Id; target: 'response' | 'resolution'; due_at: Date; priority: Priority; recorded_at: Date }
 export interface TicketNoteRow { id: Id; ticket_id: Id; kind: string; body: string; author: string | null; created_at: Date }
 export interface TicketSlaPauseRow { id: Id; ticket_id: Id; paused_at: Date; resumed_at: Date | null }
 export interface TimeEntryRow {

@@ -109,6 +109,12 @@ export const metrics = {
     labelNames: ['by'] as const,
     registers: [registry],
   }),
+  slaBreaches: new client.Counter({
+    name: 'hub_sla_breaches_total',
+    help: 'SLA breaches recorded by the upkeep job when they happen (R-TKT-2), by target (response, resolution) and ticket priority.',
+    labelNames: ['target', 'priority'] as const,
+    registers: [registry],
+  }),
   renewalsApplied: new client.Counter({
     name: 'hub_renewals_applied_total',
     help: 'Renewals created or applied, by kind (manual, scheduled, auto).',

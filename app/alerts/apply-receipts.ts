@@ -8,6 +8,8 @@ import {
   finishReceipts,
   insertTicketsOrCount,
   lockReceipts,
+  lockDedupKeys,
+  insertRuleLinks,
   lockTicketsForKeys,
   resolveTickets,
   type ReceiptFinish,
@@ -96,28 +98,80 @@ export async function processReceipts(
       trx,
       deps.slas,
       pending.map((rc) => ({ alert: rc.alert, source: rc.source_name })),
-      { discover: true },
+      { discover: true, fallbackZone: deps.fallbackZone },
     );
+    const decisions = built.map((b) => deps.rules.decide(b.facts));
+    const refs: RefMemo = new Map();
+    const linked = await linkByRules(deps, trx, pending, built, decisions, refs);
     const rounds: Work[][] = [];
     const seen = new Map<string, number>();
     pending.forEach((rc, i) => {
       const b = built[i]!;
-      const decision = deps.rules.decide(b.facts);
+      const decision = decisions[i]!;
       const record = {
         ...decision,
         facts: { date: b.date, company: b.facts.company, device: b.facts.device, deviceContract: b.facts.deviceContract, defaultContract: b.facts.defaultContract },
+        ...(linked.has(i) ? { linked: linked.get(i) } : {}),
       };
       const round = seen.get(rc.alert.dedup_key) ?? 0;
       seen.set(rc.alert.dedup_key, round + 1);
       (rounds[round] ??= []).push({ rc, built: b, decision, record });
     });
-    const refs: RefMemo = new Map();
+    // Every key of the job is in its first round: one lock statement for the job (issue 15 item 7).
+    await lockDedupKeys(
+      trx,
+      pending.map((rc) => rc.alert.dedup_key),
+    );
     for (const round of rounds) await applyRound(deps, trx, round, now, results, refs, psaOutbox);
   }
   const out: ReceiptResult[] = [];
   for (const rc of locked) out.push(results.get(rc.id)!);
   const found = new Set(locked.map((rc) => rc.id));
   for (const id of receiptIds) if (!found.has(id)) out.push({ receiptId: id, outcome: 'missing', ticketId: null, alertId: null });
+  return out;
+}
+
+/**
+ * R-LINK-7 (issue 15 item 3): a rules `link` event links the alert's device — when it has no link
+ * in force on the alert's date — to the contract (and service) it names, found like an `assign`
+ * reference (the company's contract running on that date), from that date on, naming the rule. The
+ * receipts concerned are then decided again on facts that show the new link, so this very alert's
+ * ticket gets the contract. Replaces `built` and `decisions` entries in place; returns per receipt
+ * index what was linked.
+ */
+async function linkByRules(
+  deps: PipelineDeps,
+  trx: Knex.Transaction,
+  pending: readonly WorkReceipt[],
+  built: BuiltFacts[],
+  decisions: Decision[],
+  refs: RefMemo,
+): Promise<Map<number, { contractId: string; serviceId: string | null; rule: string; from: string }>> {
+  const out = new Map<number, { contractId: string; serviceId: string | null; rule: string; from: string }>();
+  for (let i = 0; i < pending.length; i++) {
+    const link = decisions[i]!.link;
+    const b = built[i]!;
+    if (!link || !b.device || !b.company || b.deviceContract) continue;
+    const contract = await resolveAssignment(trx, { ...decisions[i]!, assignment: { ...decisions[i]!.assignment, contract: { ref: link.contract }, service: link.service, sla: null } }, { company: b.company, deviceContract: undefined, defaultContract: undefined, date: b.date }, refs);
+    if (!contract.contract) continue;
+    out.set(i, { contractId: String(contract.contract.contract_id), serviceId: link.service ? contract.serviceId : null, rule: link.rule, from: b.date });
+  }
+  if (out.size === 0) return out;
+  await insertRuleLinks(
+    trx,
+    [...out.entries()].map(([i, l]) => ({ deviceId: String(built[i]!.device!.id), contractId: l.contractId, serviceId: l.serviceId, from: l.from, rule: l.rule })),
+  );
+  const again = [...out.keys()];
+  const rebuilt = await buildFactsBatch(
+    trx,
+    deps.slas,
+    again.map((i) => ({ alert: pending[i]!.alert, source: pending[i]!.source_name })),
+    { discover: false, fallbackZone: deps.fallbackZone },
+  );
+  again.forEach((i, k) => {
+    built[i] = rebuilt[k]!;
+    decisions[i] = deps.rules.decide(rebuilt[k]!.facts);
+  });
   return out;
 }
 
@@ -135,10 +189,9 @@ async function applyRound(
   refs: RefMemo,
   psaOutbox: DeliveryRef[],
 ): Promise<void> {
-  const tickets = await lockTicketsForKeys(
-    trx,
-    items.map((w) => w.rc.alert.dedup_key),
-  );
+  const keys = items.map((w) => w.rc.alert.dedup_key);
+  // After the round before it finished its receipts: a resolve applied there counts here.
+  const tickets = await lockTicketsForKeys(trx, keys);
   const finishes: ReceiptFinish[] = [];
   const inserts: Array<{ w: Work; ticket: NewTicket }> = [];
   const occurrences: Array<{ ticketId: string; at: Date }> = [];
@@ -173,15 +226,23 @@ async function applyRound(
     const { rc, decision } = w;
     const { company, device } = w.built;
     const alert = rc.alert;
-    const { open, last } = tickets.get(alert.dedup_key) ?? {};
+    const { open, last, resolvedThrough } = tickets.get(alert.dedup_key) ?? {};
 
     const state: TicketStateInput = {
-      receipt: { state: alert.state, receivedAt: rc.received_at },
-      open: open ? { id: open.id, resolveAction: open.resolve_action } : null,
+      receipt: { state: alert.state, receivedAt: rc.received_at, occurredAt: alert.occurred_at },
+      open: open ? { id: open.id, resolveAction: open.resolve_action, firstOccurredAt: open.episode_started_at ?? open.first_occurred_at } : null,
       last: last
-        ? { id: last.id, status: last.status, resolvedAutomatically: last.resolved_automatically, resolvedAt: last.resolved_at, reopenWindowMinutes: last.reopen_window_minutes }
+        ? {
+            id: last.id,
+            status: last.status,
+            resolvedAutomatically: last.resolved_automatically,
+            resolvedAt: last.resolved_at,
+            reopenWindowMinutes: last.reopen_window_minutes,
+            lastOccurredAt: last.last_occurred_at,
+          }
         : null,
       decision,
+      resolvedThrough: resolvedThrough ?? null,
       now,
       canHold: deps.scheduleHoldOff !== undefined,
       // No maintenance check in this process: the answer is known without asking.
@@ -204,6 +265,10 @@ async function applyRound(
       case 'nothing-to-resolve':
       case 'release':
         finish(w, outcome, null);
+        break;
+      case 'stale':
+        // Names the ticket it was told apart from (the alert list shows where it belonged); changes nothing.
+        finish(w, outcome, effect.ticketId);
         break;
       case 'annotate': {
         const note = ticketNotes.resolveAnnotated(alert.occurred_at);

@@ -19,6 +19,8 @@ export interface PipelineDeps {
   now: () => Date;
   rules: Decider;
   slas: SlaCache;
+  /** The zone an alert's date is counted in when neither its company nor its SLA has one (HUB_RENEWAL_TIMEZONE). @defaultValue 'UTC' */
+  fallbackZone?: string;
   /** Schedules the receipt to run again after `delayMs` (hold-off). Without it, hold-off only drops blips that already cleared. */
   scheduleHoldOff?: (receiptId: string, delayMs: number) => Promise<void>;
   /**

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { HubError, validationError } from '../../core/errors';
 import type { MatchableWindow } from '../../core/maintenance/window-match';
 import { ticketEffect, type TicketEffect, type TicketStateInput } from '../../core/tickets/receipt-effect';
+import { resolvedThroughForKeys } from '../../db/queries/alert-batch';
 import { openTicketForKey } from '../../db/queries/alert-processing';
 import { findActiveWindow } from '../../db/queries/maintenance-windows';
 import { rulesWindowsOf } from '../maintenance/ruleset-windows';
@@ -27,7 +28,8 @@ import { buildFacts, type FactsAlert } from '../alerts/build-facts';
 /** The generic alert (SPEC §8) plus the source it would come from; occurredAt may be left to `at`. */
 export type TestAlert = Omit<GenericAlert, 'occurredAt'> & { source?: string | undefined; occurredAt?: string | undefined };
 
-export type DryRunOutcome = 'ticket' | 'suppress' | 'maintenance' | 'resolve' | 'occurrence';
+/** `stale`: a delivery of a firing episode that is already over (issue 15 item 7): nothing would change. */
+export type DryRunOutcome = 'ticket' | 'suppress' | 'maintenance' | 'resolve' | 'occurrence' | 'stale';
 
 export interface DryRunResult {
   /** What the worker would do: open a ticket, count an occurrence on the open one, suppress, hold for maintenance, resolve. */
@@ -80,6 +82,8 @@ function dryRunOutcome(effect: TicketEffect): DryRunOutcome {
     case 'release':
     case 'create':
       return 'ticket';
+    case 'stale':
+      return 'stale';
   }
 }
 
@@ -87,7 +91,7 @@ export async function dryRunAlert(
   db: Knex,
   slas: SlaCache,
   ruleset: CompiledRuleset,
-  input: { alert: TestAlert; at?: Date | undefined; now: Date; scope: CompanyScope },
+  input: { alert: TestAlert; at?: Date | undefined; now: Date; scope: CompanyScope; /** HUB_RENEWAL_TIMEZONE, as the worker has it. */ fallbackZone?: string | undefined },
 ): Promise<DryRunResult> {
   return db.transaction(async (trx) => {
     await trx.raw('SET TRANSACTION READ ONLY');
@@ -119,23 +123,25 @@ export async function dryRunAlert(
       device_source_id: n.device.sourceDeviceId,
     };
 
-    const built = await buildFacts(trx, slas, { alert, source: source.name, discover: false });
+    const built = await buildFacts(trx, slas, { alert, source: source.name, discover: false, fallbackZone: input.fallbackZone });
     // A company-scoped token may only look at its companies' alerts (404, so other companies do not leak).
     if (!scopeIncludes(input.scope, built.company?.id)) {
       throw new HubError('NOT_FOUND', 'alert: its site/device belongs to no company of this token');
     }
     const ex = await explain(ruleset, built.facts);
     const open = await openTicketForKey(trx, alert.dedup_key);
+    const resolvedThrough = (await resolvedThroughForKeys(trx, [alert.dedup_key])).get(alert.dedup_key) ?? null;
 
     // The worker's state machine, as if the alert arrived now. Not modelled: a re-fire reopening a
     // recently auto-resolved ticket (no closed ticket is looked up) and a blip clearing during its
     // hold-off (the future is unknown): both would open the ticket as far as the dry run says.
     let window: MatchableWindow | null = null;
     const state: TicketStateInput = {
-      receipt: { state: alert.state, receivedAt: input.now },
-      open: open ? { id: String(open.id), resolveAction: open.resolve_action } : null,
+      receipt: { state: alert.state, receivedAt: input.now, occurredAt: alert.occurred_at },
+      open: open ? { id: String(open.id), resolveAction: open.resolve_action, firstOccurredAt: open.episode_started_at ?? open.first_occurred_at } : null,
       last: null,
       decision: ex.decision,
+      resolvedThrough,
       now: input.now,
       canHold: true,
       resolvedSinceReceipt: false,

@@ -383,6 +383,7 @@ function uniformEffect(e: Effect): Effect {
     deliver: e.deliver,
     suppress: e.suppress,
     stop: e.stop,
+    link: e.link,
   }) as Effect;
 }
 

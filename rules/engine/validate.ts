@@ -340,6 +340,7 @@ const PARAMS_HINT: Record<EventType, string> = {
   setPriority: '{ "priority": "critical" | "high" | "medium" | "low" | "P1".."P4" }',
   suppress: '{ "reason": "..." }',
   stop: '(none)',
+  link: '{ "contract": "<code or name>", "service"?: "<code or name>" }',
 };
 
 function validateEvent(raw: unknown, c: Collector, file: string, rule: string, ptr: string): { event: RuleEvent; effect: Effect } | null {
@@ -607,7 +608,8 @@ function checkCatalog(rules: Referencing[], catalog: RefCatalog | null, c: Colle
       { key: 'sla', set: 'slas', what: 'SLA' },
     ];
     for (const { key, set, what } of checks) {
-      const ref = rule.effect[key] === undefined ? undefined : params[key];
+      // A `link` event names its contract and service like `assign` does (R-LINK-7).
+      const ref = rule.effect[key] === undefined && !(rule.effect.link && key !== 'sla') ? undefined : params[key];
       if (typeof ref !== 'string') continue;
       const name = ref.trim();
       if (key === 'contract' && (RESERVED_CONTRACT_WORDS as readonly string[]).includes(name)) continue;

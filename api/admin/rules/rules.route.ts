@@ -87,7 +87,7 @@ const testBody = z.strictObject({
 
 const testResponse = z
   .strictObject({
-    outcome: z.enum(['ticket', 'suppress', 'maintenance', 'resolve', 'occurrence']),
+    outcome: z.enum(['ticket', 'suppress', 'maintenance', 'resolve', 'occurrence', 'stale']),
     decision: z.record(z.string(), z.unknown()),
     trace: z.array(z.record(z.string(), z.unknown())),
     facts: z.record(z.string(), z.unknown()),
@@ -256,7 +256,7 @@ export function rulesRouter(deps: AppDeps): Router {
     },
     async ({ body, req }) => {
       const at = body.at === undefined ? undefined : parseInstant(body.at, 'at');
-      const result = await dryRunAlert(deps.db, slas, liveRuleset(deps), { alert: body.alert, at, now: new Date(), scope: scopeOf(req) });
+      const result = await dryRunAlert(deps.db, slas, liveRuleset(deps), { alert: body.alert, at, now: new Date(), scope: scopeOf(req), fallbackZone: deps.config.HUB_RENEWAL_TIMEZONE });
       return { body: result };
     },
   );

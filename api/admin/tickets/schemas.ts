@@ -1,11 +1,25 @@
 import { z } from 'zod';
 import { parseDecimal, toDbDecimal } from '../../../core/contracts/money';
 import type { TicketStatus } from '../../../db/tables';
-import { instant, isoDate, moneyInput } from '../../openapi/schemas';
+import { idSchema, instant, isoDate, moneyInput } from '../../openapi/schemas';
 
 /** The tickets API's request and response schemas (zod, registered in the OpenAPI document by the routes). */
 export const STATUSES = ['new', 'in_progress', 'waiting_customer', 'resolved', 'closed'] as const satisfies readonly TicketStatus[];
 export const PRIORITIES = ['critical', 'high', 'medium', 'low'] as const;
+
+export const slaSchema = z
+  .strictObject({
+    state: z.enum(['onTrack', 'atRisk', 'breached', 'met', 'none']).openapi({
+      description:
+        'none: no due dates. breached: a target was missed (recorded by the breach job, or its due date has passed unmet). met: every target met in time. atRisk: an open target has less than 25 % of its window (ticket creation to due date) left. onTrack: otherwise. While waiting for the customer the clock stands at the pause.',
+    }),
+    responseDueAt: instant.nullable(),
+    resolutionDueAt: instant.nullable(),
+    firstResponseAt: instant.nullable().openapi({ description: 'The first status change out of new, or a note sent with noteIsResponse.' }),
+    resolvedAt: instant.nullable().openapi({ description: 'Resolved, or closed when it was closed without being resolved.' }),
+    breaches: z.array(z.strictObject({ target: z.enum(['response', 'resolution']), at: instant })).openapi({ description: 'Recorded by the breach job when the due date passed (at = the due date).' }),
+  })
+  .openapi('TicketSla');
 
 export const ticketSchema = z
   .strictObject({
@@ -38,6 +52,9 @@ export const ticketSchema = z
     updatedAt: instant,
     rulesetVersion: z.number().int().nullable(),
     decision: z.unknown().openapi({ description: 'The stored decision: rules fired, ruleset version, facts and the chosen contract.' }),
+    assignee: z.string().nullable(),
+    triage: z.boolean().openapi({ description: 'Marked for triage (no contract, or a rule asked for it); the same as needsTriage.' }),
+    sla: slaSchema,
   })
   .openapi('Ticket');
 
@@ -77,12 +94,37 @@ export const statusList = z
   })
   .openapi({ type: 'string', description: `One or more of ${STATUSES.join(', ')}, comma-separated.`, example: 'new,in_progress' });
 
-export const patchBody = z.strictObject({
-  status: z.enum(['in_progress', 'waiting_customer', 'resolved', 'closed']).openapi({
-    description: 'waiting_customer stops the SLA clock; leaving it moves the open due dates by the paused business time. closed is final.',
-  }),
-  note: z.string().trim().max(4000).optional(),
-});
+export const nullableId = idSchema.nullable();
+export const patchBody = z
+  .strictObject({
+    status: z.enum(['in_progress', 'waiting_customer', 'resolved', 'closed']).optional().openapi({
+      description: 'waiting_customer stops the SLA clock; leaving it moves the open due dates by the paused business time. closed is final. Leaving new is the first response.',
+    }),
+    note: z.string().trim().max(4000).optional(),
+    noteIsResponse: z.boolean().optional().openapi({ description: 'The note is the first response to the customer (R-TKT-2); needs note.' }),
+    companyId: idSchema.optional().openapi({ description: 'Moves the ticket to this company; device, contract and service not named are cleared.' }),
+    deviceId: nullableId.optional().openapi({ description: 'A device of the ticket’s (new) company, or null.' }),
+    contractId: nullableId.optional().openapi({
+      description: 'A contract of the company effective on the ticket’s date, or null (the ticket then waits for triage). The SLA and due dates follow it; booked labour moves with it (R-LINK-6).',
+    }),
+    serviceId: nullableId.optional().openapi({ description: 'A service on the contract, or null. Left out when the contract changes: kept if the new contract has it.' }),
+    priority: z.enum(PRIORITIES).optional().openapi({ description: 'Recomputes the due dates under the ticket’s SLA.' }),
+    assignee: z.string().trim().min(1).max(200).nullable().optional(),
+    queue: z.string().trim().min(1).max(200).nullable().optional(),
+    reason: z.string().trim().max(2000).optional().openapi({ description: 'Why: required when company, device, contract, service or priority change; audited.' }),
+    linkDevice: z
+      .strictObject({ from: isoDate })
+      .optional()
+      .openapi({ description: 'Also link the ticket’s device to its contract and service from this day on (R-LINK-8), so the next alert decides on its own.' }),
+  })
+  .superRefine((b, ctx) => {
+    if (Object.values(b).every((v) => v === undefined)) ctx.addIssue({ code: 'custom', message: 'nothing to change: name at least one field', path: [] });
+    if (b.noteIsResponse && !b.note) ctx.addIssue({ code: 'custom', message: 'noteIsResponse needs a note', path: ['noteIsResponse'] });
+  })
+  .openapi({
+    description:
+      'Triage changes are validated (the contract belongs to the company and is effective on the ticket’s date, the service is on the contract, the device belongs to the company: 422 otherwise) and audited with the reason; the SLA and due dates follow the new contract and priority, counted from the ticket’s creation keeping paused time; booked labour moves with the contract. Status: waiting_customer pauses the SLA clock; closed tickets are not reopened (409).',
+  });
 
 export const hoursInput = z
   .union([z.number(), z.string()])
@@ -123,3 +165,13 @@ export const timeEntrySchema = z
     createdAt: instant,
   })
   .openapi('TimeEntry');
+
+const choiceSchema = z.strictObject({ id: z.string(), name: z.string() });
+export const ticketOptionsSchema = z
+  .strictObject({
+    date: z.string().openapi({ format: 'date', description: 'The ticket’s date: contracts listed are effective on it.' }),
+    companies: z.array(choiceSchema),
+    devices: z.array(choiceSchema),
+    contracts: z.array(choiceSchema.extend({ services: z.array(choiceSchema) })),
+  })
+  .openapi('TicketOptions');

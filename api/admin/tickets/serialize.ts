@@ -1,11 +1,24 @@
 import type { z } from 'zod';
 import type { TimeEntryView } from '../../../db/queries/tickets';
-import type { TicketRow } from '../../../db/tables';
+import { slaStateOf, type SlaClock } from '../../../core/slas/sla-state';
+import type { TicketRow, TicketSlaBreachRow } from '../../../db/tables';
 import { moneyOut, toInstant } from '../../openapi/schemas';
 import type { ticketSchema, timeEntrySchema } from './schemas';
 
 /** Rows → JSON of the tickets API (camelCase, ids as strings, instants ISO 8601). */
-export const ticketOut = (t: TicketRow): z.infer<typeof ticketSchema> => ({
+/** The SLA clock of a ticket (core/slas/sla-state.ts). */
+const slaClockOf = (t: TicketRow, breaches: readonly TicketSlaBreachRow[]): SlaClock => ({
+  createdAt: t.created_at,
+  responseDueAt: t.first_response_due_at,
+  resolutionDueAt: t.resolution_due_at,
+  firstResponseAt: t.first_response_at,
+  resolvedAt: t.resolved_at ?? t.closed_at,
+  pausedAt: t.sla_paused_at,
+  breaches: breaches.map((b) => ({ target: b.target, at: b.due_at })),
+});
+
+/** A ticket with its recorded SLA breaches; its SLA state is judged at `now` (R-TKT-2). */
+export const ticketOut = (t: TicketRow, breaches: readonly TicketSlaBreachRow[], now: Date): z.infer<typeof ticketSchema> => ({
   id: String(t.id),
   companyId: t.company_id === null ? null : String(t.company_id),
   deviceId: t.device_id === null ? null : String(t.device_id),
@@ -35,7 +48,29 @@ export const ticketOut = (t: TicketRow): z.infer<typeof ticketSchema> => ({
   updatedAt: t.updated_at.toISOString(),
   rulesetVersion: t.ruleset_version,
   decision: t.decision,
+  assignee: t.assignee,
+  triage: t.needs_triage,
+  sla: {
+    state: slaStateOf(slaClockOf(t, breaches), now),
+    responseDueAt: toInstant(t.first_response_due_at),
+    resolutionDueAt: toInstant(t.resolution_due_at),
+    firstResponseAt: toInstant(t.first_response_at),
+    resolvedAt: toInstant(t.resolved_at ?? t.closed_at),
+    breaches: breaches.map((b) => ({ target: b.target, at: b.due_at.toISOString() })),
+  },
 });
+
+/** Breach rows by ticket id. */
+export function groupBreaches(rows: readonly TicketSlaBreachRow[]): Map<string, TicketSlaBreachRow[]> {
+  const m = new Map<string, TicketSlaBreachRow[]>();
+  for (const b of rows) {
+    const k = String(b.ticket_id);
+    const list = m.get(k);
+    if (list) list.push(b);
+    else m.set(k, [b]);
+  }
+  return m;
+}
 
 export const timeEntryOut = (e: TimeEntryView): z.infer<typeof timeEntrySchema> => ({
   id: String(e.id),

@@ -2,10 +2,12 @@ import type { CompanyScope } from '../../../core/access/company-scope';
 import { deliveriesOfTicket } from '../../../db/queries/psa-deliveries';
 import { Router } from 'express';
 import { z } from 'zod';
-import { notFound } from '../../../core/errors';
+import { notFound, validationError } from '../../../core/errors';
 import { toDbDecimal } from '../../../core/contracts/money';
+import { ticketOptions } from '../../../app/tickets/ticket-options';
+import { workTicket } from '../../../app/tickets/work-ticket';
+import { listSlaBreaches } from '../../../db/queries/ticket-sla';
 import {
-  changeTicketStatus,
   getTicket,
   insertTimeEntry,
   listSlaPauses,
@@ -17,8 +19,8 @@ import { writeAudit } from '../../../db/queries/audit';
 import { actorOf, scopeOf, type AppDeps } from '../../context';
 import { idSchema, listQuery, pageOf, parseId, queryBoolean, toInstant } from '../../openapi/schemas';
 import { defineRoute } from '../../route';
-import { patchBody, PRIORITIES, statusList, ticketDetailSchema, ticketSchema, timeEntryBody, timeEntrySchema } from './schemas';
-import { ticketOut, timeEntryOut } from './serialize';
+import { patchBody, PRIORITIES, statusList, ticketDetailSchema, ticketOptionsSchema, ticketSchema, timeEntryBody, timeEntrySchema } from './schemas';
+import { groupBreaches, ticketOut, timeEntryOut } from './serialize';
 import { pageBody } from '../crud';
 
 const MOUNT = '/tickets';
@@ -30,8 +32,10 @@ export function nowOf(deps: AppDeps): Date {
 }
 
 /**
- * SPEC §8 `GET /tickets`, `GET /tickets/:id`, `PATCH /tickets/:id` (status, SLA pauses) and
- * R-LINK-6 time entries. Reads: viewer; writes: operator (the people who work tickets).
+ * SPEC §8/§9 `GET /tickets` (filters, `slaState`, `triage`, `sort=nextDue`), `GET /tickets/:id`,
+ * `PATCH /tickets/:id` (triage, status with SLA pauses, notes, first response — app/tickets/work-ticket.ts),
+ * `GET /tickets/:id/options` (triage choices) and R-LINK-6 time entries. Every ticket carries `triage`
+ * and `sla` (R-TKT-2). Reads: viewer; writes: operator (the people who work tickets).
  * A scoped token sees its companies' tickets; another company's ticket, or one without a company,
  * is a 404 to it.
  */
@@ -54,10 +58,23 @@ export function ticketsRouter(deps: AppDeps): Router {
         status: statusList.optional(),
         priority: z.enum(PRIORITIES).optional(),
         needsTriage: queryBoolean.optional(),
+        triage: queryBoolean.optional().openapi({ description: 'Marked for triage or not (the same as needsTriage).' }),
+        slaState: z.enum(['onTrack', 'atRisk', 'breached', 'met', 'none']).optional().openapi({ description: 'The SLA state now (see TicketSla.state).' }),
+        sort: z.enum(['id', 'nextDue']).optional().openapi({ description: 'id: newest first (default). nextDue: earliest open due date first, tickets with nothing due last.' }),
+        cursor: z
+          .string()
+          .regex(/^(\d{1,18}|(\d{1,15}|none)_\d{1,18})$/, { message: 'must be the nextCursor of a previous page' })
+          .optional()
+          .openapi({ description: 'The nextCursor of the previous page (of the same sort).' }),
       }),
       response: pageOf(ticketSchema),
     },
     async ({ query, req }) => {
+      if (query.sort !== 'nextDue' && query.cursor !== undefined && !/^\d+$/.test(query.cursor)) {
+        throw validationError('query.cursor', 'must be the nextCursor of a previous page of this sort');
+      }
+      const triage = query.triage ?? query.needsTriage;
+      const now = nowOf(deps);
       const page = await listTickets(deps.db, {
         limit: query.limit,
         cursor: query.cursor,
@@ -66,19 +83,23 @@ export function ticketsRouter(deps: AppDeps): Router {
         contractId: query.contractId,
         status: query.status,
         priority: query.priority,
-        needsTriage: query.needsTriage === undefined ? undefined : query.needsTriage === 'true',
+        needsTriage: triage === undefined ? undefined : triage === 'true',
+        slaState: query.slaState,
+        sort: query.sort,
+        now,
         scope: scopeOf(req),
       });
-      return { body: pageBody(page, ticketOut) };
+      const breaches = groupBreaches(await listSlaBreaches(deps.db, page.items.map((t) => String(t.id))));
+      return { body: pageBody(page, (t) => ticketOut(t, breaches.get(String(t.id)) ?? [], now)) };
     },
   );
 
   const detail = async (id: string, scope: CompanyScope) => {
     const t = await getTicket(deps.db, id, scope);
     if (!t) throw notFound('ticket', id);
-    const [notes, pauses, psa] = await Promise.all([listTicketNotes(deps.db, id), listSlaPauses(deps.db, id), deliveriesOfTicket(deps.db, id)]);
+    const [notes, pauses, breaches, psa] = await Promise.all([listTicketNotes(deps.db, id), listSlaPauses(deps.db, id), listSlaBreaches(deps.db, [id]), deliveriesOfTicket(deps.db, id)]);
     return {
-      ...ticketOut(t),
+      ...ticketOut(t, breaches, nowOf(deps)),
       notes: notes.map((n) => ({ id: String(n.id), kind: n.kind, body: n.body, author: n.author, createdAt: n.created_at.toISOString() })),
       slaPauses: pauses.map((p) => ({ pausedAt: p.paused_at.toISOString(), resumedAt: toInstant(p.resumed_at) })),
       psa: psa.map((d) => ({
@@ -106,7 +127,7 @@ export function ticketsRouter(deps: AppDeps): Router {
     {
       method: 'patch',
       path: '/:id',
-      summary: 'Change a ticket’s status (waiting_customer pauses the SLA clock; closed tickets are not reopened)',
+      summary: 'Work a ticket: triage (company, device, contract, service, priority, assignee, queue), status, notes (R-TKT-1, R-TKT-2)',
       tags: TAGS,
       role: 'operator',
       body: patchBody,
@@ -114,16 +135,30 @@ export function ticketsRouter(deps: AppDeps): Router {
     },
     async ({ params, body, req }) => {
       const id = parseId(params.id, 'ticket');
-      await changeTicketStatus(deps.db, {
-        ticketId: id,
-        status: body.status,
-        note: body.note,
-        at: nowOf(deps),
-        scope: scopeOf(req),
-        actor: actorOf(req),
-        requestId: req.requestId ?? null,
-      });
+      await workTicket(deps.db, { ticketId: id, ...body }, { now: nowOf(deps), scope: scopeOf(req), actor: actorOf(req), requestId: req.requestId ?? null });
       return { body: await detail(id, scopeOf(req)) };
+    },
+  );
+
+  defineRoute(
+    router,
+    MOUNT,
+    {
+      method: 'get',
+      path: '/:id/options',
+      summary: 'What the ticket may be triaged to: companies, the company’s devices, its contracts effective on the ticket’s date with their services (R-TKT-1)',
+      tags: TAGS,
+      role: 'viewer',
+      query: z.strictObject({
+        companyId: idSchema.optional().openapi({ description: 'Devices and contracts of this company (default: the ticket’s).' }),
+        deviceId: idSchema.optional().openapi({ description: 'The device’s company decides; companies lists only it.' }),
+      }),
+      response: ticketOptionsSchema,
+    },
+    async ({ params, query, req }) => {
+      const id = parseId(params.id, 'ticket');
+      const o = await ticketOptions(deps.db, { ticketId: id, companyId: query.companyId, deviceId: query.deviceId }, scopeOf(req));
+      return { body: o };
     },
   );
 
