@@ -15,10 +15,12 @@ export interface CompanyRow {
   timezone: string | null;
   created_at: Date;
   updated_at: Date;
+  /** Migration 20261206183000. */
+  psa_refs?: PsaRefs;
 }
 export interface CompanySourceSiteRow { id: Id; company_id: Id; source: string; site_id: string; site_name: string | null }
 
-export interface SlaRow { id: Id; name: string; code: string | null; timezone: string; is_24x7: boolean; created_at: Date; updated_at: Date }
+export interface SlaRow { id: Id; name: string; code: string | null; timezone: string; is_24x7: boolean; created_at: Date; updated_at: Date; psa_refs?: PsaRefs }
 export interface SlaBusinessHoursRow { id: Id; sla_id: Id; weekday: number; start_time: string; end_time: string }
 export interface SlaHolidayRow { sla_id: Id; day: IsoDate; name: string | null }
 export type Priority = 'critical' | 'high' | 'medium' | 'low';
@@ -30,7 +32,7 @@ export interface SlaTargetRow {
   resolution_minutes: number;
 }
 
-export interface ServiceRow { id: Id; name: string; code: string | null; unit_price: Money; unit_cost: Money | null; created_at: Date; updated_at: Date }
+export interface ServiceRow { id: Id; name: string; code: string | null; unit_price: Money; unit_cost: Money | null; created_at: Date; updated_at: Date; psa_refs?: PsaRefs }
 export interface ServiceBundleRow { id: Id; name: string; code: string | null; unit_price: Money; unit_cost: Money | null; created_at: Date; updated_at: Date }
 export interface ServiceBundleItemRow { bundle_id: Id; service_id: Id }
 
@@ -58,6 +60,8 @@ export interface ContractRow {
   renewed_at: Date | null;
   created_at: Date;
   updated_at: Date;
+  /** Migration 20261206183000. */
+  psa_refs?: PsaRefs;
 }
 export interface ContractServiceRow { id: Id; contract_id: Id; service_id: Id; units: Money; unit_price: Money; unit_cost: Money | null }
 export interface ContractServiceAdjustmentRow {
@@ -106,6 +110,8 @@ export interface DeviceRow {
   last_seen_at: Date | null;
   created_at: Date;
   updated_at: Date;
+  /** Migration 20261206183000. */
+  psa_refs?: PsaRefs;
 }
 export interface DeviceSourceRefRow { id: Id; device_id: Id; source: string; source_device_id: string }
 export interface DeviceContractLinkRow {
@@ -356,3 +362,44 @@ export interface AuditLogRow {
   after: unknown;
   request_id: string | null;
 }
+
+/** Issue 16: PSA connections (migration 20261206183000). Secrets are in `secrets_enc`, never in `config`. */
+export interface PsaConnectionRow {
+  id: Id;
+  name: string;
+  type: 'autotask' | 'connectwise' | 'webhook';
+  enabled: boolean;
+  config: Record<string, unknown>;
+  secrets_enc: string;
+  /** Migration 20261206183100; null = the type's default. */
+  rate_limit_per_hour: number | null;
+  created_at: Date;
+  updated_at: Date;
+}
+export type PsaDeliveryState = 'pending' | 'delivered' | 'failed' | 'skipped';
+/** The outbox of PSA delivery: one row per (ticket, connection); see the migration for the meaning of the counters. */
+export interface PsaDeliveryRow {
+  id: Id;
+  ticket_id: Id;
+  connection_id: Id;
+  state: PsaDeliveryState;
+  rank: number;
+  external_id: string | null;
+  external_number: string | null;
+  attempts: number;
+  last_error: string | null;
+  pending_occurrences: number;
+  occurrences_since: Date | null;
+  pending_notes: Array<{ title: string; body: string }>;
+  change_seq: string;
+  sent_seq: string;
+  closed_in_psa: boolean;
+  claimed_by: string | null;
+  claimed_until: Date | null;
+  pending_since: Date | null;
+  delivered_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+/** `psa_refs` of companies, contracts, services, slas and devices: connection name → the PSA's id. */
+export type PsaRefs = Record<string, string>;

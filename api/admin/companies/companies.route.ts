@@ -14,6 +14,7 @@ import {
 import type { AppDeps } from '../../context';
 import { actorOf, scopeOf } from '../../context';
 import { codeSchema, instant, listQuery, nameSchema, nonEmptyPatch, pageOf, parseId } from '../../openapi/schemas';
+import { psaRefsInput, psaRefsOutput, refsOf, withPsaRefs } from '../psa-refs';
 import { defineRoute } from '../../route';
 import { requireUnscoped } from '../audit/admin-write';
 import { createAudited, deleteAudited, loadOr404, pageBody, pgErrors, updateAudited } from '../crud';
@@ -52,9 +53,9 @@ const timezoneInput = z
       "IANA time zone the company's alerts are dated in: which device link, default contract and contract in effect apply (issue 15 item 5). null = the zone of the SLA of the contract chosen, else HUB_RENEWAL_TIMEZONE.",
     example: 'Europe/Berlin',
   });
-const createBody = z.strictObject({ name: nameSchema, code: codeSchema.optional(), timezone: timezoneInput.optional(), sourceSites: sourceSitesInput.optional() });
+const createBody = z.strictObject({ name: nameSchema, code: codeSchema.optional(), timezone: timezoneInput.optional(), sourceSites: sourceSitesInput.optional(), psaRefs: psaRefsInput.optional() });
 const patchBody = nonEmptyPatch(
-  z.strictObject({ name: nameSchema.optional(), code: codeSchema.optional(), timezone: timezoneInput.optional(), sourceSites: sourceSitesInput.optional() }),
+  z.strictObject({ name: nameSchema.optional(), code: codeSchema.optional(), timezone: timezoneInput.optional(), sourceSites: sourceSitesInput.optional(), psaRefs: psaRefsInput.optional() }),
 );
 
 export const companySchema = z
@@ -64,6 +65,7 @@ export const companySchema = z
     code: z.string().nullable(),
     timezone: z.string().nullable().openapi({ description: "IANA zone the company's alerts are dated in; null = the SLA's, else HUB_RENEWAL_TIMEZONE." }),
     sourceSites: z.array(z.strictObject({ source: z.string(), siteId: z.string(), siteName: z.string().nullable() })),
+    psaRefs: psaRefsOutput,
     createdAt: instant,
     updatedAt: instant,
   })
@@ -77,6 +79,7 @@ export const companyOut = (c: CompanyWithSites): CompanyOut => ({
   code: c.code,
   timezone: c.timezone,
   sourceSites: c.sourceSites.map((s) => ({ source: s.source, siteId: s.site_id, siteName: s.site_name })),
+  psaRefs: refsOf(c),
   createdAt: c.created_at.toISOString(),
   updatedAt: c.updated_at.toISOString(),
 });
@@ -134,7 +137,7 @@ export function companiesRouter(deps: AppDeps): Router {
         req,
         DB_ERRORS,
         'company',
-        async (trx) => companyOut(await insertCompany(trx, { name: body.name, code: body.code, timezone: body.timezone, sourceSites: sitesIn(body.sourceSites) })),
+        async (trx) => companyOut(await withPsaRefs(trx, 'companies', body.psaRefs, await insertCompany(trx, { name: body.name, code: body.code, timezone: body.timezone, sourceSites: sitesIn(body.sourceSites) }))),
         (after) => after.id,
       );
       return { status: 201, body: created };
@@ -164,7 +167,7 @@ export function companiesRouter(deps: AppDeps): Router {
           await lockCompany(trx, id);
           return getCompany(trx, id, scopeOf(req));
         },
-        update: (trx) => updateCompany(trx, id, { name: body.name, code: body.code, timezone: body.timezone, sourceSites: sitesIn(body.sourceSites) }),
+        update: async (trx) => withPsaRefs(trx, 'companies', body.psaRefs, await updateCompany(trx, id, { name: body.name, code: body.code, timezone: body.timezone, sourceSites: sitesIn(body.sourceSites) })),
         out: companyOut,
         companyOf: () => id,
       });

@@ -86,6 +86,19 @@ export const ticketDetailSchema = ticketSchema
     relatedAlerts: z.array(relatedAlertSchema).openapi({ description: 'R-STORM-1: alerts muted by this ticket (an inhibit rule), oldest first, at most 1000.' }),
     relatedAlertCount: z.number().int().openapi({ description: 'How many related alerts are still firing.' }),
     children: z.array(childSchema).openapi({ description: 'R-STORM-1: child tickets of this parent incident (a group rule), oldest first, at most 1000, in the token’s companies.' }),
+    psa: z
+      .array(
+        z.strictObject({
+          connection: z.string(),
+          externalId: z.string().nullable().openapi({ description: "The PSA's ticket id (Autotask itemId)." }),
+          externalNumber: z.string().nullable().openapi({ description: 'The number technicians see (Autotask ticketNumber).' }),
+          state: z.enum(['pending', 'delivered', 'failed', 'skipped']).openapi({ description: 'skipped: not sent, lastError says why (e.g. no psaRefs for the company).' }),
+          attempts: z.number(),
+          lastError: z.string().nullable(),
+          deliveredAt: instant.nullable(),
+        }),
+      )
+      .openapi({ description: 'Issue 16: the ticket in each PSA connection (SPEC §9).' }),
   })
   .openapi('TicketDetail');
 

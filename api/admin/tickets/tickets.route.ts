@@ -1,4 +1,5 @@
 import type { CompanyScope } from '../../../core/access/company-scope';
+import { deliveriesOfTicket } from '../../../db/queries/psa-deliveries';
 import { Router } from 'express';
 import { z } from 'zod';
 import { notFound, validationError } from '../../../core/errors';
@@ -97,12 +98,13 @@ export function ticketsRouter(deps: AppDeps): Router {
   const detail = async (id: string, scope: CompanyScope) => {
     const t = await getTicket(deps.db, id, scope);
     if (!t) throw notFound('ticket', id);
-    const [notes, pauses, breaches, related, children] = await Promise.all([
+    const [notes, pauses, breaches, related, children, psa] = await Promise.all([
       listTicketNotes(deps.db, id),
       listSlaPauses(deps.db, id),
       listSlaBreaches(deps.db, [id]),
       relatedAlertsOfTicket(deps.db, id),
       childrenOfTicket(deps.db, id, scope),
+      deliveriesOfTicket(deps.db, id),
     ]);
     return {
       ...ticketOut(t, breaches, nowOf(deps)),
@@ -124,6 +126,15 @@ export function ticketsRouter(deps: AppDeps): Router {
       })),
       notes: notes.map((n) => ({ id: String(n.id), kind: n.kind, body: n.body, author: n.author, createdAt: n.created_at.toISOString() })),
       slaPauses: pauses.map((p) => ({ pausedAt: p.paused_at.toISOString(), resumedAt: toInstant(p.resumed_at) })),
+      psa: psa.map((d) => ({
+        connection: d.connection_name,
+        externalId: d.external_id,
+        externalNumber: d.external_number,
+        state: d.state,
+        attempts: d.attempts,
+        lastError: d.last_error,
+        deliveredAt: toInstant(d.delivered_at),
+      })),
     };
   };
 
