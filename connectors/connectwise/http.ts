@@ -1,26 +1,23 @@
+import { httpError, type HttpClient } from '../http';
+import { PsaError } from '../types';
 import { apiBase, type ConnectWiseConfig } from './schema';
 
 /**
- * One ConnectWise REST call. We use Node's fetch (undici: keep-alive, AbortSignal timeouts) rather
- * than the `connectwise-rest` package: that package wraps axios with its own promise-retry loop,
- * while every retry of ours must go through the delivery queue (backoff, rate limit, breaker, and
- * the look-up by marker before a create is retried); and we use five endpoints, not the 1,800 it binds.
+ * One ConnectWise REST call over the connectors' HTTP client (connectors/http.ts: undici,
+ * keep-alive per connection, timeouts; failures classified transient or permanent as PsaError).
  *
- * Errors follow the delivery's two kinds: 429, 5xx, timeouts and network failures are transient
- * (retried; `retryAfterMs` from `Retry-After`), any other 4xx is permanent with ConnectWise's own
- * message kept (`{ code, message, errors: [{ code, message, resource, field }] }`).
+ * Why not the `connectwise-rest` package: it wraps axios with its own promise-retry loop, while
+ * every retry of ours must go through the delivery queue (backoff, rate limit, breaker, and the
+ * marker look-up before a create is retried); we use a handful of endpoints, not the 1,800 it
+ * binds; and it would bring a second HTTP stack beside the one the other connectors share.
+ *
+ * ConnectWise answers errors as `{ code, message, errors: [{ code, message, resource, field }] }`;
+ * that text is kept as the PSA's message.
  */
-export class ConnectWiseError extends Error {
-  override name = 'ConnectWiseError';
-  constructor(
-    readonly kind: 'transient' | 'permanent',
-    message: string,
-    readonly status?: number,
-    readonly retryAfterMs?: number,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
+export interface CwContext {
+  config: ConnectWiseConfig;
+  http: HttpClient;
+  now: () => Date;
 }
 
 export interface CwRequest {
@@ -30,23 +27,13 @@ export interface CwRequest {
   body?: unknown;
 }
 
-export type CwFetch = typeof fetch;
-
 export function authHeaders(config: ConnectWiseConfig): Record<string, string> {
   const basic = Buffer.from(`${config.companyId}+${config.publicKey}:${config.privateKey}`, 'utf8').toString('base64');
-  return { authorization: `Basic ${basic}`, clientid: config.clientId, accept: 'application/json' };
+  return { authorization: `Basic ${basic}`, clientId: config.clientId };
 }
 
-/** Seconds or an HTTP date; capped so a hostile answer cannot park a connection for days. */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  const seconds = Number(value);
-  const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(value) - now;
-  if (!Number.isFinite(ms)) return undefined;
-  return Math.min(Math.max(ms, 0), 3_600_000);
-}
-
-function describe(status: number, body: unknown): string {
+/** ConnectWise's error body as one line. */
+export function cwMessage(body: unknown): string {
   if (body && typeof body === 'object') {
     const b = body as { message?: unknown; errors?: unknown };
     const parts: string[] = [];
@@ -59,71 +46,52 @@ function describe(status: number, body: unknown): string {
         }
       }
     }
-    if (parts.length > 0) return `ConnectWise ${status}: ${parts.join('; ').slice(0, 1000)}`;
+    if (parts.length > 0) return parts.join('; ').slice(0, 1000);
   }
-  return `ConnectWise answered ${status}`;
+  return typeof body === 'string' ? body.slice(0, 200) : '';
 }
 
-export async function cwCall<T>(config: ConnectWiseConfig, req: CwRequest, fetchImpl: CwFetch = fetch): Promise<T> {
-  const url = new URL(`${apiBase(config.site)}${req.path}`);
+export async function cwCall<T>(ctx: CwContext, req: CwRequest): Promise<T> {
+  const url = new URL(`${apiBase(ctx.config.site)}${req.path}`);
   for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-  const headers: Record<string, string> = authHeaders(config);
-  if (req.body !== undefined) headers['content-type'] = 'application/json';
-  let res: Response;
-  const signal = AbortSignal.timeout(config.timeoutMs);
-  try {
-    res = await fetchImpl(url, {
-      method: req.method,
-      headers,
-      body: req.body === undefined ? undefined : JSON.stringify(req.body),
-      signal,
-      redirect: 'error',
-    });
-  } catch (e) {
-    const what = signal.aborted ? `timed out after ${config.timeoutMs} ms` : 'network error';
-    throw new ConnectWiseError('transient', `ConnectWise ${req.method} ${req.path}: ${what}`, undefined, undefined, { cause: e });
-  }
-  const text = await res.text().catch(() => '');
-  let body: unknown = undefined;
-  if (text !== '') {
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = undefined;
-    }
-  }
-  if (res.ok) return body as T;
-  const message = describe(res.status, body);
-  if (res.status === 429 || res.status >= 500 || res.status === 408) {
-    throw new ConnectWiseError('transient', message, res.status, parseRetryAfter(res.headers.get('retry-after')));
-  }
-  throw new ConnectWiseError('permanent', message, res.status);
+  const res = await ctx.http.send(req.method, url.toString(), { headers: authHeaders(ctx.config), ...(req.body === undefined ? {} : { json: req.body }) });
+  if (res.status >= 200 && res.status < 300) return res.body as T;
+  throw httpError(req.method, url.toString(), res, cwMessage(res.body), ctx.now());
 }
 
 /** A conditions string value: ConnectWise quotes strings with `"` and has no escape, so a quote is refused. */
 export function conditionString(value: string): string {
-  if (/["\\]/.test(value)) throw new ConnectWiseError('permanent', `ConnectWise conditions cannot contain quotes: ${value.slice(0, 40)}`);
+  if (/["\\]/.test(value)) throw new PsaError('permanent', `ConnectWise conditions cannot contain quotes: ${value.slice(0, 40)}`);
   return `"${value}"`;
 }
 
 /** ConnectWise dates in conditions are written in square brackets, UTC. */
 export const conditionDate = (d: Date): string => `[${d.toISOString().replace(/\.\d{3}Z$/, 'Z')}]`;
 
-/** Every page of a list (pageSize ≤ 1000 in ConnectWise), calling onPage after each. */
-export async function cwListAll<T>(
-  config: ConnectWiseConfig,
+/** One page of a list (ConnectWise: `page` from 1, `pageSize` ≤ 1000); `next` is the next page number or null. */
+export async function cwPage<T>(
+  ctx: CwContext,
   path: string,
   query: Record<string, string | number | undefined>,
-  opts: { pageSize?: number; fetchImpl?: CwFetch; onPage?: (items: T[], page: number) => void } = {},
-): Promise<T[]> {
-  const pageSize = opts.pageSize ?? 250;
+  cursor: string | null,
+  pageSize = 250,
+): Promise<{ items: T[]; next: string | null }> {
+  const page = cursor === null ? 1 : Number(cursor);
+  if (!Number.isInteger(page) || page < 1) throw new PsaError('permanent', `bad page cursor ${cursor}`);
+  const items = await cwCall<T[]>(ctx, { method: 'GET', path, query: { ...query, page, pageSize } });
+  if (!Array.isArray(items)) throw new PsaError('permanent', `ConnectWise GET ${path}: expected a list`);
+  return { items, next: items.length < pageSize ? null : String(page + 1) };
+}
+
+/** Every page of a list. */
+export async function cwListAll<T>(ctx: CwContext, path: string, query: Record<string, string | number | undefined>, pageSize = 250): Promise<T[]> {
   const all: T[] = [];
-  for (let page = 1; ; page += 1) {
-    const items = await cwCall<T[]>(config, { method: 'GET', path, query: { ...query, page, pageSize } }, opts.fetchImpl);
-    if (!Array.isArray(items)) throw new ConnectWiseError('permanent', `ConnectWise GET ${path}: expected a list`);
+  let cursor: string | null = null;
+  for (let n = 0; n < 10_000; n += 1) {
+    const { items, next }: { items: T[]; next: string | null } = await cwPage<T>(ctx, path, query, cursor, pageSize);
     all.push(...items);
-    opts.onPage?.(items, page);
-    if (items.length < pageSize) return all;
-    if (page >= 10_000) throw new ConnectWiseError('permanent', `ConnectWise GET ${path}: more than 10,000 pages`);
+    if (next === null) return all;
+    cursor = next;
   }
+  throw new PsaError('permanent', `ConnectWise GET ${path}: more than 10,000 pages`);
 }

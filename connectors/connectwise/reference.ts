@@ -1,113 +1,120 @@
-import { ConnectWiseError, cwCall, cwListAll, type CwFetch } from './http';
-import type { ConnectWiseConfig } from './schema';
+import type { ConnectionCheck, ConnectionTestResult, PsaPage, PsaRecord } from '../types';
+import { cwCall, cwListAll, cwPage, type CwContext } from './http';
 
 /**
- * Reference data read from ConnectWise for `hub psa import` (R-PSA-4): companies, agreements with
- * their additions (the hub's contract lines) and their configurations (R-LINK-1), SLAs and
- * configurations. Read-only; every list is paged (ConnectWise: `page`, `pageSize` ≤ 1000).
- * https://developer.connectwise.com/Products/ConnectWise_PSA/REST — Company, Finance, Service modules.
+ * Reference data read from ConnectWise for `hub psa import` (R-PSA-4), as the import's normalized
+ * records (app/psa/README.md "import fields"): companies, SLAs, catalog items (the hub's services),
+ * agreements with their additions (contract lines) and covered configurations (R-LINK-1), and
+ * configurations. Read-only and paged (`page`, `pageSize` ≤ 1000).
+ * https://developer.connectwise.com/Products/ConnectWise_PSA/REST — Company, Finance, Procurement, Service.
  */
-export interface CwCompany {
+interface CwCompany {
   id: number;
   identifier?: string;
   name: string;
-  deletedFlag?: boolean;
 }
-export interface CwAgreement {
+interface CwAgreement {
   id: number;
   name: string;
   company?: { id: number };
   type?: { id?: number; name?: string };
   startDate?: string | null;
   endDate?: string | null;
-  noEndingDateFlag?: boolean;
-  cancelledFlag?: boolean;
   sla?: { id: number } | null;
   applicationCycle?: string | null;
-  billCycle?: string | null;
 }
-export interface CwAddition {
+interface CwAddition {
   id: number;
-  product?: { id?: number; identifier?: string; description?: string };
+  product?: { id?: number; identifier?: string };
   quantity?: number;
   unitPrice?: number;
-  unitCost?: number;
   cancelledDate?: string | null;
 }
-export interface CwSla {
+interface CwCatalogItem {
   id: number;
-  name: string;
+  identifier?: string;
+  description?: string;
+  price?: number;
+  cost?: number;
 }
-export interface CwConfiguration {
+interface CwConfiguration {
   id: number;
   name: string;
   company?: { id: number };
-  serialNumber?: string | null;
-  deviceIdentifier?: string | null;
-  activeFlag?: boolean;
 }
 
-export interface CwProgress {
-  (step: string, done: number): void;
+const PAGE = 250;
+
+export async function listCompanies(ctx: CwContext, cursor: string | null): Promise<PsaPage<PsaRecord>> {
+  const page = await cwPage<CwCompany>(ctx, '/company/companies', { conditions: 'deletedFlag = false', fields: 'id,identifier,name', orderBy: 'id asc' }, cursor, PAGE);
+  return { next: page.next, items: page.items.map((c) => ({ externalId: String(c.id), name: c.name, fields: { identifier: c.identifier ?? null } })) };
 }
 
-const opts = (fetchImpl: CwFetch | undefined, onPage?: (n: number) => void) => ({
-  pageSize: 250,
-  fetchImpl,
-  onPage: (items: unknown[]) => onPage?.(items.length),
-});
+export async function listSlas(ctx: CwContext, cursor: string | null): Promise<PsaPage<PsaRecord>> {
+  const page = await cwPage<{ id: number; name: string }>(ctx, '/service/SLAs', { fields: 'id,name', orderBy: 'id asc' }, cursor, PAGE);
+  return { next: page.next, items: page.items.map((s) => ({ externalId: String(s.id), name: s.name, fields: {} })) };
+}
 
-export const listCompanies = (config: ConnectWiseConfig, fetchImpl?: CwFetch, onPage?: (n: number) => void) =>
-  cwListAll<CwCompany>(config, '/company/companies', { conditions: 'deletedFlag = false', fields: 'id,identifier,name,deletedFlag', orderBy: 'id asc' }, opts(fetchImpl, onPage));
+/** Catalog items are what agreement additions sell: the hub's services. */
+export async function listServices(ctx: CwContext, cursor: string | null): Promise<PsaPage<PsaRecord>> {
+  const page = await cwPage<CwCatalogItem>(ctx, '/procurement/catalog', { conditions: 'inactiveFlag = false', fields: 'id,identifier,description,price,cost', orderBy: 'id asc' }, cursor, PAGE);
+  return {
+    next: page.next,
+    items: page.items.map((p) => ({ externalId: String(p.id), name: p.identifier ?? p.description ?? `Item ${p.id}`, fields: { unitPrice: p.price ?? null, unitCost: p.cost ?? null } })),
+  };
+}
 
-export const listAgreements = (config: ConnectWiseConfig, fetchImpl?: CwFetch, onPage?: (n: number) => void) =>
-  cwListAll<CwAgreement>(config, '/finance/agreements', { conditions: 'cancelledFlag = false', orderBy: 'id asc' }, opts(fetchImpl, onPage));
+/** Agreements, each with its additions (contract lines) and the configurations it covers. */
+export async function listContracts(ctx: CwContext, cursor: string | null): Promise<PsaPage<PsaRecord>> {
+  const page = await cwPage<CwAgreement>(ctx, '/finance/agreements', { conditions: 'cancelledFlag = false', orderBy: 'id asc' }, cursor, PAGE);
+  const items: PsaRecord[] = [];
+  for (const a of page.items) {
+    const additions = await cwListAll<CwAddition>(ctx, `/finance/agreements/${a.id}/additions`, { orderBy: 'id asc' });
+    const configurations = await cwListAll<{ id: number }>(ctx, `/finance/agreements/${a.id}/configurations`, { fields: 'id', orderBy: 'id asc' });
+    items.push({
+      externalId: String(a.id),
+      name: a.name,
+      fields: {
+        companyId: a.company?.id ?? null,
+        startDate: a.startDate ?? null,
+        endDate: a.endDate ?? null,
+        slaId: a.sla?.id ?? null,
+        typeName: a.type?.name ?? null,
+        periodType: a.applicationCycle ?? null,
+        services: additions
+          .filter((x) => !x.cancelledDate && x.product?.id !== undefined)
+          .map((x) => ({ serviceId: x.product!.id, units: x.quantity ?? 1, unitPrice: x.unitPrice ?? null })),
+        configurationItemIds: configurations.map((c) => c.id),
+      },
+    });
+  }
+  return { next: page.next, items };
+}
 
-export const listAgreementAdditions = (config: ConnectWiseConfig, agreementId: number, fetchImpl?: CwFetch) =>
-  cwListAll<CwAddition>(config, `/finance/agreements/${agreementId}/additions`, { orderBy: 'id asc' }, opts(fetchImpl));
-
-/** The configurations covered by an agreement (the link of R-LINK-1 on the ConnectWise side). */
-export const listAgreementConfigurations = (config: ConnectWiseConfig, agreementId: number, fetchImpl?: CwFetch) =>
-  cwListAll<{ id: number }>(config, `/finance/agreements/${agreementId}/configurations`, { fields: 'id', orderBy: 'id asc' }, opts(fetchImpl));
-
-export const listSlas = (config: ConnectWiseConfig, fetchImpl?: CwFetch, onPage?: (n: number) => void) =>
-  cwListAll<CwSla>(config, '/service/SLAs', { fields: 'id,name', orderBy: 'id asc' }, opts(fetchImpl, onPage));
-
-export const listConfigurations = (config: ConnectWiseConfig, fetchImpl?: CwFetch, onPage?: (n: number) => void) =>
-  cwListAll<CwConfiguration>(
-    config,
-    '/company/configurations',
-    { conditions: 'activeFlag = true', fields: 'id,name,company,serialNumber,deviceIdentifier,activeFlag', orderBy: 'id asc' },
-    opts(fetchImpl, onPage),
-  );
-
-export interface CwCheck {
-  check: string;
-  ok: boolean;
-  message: string;
+export async function listConfigurationItems(ctx: CwContext, cursor: string | null): Promise<PsaPage<PsaRecord>> {
+  const page = await cwPage<CwConfiguration>(ctx, '/company/configurations', { conditions: 'activeFlag = true', fields: 'id,name,company', orderBy: 'id asc' }, cursor, PAGE);
+  return { next: page.next, items: page.items.map((c) => ({ externalId: String(c.id), name: c.name, fields: { companyId: c.company?.id ?? null, contractId: null } })) };
 }
 
 /** `POST /psa-connections/:name/test`: credentials (system info), then the configured board. */
-export async function testConnection(config: ConnectWiseConfig, fetchImpl?: CwFetch): Promise<CwCheck[]> {
-  const checks: CwCheck[] = [];
+export async function testConnection(ctx: CwContext): Promise<ConnectionTestResult> {
+  const checks: ConnectionCheck[] = [];
+  const message = (e: unknown) => (e instanceof Error ? e.message : String(e));
   try {
-    const info = await cwCall<{ version?: string }>(config, { method: 'GET', path: '/system/info' }, fetchImpl);
-    checks.push({ check: 'credentials', ok: true, message: `signed in (ConnectWise ${info?.version ?? 'unknown version'})` });
+    const info = await cwCall<{ version?: string }>(ctx, { method: 'GET', path: '/system/info' });
+    checks.push({ name: 'credentials', ok: true, detail: `signed in (ConnectWise ${info?.version ?? 'unknown version'})` });
   } catch (e) {
-    checks.push({ check: 'credentials', ok: false, message: e instanceof Error ? e.message : String(e) });
-    return checks;
+    checks.push({ name: 'credentials', ok: false, detail: message(e) });
+    return { ok: false, checks };
   }
   try {
-    const conditions = typeof config.board === 'number' ? `id = ${config.board}` : `name = "${config.board.replace(/"/g, '')}"`;
-    const boards = await cwCall<Array<{ id: number; name: string }>>(config, { method: 'GET', path: '/service/boards', query: { conditions, fields: 'id,name' } }, fetchImpl);
-    const board = Array.isArray(boards) ? boards[0] : undefined;
-    checks.push(
-      board
-        ? { check: 'board', ok: true, message: `board "${board.name}" (${board.id}) found` }
-        : { check: 'board', ok: false, message: `no service board ${JSON.stringify(config.board)}` },
-    );
+    const board = ctx.config.board;
+    const conditions = typeof board === 'number' ? `id = ${board}` : `name = "${board.replace(/"/g, '')}"`;
+    const boards = await cwCall<Array<{ id: number; name: string }>>(ctx, { method: 'GET', path: '/service/boards', query: { conditions, fields: 'id,name' } });
+    const found = Array.isArray(boards) ? boards[0] : undefined;
+    checks.push(found ? { name: 'board', ok: true, detail: `board "${found.name}" (${found.id}) found` } : { name: 'board', ok: false, detail: `no service board ${JSON.stringify(board)}` });
   } catch (e) {
-    checks.push({ check: 'board', ok: false, message: e instanceof ConnectWiseError ? e.message : String(e) });
+    checks.push({ name: 'board', ok: false, detail: message(e) });
   }
-  return checks;
+  return { ok: checks.every((c) => c.ok), checks };
 }

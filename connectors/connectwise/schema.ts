@@ -17,7 +17,6 @@ export const CW_DEFAULT_PRIORITIES = {
   high: 'Priority 2 - Quick Response',
   medium: 'Priority 3 - Normal Response',
   low: 'Priority 4 - Schedule Maintenance',
-  info: 'Priority 4 - Schedule Maintenance',
 } as const;
 
 const reference = z.union([z.int().positive(), z.string().trim().min(1).max(100)]);
@@ -41,11 +40,15 @@ export const connectWiseConfigSchema = z
     board: reference,
     /** Status of a new ticket (a status of that board). @defaultValue "New" */
     statusNew: reference.default('New'),
-    /** Status the hub sets when its ticket is resolved. @defaultValue ">Closed" (the closed status of a default board) */
+    /** Status the hub sets when its ticket is resolved or closed. @defaultValue ">Closed" (the closed status of a default board) */
     statusClosed: reference.default('>Closed'),
+    /** Status set when the hub ticket is taken in progress; absent = the hub does not change it. */
+    statusInProgress: reference.optional(),
+    /** Status set while the hub ticket waits for the customer; absent = the hub does not change it. */
+    statusWaitingCustomer: reference.optional(),
     /** Hub priority → ConnectWise priority (id or name). @defaultValue CW_DEFAULT_PRIORITIES */
     priorityMap: z
-      .object({ critical: reference, high: reference, medium: reference, low: reference, info: reference })
+      .object({ critical: reference, high: reference, medium: reference, low: reference })
       .partial()
       .strict()
       .default({}),
@@ -66,7 +69,9 @@ export type ConnectWiseReference = z.infer<typeof reference>;
 /** Fields of the config that are secrets (encrypted at rest, redacted from output and logs). */
 export const CW_SECRET_FIELDS = ['privateKey'] as const;
 
-export const cwPriority = (config: ConnectWiseConfig, priority: keyof typeof CW_DEFAULT_PRIORITIES): ConnectWiseReference =>
+export type HubPriority = keyof typeof CW_DEFAULT_PRIORITIES;
+
+export const cwPriority = (config: ConnectWiseConfig, priority: HubPriority): ConnectWiseReference =>
   config.priorityMap[priority] ?? CW_DEFAULT_PRIORITIES[priority];
 
 /** `{ id }` for a number, `{ name }` for a name: the two forms ConnectWise accepts for a reference. */

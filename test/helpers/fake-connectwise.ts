@@ -348,6 +348,7 @@ export class FakeConnectWise {
         t.priority = p;
       } else if (op.path === 'summary' && typeof op.value === 'string') t.summary = op.value;
       else if (op.path === 'agreement') t.agreement = (op.value as { id: number } | null) ?? null;
+      else if (op.path === 'requiredDate' && (op.value === null || typeof op.value === 'string')) t.requiredDate = op.value;
       else return [400, { code: 'InvalidObject', message: `path ${String(op.path)} not supported by the fake` }];
     }
     this.touch(t);
