@@ -60,6 +60,23 @@ export default tseslint.config(
     },
   },
   {
+    // connectors/ (outbound, issue 16) mirror plugins/: they talk HTTP to a PSA and know nothing of the hub's storage or adapters.
+    files: ['connectors/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../db/*', '../../db/*', '../app/*', '../../app/*', '../api/*', '../../api/*', '../workers/*', '../../workers/*', '../cli/*', '../../cli/*', 'knex', 'bullmq', 'ioredis', 'express'],
+              message: 'connectors/ import only core/, lib/ and their own files: app/psa decides and stores, workers/ deliver.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // core/ is the pure domain: no I/O, the clock is a parameter (STYLE.md principle 6).
     files: ['core/**/*.ts'],
     rules: {

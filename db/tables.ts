@@ -291,3 +291,42 @@ export interface AuditLogRow {
   after: unknown;
   request_id: string | null;
 }
+
+/** Issue 16: PSA connections (migration 20261206183000). Secrets are in `secrets_enc`, never in `config`. */
+export interface PsaConnectionRow {
+  id: Id;
+  name: string;
+  type: 'autotask' | 'connectwise' | 'webhook';
+  enabled: boolean;
+  config: Record<string, unknown>;
+  secrets_enc: string;
+  created_at: Date;
+  updated_at: Date;
+}
+export type PsaDeliveryState = 'pending' | 'delivered' | 'failed' | 'skipped';
+/** The outbox of PSA delivery: one row per (ticket, connection); see the migration for the meaning of the counters. */
+export interface PsaDeliveryRow {
+  id: Id;
+  ticket_id: Id;
+  connection_id: Id;
+  state: PsaDeliveryState;
+  rank: number;
+  external_id: string | null;
+  external_number: string | null;
+  attempts: number;
+  last_error: string | null;
+  pending_occurrences: number;
+  occurrences_since: Date | null;
+  pending_notes: Array<{ title: string; body: string }>;
+  change_seq: string;
+  sent_seq: string;
+  closed_in_psa: boolean;
+  claimed_by: string | null;
+  claimed_until: Date | null;
+  pending_since: Date | null;
+  delivered_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+/** `psa_refs` of companies, contracts, services, slas and devices: connection name → the PSA's id. */
+export type PsaRefs = Record<string, string>;

@@ -80,3 +80,6 @@ export function decryptSecrets(sealed: string, masterKeys: string | readonly str
   }
   throw new HubError('INTERNAL', 'source secrets: cannot decrypt (no key of HUB_SECRET_KEYS opens it, it belongs to another source, or it was changed)');
 }
+
+/** The associated data of a PSA connection's secrets (issue 16): bound to the connection's name, like a source's. */
+export const psaConnectionSecretsContext = (connectionName: string): string => `psa-connection:${connectionName}`;

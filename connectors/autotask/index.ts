@@ -1,0 +1,192 @@
+import type { Priority } from '../../core/slas/due-dates';
+import type { TicketStatus } from '../../core/tickets/ticket-status';
+import { createHttpClient, httpError, type JsonResponse } from '../http';
+import { PsaError, type ConnectionCheck, type ConnectorDeps, type PsaConnector, type PsaSession, type PsaTicket, type PsaTicketHandle } from '../types';
+import { AUTOTASK_SECRET_FIELDS, autotaskConfigSchema, type AutotaskConfig } from './schema';
+
+/**
+ * Autotask PSA, REST API v1.0 (https://ww1.autotask.net/help/DeveloperHelp/Content/APIs/REST/REST_API_Home.htm).
+ *
+ * - Auth: the headers `ApiIntegrationCode`, `UserName`, `Secret` on every call.
+ * - Zone: `GET <lookup>/v1.0/zoneInformation?user=<UserName>` answers `{ url }` (the zone's
+ *   `…/atservicesrest/`); looked up once per session unless `baseUrl` is configured.
+ * - `POST /v1.0/Tickets` answers `{ itemId }`; `PATCH /v1.0/Tickets` with `{ id, … }`;
+ *   `POST /v1.0/Tickets/query` with `{ filter: [{ op, field, value }] }` answers `{ items }`;
+ *   notes: `POST /v1.0/Tickets/{id}/Notes` (TicketNotes, a child entity).
+ * - Errors: `{ errors: ["…"] }`; 429 and 5xx transient (Autotask slows or refuses clients near
+ *   its 10,000 requests an hour per database), any other 4xx permanent with its message.
+ *
+ * Why not `@apigrate/autotask-restapi`: it wraps the same few calls, but its zone lookup host is
+ * fixed (tests and the demo need a local stand-in), it has no request timeout or error
+ * classification, and it would add a second HTTP stack beside undici; the calls used here are
+ * five, each a few lines over {@link createHttpClient}.
+ */
+export const DEFAULT_ZONE_LOOKUP_URL = 'https://webservices.autotask.net/atservicesrest';
+
+/** Title and description limits of the Tickets entity. */
+const TITLE_MAX = 255;
+const DESCRIPTION_MAX = 8000;
+/** Without an SLA the hub has no due date; Autotask requires one: this long after the first occurrence. */
+const DEFAULT_DUE_HOURS = 24;
+
+function statusMap(c: AutotaskConfig): Record<TicketStatus, string> {
+  return {
+    new: String(c.statusNew),
+    in_progress: String(c.statusInProgress),
+    waiting_customer: String(c.statusWaitingCustomer),
+    resolved: String(c.statusComplete),
+    closed: String(c.statusComplete),
+  };
+}
+
+function priorityMap(c: AutotaskConfig): Record<Priority, string> {
+  const m = c.priorityMap;
+  return { critical: String(m.critical), high: String(m.high), medium: String(m.medium), low: String(m.low) };
+}
+
+const int = (v: string | null): number | undefined => (v !== null && /^\d{1,15}$/.test(v) ? Number(v) : undefined);
+
+/** The PSA's message of an `{ errors: [...] }` answer (or whatever text it sent). */
+export function autotaskMessage(body: unknown): string {
+  if (body && typeof body === 'object' && 'errors' in body && Array.isArray((body as { errors: unknown }).errors)) {
+    return (body as { errors: unknown[] }).errors.map((e) => (typeof e === 'string' ? e : JSON.stringify(e))).join('; ');
+  }
+  return typeof body === 'string' ? body.slice(0, 500) : JSON.stringify(body ?? '').slice(0, 500);
+}
+
+/** The Tickets fields of a hub ticket (R-LINK-3/5: contract and SLA copied; the service is named in the description). */
+export function ticketFields(c: AutotaskConfig, t: PsaTicket): Record<string, unknown> {
+  const due = t.dueAt ?? new Date(new Date(t.firstOccurredAt).getTime() + DEFAULT_DUE_HOURS * 3_600_000).toISOString();
+  const fields: Record<string, unknown> = {
+    companyID: int(t.refs.company),
+    title: t.title.slice(0, TITLE_MAX),
+    description: t.description.slice(0, DESCRIPTION_MAX),
+    priority: Number(priorityMap(c)[t.priority]),
+    status: Number(statusMap(c)[t.status]),
+    dueDateTime: due,
+    externalID: t.hubTicketId,
+    ticketType: c.ticketType,
+  };
+  const optional: Record<string, number | undefined> = {
+    configurationItemID: int(t.refs.device),
+    contractID: int(t.refs.contract),
+    serviceLevelAgreementID: int(t.refs.sla),
+    queueID: c.queueId,
+    source: c.ticketSource,
+    issueType: c.issueType,
+    subIssueType: c.subIssueType,
+  };
+  for (const [k, v] of Object.entries(optional)) if (v !== undefined) fields[k] = v;
+  return fields;
+}
+
+function openAutotask(c: AutotaskConfig, deps: ConnectorDeps): PsaSession {
+  const http = createHttpClient({ timeoutMs: deps.timeoutMs, now: deps.now });
+  const headers = { ApiIntegrationCode: c.integrationCode, UserName: c.username, Secret: c.secret };
+  let base: Promise<string> | null = c.baseUrl ? Promise.resolve(c.baseUrl) : null;
+
+  const lookupZone = async (): Promise<string> => {
+    const lookup = (deps.autotaskZoneLookupUrl ?? DEFAULT_ZONE_LOOKUP_URL).replace(/\/$/, '');
+    const url = `${lookup}/v1.0/zoneInformation?user=${encodeURIComponent(c.username)}`;
+    const res = await http.send('GET', url);
+    if (res.status !== 200) throw httpError('GET', url, res, autotaskMessage(res.body), deps.now());
+    const zone = res.body as { url?: unknown };
+    if (typeof zone?.url !== 'string') throw new PsaError('permanent', `zone lookup for ${c.username}: no url in the answer`);
+    return zone.url.replace(/\/$/, '');
+  };
+  const baseUrl = (): Promise<string> => {
+    // A failed lookup is not cached: the next call asks again.
+    base ??= lookupZone().catch((e: unknown) => {
+      base = null;
+      throw e;
+    });
+    return base;
+  };
+
+  const call = async (method: 'GET' | 'POST' | 'PATCH', path: string, json?: unknown): Promise<JsonResponse> => {
+    const url = `${await baseUrl()}/v1.0${path}`;
+    const res = await http.send(method, url, { headers, ...(json !== undefined ? { json } : {}) });
+    if (res.status < 200 || res.status > 299) throw httpError(method, url, res, autotaskMessage(res.body), deps.now());
+    return res;
+  };
+
+  const findByExternalId = async (hubTicketId: string): Promise<PsaTicketHandle | null> => {
+    const res = await call('POST', '/Tickets/query', { filter: [{ op: 'eq', field: 'externalID', value: hubTicketId }] });
+    const items = (res.body as { items?: Array<{ id: number; ticketNumber?: string }> }).items ?? [];
+    const first = items.sort((a, b) => a.id - b.id)[0];
+    return first ? { externalId: String(first.id), number: first.ticketNumber ?? null } : null;
+  };
+
+  const patch = async (externalId: string, fields: Record<string, unknown>): Promise<void> => {
+    await call('PATCH', '/Tickets', { id: Number(externalId), ...fields });
+  };
+
+  return {
+    async createTicket(t) {
+      if (t.refs.company === null) throw new PsaError('permanent', 'the ticket has no Autotask company (psaRefs of its company)');
+      const res = await call('POST', '/Tickets', ticketFields(c, t));
+      const itemId = (res.body as { itemId?: unknown }).itemId;
+      if (typeof itemId !== 'number' && typeof itemId !== 'string') throw new PsaError('transient', 'POST /Tickets: no itemId in the answer');
+      // The number technicians see; a failure here must not fail a create that happened.
+      let number: string | null;
+      try {
+        const got = await call('GET', `/Tickets/${encodeURIComponent(String(itemId))}`);
+        number = (got.body as { item?: { ticketNumber?: string } }).item?.ticketNumber ?? null;
+      } catch {
+        number = null;
+      }
+      return { externalId: String(itemId), number };
+    },
+    findByExternalId,
+    async addNote(externalId, note) {
+      await call('POST', `/Tickets/${encodeURIComponent(externalId)}/Notes`, {
+        ticketID: Number(externalId),
+        title: note.title.slice(0, 250),
+        description: note.body.slice(0, 32000),
+        noteType: c.noteType,
+        publish: c.notePublish,
+      });
+    },
+    async updateTicket(externalId, t) {
+      const f = ticketFields(c, t);
+      const fields: Record<string, unknown> = { priority: f.priority, status: f.status, dueDateTime: f.dueDateTime };
+      for (const k of ['contractID', 'serviceLevelAgreementID', 'configurationItemID', 'queueID'] as const) if (f[k] !== undefined) fields[k] = f[k];
+      await patch(externalId, fields);
+    },
+    async closeTicket(externalId) {
+      await patch(externalId, { status: c.statusComplete });
+    },
+    async testConnection() {
+      const checks: ConnectionCheck[] = [];
+      try {
+        const url = await baseUrl();
+        checks.push({ name: 'zone', ok: true, detail: c.baseUrl ? `configured: ${url}` : `looked up: ${url}` });
+      } catch (e) {
+        checks.push({ name: 'zone', ok: false, detail: e instanceof Error ? e.message : String(e) });
+        return { ok: false, checks };
+      }
+      try {
+        await call('POST', '/Tickets/query', { MaxRecords: 1, filter: [{ op: 'eq', field: 'id', value: 0 }] });
+        checks.push({ name: 'credentials', ok: true, detail: 'the API user can query tickets' });
+      } catch (e) {
+        checks.push({ name: 'credentials', ok: false, detail: e instanceof Error ? e.message : String(e) });
+      }
+      return { ok: checks.every((k) => k.ok), checks };
+    },
+    async close() {
+      await http.close();
+    },
+  };
+}
+
+export const autotaskConnector: PsaConnector<AutotaskConfig> = {
+  type: 'autotask',
+  displayName: 'Autotask PSA',
+  docsUrl: 'https://ww1.autotask.net/help/DeveloperHelp/Content/APIs/REST/REST_API_Home.htm',
+  configSchema: autotaskConfigSchema,
+  secretFields: AUTOTASK_SECRET_FIELDS,
+  needsCompanyRef: true,
+  priorityMap,
+  statusMap,
+  open: openAutotask,
+};

@@ -1,0 +1,357 @@
+import type { CompanyScope } from '../../core/access/company-scope';
+import type { Db } from '../connection';
+import { whereInScope } from '../company-scope';
+import type { PsaDeliveryRow, PsaDeliveryState, PsaRefs, TicketRow } from '../tables';
+
+/**
+ * The PSA outbox (migration 20261206183000). Writers record what is to be sent in the transaction
+ * of the ticket change; the delivery worker claims a row (a lease, so one worker at a time calls
+ * the PSA for a ticket), sends, and settles exactly what it sent — changes that arrived meanwhile
+ * stay pending.
+ */
+
+/** A delivery the enqueuer should know about: its queue (connection) and its priority. */
+export interface DeliveryRef {
+  id: string;
+  connectionName: string;
+  rank: number;
+}
+
+export interface NewDelivery {
+  ticketId: string;
+  connectionId: string;
+  rank: number;
+  /** `skipped` (with the reason in lastError) when the connection cannot take it, e.g. no company ref. */
+  state: 'pending' | 'skipped';
+  lastError: string | null;
+}
+
+/** One statement for a batch of new tickets; an existing (ticket, connection) row is left alone. */
+export async function insertDeliveries(db: Db, rows: readonly NewDelivery[]): Promise<DeliveryRef[]> {
+  if (rows.length === 0) return [];
+  const { rows: out } = await db.raw<{ rows: Array<{ id: string; name: string; rank: number; state: PsaDeliveryState }> }>(
+    `WITH ins AS (
+       INSERT INTO psa_deliveries (ticket_id, connection_id, rank, state, last_error, change_seq, pending_since)
+       SELECT v.ticket_id, v.connection_id, v.rank, v.state, v.last_error, 0, CASE WHEN v.state = 'pending' THEN now() END
+         FROM jsonb_to_recordset(?::jsonb) AS v(ticket_id bigint, connection_id bigint, rank smallint, state text, last_error text)
+       ON CONFLICT (ticket_id, connection_id) DO NOTHING
+       RETURNING id, connection_id, rank, state)
+     SELECT ins.id, c.name, ins.rank, ins.state FROM ins JOIN psa_connections c ON c.id = ins.connection_id`,
+    [JSON.stringify(rows.map((r) => ({ ticket_id: r.ticketId, connection_id: r.connectionId, rank: r.rank, state: r.state, last_error: r.lastError })))],
+  );
+  return out.filter((r) => r.state === 'pending').map((r) => ({ id: String(r.id), connectionName: r.name, rank: r.rank }));
+}
+
+/** A change of a delivered (or pending) hub ticket, to be sent to every connection that has the ticket. */
+export interface DeliveryChange {
+  ticketId: string;
+  /** Repeats counted on the ticket (coalesced into one "+N occurrences since" note). */
+  occurrences?: number;
+  /** When the first of those repeats happened. */
+  since?: Date;
+  notes?: Array<{ title: string; body: string }>;
+  /** Priority, status, contract/service/SLA or due date changed: an update (or close) is due. */
+  changed?: boolean;
+  /** The ticket's rank now (a priority change re-orders its pending deliveries). */
+  rank?: number;
+}
+
+/**
+ * One statement for a batch of changes. Failed and skipped deliveries collect the changes too
+ * (a retry sends them); delivered ones become pending again. Several changes of one ticket in
+ * the batch are summed first.
+ */
+export async function recordDeliveryChanges(db: Db, changes: readonly DeliveryChange[]): Promise<DeliveryRef[]> {
+  if (changes.length === 0) return [];
+  const { rows } = await db.raw<{ rows: Array<{ id: string; name: string; rank: number }> }>(
+    `WITH v AS (
+       SELECT ticket_id,
+              sum(occurrences)::int AS occurrences,
+              min(since) AS since,
+              coalesce(jsonb_agg(n ORDER BY ord, n_ord) FILTER (WHERE n IS NOT NULL), '[]'::jsonb) AS notes,
+              bool_or(changed) AS changed,
+              min(rank) FILTER (WHERE rank IS NOT NULL) AS rank
+         FROM jsonb_to_recordset(?::jsonb) WITH ORDINALITY AS c(ticket_id bigint, occurrences int, since timestamptz, notes jsonb, changed boolean, rank smallint, ord bigint)
+         LEFT JOIN LATERAL jsonb_array_elements(coalesce(c.notes, '[]'::jsonb)) WITH ORDINALITY AS e(n, n_ord) ON true
+        GROUP BY ticket_id),
+     upd AS (
+       UPDATE psa_deliveries d
+          SET pending_occurrences = d.pending_occurrences + coalesce(v.occurrences, 0),
+              occurrences_since = CASE WHEN coalesce(v.occurrences, 0) > 0 THEN coalesce(d.occurrences_since, v.since) ELSE d.occurrences_since END,
+              pending_notes = d.pending_notes || v.notes,
+              change_seq = d.change_seq + CASE WHEN coalesce(v.changed, false) THEN 1 ELSE 0 END,
+              rank = coalesce(v.rank, d.rank),
+              state = CASE WHEN d.state = 'delivered' THEN 'pending' ELSE d.state END,
+              pending_since = CASE WHEN d.state = 'delivered' OR d.pending_since IS NULL THEN now() ELSE d.pending_since END,
+              updated_at = now()
+         FROM v
+        WHERE d.ticket_id = v.ticket_id
+       RETURNING d.id, d.connection_id, d.rank, d.state)
+     SELECT upd.id, c.name, upd.rank FROM upd JOIN psa_connections c ON c.id = upd.connection_id WHERE upd.state = 'pending'`,
+    [
+      JSON.stringify(
+        changes.map((c) => ({
+          ticket_id: c.ticketId,
+          occurrences: c.occurrences ?? 0,
+          since: c.since?.toISOString() ?? null,
+          notes: c.notes ?? [],
+          changed: c.changed ?? false,
+          rank: c.rank ?? null,
+        })),
+      ),
+    ],
+  );
+  return rows.map((r) => ({ id: String(r.id), connectionName: r.name, rank: r.rank }));
+}
+
+/**
+ * Takes the lease of a pending delivery for `leaseMs` and counts the attempt (committed before the
+ * PSA is called: a later attempt knows an earlier one may have created the ticket). Undefined when
+ * it is not pending or another worker holds a live lease.
+ */
+export async function claimDelivery(db: Db, id: string, token: string, leaseMs: number): Promise<PsaDeliveryRow | undefined> {
+  const { rows } = await db.raw<{ rows: PsaDeliveryRow[] }>(
+    `UPDATE psa_deliveries
+        SET claimed_by = ?, claimed_until = now() + (? || ' milliseconds')::interval, attempts = attempts + 1, updated_at = now()
+      WHERE id = ? AND state = 'pending' AND (claimed_until IS NULL OR claimed_until < now())
+      RETURNING *`,
+    [token, String(leaseMs), id],
+  );
+  return rows[0];
+}
+
+/** Everything one delivery run sends: the ticket, the connection, the PSA ids and names of its records. */
+export interface DeliveryWork {
+  delivery: PsaDeliveryRow;
+  ticket: TicketRow;
+  connectionName: string;
+  refs: { company: PsaRefs | null; device: PsaRefs | null; contract: PsaRefs | null; service: PsaRefs | null; sla: PsaRefs | null };
+  names: { company: string | null; device: string | null; contract: string | null; service: string | null; sla: string | null };
+}
+
+export async function loadDeliveryWork(db: Db, id: string): Promise<DeliveryWork | undefined> {
+  const { rows } = await db.raw<{ rows: Array<Record<string, unknown>> }>(
+    `SELECT to_jsonb(d) AS delivery, to_jsonb(t) AS ticket, pc.name AS connection_name,
+            co.psa_refs AS company_refs, co.name AS company_name,
+            dv.psa_refs AS device_refs, dv.hostname AS device_name,
+            ct.psa_refs AS contract_refs, ct.name AS contract_name,
+            sv.psa_refs AS service_refs, sv.name AS service_name,
+            sl.psa_refs AS sla_refs, sl.name AS sla_name
+       FROM psa_deliveries d
+       JOIN tickets t ON t.id = d.ticket_id
+       JOIN psa_connections pc ON pc.id = d.connection_id
+       LEFT JOIN companies co ON co.id = t.company_id
+       LEFT JOIN devices dv ON dv.id = t.device_id
+       LEFT JOIN contracts ct ON ct.id = t.contract_id
+       LEFT JOIN services sv ON sv.id = t.service_id
+       LEFT JOIN slas sl ON sl.id = t.sla_id
+      WHERE d.id = ?`,
+    [id],
+  );
+  const r = rows[0];
+  if (!r) return undefined;
+  const d = r.delivery as Record<string, unknown>;
+  const t = r.ticket as Record<string, unknown>;
+  const date = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(String(v)));
+  const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+  const delivery = {
+    ...d,
+    id: String(d.id),
+    ticket_id: String(d.ticket_id),
+    connection_id: String(d.connection_id),
+    change_seq: String(d.change_seq),
+    sent_seq: String(d.sent_seq),
+    occurrences_since: date(d.occurrences_since),
+    claimed_until: date(d.claimed_until),
+    pending_since: date(d.pending_since),
+    delivered_at: date(d.delivered_at),
+    created_at: date(d.created_at)!,
+    updated_at: date(d.updated_at)!,
+  } as PsaDeliveryRow;
+  const ticket = {
+    ...t,
+    id: String(t.id),
+    company_id: str(t.company_id),
+    device_id: str(t.device_id),
+    contract_id: str(t.contract_id),
+    service_id: str(t.service_id),
+    sla_id: str(t.sla_id),
+    first_occurred_at: date(t.first_occurred_at)!,
+    last_occurred_at: date(t.last_occurred_at)!,
+    first_response_due_at: date(t.first_response_due_at),
+    resolution_plan_due_at: date(t.resolution_plan_due_at),
+    resolution_due_at: date(t.resolution_due_at),
+    sla_paused_at: date(t.sla_paused_at),
+    resolved_at: date(t.resolved_at),
+    closed_at: date(t.closed_at),
+    created_at: date(t.created_at)!,
+    updated_at: date(t.updated_at)!,
+  } as TicketRow;
+  const refs = (v: unknown): PsaRefs | null => (v === null || v === undefined ? null : (v as PsaRefs));
+  return {
+    delivery,
+    ticket,
+    connectionName: String(r.connection_name),
+    refs: { company: refs(r.company_refs), device: refs(r.device_refs), contract: refs(r.contract_refs), service: refs(r.service_refs), sla: refs(r.sla_refs) },
+    names: { company: str(r.company_name), device: str(r.device_name), contract: str(r.contract_name), service: str(r.service_name), sla: str(r.sla_name) },
+  };
+}
+
+/** The PSA created (or we found) the ticket: kept at once, in its own commit, so no later failure can lose it. */
+export async function saveExternalId(db: Db, id: string, token: string, externalId: string, externalNumber: string | null, sentSeq: string): Promise<boolean> {
+  const n = await db('psa_deliveries')
+    .where({ id, claimed_by: token })
+    .update({ external_id: externalId, external_number: externalNumber, sent_seq: sentSeq, delivered_at: db.fn.now(), updated_at: db.fn.now() });
+  return n > 0;
+}
+
+/** What a run sent, to be subtracted from what is pending (changes recorded meanwhile stay). */
+export interface DeliverySent {
+  occurrences: number;
+  notes: number;
+  /** The change_seq whose state was sent (update or close), or null. */
+  sentSeq: string | null;
+  closed: boolean;
+}
+
+/**
+ * Settles a run: subtracts what was sent, releases the lease, and marks the row delivered when
+ * nothing is left (else it stays pending and the returned row says so). Returns undefined when
+ * the lease was lost (another worker took over; it sends what is left).
+ */
+export async function settleDelivery(db: Db, id: string, token: string, sent: DeliverySent): Promise<PsaDeliveryRow | undefined> {
+  const { rows } = await db.raw<{ rows: PsaDeliveryRow[] }>(
+    `UPDATE psa_deliveries d
+        SET pending_occurrences = d.pending_occurrences - ?,
+            occurrences_since = CASE WHEN d.pending_occurrences - ? > 0 THEN d.occurrences_since END,
+            pending_notes = (SELECT coalesce(jsonb_agg(e ORDER BY i), '[]'::jsonb) FROM jsonb_array_elements(d.pending_notes) WITH ORDINALITY AS x(e, i) WHERE i > ?),
+            sent_seq = greatest(d.sent_seq, coalesce(?::bigint, d.sent_seq)),
+            closed_in_psa = d.closed_in_psa OR ?,
+            last_error = NULL,
+            claimed_by = NULL, claimed_until = NULL,
+            state = CASE WHEN d.external_id IS NOT NULL
+                          AND d.pending_occurrences - ? = 0
+                          AND jsonb_array_length(d.pending_notes) <= ?
+                          AND d.change_seq <= greatest(d.sent_seq, coalesce(?::bigint, d.sent_seq))
+                         THEN 'delivered' ELSE 'pending' END,
+            pending_since = CASE WHEN d.external_id IS NOT NULL
+                          AND d.pending_occurrences - ? = 0
+                          AND jsonb_array_length(d.pending_notes) <= ?
+                          AND d.change_seq <= greatest(d.sent_seq, coalesce(?::bigint, d.sent_seq))
+                         THEN NULL ELSE d.pending_since END,
+            updated_at = now()
+      WHERE d.id = ? AND d.claimed_by = ?
+      RETURNING *`,
+    [
+      sent.occurrences,
+      sent.occurrences,
+      sent.notes,
+      sent.sentSeq,
+      sent.closed,
+      sent.occurrences,
+      sent.notes,
+      sent.sentSeq,
+      sent.occurrences,
+      sent.notes,
+      sent.sentSeq,
+      id,
+      token,
+    ],
+  );
+  return rows[0];
+}
+
+/** A failed run: the lease is released with the error; `permanent` fails the delivery (visible, retryable). */
+export async function recordDeliveryError(db: Db, id: string, token: string, message: string, permanent: boolean): Promise<void> {
+  await db('psa_deliveries')
+    .where({ id, claimed_by: token })
+    .update({ last_error: message.slice(0, 2000), claimed_by: null, claimed_until: null, updated_at: db.fn.now(), ...(permanent ? { state: 'failed' } : {}) });
+}
+
+/** A transient failure that used up its retries: failed, like a permanent one. */
+export async function failDelivery(db: Db, id: string, message: string): Promise<void> {
+  await db('psa_deliveries')
+    .where({ id })
+    .whereIn('state', ['pending'])
+    .update({ state: 'failed', last_error: message.slice(0, 2000), claimed_by: null, claimed_until: null, updated_at: db.fn.now() });
+}
+
+/**
+ * Retry of failed (and skipped) deliveries: pending again with a fresh attempt count. Scoped to the
+ * caller's companies. Returns the deliveries to enqueue.
+ */
+export async function retryDeliveries(
+  db: Db,
+  f: { ids?: readonly string[] | undefined; connection?: string | undefined },
+  scope: CompanyScope,
+): Promise<DeliveryRef[]> {
+  const q = db('psa_deliveries as d')
+    .join('tickets as t', 't.id', 'd.ticket_id')
+    .join('psa_connections as c', 'c.id', 'd.connection_id')
+    .whereIn('d.state', ['failed', 'skipped'])
+    .select('d.id');
+  if (f.ids) q.whereIn('d.id', [...f.ids]);
+  if (f.connection) q.where('c.name', f.connection);
+  whereInScope(q, 't.company_id', scope);
+  const { rows } = await db.raw<{ rows: Array<{ id: string; name: string; rank: number }> }>(
+    `UPDATE psa_deliveries d SET state = 'pending', attempts = 0, claimed_by = NULL, claimed_until = NULL, pending_since = now(), updated_at = now()
+       FROM psa_connections c
+      WHERE c.id = d.connection_id AND d.id IN (${q.toQuery()})
+      RETURNING d.id, c.name, d.rank`,
+  );
+  return rows.map((r) => ({ id: String(r.id), connectionName: r.name, rank: r.rank }));
+}
+
+/** Pending deliveries of a connection whose lease is free (the sweeper re-enqueues them: lost jobs, Redis down). */
+export async function pendingDeliveries(db: Db, connectionName: string, limit: number): Promise<DeliveryRef[]> {
+  const rows = (await db('psa_deliveries as d')
+    .join('psa_connections as c', 'c.id', 'd.connection_id')
+    .where('c.name', connectionName)
+    .where('d.state', 'pending')
+    .where((w) => void w.whereNull('d.claimed_until').orWhere('d.claimed_until', '<', db.fn.now()))
+    .orderBy([{ column: 'd.rank' }, { column: 'd.id' }])
+    .limit(limit)
+    .select('d.id', 'c.name', 'd.rank')) as Array<{ id: string; name: string; rank: number }>;
+  return rows.map((r) => ({ id: String(r.id), connectionName: r.name, rank: r.rank }));
+}
+
+/** The PSA side of a ticket (`GET /api/v1/tickets/:id` → `psa`). The caller already checked the ticket's scope. */
+export async function deliveriesOfTicket(
+  db: Db,
+  ticketId: string,
+): Promise<Array<PsaDeliveryRow & { connection_name: string }>> {
+  return (await db('psa_deliveries as d')
+    .join('psa_connections as c', 'c.id', 'd.connection_id')
+    .where('d.ticket_id', ticketId)
+    .orderBy('c.name')
+    .select('d.*', 'c.name as connection_name')) as Array<PsaDeliveryRow & { connection_name: string }>;
+}
+
+/** A list of deliveries (the operator's view of failures), scoped. */
+export async function listDeliveries(
+  db: Db,
+  f: { state?: PsaDeliveryState | undefined; connection?: string | undefined; limit: number },
+  scope: CompanyScope,
+): Promise<Array<PsaDeliveryRow & { connection_name: string }>> {
+  const q = db('psa_deliveries as d')
+    .join('psa_connections as c', 'c.id', 'd.connection_id')
+    .join('tickets as t', 't.id', 'd.ticket_id')
+    .orderBy('d.id', 'desc')
+    .limit(f.limit)
+    .select('d.*', 'c.name as connection_name');
+  if (f.state) q.where('d.state', f.state);
+  if (f.connection) q.where('c.name', f.connection);
+  whereInScope(q, 't.company_id', scope);
+  return (await q) as Array<PsaDeliveryRow & { connection_name: string }>;
+}
+
+/** Backlog per connection and state (the metrics gauge). */
+export async function deliveryCounts(db: Db): Promise<Array<{ connection: string; state: PsaDeliveryState; count: number }>> {
+  const rows = (await db('psa_deliveries as d')
+    .join('psa_connections as c', 'c.id', 'd.connection_id')
+    .groupBy('c.name', 'd.state')
+    .select('c.name as connection', 'd.state')
+    .count<Array<{ connection: string; state: PsaDeliveryState; count: string }>>('* as count')) as Array<{ connection: string; state: PsaDeliveryState; count: string }>;
+  return rows.map((r) => ({ connection: r.connection, state: r.state, count: Number(r.count) }));
+}
+
