@@ -159,6 +159,7 @@ export async function startHub(opts: HubProcessOptions): Promise<HubProcess> {
           await enqueuer.enqueue(ids);
         },
         rulesWindows: () => rulesWindowsOf(rules.store.current()),
+        secretKeys: config.HUB_SECRET_KEYS,
       }),
     };
     for (const name of Object.keys(processors) as QueueName[])

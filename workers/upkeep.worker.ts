@@ -1,6 +1,7 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Knex } from 'knex';
 import { processEndedWindows } from '../app/maintenance/process-ended-windows';
+import { pollPsaStatus } from '../app/psa/poll-status';
 import type { MatchableWindow } from '../core/maintenance/window-match';
 import { resolveStaleTickets } from '../db/queries/upkeep';
 import type { Logger } from '../lib/logger';
@@ -22,6 +23,8 @@ export interface UpkeepDeps {
   enqueue: (receiptIds: string[]) => Promise<void>;
   /** The live ruleset's maintenance windows (a rules-file window removed from the rules has ended). */
   rulesWindows: () => readonly MatchableWindow[];
+  /** HUB_SECRET_KEYS: opens PSA connections' secrets for the status poll. */
+  secretKeys: readonly string[];
 }
 
 type UpkeepHandler = (deps: UpkeepDeps, job: Job) => Promise<unknown>;
@@ -34,6 +37,11 @@ export const UPKEEP_HANDLERS: Record<UpkeepKind, UpkeepHandler> = {
   },
   // Alerts still firing when a processAfter maintenance window ends are processed then.
   'window-ends': async (deps) => processEndedWindows(deps),
+  // Status back for PSAs without webhooks (R-PSA-3): a failing connection is reported, the others still polled.
+  'psa-status-poll': async (deps) => {
+    const results = await pollPsaStatus(deps);
+    return results.map(({ connection, polled, reports, closed, error }) => ({ connection, polled, reports, closed, error }));
+  },
 };
 
 export function upkeepProcessor(deps: UpkeepDeps) {
