@@ -129,6 +129,28 @@ export const envSchema = z.object({
   HUB_API_RATE_LIMIT_PER_MINUTE: intFrom(1200, 0, 1_000_000),
   /** Sign-in attempts at /admin/login per client address per minute, per API process (429 with Retry-After past it). @defaultValue 10 */
   HUB_LOGIN_RATE_LIMIT_PER_MINUTE: intFrom(10, 1, 10_000),
+  /**
+   * Issue 16, PSA delivery. Where an Autotask connection without `baseUrl` looks its zone up
+   * (`<url>/v1.0/zoneInformation?user=`); tests and the demo point it at a local stand-in.
+   * @defaultValue https://webservices.autotask.net/atservicesrest
+   */
+  HUB_AUTOTASK_ZONE_LOOKUP_URL: z.string().url().default('https://webservices.autotask.net/atservicesrest'),
+  /** Timeout of one PSA request (headers and body). @defaultValue 15000 */
+  HUB_PSA_TIMEOUT_MS: intFrom(15_000, 100, 300_000),
+  /** Attempts of a delivery job before a transient failure fails the delivery (then visible and retryable). @defaultValue 12 */
+  HUB_PSA_ATTEMPTS: intFrom(12, 1, 100),
+  /** First backoff of a failed delivery; it doubles per attempt. @defaultValue 2000 */
+  HUB_PSA_BACKOFF_MS: intFrom(2000, 10, 600_000),
+  /** Consecutive transient failures that open a connection's circuit breaker (the queue pauses). @defaultValue 5 */
+  HUB_PSA_BREAKER_FAILURES: intFrom(5, 1, 1000),
+  /** How long an open breaker pauses the connection before one delivery tries again (doubling while it keeps failing, up to 16×). @defaultValue 30000 */
+  HUB_PSA_BREAKER_COOLDOWN_MS: intFrom(30_000, 10, 3_600_000),
+  /** How long repeats of a delivered ticket wait to be folded into one note. @defaultValue 15000 */
+  HUB_PSA_COALESCE_MS: intFrom(15_000, 0, 3_600_000),
+  /** How often each worker process re-enqueues pending deliveries whose job was lost (Redis down, crash). @defaultValue 15000 */
+  HUB_PSA_SWEEP_MS: intFrom(15_000, 100, 3_600_000),
+  /** PSA calls per hour of an Autotask connection without its own `rateLimitPerHour` (Autotask's threshold is 10,000 per database). @defaultValue 5000 */
+  HUB_PSA_AUTOTASK_RATE_PER_HOUR: intFrom(5000, 1, 1_000_000),
 });
 
 const MIN_SECRET_KEY_LENGTH = 32;

@@ -7,10 +7,10 @@ export type Id = string;
 export type Money = string;
 export type IsoDate = string;
 
-export interface CompanyRow { id: Id; name: string; code: string | null; created_at: Date; updated_at: Date }
+export interface CompanyRow { id: Id; name: string; code: string | null; created_at: Date; updated_at: Date; psa_refs?: PsaRefs }
 export interface CompanySourceSiteRow { id: Id; company_id: Id; source: string; site_id: string; site_name: string | null }
 
-export interface SlaRow { id: Id; name: string; code: string | null; timezone: string; is_24x7: boolean; created_at: Date; updated_at: Date }
+export interface SlaRow { id: Id; name: string; code: string | null; timezone: string; is_24x7: boolean; created_at: Date; updated_at: Date; psa_refs?: PsaRefs }
 export interface SlaBusinessHoursRow { id: Id; sla_id: Id; weekday: number; start_time: string; end_time: string }
 export interface SlaHolidayRow { sla_id: Id; day: IsoDate; name: string | null }
 export type Priority = 'critical' | 'high' | 'medium' | 'low';
@@ -22,7 +22,7 @@ export interface SlaTargetRow {
   resolution_minutes: number;
 }
 
-export interface ServiceRow { id: Id; name: string; code: string | null; unit_price: Money; unit_cost: Money | null; created_at: Date; updated_at: Date }
+export interface ServiceRow { id: Id; name: string; code: string | null; unit_price: Money; unit_cost: Money | null; created_at: Date; updated_at: Date; psa_refs?: PsaRefs }
 export interface ServiceBundleRow { id: Id; name: string; code: string | null; unit_price: Money; unit_cost: Money | null; created_at: Date; updated_at: Date }
 export interface ServiceBundleItemRow { bundle_id: Id; service_id: Id }
 
@@ -50,6 +50,8 @@ export interface ContractRow {
   renewed_at: Date | null;
   created_at: Date;
   updated_at: Date;
+  /** Migration 20261206183000. */
+  psa_refs?: PsaRefs;
 }
 export interface ContractServiceRow { id: Id; contract_id: Id; service_id: Id; units: Money; unit_price: Money; unit_cost: Money | null }
 export interface ContractServiceAdjustmentRow {
@@ -98,6 +100,8 @@ export interface DeviceRow {
   last_seen_at: Date | null;
   created_at: Date;
   updated_at: Date;
+  /** Migration 20261206183000. */
+  psa_refs?: PsaRefs;
 }
 export interface DeviceSourceRefRow { id: Id; device_id: Id; source: string; source_device_id: string }
 export interface DeviceContractLinkRow {
@@ -300,6 +304,8 @@ export interface PsaConnectionRow {
   enabled: boolean;
   config: Record<string, unknown>;
   secrets_enc: string;
+  /** Migration 20261206183100; null = the type's default. */
+  rate_limit_per_hour: number | null;
   created_at: Date;
   updated_at: Date;
 }

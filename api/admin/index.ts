@@ -16,6 +16,7 @@ import { maintenanceWindowsRouter } from './maintenance-windows/maintenance-wind
 import { rulesRouter } from './rules/rules.route';
 import { servicesRouter } from './services/services.route';
 import { slasRouter } from './slas/slas.route';
+import { psaConnectionsRouter } from './psa-connections';
 import { sourcesRouter } from './sources/sources.route';
 import { ticketsRouter } from './tickets/tickets.route';
 import { tokensRouter } from './tokens/tokens.route';
@@ -43,6 +44,8 @@ export function adminRouters(deps: AppDeps): AdminRouterEntry[] {
     { path: '/devices', router: deviceLinksRouter(deps) },
     { path: '/contracts', router: contractsRouter(deps) },
     { path: '/sources', router: sourcesRouter(deps) },
+    // PSA connections hold credentials: admin only, reads included.
+    { path: '/psa-connections', router: psaConnectionsRouter(deps), policy: { read: 'admin', write: 'admin' } },
     { path: '/tokens', router: tokensRouter(deps), policy: { read: 'admin', write: 'admin' } },
     { path: '/audit', router: auditRouter(deps) },
     // Operators schedule maintenance; rules test/diff change nothing (reload and server dirs need admin, checked in the routes).

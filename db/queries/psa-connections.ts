@@ -8,6 +8,7 @@ export interface PsaConnectionWrite {
   enabled: boolean;
   config: Record<string, unknown>;
   secretsEnc: string;
+  rateLimitPerHour: number | null;
 }
 
 const columns = (c: PsaConnectionWrite) => ({
@@ -17,6 +18,7 @@ const columns = (c: PsaConnectionWrite) => ({
   // jsonb: serialized, or knex sends an object as a record literal.
   config: JSON.stringify(c.config),
   secrets_enc: c.secretsEnc,
+  rate_limit_per_hour: c.rateLimitPerHour,
 });
 
 export async function listPsaConnections(db: Db, f: { enabled?: boolean | undefined } = {}): Promise<PsaConnectionRow[]> {

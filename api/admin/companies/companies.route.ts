@@ -13,6 +13,7 @@ import {
 import type { AppDeps } from '../../context';
 import { actorOf, scopeOf } from '../../context';
 import { codeSchema, instant, listQuery, nameSchema, nonEmptyPatch, pageOf, parseId } from '../../openapi/schemas';
+import { psaRefsInput, psaRefsOutput, refsOf, withPsaRefs } from '../psa-refs';
 import { defineRoute } from '../../route';
 import { requireUnscoped } from '../audit/admin-write';
 import { createAudited, deleteAudited, loadOr404, pageBody, pgErrors, updateAudited } from '../crud';
@@ -41,9 +42,9 @@ const sourceSitesInput = z
     });
   });
 
-const createBody = z.strictObject({ name: nameSchema, code: codeSchema.optional(), sourceSites: sourceSitesInput.optional() });
+const createBody = z.strictObject({ name: nameSchema, code: codeSchema.optional(), sourceSites: sourceSitesInput.optional(), psaRefs: psaRefsInput.optional() });
 const patchBody = nonEmptyPatch(
-  z.strictObject({ name: nameSchema.optional(), code: codeSchema.optional(), sourceSites: sourceSitesInput.optional() }),
+  z.strictObject({ name: nameSchema.optional(), code: codeSchema.optional(), sourceSites: sourceSitesInput.optional(), psaRefs: psaRefsInput.optional() }),
 );
 
 export const companySchema = z
@@ -52,6 +53,7 @@ export const companySchema = z
     name: z.string(),
     code: z.string().nullable(),
     sourceSites: z.array(z.strictObject({ source: z.string(), siteId: z.string(), siteName: z.string().nullable() })),
+    psaRefs: psaRefsOutput,
     createdAt: instant,
     updatedAt: instant,
   })
@@ -64,6 +66,7 @@ export const companyOut = (c: CompanyWithSites): CompanyOut => ({
   name: c.name,
   code: c.code,
   sourceSites: c.sourceSites.map((s) => ({ source: s.source, siteId: s.site_id, siteName: s.site_name })),
+  psaRefs: refsOf(c),
   createdAt: c.created_at.toISOString(),
   updatedAt: c.updated_at.toISOString(),
 });
@@ -121,7 +124,7 @@ export function companiesRouter(deps: AppDeps): Router {
         req,
         DB_ERRORS,
         'company',
-        async (trx) => companyOut(await insertCompany(trx, { name: body.name, code: body.code, sourceSites: sitesIn(body.sourceSites) })),
+        async (trx) => companyOut(await withPsaRefs(trx, 'companies', body.psaRefs, await insertCompany(trx, { name: body.name, code: body.code, sourceSites: sitesIn(body.sourceSites) }))),
         (after) => after.id,
       );
       return { status: 201, body: created };
@@ -151,7 +154,7 @@ export function companiesRouter(deps: AppDeps): Router {
           await lockCompany(trx, id);
           return getCompany(trx, id, scopeOf(req));
         },
-        update: (trx) => updateCompany(trx, id, { name: body.name, code: body.code, sourceSites: sitesIn(body.sourceSites) }),
+        update: async (trx) => withPsaRefs(trx, 'companies', body.psaRefs, await updateCompany(trx, id, { name: body.name, code: body.code, sourceSites: sitesIn(body.sourceSites) })),
         out: companyOut,
         companyOf: () => id,
       });

@@ -1,4 +1,5 @@
 import { ALL_COMPANIES, scopeIncludes } from '../../../core/access/company-scope';
+import { setPsaRefs } from '../../../db/queries/psa-refs';
 import type { Request, Router } from 'express';
 import { z } from 'zod';
 import type { IsoDate } from '../../../core/dates';
@@ -114,6 +115,7 @@ export function registerContractRoutes(router: Router, deps: AppDeps): void {
             autoRenew: body.autoRenew,
             autoRenewDaysBefore: body.autoRenewDaysBefore ?? null,
           });
+          if (body.psaRefs) await setPsaRefs(trx, 'contracts', c.id, body.psaRefs);
           const services = await resolveLines(trx, 'service', 'services', (body.services ?? []).map((s) => ({ ...s, id: idString(s.serviceId) })));
           const bundles = await resolveLines(trx, 'bundle', 'serviceBundles', (body.serviceBundles ?? []).map((b) => ({ ...b, id: idString(b.bundleId) })));
           await insertContractLines(trx, 'service', c.id, services);
@@ -218,6 +220,7 @@ export function registerContractRoutes(router: Router, deps: AppDeps): void {
           };
           const changes = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as ContractPatch;
           if (Object.keys(changes).length > 0) await updateContract(trx, id, changes);
+          if (body.psaRefs) await setPsaRefs(trx, 'contracts', id, body.psaRefs);
           const row = await findContract(trx, id, ALL_COMPANIES);
           if (!row) throw notFound('contract', id);
           const detail = await contractDetail(trx, row, todayFor(deps));

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { psaRefsInput } from '../psa-refs';
 import { idInputSchema, isoDate, moneyInput, nameSchema, nonEmptyPatch, pageQueryShape } from '../../openapi/schemas';
 
 /** Request schemas of the contracts API (SPEC §8). Strict: an unknown key is a 400 naming it. */
@@ -64,6 +65,7 @@ const contractFields = {
   contactName: optionalText(200),
   autoRenew: z.boolean().optional(),
   autoRenewDaysBefore: z.number().int().min(0).max(365).nullable().optional(),
+  psaRefs: psaRefsInput.optional(),
 };
 
 export const createContractBody = z

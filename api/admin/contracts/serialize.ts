@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { psaRefsOutput, refsOf } from '../psa-refs';
 import type { IsoDate } from '../../../core/dates';
 import { latestUnitPrice, unitPriceAsOf, unitsAsOf, type ContractLine, type RenewalProposal } from '../../../core/contracts/renewal';
 import type { ContractWithRenewalRow } from '../../../db/queries/contracts';
@@ -47,6 +48,7 @@ export const contractSchema = z
     renewalOfId: z.string().nullable(),
     renewedById: z.string().nullable(),
     renewedAt: instant.nullable(),
+    psaRefs: psaRefsOutput,
     createdAt: instant,
     updatedAt: instant,
   })
@@ -75,6 +77,7 @@ export const contractOut = (c: ContractWithRenewalRow): ContractOut => ({
   renewalOfId: idOrNull(c.renewal_of_id),
   renewedById: idOrNull(c.renewed_by_id),
   renewedAt: toInstant(c.renewed_at),
+  psaRefs: refsOf(c),
   createdAt: c.created_at.toISOString(),
   updatedAt: c.updated_at.toISOString(),
 });

@@ -6,6 +6,7 @@ import { companyVisible, deleteDevice, getDevice, insertDevice, listDevices, loc
 import type { AppDeps } from '../../context';
 import { scopeOf } from '../../context';
 import { idInputSchema, idString, instant, listQuery, nonEmptyPatch, pageOf, parseId, queryBoolean, toInstant } from '../../openapi/schemas';
+import { psaRefsInput, psaRefsOutput, refsOf, withPsaRefs } from '../psa-refs';
 import { defineRoute } from '../../route';
 import { createAudited, deleteAudited, loadOr404, pageBody, pgErrors, updateAudited } from '../crud';
 
@@ -38,6 +39,7 @@ const createBody = z.strictObject({
   site: optionalText,
   role: optionalText,
   sourceRefs: sourceRefsInput.optional(),
+  psaRefs: psaRefsInput.optional(),
 });
 const patchBody = nonEmptyPatch(
   z.strictObject({
@@ -47,6 +49,7 @@ const patchBody = nonEmptyPatch(
     role: optionalText,
     discovered: z.boolean().optional().openapi({ description: 'Set false once a discovered device has been triaged.' }),
     sourceRefs: sourceRefsInput.optional(),
+    psaRefs: psaRefsInput.optional(),
   }),
 );
 
@@ -69,6 +72,7 @@ export const deviceSchema = z
     firstSeenAt: instant.nullable(),
     lastSeenAt: instant.nullable(),
     sourceRefs: z.array(z.strictObject({ source: z.string(), deviceId: z.string() })),
+    psaRefs: psaRefsOutput,
     links: z.array(linkSchema).openapi({ description: 'Dated contract links (R-LINK-1), oldest first.' }),
     createdAt: instant,
     updatedAt: instant,
@@ -87,6 +91,7 @@ export const deviceOut = (d: DeviceDetail): DeviceOut => ({
   firstSeenAt: toInstant(d.first_seen_at),
   lastSeenAt: toInstant(d.last_seen_at),
   sourceRefs: d.sourceRefs.map((r) => ({ source: r.source, deviceId: r.source_device_id })),
+  psaRefs: refsOf(d),
   links: d.links.map((l) => ({
     id: String(l.id),
     contractId: String(l.contract_id),
@@ -165,7 +170,7 @@ export function devicesRouter(deps: AppDeps): Router {
         req,
         DB_ERRORS,
         'device',
-        async (trx) => deviceOut(await insertDevice(trx, { companyId, hostname: body.hostname, site: body.site, role: body.role, sourceRefs: refsIn(body.sourceRefs) })),
+        async (trx) => deviceOut(await withPsaRefs(trx, 'devices', body.psaRefs, await insertDevice(trx, { companyId, hostname: body.hostname, site: body.site, role: body.role, sourceRefs: refsIn(body.sourceRefs) }))),
         () => companyId,
       );
       return { status: 201, body: created };
@@ -198,14 +203,19 @@ export function devicesRouter(deps: AppDeps): Router {
         },
         update: async (trx) => {
           if (companyId !== undefined) await assertCompany(companyId, scope);
-          return updateDevice(trx, id, {
-            companyId,
-            hostname: body.hostname,
-            site: body.site,
-            role: body.role,
-            discovered: body.discovered,
-            sourceRefs: refsIn(body.sourceRefs),
-          });
+          return withPsaRefs(
+            trx,
+            'devices',
+            body.psaRefs,
+            await updateDevice(trx, id, {
+              companyId,
+              hostname: body.hostname,
+              site: body.site,
+              role: body.role,
+              discovered: body.discovered,
+              sourceRefs: refsIn(body.sourceRefs),
+            }),
+          );
         },
         out: deviceOut,
         companyOf: (after) => after.companyId,

@@ -4,6 +4,7 @@ import { deleteService, getService, insertService, listServices, lockService, up
 import type { ServiceRow } from '../../../db/tables';
 import type { AppDeps } from '../../context';
 import { codeSchema, instant, listQuery, moneyInput, moneyOut, moneyString, nameSchema, nonEmptyPatch, pageOf, parseId } from '../../openapi/schemas';
+import { psaRefsInput, psaRefsOutput, refsOf, withPsaRefs } from '../psa-refs';
 import { defineRoute } from '../../route';
 import { requireUnscoped } from '../audit/admin-write';
 import { createAudited, deleteAudited, loadOr404, pageBody, pgErrors, updateAudited } from '../crud';
@@ -16,6 +17,7 @@ const createBody = z.strictObject({
   code: codeSchema.optional(),
   unitPrice: moneyInput,
   unitCost: moneyInput.nullable().optional(),
+  psaRefs: psaRefsInput.optional(),
 });
 const patchBody = nonEmptyPatch(
   z.strictObject({
@@ -23,6 +25,7 @@ const patchBody = nonEmptyPatch(
     code: codeSchema.optional(),
     unitPrice: moneyInput.optional(),
     unitCost: moneyInput.nullable().optional(),
+    psaRefs: psaRefsInput.optional(),
   }),
 );
 
@@ -33,6 +36,7 @@ export const serviceSchema = z
     code: z.string().nullable(),
     unitPrice: z.number(),
     unitCost: z.number().nullable(),
+    psaRefs: psaRefsOutput,
     createdAt: instant,
     updatedAt: instant,
   })
@@ -46,6 +50,7 @@ export const serviceOut = (s: ServiceRow): ServiceOut => ({
   code: s.code,
   unitPrice: moneyOut(s.unit_price) ?? 0,
   unitCost: moneyOut(s.unit_cost),
+  psaRefs: refsOf(s),
   createdAt: s.created_at.toISOString(),
   updatedAt: s.updated_at.toISOString(),
 });
@@ -88,12 +93,17 @@ export function servicesRouter(deps: AppDeps): Router {
       requireUnscoped(req, 'the service catalogue');
       const created = await createAudited(deps.db, req, DB_ERRORS, 'service', async (trx) =>
         serviceOut(
-          await insertService(trx, {
-            name: body.name,
-            code: body.code,
-            unitPrice: moneyString(body.unitPrice),
-            unitCost: body.unitCost == null ? null : moneyString(body.unitCost),
-          }),
+          await withPsaRefs(
+            trx,
+            'services',
+            body.psaRefs,
+            await insertService(trx, {
+              name: body.name,
+              code: body.code,
+              unitPrice: moneyString(body.unitPrice),
+              unitCost: body.unitCost == null ? null : moneyString(body.unitCost),
+            }),
+          ),
         ),
       );
       return { status: 201, body: created };
@@ -112,13 +122,18 @@ export function servicesRouter(deps: AppDeps): Router {
         what: 'service',
         id,
         load: (trx) => lockService(trx, id),
-        update: (trx) =>
-          updateService(trx, id, {
-            name: body.name,
-            code: body.code,
-            unitPrice: body.unitPrice === undefined ? undefined : moneyString(body.unitPrice),
-            unitCost: body.unitCost === undefined ? undefined : body.unitCost === null ? null : moneyString(body.unitCost),
-          }),
+        update: async (trx) =>
+          withPsaRefs(
+            trx,
+            'services',
+            body.psaRefs,
+            await updateService(trx, id, {
+              name: body.name,
+              code: body.code,
+              unitPrice: body.unitPrice === undefined ? undefined : moneyString(body.unitPrice),
+              unitCost: body.unitCost === undefined ? undefined : body.unitCost === null ? null : moneyString(body.unitCost),
+            }),
+          ),
         out: serviceOut,
       });
       return { body: updated };

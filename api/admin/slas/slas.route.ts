@@ -6,6 +6,7 @@ import { deleteSla, getSla, insertSla, listSlas, lockSla, replaceSla, type SlaIn
 import type { Priority } from '../../../db/tables';
 import type { AppDeps } from '../../context';
 import { codeSchema, instant, isoDate, listQuery, nameSchema, nonEmptyPatch, pageOf, parseId } from '../../openapi/schemas';
+import { psaRefsInput, psaRefsOutput, refsOf, withPsaRefs } from '../psa-refs';
 import { defineRoute } from '../../route';
 import { requireUnscoped } from '../audit/admin-write';
 import { createAudited, deleteAudited, loadOr404, pageBody, pgErrors, updateAudited } from '../crud';
@@ -55,6 +56,7 @@ const createBody = z
     businessHours: calendarShape.businessHours.openapi({ example: { mon: [['08:00', '17:00']] } }),
     holidays: holidaysSchema.optional(),
     targets: targetsSchema,
+    psaRefs: psaRefsInput.optional(),
   })
   .superRefine((v, ctx) => {
     for (const i of calendarIssues({ timezone: v.timezone, businessHours: v.businessHours, holidays: v.holidays ?? [] }))
@@ -69,6 +71,7 @@ const patchBody = nonEmptyPatch(
     businessHours: calendarShape.businessHours.optional(),
     holidays: holidaysSchema.optional(),
     targets: targetsSchema.optional(),
+    psaRefs: psaRefsInput.optional(),
   }),
 );
 
@@ -92,6 +95,7 @@ export const slaSchema = z
       medium: targetOut.optional(),
       low: targetOut.optional(),
     }),
+    psaRefs: psaRefsOutput,
     createdAt: instant,
     updatedAt: instant,
   })
@@ -134,6 +138,7 @@ export function slaOut(s: SlaWithCalendar): SlaOut {
     businessHours: input.businessHours,
     holidays: input.holidays,
     targets,
+    psaRefs: refsOf(s),
     createdAt: s.created_at.toISOString(),
     updatedAt: s.updated_at.toISOString(),
   };
@@ -189,7 +194,7 @@ export function slasRouter(deps: AppDeps): Router {
         holidays: body.holidays ?? [],
         targets: body.targets,
       };
-      const created = await createAudited(deps.db, req, DB_ERRORS, 'sla', async (trx) => slaOut(await insertSla(trx, input)));
+      const created = await createAudited(deps.db, req, DB_ERRORS, 'sla', async (trx) => slaOut(await withPsaRefs(trx, 'slas', body.psaRefs, await insertSla(trx, input))));
       return { status: 201, body: created };
     },
   );
@@ -217,7 +222,7 @@ export function slasRouter(deps: AppDeps): Router {
           await lockSla(trx, id);
           return getSla(trx, id);
         },
-        update: (trx, current) => {
+        update: async (trx, current) => {
           const base = toInput(current);
           const merged: SlaInput = {
             name: body.name ?? base.name,
@@ -230,7 +235,7 @@ export function slasRouter(deps: AppDeps): Router {
           // A new zone or new hours must still make a valid calendar together with the parts kept.
           const issue = calendarIssues(merged)[0];
           if (issue) throw validationError(['body', ...issue.path.map(String)].join('.'), issue.message);
-          return replaceSla(trx, id, merged);
+          return withPsaRefs(trx, 'slas', body.psaRefs, await replaceSla(trx, id, merged));
         },
         out: slaOut,
       });

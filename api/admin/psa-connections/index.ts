@@ -1,0 +1,1 @@
+export { psaConnectionsRouter } from './psa-connections.route';
