@@ -79,6 +79,7 @@ export class FakeConnectWise {
   companies: Array<{ id: number; identifier: string; name: string; deletedFlag: boolean }> = [];
   agreements: Array<Record<string, unknown> & { id: number; additions: Array<Record<string, unknown>>; configurations: number[] }> = [];
   slas: Array<{ id: number; name: string }> = [];
+  catalog: Array<{ id: number; identifier: string; description: string; price: number; cost?: number }> = [];
   configurations: Array<{ id: number; name: string; company: { id: number }; serialNumber: string | null; activeFlag: boolean }> = [];
   readonly callbacks: Array<{ id: number; url: string; type: string; level: string; objectId: number; description: string }> = [];
   private faults: Array<{ match: (r: FakeCwRequest) => boolean; fault: FakeCwFault }> = [];
@@ -274,6 +275,7 @@ export class FakeConnectWise {
     if (method === 'GET' && path === '/company/companies') return [200, this.page(this.companies.filter((c) => matchConditions(query.get('conditions'), c)), query)];
     if (method === 'GET' && path === '/company/configurations') return [200, this.page(this.configurations.filter((c) => matchConditions(query.get('conditions'), c)), query)];
     if (method === 'GET' && path === '/service/SLAs') return [200, this.page(this.slas, query)];
+    if (method === 'GET' && path === '/procurement/catalog') return [200, this.page(this.catalog.filter((c) => matchConditions(query.get('conditions'), c)), query)];
     if (method === 'GET' && path === '/finance/agreements') {
       return [200, this.page(this.agreements.filter((a) => matchConditions(query.get('conditions'), a)).map(({ additions: _a, configurations: _c, ...rest }) => rest), query)];
     }
