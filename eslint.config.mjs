@@ -96,62 +96,6 @@ export default tseslint.config(
     },
   },
   {
-<<<<<<< HEAD
-    // db/ holds rows and one statement per function; it may import only core/ (issue 14). Use cases
-    // that need lib/ (token generation, hashing) live in app/ (issue 13 item 1 moved app/tokens there).
-    files: ['db/**/*.ts'],
-    ignores: ['db/**/*.test.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['../lib/*', '../../lib/*', '../api/*', '../../api/*', '../app/*', '../../app/*', '../workers/*', '../../workers/*', '../cli/*', '../../cli/*'],
-              message: 'db/ may import only core/ (and its own files): put the use case in app/.',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    // app/ (use cases) sits below the adapters: it never imports api/, workers/ or cli/.
-    files: ['app/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['../api/*', '../../api/*', '../../../api/*', '../workers/*', '../../workers/*', '../../../workers/*', '../cli/*', '../../cli/*', '../../../cli/*'],
-              message: 'app/ is called by the adapters (api/, workers/, cli/) and never calls them.',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    // connectors/ (outbound, issue 16) mirror plugins/: they talk HTTP to a PSA and know nothing of the hub's storage or adapters.
-    files: ['connectors/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['../db/*', '../../db/*', '../app/*', '../../app/*', '../api/*', '../../api/*', '../workers/*', '../../workers/*', '../cli/*', '../../cli/*', 'knex', 'bullmq', 'ioredis', 'express'],
-              message: 'connectors/ import only core/, lib/ and their own files: app/psa decides and stores, workers/ deliver.',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-=======
->>>>>>> main
     // core/ is the pure domain: no I/O, the clock is a parameter (STYLE.md principle 6).
     files: ['core/**/*.ts'],
     rules: {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PSA_TYPES } from '../../../connectors';
+import { PSA_TYPES } from '../../../app/psa/connections';
 import { instant } from '../../openapi/schemas';
 
 /** `POST /api/v1/psa-connections` (SPEC §9): `{ name, type, enabled, config }`; config per type (connectors/README.md). */
