@@ -2,7 +2,7 @@ import type { CompanyScope } from '../../../core/access/company-scope';
 import { Router } from 'express';
 import { z } from 'zod';
 import { notFound } from '../../../core/errors';
-import { parseDecimal, toDbDecimal } from '../../../core/contracts/money';
+import { toDbDecimal } from '../../../core/contracts/money';
 import {
   changeTicketStatus,
   getTicket,
@@ -11,175 +11,22 @@ import {
   listTicketNotes,
   listTicketTimeEntries,
   listTickets,
-  type TimeEntryView,
 } from '../../../db/queries/tickets';
 import { writeAudit } from '../../../db/queries/audit';
-import type { TicketRow, TicketStatus } from '../../../db/tables';
 import { actorOf, scopeOf, type AppDeps } from '../../context';
-import { idSchema, instant, isoDate, listQuery, moneyInput, moneyOut, pageOf, parseId, queryBoolean, toInstant } from '../../openapi/schemas';
+import { idSchema, listQuery, pageOf, parseId, queryBoolean, toInstant } from '../../openapi/schemas';
 import { defineRoute } from '../../route';
+import { patchBody, PRIORITIES, statusList, ticketDetailSchema, ticketSchema, timeEntryBody, timeEntrySchema } from './schemas';
+import { ticketOut, timeEntryOut } from './serialize';
 import { pageBody } from '../crud';
 
 const MOUNT = '/tickets';
 const TAGS = ['tickets'];
 
-const STATUSES = ['new', 'in_progress', 'waiting_customer', 'resolved', 'closed'] as const satisfies readonly TicketStatus[];
-const PRIORITIES = ['critical', 'high', 'medium', 'low'] as const;
-
 /** The clock of status changes (AppDeps.services.clock, as the contract routes read it; absent = system clock). */
 export function nowOf(deps: AppDeps): Date {
   return deps.services.clock?.() ?? new Date();
 }
-
-export const ticketSchema = z
-  .strictObject({
-    id: z.string(),
-    companyId: z.string().nullable(),
-    deviceId: z.string().nullable(),
-    contractId: z.string().nullable(),
-    serviceId: z.string().nullable(),
-    slaId: z.string().nullable(),
-    source: z.string(),
-    dedupKey: z.string(),
-    priority: z.enum(PRIORITIES),
-    status: z.enum(STATUSES),
-    queue: z.string().nullable(),
-    title: z.string(),
-    description: z.string().nullable(),
-    needsTriage: z.boolean(),
-    occurrences: z.number().int(),
-    flaps: z.number().int(),
-    firstOccurredAt: instant,
-    lastOccurredAt: instant,
-    firstResponseDueAt: instant.nullable(),
-    resolutionPlanDueAt: instant.nullable(),
-    resolutionDueAt: instant.nullable(),
-    slaPausedAt: instant.nullable().openapi({ description: 'Set while the ticket waits for the customer (SLA clock stopped).' }),
-    resolvedAt: instant.nullable(),
-    resolvedAutomatically: z.boolean(),
-    closedAt: instant.nullable(),
-    createdAt: instant,
-    updatedAt: instant,
-    rulesetVersion: z.number().int().nullable(),
-    decision: z.unknown().openapi({ description: 'The stored decision: rules fired, ruleset version, facts and the chosen contract.' }),
-  })
-  .openapi('Ticket');
-
-const noteSchema = z.strictObject({ id: z.string(), kind: z.string(), body: z.string(), author: z.string().nullable(), createdAt: instant });
-const pauseSchema = z.strictObject({ pausedAt: instant, resumedAt: instant.nullable() });
-const ticketDetailSchema = ticketSchema
-  .extend({
-    notes: z.array(noteSchema).openapi({ description: 'Oldest first: status changes, automatic notes, operator notes.' }),
-    slaPauses: z.array(pauseSchema),
-  })
-  .openapi('TicketDetail');
-
-export const ticketOut = (t: TicketRow): z.infer<typeof ticketSchema> => ({
-  id: String(t.id),
-  companyId: t.company_id === null ? null : String(t.company_id),
-  deviceId: t.device_id === null ? null : String(t.device_id),
-  contractId: t.contract_id === null ? null : String(t.contract_id),
-  serviceId: t.service_id === null ? null : String(t.service_id),
-  slaId: t.sla_id === null ? null : String(t.sla_id),
-  source: t.source,
-  dedupKey: t.dedup_key,
-  priority: t.priority,
-  status: t.status,
-  queue: t.queue,
-  title: t.title,
-  description: t.description,
-  needsTriage: t.needs_triage,
-  occurrences: t.occurrences,
-  flaps: t.flaps,
-  firstOccurredAt: t.first_occurred_at.toISOString(),
-  lastOccurredAt: t.last_occurred_at.toISOString(),
-  firstResponseDueAt: toInstant(t.first_response_due_at),
-  resolutionPlanDueAt: toInstant(t.resolution_plan_due_at),
-  resolutionDueAt: toInstant(t.resolution_due_at),
-  slaPausedAt: toInstant(t.sla_paused_at),
-  resolvedAt: toInstant(t.resolved_at),
-  resolvedAutomatically: t.resolved_automatically,
-  closedAt: toInstant(t.closed_at),
-  createdAt: t.created_at.toISOString(),
-  updatedAt: t.updated_at.toISOString(),
-  rulesetVersion: t.ruleset_version,
-  decision: t.decision,
-});
-
-const statusList = z
-  .string()
-  .max(200)
-  .transform((s, ctx) => {
-    const parts = s.split(',').map((p) => p.trim()).filter(Boolean);
-    const bad = parts.find((p) => !(STATUSES as readonly string[]).includes(p));
-    if (bad !== undefined) {
-      ctx.addIssue({ code: 'custom', message: `unknown status "${bad}"; one or more of ${STATUSES.join(', ')}, comma-separated` });
-      return z.NEVER;
-    }
-    return parts as TicketStatus[];
-  })
-  .openapi({ type: 'string', description: `One or more of ${STATUSES.join(', ')}, comma-separated.`, example: 'new,in_progress' });
-
-const patchBody = z.strictObject({
-  status: z.enum(['in_progress', 'waiting_customer', 'resolved', 'closed']).openapi({
-    description: 'waiting_customer stops the SLA clock; leaving it moves the open due dates by the paused business time. closed is final.',
-  }),
-  note: z.string().trim().max(4000).optional(),
-});
-
-const hoursInput = z
-  .union([z.number(), z.string()])
-  .transform((v, ctx) => {
-    try {
-      const scaled = parseDecimal(v, 'hours', { maxDecimals: 2 });
-      if (scaled <= 0n || scaled > 240_000n) {
-        ctx.addIssue({ code: 'custom', message: 'must be more than 0 and at most 24' });
-        return z.NEVER;
-      }
-      return toDbDecimal(v, 'hours', { maxDecimals: 2 });
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be a number of hours with at most 2 decimals' });
-      return z.NEVER;
-    }
-  })
-  .openapi({ type: 'number', description: 'Hours worked that day: more than 0, at most 24, 2 decimals.', example: 1.5 });
-
-const timeEntryBody = z.strictObject({
-  workDate: isoDate,
-  hours: hoursInput,
-  costRate: moneyInput.nullable().optional().openapi({ description: 'Labour cost per hour (for profitability); omitted = unknown, counted as 0 and reported as unrated hours.' }),
-  description: z.string().trim().max(2000).nullable().optional(),
-});
-
-const timeEntrySchema = z
-  .strictObject({
-    id: z.string(),
-    ticketId: z.string().nullable(),
-    contractId: z.string().nullable(),
-    contractName: z.string().nullable(),
-    serviceId: z.string().nullable(),
-    serviceName: z.string().nullable(),
-    workDate: z.string().openapi({ format: 'date' }),
-    hours: z.number(),
-    costRate: z.number().nullable(),
-    description: z.string().nullable(),
-    createdAt: instant,
-  })
-  .openapi('TimeEntry');
-
-const timeEntryOut = (e: TimeEntryView): z.infer<typeof timeEntrySchema> => ({
-  id: String(e.id),
-  ticketId: e.ticket_id === null ? null : String(e.ticket_id),
-  contractId: e.contract_id === null ? null : String(e.contract_id),
-  contractName: e.contract_name,
-  serviceId: e.service_id === null ? null : String(e.service_id),
-  serviceName: e.service_name,
-  workDate: e.work_date,
-  hours: Number(e.hours),
-  costRate: moneyOut(e.cost_rate),
-  description: e.description,
-  createdAt: e.created_at.toISOString(),
-});
 
 /**
  * SPEC §8 `GET /tickets`, `GET /tickets/:id`, `PATCH /tickets/:id` (status, SLA pauses) and
