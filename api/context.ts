@@ -66,6 +66,8 @@ export interface HubServices {
   clock?: () => Date;
   /** The webhook route's cache of sources; the sources routes invalidate it on an edit. Set by the webhook router when absent. */
   sourceCache?: SourceCache;
+  /** Issue 16: puts PSA deliveries on their connection's queue (workers/psa-delivery.ts PsaEnqueuer); absent = the worker's sweep does it. */
+  psaEnqueuer?: { enqueue(refs: ReadonlyArray<{ id: string; connectionName: string; rank: number; unique?: boolean }>): Promise<void> };
 }
 
 /** A service the process must have for this route; 503 NOT_READY where it does not run. */

@@ -38,6 +38,32 @@ export const metrics = {
     labelNames: ['outcome'] as const,
     registers: [registry],
   }),
+  /** Issue 16: PSA delivery runs by connection and outcome (created, updated, retry, failed). */
+  psaDeliveries: new client.Counter({
+    name: 'hub_psa_deliveries_total',
+    help: 'PSA delivery runs by connection and outcome: created (a PSA ticket), updated (notes, status), retry (transient failure), failed (permanent; visible and retryable).',
+    labelNames: ['connection', 'outcome'] as const,
+    registers: [registry],
+  }),
+  psaLatency: new client.Histogram({
+    name: 'hub_psa_delivery_latency_seconds',
+    help: 'From the ticket change recorded to the PSA ticket created, by connection.',
+    labelNames: ['connection'] as const,
+    buckets: [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 1800],
+    registers: [registry],
+  }),
+  psaBreaker: new client.Gauge({
+    name: 'hub_psa_breaker_open',
+    help: '1 while the circuit breaker of a PSA connection is open (the connection pauses), else 0 (as this worker process sees it).',
+    labelNames: ['connection'] as const,
+    registers: [registry],
+  }),
+  psaBacklog: new client.Gauge({
+    name: 'hub_psa_deliveries',
+    help: 'PSA deliveries by connection and state (pending = the backlog; failed and skipped wait for a retry).',
+    labelNames: ['connection', 'state'] as const,
+    registers: [registry],
+  }),
   jobDuration: new client.Histogram({
     name: 'hub_job_duration_seconds',
     help: 'Job processing time by queue.',

@@ -24,6 +24,7 @@ import { bullReceiptJobs } from '../workers/receipt-jobs';
 import { renewalProcessor } from '../workers/renewal.worker';
 import { ensureSchedules } from '../workers/schedules';
 import { upkeepProcessor } from '../workers/upkeep.worker';
+import { PsaDeliveryService, PsaEnqueuer } from '../workers/psa-delivery';
 import { createQueues, createQueueWorker } from './workers';
 
 export interface HubProcessOptions {
@@ -89,6 +90,9 @@ export async function startHub(opts: HubProcessOptions): Promise<HubProcess> {
   readiness.push({ name: 'ruleset', check: async () => rules.assertReady() });
 
   const retry = { attempts: config.HUB_ALERT_ATTEMPTS, backoffMs: config.HUB_ALERT_BACKOFF_MS };
+  // Issue 16: PSA delivery queues (one per connection); API and worker processes both enqueue.
+  const psaEnqueuer = new PsaEnqueuer({ connection: producerRedis, prefix, config, logger });
+  closers.push(() => psaEnqueuer.close());
   const enqueuer = new AlertEnqueuer(queues.alerts, db, logger, { redis: producerRedis, relayIntervalSeconds: config.HUB_RELAY_INTERVAL_SECONDS, retry });
   // The process timers of workers/catalog.ts PROCESS_TIMERS, in every process (API and worker).
   // Issue 13 item 2: receipts whose job is gone are re-driven (or dead-lettered) by every process.
@@ -146,7 +150,12 @@ export async function startHub(opts: HubProcessOptions): Promise<HubProcess> {
       scheduleHoldOff: async (receiptId: string, delayMs: number) => {
         await queues.alerts.add('receipts', { v: 1, receiptIds: [receiptId] }, { ...jobOptions('alerts', retry), delay: delayMs, jobId: `hold-${receiptId}` });
       },
+      psaEnqueue: (refs: Parameters<PsaEnqueuer['enqueueRecorded']>[0]) => psaEnqueuer.enqueueRecorded(refs),
     };
+    const psaDelivery = new PsaDeliveryService({ db, logger, now, config, connection: workerRedis, producer: producerRedis, prefix, enqueuer: psaEnqueuer });
+    await psaDelivery.start();
+    // Closed before the enqueuer (closers run in reverse): in-flight deliveries finish or keep their lease.
+    closers.push(() => psaDelivery.close());
     // Every queue of the catalog gets its worker the same way; only the processors differ.
     const processors: Record<QueueName, Parameters<typeof createQueueWorker>[1]> = {
       alerts: alertProcessor(pipeline),
@@ -178,7 +187,7 @@ export async function startHub(opts: HubProcessOptions): Promise<HubProcess> {
       config,
       db,
       logger,
-      services: { readiness, readinessDetails, alertEnqueuer: enqueuer, receiptJobs, queues, rules },
+      services: { readiness, readinessDetails, alertEnqueuer: enqueuer, receiptJobs, queues, rules, psaEnqueuer },
     };
     const app = createApp(deps);
     server = http.createServer(app);

@@ -218,3 +218,23 @@ export const PROCESS_TIMERS = {
   },
 } as const;
 export type ProcessTimerName = keyof typeof PROCESS_TIMERS;
+
+/**
+ * Issue 16: PSA delivery, one queue per connection (`psa-<connection name>`), so a slow or failing
+ * PSA — its rate limit, its circuit breaker — never holds another's deliveries. Not in `jobCatalog`:
+ * the queues come and go with the connections (workers/psa-delivery.ts starts their workers).
+ * A job carries a delivery id; the outbox row in Postgres says what to send.
+ */
+export const psaDeliveryCatalog = {
+  queueOf: (connectionName: string): string => `psa-${connectionName}`,
+  payload: z.object({ v: z.literal(1), deliveryId: id }),
+  /** HUB_PSA_ATTEMPTS / HUB_PSA_BACKOFF_MS (exponential); a job that uses them up fails its delivery (visible, retryable). */
+  attempts: (c: Pick<HubConfig, 'HUB_PSA_ATTEMPTS'>) => c.HUB_PSA_ATTEMPTS,
+  backoff: (c: Pick<HubConfig, 'HUB_PSA_BACKOFF_MS'>) => ({ type: 'exponential' as const, delay: c.HUB_PSA_BACKOFF_MS }),
+  /** A delivery run holds a lease in Postgres; a stalled job is taken again after the lease ends. */
+  maxStalledCount: 3,
+  /** Completed jobs are removed at once, so the job id `d-<delivery>` is free for the next change; failed ones kept like other queues'. */
+  removeOnComplete: true,
+  /** Deliveries one worker process runs at once per connection. */
+  concurrency: 4,
+} as const;

@@ -2,6 +2,7 @@ import { isPgError, PG_CHECK_VIOLATION, PG_NOT_NULL_VIOLATION } from '../../db/p
 import { orderReceipts, receiptAlertId, recordReceiptFailure } from '../../db/queries/alert-processing';
 import { countOutcomes, processReceipts } from './apply-receipts';
 import type { PipelineDeps, ReceiptResult } from './deps';
+import type { DeliveryRef } from '../psa/outbox';
 
 /**
  * The use case behind one `alerts` job: apply its receipts, set-based, in one transaction
@@ -20,17 +21,21 @@ export interface ReceiptJobResult {
 export async function applyReceiptJob(deps: PipelineDeps, receiptIds: readonly string[], ctx: { jobId?: string } = {}): Promise<ReceiptJobResult> {
   const permanent: ReceiptJobResult['permanent'] = [];
   let results: ReceiptResult[];
+  let psaOutbox: DeliveryRef[] = [];
   try {
-    results = await deps.db.transaction((trx) => processReceipts(deps, receiptIds, trx));
+    results = await deps.db.transaction((trx) => processReceipts(deps, receiptIds, trx, psaOutbox));
   } catch (err) {
     if (!isPermanent(err)) throw err;
     deps.logger.warn({ err, jobId: ctx.jobId, receipts: receiptIds.length }, 'a receipt of the batch failed for good; applying them one at a time');
     const applied: ReceiptResult[] = [];
+    psaOutbox = [];
     await deps.db.transaction(async (trx) => {
       for (const receiptId of await orderReceipts(trx, [...receiptIds])) {
         try {
           // A savepoint per receipt: the bad one is rolled back alone.
-          applied.push(...(await trx.transaction((sp) => processReceipts(deps, [receiptId], sp))));
+          const recorded: DeliveryRef[] = [];
+          applied.push(...(await trx.transaction((sp) => processReceipts(deps, [receiptId], sp, recorded))));
+          psaOutbox.push(...recorded);
         } catch (e) {
           if (!isPermanent(e)) throw e;
           const message = e instanceof Error ? e.message : String(e);
@@ -44,6 +49,9 @@ export async function applyReceiptJob(deps: PipelineDeps, receiptIds: readonly s
   }
   // Counted once committed: a rolled-back attempt counts nothing.
   countOutcomes(results);
+  if (psaOutbox.length > 0 && deps.psaEnqueue) {
+    await deps.psaEnqueue(psaOutbox).catch((err: unknown) => deps.logger.warn({ err, jobId: ctx.jobId, deliveries: psaOutbox.length }, 'PSA deliveries not enqueued; the delivery sweeper will'));
+  }
   for (const r of results) {
     deps.logger.debug({ jobId: ctx.jobId, receiptId: r.receiptId, alertId: r.alertId, outcome: r.outcome, ticketId: r.ticketId }, 'alert receipt applied');
   }

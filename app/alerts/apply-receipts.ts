@@ -20,6 +20,8 @@ import type { Decision } from '../../rules/engine/types';
 import { resolveAssignment, type RefMemo } from './assign-contract';
 import { buildFactsBatch, type BuiltFacts } from './build-facts';
 import type { PipelineDeps, ReceiptResult } from './deps';
+import { recordNewTickets, recordTicketChanges, type DeliveryRef } from '../psa/outbox';
+import type { DeliveryChange } from '../../db/queries/psa-deliveries';
 
 // The types of this module's signatures, for its callers.
 export type { PipelineDeps, ReceiptOutcome, ReceiptResult } from './deps';
@@ -74,7 +76,13 @@ interface Work {
  * order they were applied (ids not found last, as `missing`; receipts applied before as
  * `already_processed`).
  */
-export async function processReceipts(deps: PipelineDeps, receiptIds: readonly string[], trx: Knex.Transaction): Promise<ReceiptResult[]> {
+export async function processReceipts(
+  deps: PipelineDeps,
+  receiptIds: readonly string[],
+  trx: Knex.Transaction,
+  /** Collects the PSA deliveries this transaction recorded (issue 16), to enqueue once it committed. */
+  psaOutbox: DeliveryRef[] = [],
+): Promise<ReceiptResult[]> {
   const locked = await lockReceipts(trx, receiptIds);
   const results = new Map<string, ReceiptResult>();
   const pending: WorkReceipt[] = [];
@@ -104,7 +112,7 @@ export async function processReceipts(deps: PipelineDeps, receiptIds: readonly s
       (rounds[round] ??= []).push({ rc, built: b, decision, record });
     });
     const refs: RefMemo = new Map();
-    for (const round of rounds) await applyRound(deps, trx, round, now, results, refs);
+    for (const round of rounds) await applyRound(deps, trx, round, now, results, refs, psaOutbox);
   }
   const out: ReceiptResult[] = [];
   for (const rc of locked) out.push(results.get(rc.id)!);
@@ -125,6 +133,7 @@ async function applyRound(
   now: Date,
   results: Map<string, ReceiptResult>,
   refs: RefMemo,
+  psaOutbox: DeliveryRef[],
 ): Promise<void> {
   const tickets = await lockTicketsForKeys(
     trx,
@@ -135,6 +144,7 @@ async function applyRound(
   const occurrences: Array<{ ticketId: string; at: Date }> = [];
   const resolves: Array<{ ticketId: string; at: Date; note: string }> = [];
   const notes: Array<{ ticketId: string; kind: string; body: string }> = [];
+  const reopened = new Set<string>();
 
   const result = (w: Work, outcome: ReceiptOutcome, ticketId: string | null): void => {
     results.set(w.rc.id, {
@@ -213,6 +223,7 @@ async function applyRound(
         // One statement per reopen: flapping is rare, and the note needs the new flap count.
         const t = await reopenTicket(trx, effect.ticketId, alert.occurred_at);
         notes.push({ ticketId: t.id, ...ticketNotes.flapped(effect.windowMinutes, t.flaps) });
+        reopened.add(t.id);
         finish(w, outcome, t.id);
         break;
       }
@@ -239,17 +250,41 @@ async function applyRound(
     trx,
     inserts.map((i) => i.ticket),
   );
+  const newTickets: Parameters<typeof recordNewTickets>[1][number][] = [];
+  const countedByInsert: Array<{ ticketId: string; at: Date }> = [];
   for (const { w, ticket } of inserts) {
     const c = created.get(ticket.dedup_key);
     if (!c) throw new Error(`ticket insert returned no row for dedup key ${ticket.dedup_key}`);
     // Not created: a concurrent worker opened the key's ticket first, and the insert counted on it.
     finish(w, c.created ? 'ticket_created' : 'occurrence', c.id);
+    if (c.created) newTickets.push({ ticketId: c.id, companyId: ticket.company_id, companyName: w.built.company?.name ?? null, priority: ticket.priority, deliver: w.decision.deliver });
+    // Counted on the open ticket by the insert itself; for the PSA it is a repeat like any other.
+    else countedByInsert.push({ ticketId: c.id, at: w.rc.alert.occurred_at });
   }
   await countOccurrences(trx, occurrences);
   await resolveTickets(trx, resolves);
   await addTicketNotes(trx, notes);
+  // Issue 16: the PSA outbox, in this same transaction (R-PSA-1, R-PSA-2).
+  psaOutbox.push(...(await recordNewTickets(trx, newTickets)));
+  psaOutbox.push(...(await recordTicketChanges(trx, psaChanges([...occurrences, ...countedByInsert], resolves, notes, reopened))));
   await finishReceipts(trx, finishes);
 }
+
+/** The ticket changes of a round as PSA delivery changes: repeats counted, notes, resolutions and reopenings as state changes. */
+function psaChanges(
+  occurrences: ReadonlyArray<{ ticketId: string; at: Date }>,
+  resolves: ReadonlyArray<{ ticketId: string; note: string }>,
+  notes: ReadonlyArray<{ ticketId: string; kind: string; body: string }>,
+  reopened: ReadonlySet<string>,
+): DeliveryChange[] {
+  const out: DeliveryChange[] = [];
+  for (const o of occurrences) out.push({ ticketId: o.ticketId, occurrences: 1, since: o.at });
+  for (const r of resolves) out.push({ ticketId: r.ticketId, notes: [{ title: 'Resolved', body: r.note }], changed: true });
+  for (const n of notes) out.push({ ticketId: n.ticketId, notes: [{ title: noteTitle(n.kind), body: n.body }], changed: reopened.has(n.ticketId) });
+  return out;
+}
+
+const noteTitle = (kind: string): string => (kind === 'flap' ? 'Fired again' : kind === 'alert-resolved' ? 'Resolved at the source' : 'Note');
 
 /** The row of a new ticket: contract, service and SLA as assigned, priority, due dates in the SLA's business hours, the decision. */
 async function newTicket(deps: PipelineDeps, trx: Knex.Transaction, w: Work, now: Date, refs: RefMemo): Promise<NewTicket> {

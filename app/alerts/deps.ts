@@ -21,6 +21,11 @@ export interface PipelineDeps {
   slas: SlaCache;
   /** Schedules the receipt to run again after `delayMs` (hold-off). Without it, hold-off only drops blips that already cleared. */
   scheduleHoldOff?: (receiptId: string, delayMs: number) => Promise<void>;
+  /**
+   * Issue 16: told the PSA deliveries a committed transaction recorded, so their queues take them
+   * at once (best effort: the delivery sweeper finds any it missed).
+   */
+  psaEnqueue?: (refs: ReadonlyArray<{ id: string; connectionName: string; rank: number }>) => Promise<void>;
   /** Maintenance window check: a window name when the alert falls in one (and it records that it silenced the receipt). */
   maintenanceWindow?: (
     db: Knex.Transaction,

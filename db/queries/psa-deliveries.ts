@@ -15,6 +15,8 @@ export interface DeliveryRef {
   id: string;
   connectionName: string;
   rank: number;
+  /** Just created (deliver at once) rather than a change of one (let repeats gather first). */
+  isNew?: boolean;
 }
 
 export interface NewDelivery {
@@ -39,7 +41,7 @@ export async function insertDeliveries(db: Db, rows: readonly NewDelivery[]): Pr
      SELECT ins.id, c.name, ins.rank, ins.state FROM ins JOIN psa_connections c ON c.id = ins.connection_id`,
     [JSON.stringify(rows.map((r) => ({ ticket_id: r.ticketId, connection_id: r.connectionId, rank: r.rank, state: r.state, last_error: r.lastError })))],
   );
-  return out.filter((r) => r.state === 'pending').map((r) => ({ id: String(r.id), connectionName: r.name, rank: r.rank }));
+  return out.filter((r) => r.state === 'pending').map((r) => ({ id: String(r.id), connectionName: r.name, rank: r.rank, isNew: true }));
 }
 
 /** A change of a delivered (or pending) hub ticket, to be sent to every connection that has the ticket. */

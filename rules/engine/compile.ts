@@ -380,6 +380,7 @@ function uniformEffect(e: Effect): Effect {
     reopenWindowMinutes: e.reopenWindowMinutes,
     staleAfterMinutes: e.staleAfterMinutes,
     resolveAction: e.resolveAction,
+    deliver: e.deliver,
     suppress: e.suppress,
     stop: e.stop,
   }) as Effect;

@@ -70,6 +70,7 @@ interface Merge {
   reopenWindowMinutes: number | undefined;
   staleAfterMinutes: number | undefined;
   resolveAction: 'resolve' | 'annotate' | undefined;
+  deliver: string[] | undefined;
 }
 
 function apply(m: Merge, e: Effect): void {
@@ -86,6 +87,7 @@ function apply(m: Merge, e: Effect): void {
   if (e.reopenWindowMinutes !== undefined && m.reopenWindowMinutes === undefined) m.reopenWindowMinutes = e.reopenWindowMinutes;
   if (e.staleAfterMinutes !== undefined && m.staleAfterMinutes === undefined) m.staleAfterMinutes = e.staleAfterMinutes;
   if (e.resolveAction !== undefined && m.resolveAction === undefined) m.resolveAction = e.resolveAction;
+  if (e.deliver !== undefined && m.deliver === undefined) m.deliver = e.deliver;
 }
 
 /** Every (fact, path) the ruleset reads, resolved once. */
@@ -221,6 +223,7 @@ export function decide(ruleset: CompiledRuleset, facts: DecisionFacts): Decision
     reopenWindowMinutes: undefined,
     staleAfterMinutes: undefined,
     resolveAction: undefined,
+    deliver: undefined,
   };
   const rulesFired: FiredRule[] = [];
   for (const rule of fired) {
@@ -248,5 +251,6 @@ export function decide(ruleset: CompiledRuleset, facts: DecisionFacts): Decision
   if (m.reopenWindowMinutes !== undefined) decision.reopenWindowMinutes = m.reopenWindowMinutes;
   if (m.staleAfterMinutes !== undefined) decision.staleAfterMinutes = m.staleAfterMinutes;
   if (m.resolveAction !== undefined) decision.resolveAction = m.resolveAction;
+  if (m.deliver !== undefined) decision.deliver = m.deliver;
   return decision;
 }

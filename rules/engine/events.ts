@@ -49,6 +49,8 @@ const assignParams = z
     staleAfterMinutes: z.number().int().min(1).max(525_600).optional(),
     /** What a resolved alert does to its ticket. */
     resolveAction: z.enum(['resolve', 'annotate']).optional(),
+    /** Issue 16: the PSA connections (names) the ticket is delivered to; [] = none. Default: every enabled connection. */
+    deliver: z.array(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be a PSA connection name')).max(20).optional(),
   })
   .refine((p) => Object.keys(p).length > 0, { message: '"assign" needs at least one of its params' });
 
@@ -70,6 +72,7 @@ export interface Effect {
   reopenWindowMinutes?: number;
   staleAfterMinutes?: number;
   resolveAction?: 'resolve' | 'annotate';
+  deliver?: string[];
   suppress?: string;
   stop?: true;
 }

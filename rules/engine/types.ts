@@ -140,6 +140,8 @@ export interface Decision {
   reopenWindowMinutes?: number;
   staleAfterMinutes?: number;
   resolveAction?: 'resolve' | 'annotate';
+  /** Issue 16: the PSA connections to deliver the ticket to (a rule's `deliver`); absent = every enabled one. */
+  deliver?: string[];
   /** No contract could be chosen (R-LINK-4): the ticket is created without one, marked for triage. */
   needsTriage: boolean;
   rulesFired: FiredRule[];

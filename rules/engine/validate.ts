@@ -336,7 +336,7 @@ function validateCondition(raw: unknown, ctx: RuleCtx, ptr: string, depth: numbe
 }
 
 const PARAMS_HINT: Record<EventType, string> = {
-  assign: '{ "contract"?, "service"?, "sla"?, "priority"?, "queue"?, "holdOffSeconds"?, "reopenWindowMinutes"?, "staleAfterMinutes"?, "resolveAction"? }',
+  assign: '{ "contract"?, "service"?, "sla"?, "priority"?, "queue"?, "holdOffSeconds"?, "reopenWindowMinutes"?, "staleAfterMinutes"?, "resolveAction"?, "deliver"? }',
   setPriority: '{ "priority": "critical" | "high" | "medium" | "low" | "P1".."P4" }',
   suppress: '{ "reason": "..." }',
   stop: '(none)',
