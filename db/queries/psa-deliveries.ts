@@ -73,7 +73,7 @@ export async function recordDeliveryChanges(db: Db, changes: readonly DeliveryCh
               coalesce(jsonb_agg(n ORDER BY ord, n_ord) FILTER (WHERE n IS NOT NULL), '[]'::jsonb) AS notes,
               bool_or(changed) AS changed,
               min(rank) FILTER (WHERE rank IS NOT NULL) AS rank
-         FROM jsonb_to_recordset(?::jsonb) WITH ORDINALITY AS c(ticket_id bigint, occurrences int, since timestamptz, notes jsonb, changed boolean, rank smallint, ord bigint)
+         FROM jsonb_to_recordset(?::jsonb) AS c(ticket_id bigint, occurrences int, since timestamptz, notes jsonb, changed boolean, rank smallint, ord int)
          LEFT JOIN LATERAL jsonb_array_elements(coalesce(c.notes, '[]'::jsonb)) WITH ORDINALITY AS e(n, n_ord) ON true
         GROUP BY ticket_id),
      upd AS (
@@ -92,7 +92,8 @@ export async function recordDeliveryChanges(db: Db, changes: readonly DeliveryCh
      SELECT upd.id, c.name, upd.rank FROM upd JOIN psa_connections c ON c.id = upd.connection_id WHERE upd.state = 'pending'`,
     [
       JSON.stringify(
-        changes.map((c) => ({
+        changes.map((c, ord) => ({
+          ord,
           ticket_id: c.ticketId,
           occurrences: c.occurrences ?? 0,
           since: c.since?.toISOString() ?? null,
