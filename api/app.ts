@@ -11,6 +11,7 @@ import { authenticate, rolePolicy } from './middleware/auth';
 import { errorHandler, notFoundHandler } from './middleware/error-handler';
 import { perAddressRateLimit, perTokenRateLimit } from './middleware/rate-limit';
 import { requestId } from './middleware/request-id';
+import { psaHookRouter } from './webhooks/psa-hook.route';
 import { webhookRouter } from './webhooks/webhook.route';
 
 /** The Express app, without listen() (tests use supertest on it). */
@@ -22,6 +23,8 @@ export function createApp(deps: AppDeps): Express {
   // Webhooks authenticate per source over the raw bytes, so they get no JSON parser and no bearer
   // auth; they are mounted before the request logger: at thousands of alerts a second a log line
   // per 202 costs more than the intake itself. They log their own refusals and failures.
+  // PSA status back (R-PSA-3): signed per connection, like the alert intake, before /hooks/:source.
+  app.use('/hooks/psa', psaHookRouter(deps));
   app.use('/hooks', webhookRouter(deps));
   app.use(
     pinoHttp({

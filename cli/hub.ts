@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { registerContractCommands } from './commands/contracts';
 import { registerDeviceCommands } from './commands/devices';
 import { registerImportCommands } from './commands/import';
+import { registerPsaCommands } from './commands/psa';
 import { registerRulesCommands } from './commands/rules';
 import { registerRulesDiffCommand } from './commands/rules-diff';
 import { registerSecretsCommands } from './commands/secrets';
@@ -21,6 +22,7 @@ registerTokenCommands(program);
 registerImportCommands(program);
 registerDeviceCommands(program);
 registerSecretsCommands(program);
+registerPsaCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : String(err));

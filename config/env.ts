@@ -77,6 +77,11 @@ export const envSchema = z.object({
   HUB_SWEEPER_MAX_REDRIVES: intFrom(10, 1, 1000),
   /** Seconds between upkeep runs (stale tickets, maintenance-window ends). @defaultValue 60 */
   HUB_UPKEEP_INTERVAL_SECONDS: intFrom(60, 1, 3600),
+  /**
+   * How often the PSA status poll (the fallback of status back for PSAs without webhooks) asks each
+   * enabled connection for tickets closed there since the last poll. @defaultValue 300
+   */
+  HUB_PSA_POLL_INTERVAL_SECONDS: intFrom(300, 10, 86_400),
   /** Local time (HH:MM) of the daily renewal run. @defaultValue 00:15 */
   HUB_RENEWAL_TIME: z
     .string()

@@ -1,5 +1,6 @@
 import { HubError } from '../core/errors';
 import { autotaskConnector } from './autotask';
+import { connectWiseConnector } from './connectwise';
 import { PSA_TYPES, type PsaConnector, type PsaType } from './types';
 import { webhookConnector } from './webhook';
 
@@ -9,6 +10,7 @@ import { webhookConnector } from './webhook';
  */
 export const connectors: Partial<Record<PsaType, PsaConnector<Record<string, unknown>>>> = {
   autotask: autotaskConnector,
+  connectwise: connectWiseConnector,
   webhook: webhookConnector,
 };
 

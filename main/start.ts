@@ -170,6 +170,7 @@ export async function startHub(opts: HubProcessOptions): Promise<HubProcess> {
           await enqueuer.enqueue(ids);
         },
         rulesWindows: () => rulesWindowsOf(rules.store.current()),
+        secretKeys: config.HUB_SECRET_KEYS,
       }),
       'rule-replays': replayProcessor({ db, slas: new SlaCache(), logger }),
     };

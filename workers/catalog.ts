@@ -24,6 +24,8 @@ export const UPKEEP_JOBS = {
   'window-ends': { everySeconds: (c: Pick<HubConfig, 'HUB_UPKEEP_INTERVAL_SECONDS'>) => c.HUB_UPKEEP_INTERVAL_SECONDS },
   /** SLA breaches are recorded when they happen, not when someone reads the ticket (R-TKT-2). */
   'sla-breaches': { everySeconds: (c: Pick<HubConfig, 'HUB_UPKEEP_INTERVAL_SECONDS'>) => c.HUB_UPKEEP_INTERVAL_SECONDS },
+  /** PSA status back by polling: tickets completed or closed in a PSA close the hub's (R-PSA-3, issue 16 item 4). */
+  'psa-status-poll': { everySeconds: (c: Pick<HubConfig, 'HUB_PSA_POLL_INTERVAL_SECONDS'>) => c.HUB_PSA_POLL_INTERVAL_SECONDS },
 } as const;
 export type UpkeepKind = keyof typeof UPKEEP_JOBS;
 const upkeepKinds = Object.keys(UPKEEP_JOBS) as [UpkeepKind, ...UpkeepKind[]];
@@ -159,7 +161,7 @@ export function cronPattern(time: string): string {
 /** What the schedules of each queue read of the configuration. */
 export interface ScheduleConfigOf {
   alerts: Record<never, never>;
-  upkeep: Pick<HubConfig, 'HUB_UPKEEP_INTERVAL_SECONDS'>;
+  upkeep: Pick<HubConfig, 'HUB_UPKEEP_INTERVAL_SECONDS' | 'HUB_PSA_POLL_INTERVAL_SECONDS'>;
   renewals: Pick<HubConfig, 'HUB_RENEWAL_TIME' | 'HUB_RENEWAL_TIMEZONE'>;
   'rule-replays': Record<never, never>;
 }

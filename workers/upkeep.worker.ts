@@ -2,6 +2,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import type { Knex } from 'knex';
 import { processEndedWindows } from '../app/maintenance/process-ended-windows';
 import { recordSlaBreachesNow } from '../app/tickets/record-sla-breaches';
+import { pollPsaStatus } from '../app/psa/poll-status';
 import type { MatchableWindow } from '../core/maintenance/window-match';
 import { resolveStaleTickets } from '../db/queries/upkeep';
 import type { Logger } from '../lib/logger';
@@ -23,6 +24,8 @@ export interface UpkeepDeps {
   enqueue: (receiptIds: string[]) => Promise<void>;
   /** The live ruleset's maintenance windows (a rules-file window removed from the rules has ended). */
   rulesWindows: () => readonly MatchableWindow[];
+  /** HUB_SECRET_KEYS: opens PSA connections' secrets for the status poll. */
+  secretKeys: readonly string[];
 }
 
 type UpkeepHandler = (deps: UpkeepDeps, job: Job) => Promise<unknown>;
@@ -37,6 +40,11 @@ export const UPKEEP_HANDLERS: Record<UpkeepKind, UpkeepHandler> = {
   'window-ends': async (deps) => processEndedWindows(deps),
   // R-TKT-2: each breach recorded once (unique per ticket and target), with a ticket note and hub_sla_breaches_total.
   'sla-breaches': async ({ db, logger, now }, job) => ({ breaches: (await recordSlaBreachesNow({ db, logger: logger.child({ jobId: job.id }), now: now() })).length }),
+  // Status back for PSAs without webhooks (R-PSA-3): a failing connection is reported, the others still polled.
+  'psa-status-poll': async (deps) => {
+    const results = await pollPsaStatus(deps);
+    return results.map(({ connection, polled, reports, closed, error }) => ({ connection, polled, reports, closed, error }));
+  },
 };
 
 export function upkeepProcessor(deps: UpkeepDeps) {

@@ -165,7 +165,7 @@ function acceptedResponse(res: Response, body: unknown): void {
 }
 
 /** Header names as Node gives them (already lower-case); repeated headers joined. */
-function headersOf(req: Request): Record<string, string | undefined> {
+export function headersOf(req: Request): Record<string, string | undefined> {
   const h = req.headers;
   for (const v of Object.values(h)) {
     if (Array.isArray(v)) {
@@ -184,7 +184,7 @@ function headersOf(req: Request): Record<string, string | undefined> {
  * neither memory nor the time to drain it (issue 13 item 3). `keep: false` counts the bytes without
  * keeping them (a body that will be refused anyway).
  */
-function readBody(req: Request, cap: number, opts: { keep?: boolean } = {}): Promise<Buffer> {
+export function readBody(req: Request, cap: number, opts: { keep?: boolean } = {}): Promise<Buffer> {
   const keep = opts.keep ?? true;
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (Number.isFinite(declared) && declared > cap) {

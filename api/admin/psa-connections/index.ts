@@ -1,1 +1,2 @@
 export { psaConnectionsRouter } from './psa-connections.route';
+export { psaImportRouter } from './psa-import.route';

@@ -1,0 +1,119 @@
+import os from 'node:os';
+import { SingleBar } from 'cli-progress';
+import type { Command } from 'commander';
+import type { Knex } from 'knex';
+import { importReferenceData, type ImportProgress, type ImportReport } from '../../app/psa/import-reference-data';
+import { pollPsaStatus } from '../../app/psa/poll-status';
+import { loadConfig } from '../../config/env';
+import { todayIn } from '../../core/dates';
+import { IMPORT_KINDS } from '../../core/psa/import-plan';
+import { createDb } from '../../db/connection';
+import { createLogger } from '../../lib/logger';
+
+/** Where the command reads and writes; tests pass their own database, keys and output. */
+export interface PsaCliIo {
+  openDb(): Knex;
+  closeDb(db: Knex): Promise<void>;
+  secretKeys(): readonly string[];
+  autotaskZoneLookupUrl(): string;
+  timeoutMs(): number;
+  out(line: string): void;
+  /** A progress bar is drawn only on a terminal. */
+  isTTY(): boolean;
+  now(): Date;
+}
+
+const defaultIo: PsaCliIo = {
+  openDb: () => createDb(loadConfig().DATABASE_URL, 2),
+  closeDb: (db) => db.destroy(),
+  secretKeys: () => loadConfig().HUB_SECRET_KEYS,
+  autotaskZoneLookupUrl: () => loadConfig().HUB_AUTOTASK_ZONE_LOOKUP_URL,
+  timeoutMs: () => loadConfig().HUB_PSA_TIMEOUT_MS,
+  out: (line) => process.stdout.write(`${line}\n`),
+  isTTY: () => Boolean(process.stderr.isTTY),
+  now: () => new Date(),
+};
+
+function cliActor(): string {
+  try {
+    return `cli:${os.userInfo().username}`;
+  } catch {
+    return 'cli';
+  }
+}
+
+/** The summary as a person reads it. */
+export function describePsaImport(r: ImportReport): string[] {
+  const lines = [`${r.connection}: ${r.dryRun ? 'dry run, nothing written' : 'imported'}`];
+  for (const kind of IMPORT_KINDS) {
+    const c = r.counts[kind];
+    lines.push(`${kind.padEnd(8)} ${c.created} created, ${c.updated} updated, ${c.unchanged} unchanged, ${c.refused} refused`);
+  }
+  for (const x of r.refused.slice(0, 50)) lines.push(`  refused ${x.kind} ${x.externalId} "${x.name}": ${x.reason}`);
+  for (const x of r.linkErrors.slice(0, 50)) lines.push(`  not linked: configuration item ${x.externalId}: ${x.reason}`);
+  return lines;
+}
+
+function progressBar(io: PsaCliIo): { onProgress: (p: ImportProgress) => void; stop: () => void } {
+  if (!io.isTTY()) return { onProgress: () => undefined, stop: () => undefined };
+  const bar = new SingleBar({ format: '{phase} {kind} [{bar}] {value} records', stream: process.stderr, hideCursor: true, clearOnComplete: true });
+  let started = false;
+  return {
+    onProgress: (p) => {
+      if (!started) {
+        bar.start(p.read, p.read, { kind: p.kind, phase: p.phase });
+        started = true;
+      }
+      bar.setTotal(Math.max(p.read, 1));
+      bar.update(p.read, { kind: p.kind.padEnd(8), phase: p.phase.padEnd(5) });
+    },
+    stop: () => {
+      if (started) bar.stop();
+    },
+  };
+}
+
+/**
+ * `hub psa import <connection> [--dry-run] [--json]` (R-PSA-4) — the same import as
+ * `POST /api/v1/psa-connections/:name/import`, straight into the database, with a progress bar on
+ * a terminal; and `hub psa poll [connection]`, one status-back poll now (R-PSA-3).
+ */
+export function registerPsaCommands(program: Command, io: PsaCliIo = defaultIo): void {
+  const group = program.command('psa').description('PSA connections: import reference data, status back');
+  group
+    .command('import')
+    .description('import companies, SLAs, services, contracts (with services and SLA) and configuration items from the PSA, linking each item to its contract')
+    .argument('<connection>', 'the PSA connection name')
+    .option('--dry-run', 'plan everything and print the summary; write nothing')
+    .option('--json', 'print the summary as JSON')
+    .action(async (connection: string, opts: { dryRun?: boolean; json?: boolean }) => {
+      const db = io.openDb();
+      const bar = progressBar(io);
+      let report: ImportReport;
+      try {
+        report = await importReferenceData(
+          { db, secretKeys: io.secretKeys(), connectorDeps: { now: () => io.now(), autotaskZoneLookupUrl: io.autotaskZoneLookupUrl(), timeoutMs: io.timeoutMs() } },
+          connection,
+          { dryRun: opts.dryRun === true, actor: cliActor(), today: todayIn('UTC', io.now()), onProgress: bar.onProgress },
+        );
+      } finally {
+        bar.stop();
+        await io.closeDb(db);
+      }
+      if (opts.json) io.out(JSON.stringify(report, null, 2));
+      else for (const line of describePsaImport(report)) io.out(line);
+    });
+  group
+    .command('poll')
+    .description('ask the PSA(s) once now for tickets closed there since the last poll, and close their hub tickets')
+    .argument('[connection]', 'one connection (default: every enabled one)')
+    .action(async (connection: string | undefined) => {
+      const db = io.openDb();
+      try {
+        const results = await pollPsaStatus({ db, logger: createLogger('silent'), now: () => io.now(), secretKeys: io.secretKeys() }, connection === undefined ? {} : { connection });
+        for (const r of results) io.out(`${r.connection}: ${r.error ? `failed: ${r.error}` : r.polled ? `${r.reports} changed, ${r.closed} hub tickets closed` : 'cannot be polled'}`);
+      } finally {
+        await io.closeDb(db);
+      }
+    });
+}
