@@ -28,6 +28,8 @@ export interface TicketFilter extends PageRequest {
   status?: readonly TicketStatus[] | undefined;
   priority?: Priority | undefined;
   needsTriage?: boolean | undefined;
+  /** Words in the title or description (case-insensitive substring). */
+  text?: string | undefined;
   scope: CompanyScope;
 }
 
@@ -40,6 +42,10 @@ export async function listTickets(db: Db, f: TicketFilter): Promise<Page<TicketR
   if (f.status && f.status.length > 0) q.whereIn('status', f.status as TicketStatus[]);
   if (f.priority) q.where('priority', f.priority);
   if (f.needsTriage !== undefined) q.where('needs_triage', f.needsTriage);
+  if (f.text) {
+    const like = `%${f.text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+    q.where((w) => w.whereILike('title', like).orWhereILike('description', like));
+  }
   inScope(q, 'company_id', f.scope);
   return pageBy<TicketRow>(q, f, 'id', 'desc');
 }

@@ -208,6 +208,7 @@ export function ticketsRouter(deps: AppDeps): Router {
         status: statusList.optional(),
         priority: z.enum(PRIORITIES).optional(),
         needsTriage: queryBoolean.optional(),
+        q: z.string().trim().max(200).optional().openapi({ description: 'Text in the title or description (case-insensitive).' }),
       }),
       response: pageOf(ticketSchema),
     },
@@ -221,6 +222,7 @@ export function ticketsRouter(deps: AppDeps): Router {
         status: query.status,
         priority: query.priority,
         needsTriage: query.needsTriage === undefined ? undefined : query.needsTriage === 'true',
+        text: query.q || undefined,
         scope: scopeOf(req),
       });
       return { body: pageBody(page, ticketOut) };

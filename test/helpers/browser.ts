@@ -1,0 +1,81 @@
+/**
+ * Browser tests (test/browser/): Debian's chromium driven by playwright-core against a real hub
+ * (API + workers on a fresh database and queue prefix, test/helpers/hub.ts). Pages are selected by
+ * role and accessible name, as a screen reader would. Screenshots (1280×800) go to docs/screenshots/.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { createSource, seedWorld, type World } from './seed';
+import { startTestHub, waitFor, type TestHub } from './hub';
+
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+export const SCREENSHOTS = path.resolve(__dirname, '../../docs/screenshots');
+export const ADMIN_SECRET = 'test-admin-token-0123456789abcdef';
+export const SOURCE_TOKEN = 'console-source-token-0123456789';
+
+export function launchChromium(): Promise<Browser> {
+  if (!fs.existsSync(CHROMIUM_PATH)) {
+    throw new Error(`${CHROMIUM_PATH} is missing: apt-get install -y chromium (.ci/run installs it)`);
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+export async function newContext(browser: Browser, baseURL: string): Promise<BrowserContext> {
+  const ctx = await browser.newContext({ baseURL, viewport: { width: 1280, height: 800 }, locale: 'en-GB', timezoneId: 'UTC' });
+  ctx.setDefaultTimeout(20_000);
+  return ctx;
+}
+
+/** Signs in through the form, as a user does. */
+export async function signIn(page: Page, token: string): Promise<void> {
+  await page.goto('/console');
+  await page.getByLabel('API token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
+}
+
+export interface ConsoleWorld {
+  hub: TestHub;
+  world: World;
+  /** Alert ids → ticket ids of the alerts posted at start. */
+  tickets: { mail: string; printer: string; triage: string };
+}
+
+/**
+ * A hub with the seed's world (mail server on Premium 24x7, printer on the office-hours SLA, the
+ * default service-desk contract) and three alerts decided by the live rules: the mail server's,
+ * the printer's, and one from an unknown site (a ticket marked for triage).
+ */
+export async function startConsoleWorld(env: Record<string, string> = {}): Promise<ConsoleWorld> {
+  const hub = await startTestHub({ env: { HUB_ADMIN_TOKEN: ADMIN_SECRET, ...env } });
+  const world = await seedWorld(hub.t.db, { source: 'rmm', site: 'acme-hq', year: new Date().getUTCFullYear() });
+  await createSource(hub.t.db, process.env.HUB_SECRET_KEY ?? '', { name: 'rmm', plugin: 'generic', auth: { type: 'token', token: SOURCE_TOKEN } });
+  const now = Date.now();
+  const post = async (alertId: string, severity: string, title: string, hostname: string, site: string, minutesAgo: number) => {
+    const res = await fetch(`${hub.url}/hooks/rmm`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${SOURCE_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ alertId, state: 'firing', severity, category: 'monitoring', title, message: title, device: { id: hostname, hostname, site }, occurredAt: new Date(now - minutesAgo * 60_000).toISOString() }),
+    });
+    if (res.status !== 202) throw new Error(`webhook answered ${res.status}: ${await res.text()}`);
+    const { alertIds } = (await res.json()) as { alertIds: string[] };
+    return waitFor(async () => {
+      const row = (await hub.t.db('alerts').where('id', alertIds[0]).first('ticket_id')) as { ticket_id: string | null } | undefined;
+      return row?.ticket_id ? String(row.ticket_id) : null;
+    }, 30_000, `ticket of ${alertId}`);
+  };
+  const mail = await post('mail-disk', 'critical', 'Disk full on mail01', 'mail01', 'acme-hq', 30);
+  const printer = await post('printer-toner', 'medium', 'Toner black below 5%', 'printer-3og', 'acme-hq', 20);
+  const triage = await post('nas-backup', 'medium', 'Nightly backup failed', 'nas-unknown', 'unknown-site', 10);
+  return { hub, world, tickets: { mail, printer, triage } };
+}
