@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 const infrastructure = ['knex', 'express', 'bullmq', 'ioredis', 'pg', 'pino', 'pino-http', 'prom-client', 'fs', 'node:fs', 'net', 'node:net', 'http', 'node:http'];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/results/**'] },
+  { ignores: ['dist/**', 'console/dist/**', 'node_modules/**', 'coverage/**', 'bench/results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

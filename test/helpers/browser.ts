@@ -79,3 +79,18 @@ export async function startConsoleWorld(env: Record<string, string> = {}): Promi
   const triage = await post('nas-backup', 'medium', 'Nightly backup failed', 'nas-unknown', 'unknown-site', 10);
   return { hub, world, tickets: { mail, printer, triage } };
 }
+
+/** Polls `read` until it equals `want` (the page updates asynchronously after each server answer). */
+export async function until<T>(read: () => Promise<T>, want: T, what: string, timeoutMs = 20_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  let last: T | undefined;
+  for (;;) {
+    last = await read();
+    if (JSON.stringify(last) === JSON.stringify(want)) return;
+    if (Date.now() > end) throw new Error(`${what}: still ${JSON.stringify(last)}, expected ${JSON.stringify(want)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The console token of the page's tab (sessionStorage), or null. */
+export const storedToken = (page: Page): Promise<string | null> => page.evaluate('sessionStorage.getItem("hub.console.token")') as Promise<string | null>;

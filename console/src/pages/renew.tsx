@@ -268,7 +268,7 @@ function LeftBehindList({ left }: { left: LeftBehind }) {
         {rows.map((r) => (
           <li key={r}>{r}</li>
         ))}
-        {total === 0 && <li class="muted">Nothing: every open item moves with the contract.</li>}
+        {total === 0 && <li class="muted">Nothing is left behind.</li>}
         {total > rows.length && <li class="muted">… and {total - rows.length} more</li>}
       </ul>
     </div>
