@@ -24,6 +24,7 @@ import { createDb } from '../db/connection';
 import { BENCH_PG, adminSql, withDatabase } from './bench-db';
 import { renewContract } from '../app/renewals/renew-contract';
 import { benchImport } from './import.bench';
+import { BENCH_APPLICATION_NAME, startCpuMeter } from './cpu';
 import { benchRules, type RulesBenchRow } from './rules.bench';
 import { createSource, insertRow, seedWorld } from '../test/helpers/seed';
 
@@ -63,6 +64,12 @@ interface E2eRow {
   alertsPerSec: number;
   peakRssApiMb: number;
   peakRssWorkersMb: number;
+  /** CPU milliseconds per alert (bench/cpu.ts): API, workers, Postgres, Redis, and their sum. */
+  cpuApiMs: number;
+  cpuWorkersMs: number;
+  cpuPgMs: number;
+  cpuRedisMs: number;
+  cpuTotalMs: number;
 }
 
 async function main(): Promise<void> {
@@ -70,7 +77,11 @@ async function main(): Promise<void> {
   const dbName = `hub_bench_${process.pid}`;
   const dbUrl = withDatabase(PG, dbName);
   await adminSql(`CREATE DATABASE ${dbName}`);
-  const db = createDb(dbUrl, 4);
+  // The benchmark's own connections are named, so bench/cpu.ts does not count them as the hub's.
+  const ownUrl = new URL(dbUrl);
+  ownUrl.searchParams.set('application_name', BENCH_APPLICATION_NAME);
+  const db = createDb(ownUrl.toString(), 4);
+  const cpuRedis = new Redis(REDIS);
   const prefix = `{hubbench-${process.pid}}`;
   const procs: ChildProcess[] = [];
   const env = {
@@ -157,6 +168,7 @@ async function main(): Promise<void> {
       for (let i = 0; i < workers; i++) ws.push(await startProcess(['start', '--worker'], env, procs));
       await new Promise((r) => setTimeout(r, SMOKE ? 500 : 1500));
       const rss = sampleRss(apiP, ws);
+      const cpu = await startCpuMeter({ db, database: dbName, redis: cpuRedis, api: apiP.pid, workers: ws.map((w) => w.pid) });
       log('posting');
       const t0 = Date.now();
       // Drained is watched while posting (every 50 ms): autocannon itself returns only on its
@@ -182,6 +194,7 @@ async function main(): Promise<void> {
       if (drainError) throw drainError;
       const drainSeconds = (drainedAt - t0) / 1000;
       const peaks = rss.stop();
+      const cpuPerAlert = await cpu.perAlert(total);
       const tickets = await count(db, 'tickets');
       if (tickets !== total) throw new Error(`expected ${total} tickets, found ${tickets}`);
       e2e.push({
@@ -193,6 +206,11 @@ async function main(): Promise<void> {
         alertsPerSec: Math.round(total / drainSeconds),
         peakRssApiMb: peaks.api,
         peakRssWorkersMb: peaks.workers,
+        cpuApiMs: cpuPerAlert.apiMs,
+        cpuWorkersMs: cpuPerAlert.workersMs,
+        cpuPgMs: cpuPerAlert.postgresMs,
+        cpuRedisMs: cpuPerAlert.redisMs,
+        cpuTotalMs: cpuPerAlert.totalMs,
       });
       await Promise.all([stopProcess(apiP), ...ws.map(stopProcess)]);
       if (!process.env.BENCH_KEEP_DB) await resetPipeline(db, prefix);
@@ -248,6 +266,7 @@ async function main(): Promise<void> {
   } finally {
     for (const p of procs) if (p.exitCode === null) p.kill('SIGKILL');
     await db.destroy();
+    cpuRedis.disconnect();
     const r = new Redis(REDIS);
     const keys = await r.keys(`${prefix}*`);
     for (let i = 0; i < keys.length; i += 500) await r.del(...keys.slice(i, i + 500));
