@@ -128,7 +128,48 @@ export interface SourceRow {
   updated_at: Date;
 }
 
-export interface RulesetRow { id: Id; version: number; content_hash: string; content: unknown; activated_at: Date; activated_by: string }
+export interface RulesetRow {
+  id: Id;
+  version: number;
+  content_hash: string;
+  content: unknown;
+  activated_at: Date;
+  activated_by: string;
+  /** The file texts as saved (`[{ name, text }]`); null for versions recorded before 20261206182000. */
+  files: unknown;
+  /** Why the version was saved through the API; null for file edits. */
+  message: string | null;
+}
+
+export type RuleReplayState = 'queued' | 'running' | 'done' | 'failed';
+export interface RuleReplayRow {
+  id: Id;
+  state: RuleReplayState;
+  since: Date;
+  until: Date;
+  /** `{ files: [{ name, text }] }`. */
+  candidate: unknown;
+  candidate_hash: string;
+  live_version: number;
+  progress_done: number;
+  progress_total: number | null;
+  cursor_alert_id: Id | null;
+  error: string | null;
+  created_by: string;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+export interface RuleReplayChangeRow {
+  replay_id: Id;
+  alert_id: Id;
+  occurred_at: Date;
+  title: string;
+  device: unknown;
+  /** `[{ field, before, after }]`. */
+  changes: unknown;
+  fields: string[];
+}
 export interface RulesetErrorRow { id: Id; content_hash: string; errors: unknown; detected_at: Date; detected_by: string; resolved_at: Date | null }
 
 export interface MaintenanceWindowRow {

@@ -45,14 +45,79 @@ export async function compileCandidate(db: Db | null, files: readonly CandidateF
 }
 
 export async function compileInputs(db: Db | null, inputs: RulesFileInput[]): Promise<{ ruleset: CompiledRuleset; warnings: RuleIssue[] }> {
+  const checked = await checkInputs(db, inputs);
+  if (!checked.ok) throw rulesInvalid(checked.errors);
+  return { ruleset: checked.ruleset, warnings: checked.warnings };
+}
+
+export type CandidateCheck =
+  | { ok: true; ruleset: CompiledRuleset; contentHash: string; content: { files: unknown[] }; errors: []; warnings: RuleIssue[] }
+  | { ok: false; contentHash: string; errors: RuleIssue[]; warnings: RuleIssue[] };
+
+/**
+ * {@link compileInputs} without throwing: every error and warning (with line and column where the
+ * file's text is known), and when valid the compiled ruleset and the parsed content that is stored.
+ */
+export async function checkInputs(db: Db | null, inputs: RulesFileInput[]): Promise<CandidateCheck> {
   const catalog = db ? await loadRefCatalog(db) : undefined;
   const result = validateRuleset(inputs, catalog === undefined ? {} : { catalog });
   const windowIssues = result.ruleset ? parseWindowIssues(result.ruleset.maintenanceWindows) : [];
   const errors = [...result.errors, ...windowIssues];
-  if (!result.ok || !result.ruleset || errors.length > 0) throw rulesInvalid(errors);
+  if (!result.ok || !result.ruleset || errors.length > 0) return { ok: false, contentHash: result.contentHash, errors, warnings: result.warnings };
   // Version 0: a candidate has not gone live.
   const ruleset = compileRuleset(result.ruleset, { version: 0, contentHash: result.contentHash, warnings: result.warnings });
-  return { ruleset, warnings: result.warnings };
+  return { ok: true, ruleset, contentHash: result.contentHash, content: { files: result.ruleset.files }, errors: [], warnings: result.warnings };
+}
+
+/**
+ * Candidate files as the rules editor sends them (name → text), checked like a directory before it
+ * goes live. A bad file name is a problem of that file, not a thrown error, so the editor can list it.
+ */
+export async function checkCandidateTexts(db: Db | null, files: Readonly<Record<string, string>>): Promise<CandidateCheck> {
+  const names = Object.keys(files).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const badNames: RuleIssue[] = names
+    .filter((n) => !FILE_NAME.test(n))
+    .map((n) => ({ severity: 'error', file: n, rule: null, pointer: '', message: 'a rules file name is letters, digits, ".", "_" or "-", ending in .json' }));
+  const inputs: RulesFileInput[] = names.filter((n) => FILE_NAME.test(n)).map((n) => ({ name: n, text: (files[n] ?? '').replace(/^\uFEFF/, '') }));
+  const checked = await checkInputs(db, inputs);
+  if (badNames.length === 0) return checked;
+  return { ok: false, contentHash: checked.contentHash, errors: [...badNames, ...checked.errors], warnings: checked.warnings };
+}
+
+/** Compiles editor files or throws 422 RULES_INVALID whose details carry `problems` (the validate endpoint's list) and `errors`. */
+export async function compileCandidateTexts(db: Db | null, files: Readonly<Record<string, string>>): Promise<Extract<CandidateCheck, { ok: true }>> {
+  const checked = await checkCandidateTexts(db, files);
+  if (!checked.ok) throw candidateInvalid(checked);
+  return checked;
+}
+
+/** A problem as the rules editor shows it: every field present, line and column null when unknown. */
+export interface RuleProblem {
+  file: string;
+  rule: string | null;
+  pointer: string;
+  line: number | null;
+  column: number | null;
+  message: string;
+  severity: 'error' | 'warning';
+}
+
+export const problemOf = (i: RuleIssue): RuleProblem => ({
+  file: i.file,
+  rule: i.rule,
+  pointer: i.pointer,
+  line: i.line ?? null,
+  column: i.column ?? null,
+  message: i.message,
+  severity: i.severity,
+});
+
+/** Errors first, then warnings, each in file order as found. */
+export const problemsOf = (c: { errors: readonly RuleIssue[]; warnings: readonly RuleIssue[] }): RuleProblem[] => [...c.errors, ...c.warnings].map(problemOf);
+
+export function candidateInvalid(c: { errors: readonly RuleIssue[]; warnings: readonly RuleIssue[] }, what?: string): HubError {
+  const err = rulesInvalid(c.errors, what);
+  return new HubError('RULES_INVALID', err.message, { errors: c.errors, problems: problemsOf(c) });
 }
 
 const parseWindowIssues = (entries: ReadonlyArray<{ file: string; window: unknown }>): RuleIssue[] =>

@@ -13,6 +13,7 @@ import type { CompiledRuleset } from '../../rules/engine/compile';
 import { explain, type TraceRule } from '../../rules/engine/explain';
 import type { Decision, DecisionFacts } from '../../rules/engine/types';
 import { buildFacts, type FactsAlert } from '../alerts/build-facts';
+import { explainChoice, resolveTicketFields, type DecisionOutcome, type NamedDecision } from './decision-view';
 
 /**
  * R-RUL-4: "what would happen to this alert, and why" — the alert in the generic source's shape,
@@ -31,7 +32,12 @@ export type DryRunOutcome = 'ticket' | 'suppress' | 'maintenance' | 'resolve' | 
 export interface DryRunResult {
   /** What the worker would do: open a ticket, count an occurrence on the open one, suppress, hold for maintenance, resolve. */
   outcome: DryRunOutcome;
-  decision: Decision;
+  /** The engine's decision plus what it names (issue 15 item 8): contract, service, SLA, priority, due dates, in plain words. */
+  decision: Omit<Decision, 'outcome'> & NamedDecision;
+  /** The fields the ticket would carry (null when no ticket would be opened or none applies). */
+  contractId: string | null;
+  serviceId: string | null;
+  slaId: string | null;
   trace: TraceRule[];
   facts: DecisionFacts;
   referenceAgrees: boolean;
@@ -61,6 +67,26 @@ const windowView = (w: MatchableWindow): NonNullable<DryRunResult['maintenanceWi
   file: w.file,
   processAfter: w.processAfter,
 });
+
+/** The decision's word for the worker's effect (issue 15 item 8). */
+function decisionOutcome(effect: TicketEffect): DecisionOutcome {
+  switch (effect.kind) {
+    case 'nothing-to-resolve':
+    case 'resolve':
+    case 'annotate':
+      return 'none';
+    case 'count':
+    case 'reopen':
+      return 'occurrence';
+    case 'suppress':
+      return effect.by === 'rules' ? 'suppress' : 'maintenance';
+    case 'hold':
+      return 'hold';
+    case 'release':
+    case 'create':
+      return 'ticket';
+  }
+}
 
 /** The dry run's word for the worker's effect. */
 function dryRunOutcome(effect: TicketEffect): DryRunOutcome {
@@ -150,9 +176,24 @@ export async function dryRunAlert(
       state.maintenanceWindow = window ? window.name : null;
       step = ticketEffect(state);
     }
+    const outcome = decisionOutcome(step);
+    // Due dates count from when the ticket would be created: `at` when given, else now (as the worker counts from processing).
+    const fields = outcome === 'ticket' || outcome === 'occurrence' || outcome === 'hold' ? await resolveTicketFields(trx, slas, ex.decision, built, alert.severity, input.at ?? input.now) : null;
+    const named: NamedDecision = {
+      outcome,
+      contract: fields?.contract ?? null,
+      service: fields?.service ?? null,
+      sla: fields?.sla ?? null,
+      priority: fields?.priority ?? null,
+      dueDates: fields?.dueDates ?? null,
+      explanation: explainChoice(ex.decision, fields, outcome, built),
+    };
     return {
       outcome: dryRunOutcome(step),
-      decision: ex.decision,
+      decision: { ...ex.decision, ...named },
+      contractId: named.contract?.id ?? null,
+      serviceId: named.service?.id ?? null,
+      slaId: named.sla?.id ?? null,
       trace: ex.trace,
       facts: built.facts,
       referenceAgrees: ex.referenceAgrees,

@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { Db } from '../connection';
 import type { RulesetErrorRow, RulesetRow } from '../tables';
 
@@ -18,6 +19,14 @@ export interface RulesetRecord {
 
 export interface StoredRuleset extends RulesetRecord {
   content: unknown;
+  /** The file texts as saved (`[{ name, text }]`), or null (recorded before texts were kept). */
+  files: unknown;
+  message: string | null;
+}
+
+/** One version in the history list (without content). */
+export interface RulesetVersionHead extends RulesetRecord {
+  message: string | null;
 }
 
 export interface RulesetErrorRecord {
@@ -94,26 +103,65 @@ export async function loadRefCatalog(db: Db): Promise<RefNames> {
  */
 export async function recordRuleset(
   db: Db,
-  input: { contentHash: string; content: unknown; activatedBy: string },
+  input: { contentHash: string; content: unknown; activatedBy: string; files?: ReadonlyArray<{ name: string; text: string }> | undefined },
 ): Promise<RulesetRecord & { created: boolean }> {
   return db.transaction(async (trx) => {
-    await trx.raw(LOCK_SQL);
+    await lockRulesets(trx);
     const latest = (await trx('rulesets')
       .select('version', 'content_hash', 'activated_at', 'activated_by')
       .orderBy('version', 'desc')
       .first()) as HeadRow | undefined;
     if (latest && latest.content_hash === input.contentHash) return { ...toRecord(latest), created: false };
-    const [row] = (await trx('rulesets')
-      .insert({
-        version: (latest?.version ?? 0) + 1,
-        content_hash: input.contentHash,
-        content: trx.raw('?::jsonb', [JSON.stringify(input.content)]),
-        activated_by: input.activatedBy,
-      })
-      .returning(['version', 'content_hash', 'activated_at', 'activated_by'])) as HeadRow[];
-    if (!row) throw new Error('insert into rulesets returned no row');
-    return { ...toRecord(row), created: true };
+    const row = await insertRulesetVersion(trx, { ...input, version: (latest?.version ?? 0) + 1, message: null });
+    return { ...row, created: true };
   });
+}
+
+/**
+ * Serialises activations across processes until the transaction ends: a caller that checks the
+ * latest version and then inserts the next one (the API's save) holds it for both.
+ */
+export async function lockRulesets(trx: Knex.Transaction): Promise<void> {
+  await trx.raw(LOCK_SQL);
+}
+
+/** Inserts one version row; the caller holds {@link lockRulesets} and chose `version` = latest + 1. */
+export async function insertRulesetVersion(
+  trx: Knex.Transaction,
+  input: {
+    version: number;
+    contentHash: string;
+    content: unknown;
+    activatedBy: string;
+    files?: ReadonlyArray<{ name: string; text: string }> | undefined;
+    message: string | null;
+  },
+): Promise<RulesetRecord> {
+  const [row] = (await trx('rulesets')
+    .insert({
+      version: input.version,
+      content_hash: input.contentHash,
+      content: trx.raw('?::jsonb', [JSON.stringify(input.content)]),
+      activated_by: input.activatedBy,
+      files: input.files ? trx.raw('?::jsonb', [JSON.stringify(input.files)]) : null,
+      message: input.message,
+    })
+    .returning(['version', 'content_hash', 'activated_at', 'activated_by'])) as HeadRow[];
+  if (!row) throw new Error('insert into rulesets returned no row');
+  return toRecord(row);
+}
+
+/** The history, newest first, with the total count. */
+export async function listRulesetVersions(db: Db, page: { limit: number; offset: number }): Promise<{ items: RulesetVersionHead[]; total: number }> {
+  const [rows, count] = await Promise.all([
+    db('rulesets')
+      .select('version', 'content_hash', 'activated_at', 'activated_by', 'message')
+      .orderBy('version', 'desc')
+      .limit(page.limit)
+      .offset(page.offset) as Promise<Array<HeadRow & { message: string | null }>>,
+    db('rulesets').count({ n: '*' }).first() as Promise<{ n: string | number } | undefined>,
+  ]);
+  return { items: rows.map((r) => ({ ...toRecord(r), message: r.message })), total: Number(count?.n ?? 0) };
 }
 
 /** The latest version without its content: what each process polls. */
@@ -127,13 +175,15 @@ export async function latestRulesetHead(db: Db): Promise<RulesetRecord | null> {
 
 export async function latestRuleset(db: Db): Promise<StoredRuleset | null> {
   const row = (await db('rulesets').select('*').orderBy('version', 'desc').first()) as RulesetRow | undefined;
-  return row ? { ...toRecord(row), content: row.content } : null;
+  return row ? storedOf(row) : null;
 }
 
 export async function rulesetByVersion(db: Db, version: number): Promise<StoredRuleset | null> {
   const row = (await db('rulesets').select('*').where('version', version).first()) as RulesetRow | undefined;
-  return row ? { ...toRecord(row), content: row.content } : null;
+  return row ? storedOf(row) : null;
 }
+
+const storedOf = (row: RulesetRow): StoredRuleset => ({ ...toRecord(row), content: row.content, files: row.files, message: row.message });
 
 /**
  * Records that a ruleset was refused. Several processes watching the same files all detect the

@@ -16,7 +16,7 @@ import { createLogger, type Logger } from '../../lib/logger';
 import { compileRuleset, withMeta, type CompiledRuleset } from './compile';
 import { decide } from './decide';
 import { explain, type Explanation } from './explain';
-import { validateRulesDir } from './load-dir';
+import { readRulesDir } from './load-dir';
 import type { Decision, DecisionFacts, RefCatalog, RuleIssue } from './types';
 import { validateRuleset, type RulesLimits } from './validate';
 
@@ -267,7 +267,11 @@ export class RulesetStore {
       this.logger.warn({ err: e }, 'database unreachable: contract/service/SLA references are not checked');
       catalog = null;
     }
-    const result = await validateRulesDir(dir, { catalog, ...(this.limits ? { limits: this.limits } : {}) });
+    // Read here (not validateRulesDir) so the texts are recorded with the version as they were validated.
+    const read = await readRulesDir(dir, this.limits?.maxFileBytes);
+    const validated = validateRuleset(read.files, { catalog, ...(this.limits ? { limits: this.limits } : {}) });
+    const result = read.errors.length === 0 ? validated : { ...validated, ruleset: undefined, ok: false, errors: [...read.errors, ...validated.errors] };
+    const texts = read.files.map((f) => ({ name: f.name, text: f.text ?? '' }));
     if (!result.ok || !result.ruleset) return this.refuse(result.contentHash, result.errors, result.warnings, by);
 
     const live = this.live;
@@ -285,7 +289,7 @@ export class RulesetStore {
     }
     let record;
     try {
-      record = await recordRuleset(this.db, { contentHash: result.contentHash, content: { files: result.ruleset.files }, activatedBy: by });
+      record = await recordRuleset(this.db, { contentHash: result.contentHash, content: { files: result.ruleset.files }, activatedBy: by, files: texts });
     } catch (e) {
       // "Every ruleset that goes live is recorded": unrecorded, it does not go live.
       const issue: RuleIssue = { severity: 'error', file: '(database)', rule: null, pointer: '', message: `could not record the ruleset: ${reason(e)}` };

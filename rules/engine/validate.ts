@@ -1,3 +1,4 @@
+import { parse as parseJsonc, type ParseError } from 'jsonc-parser';
 import { z } from 'zod';
 import { parseRulesFileWindows } from '../../core/maintenance/window-match';
 import { EVENT_TYPES, RESERVED_CONTRACT_WORDS, effectOf, eventParamsSchemas, type Effect, type EventType } from './events';
@@ -133,6 +134,20 @@ export interface ValidateOptions {
    */
   catalog?: RefCatalog | null;
   limits?: Partial<RulesLimits>;
+}
+
+/**
+ * Where a JSON text stops being JSON. V8 names a position for some syntax errors only ("Unexpected
+ * token '}', … is not valid JSON" has none), so the offset comes from jsonc-parser's scanner (strict:
+ * no comments, no trailing commas), falling back to the position in V8's message.
+ */
+function syntaxErrorOffset(text: string, message: string): number | undefined {
+  const errors: ParseError[] = [];
+  parseJsonc(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  const first = errors[0];
+  if (first) return first.offset;
+  const at = /position (\d+)/.exec(message);
+  return at?.[1] ? Number(at[1]) : undefined;
 }
 
 export const HASH_FORMAT = 'hub-rules/v1';
@@ -413,9 +428,9 @@ export function validateRuleset(inputs: readonly RulesFileInput[], opts: Validat
         content = JSON.parse(input.text);
       } catch (e) {
         const message = e instanceof Error ? e.message : String(e);
-        const at = /position (\d+)/.exec(message);
         const issue: RuleIssue = { severity: 'error', file, rule: null, pointer: '', message: `not valid JSON: ${message}` };
-        if (at?.[1]) Object.assign(issue, positionAt(input.text, Number(at[1])));
+        const at = syntaxErrorOffset(input.text, message);
+        if (at !== undefined) Object.assign(issue, positionAt(input.text, at));
         c.errors.push(issue);
         parseFailed = true;
         continue;

@@ -14,12 +14,15 @@ export interface RulesControl {
   status(): RulesetStatus;
   /** Reads RULES_DIR again: validate, compile aside, record, swap (an invalid edit changes nothing live). */
   reload(by: string): Promise<LoadOutcome>;
+  /** Adopts the latest recorded version now (after a save through the API) instead of at the next poll. */
+  adopt(): Promise<boolean>;
 }
 
 const fromStore = (store: RulesetStore): RulesControl => ({
   current: () => store.current(),
   status: () => store.status(),
   reload: (by) => store.loadFromDir(store.dir, by),
+  adopt: () => store.syncFromDb(),
 });
 
 /** The live rules of this process; 503 NOT_READY in a process that runs none. */

@@ -6,7 +6,7 @@ import { HubError, validationError } from '../../../core/errors';
 import { rulesetWindows } from '../../../db/queries/maintenance-windows';
 import { SlaCache } from '../../../db/queries/sla-definitions';
 import type { RuleIssue } from '../../../rules/engine/types';
-import { rulesInvalid } from '../../../app/rules/candidate';
+import { compileCandidateTexts, rulesInvalid } from '../../../app/rules/candidate';
 import { diffRules, type RulesCandidate } from '../../../app/rules/diff-rules';
 import { checkPeriod, parseInstant, parsePeriodStart } from '../../../app/rules/replay-period';
 import { principalOf, scopeOf, type AppDeps } from '../../context';
@@ -14,9 +14,10 @@ import { roleAtLeast } from '../../middleware/auth';
 import { instant } from '../../openapi/schemas';
 import { defineRoute } from '../../route';
 import { audit, requireUnscoped } from '../audit/admin-write';
-import { testAlertSchema } from './schemas';
+import { editorFilesSchema, namedRefSchema, testAlertSchema } from './schemas';
 import { dryRunAlert } from '../../../app/rules/dry-run';
 import { liveRuleset, rulesControl } from './live-rules';
+import { registerRulesEditorRoutes } from './editor.route';
 
 /**
  * The rules API (R-RUL-3, R-RUL-4, issue points 5, 7, 8): what is live and the last refused edit,
@@ -76,6 +77,10 @@ const reloadSchema = z
 
 const testBody = z.strictObject({
   alert: testAlertSchema,
+  candidate: z
+    .strictObject({ files: editorFilesSchema })
+    .optional()
+    .openapi({ description: 'Run these rules files (name → text) instead of the live ruleset; invalid → 422 RULES_INVALID with details.problems.' }),
   at: z
     .string()
     .optional()
@@ -85,7 +90,20 @@ const testBody = z.strictObject({
 const testResponse = z
   .strictObject({
     outcome: z.enum(['ticket', 'suppress', 'maintenance', 'resolve', 'occurrence']),
-    decision: z.record(z.string(), z.unknown()),
+    contractId: z.string().nullable().openapi({ description: 'The contract the ticket would carry (null: none, left for triage, or no ticket).' }),
+    serviceId: z.string().nullable(),
+    slaId: z.string().nullable(),
+    decision: z
+      .looseObject({
+        outcome: z.enum(['ticket', 'occurrence', 'suppress', 'maintenance', 'hold', 'none']),
+        contract: namedRefSchema.nullable(),
+        service: namedRefSchema.nullable(),
+        sla: namedRefSchema.nullable(),
+        priority: z.enum(['critical', 'high', 'medium', 'low']).nullable(),
+        dueDates: z.strictObject({ response: instant, resolutionPlan: instant, resolution: instant }).nullable(),
+        explanation: z.string().openapi({ description: 'In plain words: which rule chose the contract, from which link or default.' }),
+      })
+      .openapi({ description: "The engine's decision (assignment, rules fired, …) with what it names: contract, service and SLA by name, priority, due dates." }),
     trace: z.array(z.record(z.string(), z.unknown())),
     facts: z.record(z.string(), z.unknown()),
     referenceAgrees: z.boolean(),
@@ -253,7 +271,8 @@ export function rulesRouter(deps: AppDeps): Router {
     },
     async ({ body, req }) => {
       const at = body.at === undefined ? undefined : parseInstant(body.at, 'at');
-      const result = await dryRunAlert(deps.db, slas, liveRuleset(deps), { alert: body.alert, at, now: new Date(), scope: scopeOf(req) });
+      const ruleset = body.candidate ? (await compileCandidateTexts(deps.db, body.candidate.files)).ruleset : liveRuleset(deps);
+      const result = await dryRunAlert(deps.db, slas, ruleset, { alert: body.alert, at, now: new Date(), scope: scopeOf(req) });
       return { body: result };
     },
   );
@@ -301,5 +320,6 @@ export function rulesRouter(deps: AppDeps): Router {
     },
   );
 
+  registerRulesEditorRoutes(router, deps);
   return router;
 }
