@@ -220,9 +220,15 @@ export interface TicketRow {
   resolve_action: 'resolve' | 'annotate';
   decision: unknown;
   ruleset_version: number | null;
+  /** Who works the ticket (R-TKT-1). */
+  assignee: string | null;
+  /** The first response: first status change out of `new`, or a note marked as the response (R-TKT-2). */
+  first_response_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
+/** R-TKT-2: a target whose due date passed unmet, recorded once by the upkeep job. */
+export interface TicketSlaBreachRow { id: Id; ticket_id: Id; target: 'response' | 'resolution'; due_at: Date; priority: Priority; recorded_at: Date }
 export interface TicketNoteRow { id: Id; ticket_id: Id; kind: string; body: string; author: string | null; created_at: Date }
 export interface TicketSlaPauseRow { id: Id; ticket_id: Id; paused_at: Date; resumed_at: Date | null }
 export interface TimeEntryRow {

@@ -1,20 +1,17 @@
 import type { Knex } from 'knex';
 import type { IsoDate } from '../../core/dates';
-import { HubError, notFound } from '../../core/errors';
-import { businessMinutesBetween } from '../../core/slas/business-calendar';
-import { shiftDueDatesForPause } from '../../core/slas/due-dates';
+import { validationError } from '../../core/errors';
+import type { SlaState } from '../../core/slas/sla-state';
 import type { Db } from '../connection';
 import { whereInScope, type CompanyScope } from '../company-scope';
-import { pageBy, type Page, type PageRequest } from '../paging';
-import { withPgErrors } from '../pg-errors';
-import { writeAudit } from './audit';
-import { loadSlaDefinition } from './sla-definitions';
+import type { Page, PageRequest } from '../paging';
+import { NEXT_DUE_SQL, slaStateSql } from './ticket-sla';
 import { OPEN_TICKET_STATUSES, type AlertReceiptRow, type AlertRow, type Priority, type TicketNoteRow, type TicketRow, type TicketSlaPauseRow, type TicketStatus, type TimeEntryRow } from '../tables';
 
 /**
  * The operator's side of tickets (SPEC §8 `GET /tickets`, `GET /tickets/:id`): reading them,
- * status changes with SLA pauses, notes, time entries (R-LINK-6), and the stored alerts that
- * made them. Company scope: a scoped token sees its companies' tickets only; a ticket without a
+ * the statements of status changes, triage and SLA pauses (the use cases are app/tickets/), notes,
+ * time entries (R-LINK-6), and the stored alerts that made them. Company scope: a scoped token sees its companies' tickets only; a ticket without a
  * company (awaiting triage) is visible to unscoped tokens only.
  */
 export type { CompanyScope };
@@ -30,24 +27,61 @@ export interface TicketFilter extends PageRequest {
   needsTriage?: boolean | undefined;
   /** Words in the title or description (case-insensitive substring). */
   text?: string | undefined;
+  /** R-TKT-2: only tickets in this SLA state at `now` (core/slas/sla-state.ts). */
+  slaState?: SlaState | undefined;
+  /** `id` (newest first, the default) or `nextDue` (earliest open due date first, none last). */
+  sort?: 'id' | 'nextDue' | undefined;
+  /** The instant SLA states are judged at. */
+  now?: Date | undefined;
   scope: CompanyScope;
 }
 
-/** Newest first, keyset-paged by id. */
+/** The cursor of `sort=nextDue`: the last row's next due date (epoch ms, or `none`) and id. */
+const NEXT_DUE_CURSOR = /^(\d{1,15}|none)_(\d{1,18})$/;
+
+/**
+ * Keyset-paged: by id, newest first; or with `sort: 'nextDue'` by the next open due date, then id
+ * (tickets with nothing due last), the cursor carrying both.
+ */
 export async function listTickets(db: Db, f: TicketFilter): Promise<Page<TicketRow>> {
-  const q = db('tickets').select('*');
-  if (f.deviceId) q.where('device_id', f.deviceId);
-  if (f.companyId) q.where('company_id', f.companyId);
-  if (f.contractId) q.where('contract_id', f.contractId);
-  if (f.status && f.status.length > 0) q.whereIn('status', f.status as TicketStatus[]);
-  if (f.priority) q.where('priority', f.priority);
-  if (f.needsTriage !== undefined) q.where('needs_triage', f.needsTriage);
+  const q = db('tickets as t').select('t.*');
+  if (f.deviceId) q.where('t.device_id', f.deviceId);
+  if (f.companyId) q.where('t.company_id', f.companyId);
+  if (f.contractId) q.where('t.contract_id', f.contractId);
+  if (f.status && f.status.length > 0) q.whereIn('t.status', f.status as TicketStatus[]);
+  if (f.priority) q.where('t.priority', f.priority);
+  if (f.needsTriage !== undefined) q.where('t.needs_triage', f.needsTriage);
   if (f.text) {
     const like = `%${f.text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
-    q.where((w) => w.whereILike('title', like).orWhereILike('description', like));
+    q.where((w) => w.whereILike('t.title', like).orWhereILike('t.description', like));
   }
-  inScope(q, 'company_id', f.scope);
-  return pageBy<TicketRow>(q, f, 'id', 'desc');
+  if (f.slaState) {
+    const state = slaStateSql(f.now ?? new Date());
+    q.whereRaw(`(${state.sql}) = ?`, [...state.bindings, f.slaState]);
+  }
+  inScope(q, 't.company_id', f.scope);
+  if (f.sort !== 'nextDue') {
+    if (f.cursor !== undefined) q.where('t.id', '<', f.cursor);
+    const rows = (await q.orderBy('t.id', 'desc').limit(f.limit + 1)) as TicketRow[];
+    const items = rows.slice(0, f.limit);
+    const last = items[items.length - 1];
+    return { items, nextCursor: rows.length > f.limit && last ? String(last.id) : null };
+  }
+  const outer = db.select('*').from(q.select(db.raw(`${NEXT_DUE_SQL} AS next_due`)).as('x'));
+  const c = f.cursor === undefined ? null : NEXT_DUE_CURSOR.exec(f.cursor);
+  if (f.cursor !== undefined && !c) throw validationError('cursor', 'must be the nextCursor of a previous page of this sort');
+  if (c) {
+    const id = c[2]!;
+    if (c[1] === 'none') outer.whereNull('next_due').where('id', '>', id);
+    else {
+      const due = new Date(Number(c[1]));
+      outer.where((w) => w.where('next_due', '>', due).orWhere((e) => e.where('next_due', '=', due).where('id', '>', id)).orWhereNull('next_due'));
+    }
+  }
+  const rows = (await outer.orderByRaw('next_due ASC NULLS LAST, id ASC').limit(f.limit + 1)) as Array<TicketRow & { next_due: Date | null }>;
+  const items = rows.slice(0, f.limit).map(({ next_due: _nextDue, ...t }) => t as TicketRow);
+  const last = rows[Math.min(rows.length, f.limit) - 1];
+  return { items, nextCursor: rows.length > f.limit && last ? `${last.next_due ? last.next_due.getTime() : 'none'}_${last.id}` : null };
 }
 
 export async function getTicket(db: Db, id: string, scope: CompanyScope): Promise<TicketRow | undefined> {
@@ -69,7 +103,27 @@ export async function insertTicketNote(db: Db, n: { ticketId: string; kind: stri
 }
 
 export type TicketUpdate = Partial<
-  Pick<TicketRow, 'status' | 'sla_paused_at' | 'resolved_at' | 'resolved_automatically' | 'closed_at' | 'first_response_due_at' | 'resolution_plan_due_at' | 'resolution_due_at'>
+  Pick<
+    TicketRow,
+    | 'status'
+    | 'sla_paused_at'
+    | 'resolved_at'
+    | 'resolved_automatically'
+    | 'closed_at'
+    | 'first_response_due_at'
+    | 'resolution_plan_due_at'
+    | 'resolution_due_at'
+    | 'company_id'
+    | 'device_id'
+    | 'contract_id'
+    | 'service_id'
+    | 'sla_id'
+    | 'priority'
+    | 'assignee'
+    | 'queue'
+    | 'needs_triage'
+    | 'first_response_at'
+  >
 >;
 
 export async function updateTicket(db: Db, id: string, patch: TicketUpdate): Promise<TicketRow> {
@@ -130,6 +184,11 @@ export async function insertTimeEntry(
   return (await timeEntryView(db).where('t.id', row!.id).first()) as TimeEntryView;
 }
 
+/** R-LINK-6: a ticket moved to another contract/service takes its booked labour along. Returns how many entries moved. */
+export async function moveTicketTimeEntries(db: Db, ticketId: string, contractId: string | null, serviceId: string | null): Promise<number> {
+  return db('time_entries').where('ticket_id', ticketId).update({ contract_id: contractId, service_id: serviceId });
+}
+
 export async function listTicketTimeEntries(db: Db, ticketId: string): Promise<TimeEntryView[]> {
   return (await timeEntryView(db).where('t.ticket_id', ticketId).orderBy([{ column: 't.work_date' }, { column: 't.id' }])) as TimeEntryView[];
 }
@@ -158,120 +217,9 @@ export async function getAlertDetail(db: Db, id: string, scope: CompanyScope): P
   return { ...alert, receipts };
 }
 
-// ---------------------------------------------------------------------------------------------
-// Status changes (SPEC §8 PATCH /tickets/:id): one transaction under the ticket's row lock.
-// ---------------------------------------------------------------------------------------------
-
-/** Statuses an operator may set; `new` is only where a ticket starts. */
-export type SettableStatus = Exclude<TicketStatus, 'new'>;
-
-export interface StatusChangeInput {
-  ticketId: string;
-  status: SettableStatus;
-  /** Optional operator note stored with the change. */
-  note?: string | null | undefined;
-  /** When the change happens (the SLA pause boundary). */
-  at: Date;
-  scope: CompanyScope;
-  actor: string;
-  requestId?: string | null;
-}
-
-export interface StatusChangeResult {
-  ticket: TicketRow;
-  changed: boolean;
-  /** Business minutes the SLA clock was stopped, when this change ended a pause. */
-  pausedBusinessMinutes: number | null;
-}
-
-/**
- * Changes a ticket's status (SPEC §8):
- * - entering `waiting_customer` stops the SLA clock (a ticket_sla_pauses row, sla_paused_at);
- * - leaving it restarts the clock: the open due dates move later by the business minutes of the
- *   pause in the ticket's SLA calendar (`shiftDueDatesForPause`; missed ones stay missed);
- * - `resolved` sets resolved_at (by hand: resolved_automatically false); `closed` sets closed_at;
- * - a resolved ticket may be taken back to work (resolved_at cleared) unless another open ticket
- *   now carries its dedup key (409 naming it);
- * - a closed ticket is never reopened (409): a new alert opens a new ticket.
- * Setting the status it already has changes nothing (the note, if any, is still stored).
- */
-export async function changeTicketStatus(knex: Knex, input: StatusChangeInput): Promise<StatusChangeResult> {
-  return knex.transaction(async (trx) => {
-    const t = await lockTicket(trx, input.ticketId, input.scope);
-    if (!t) throw notFound('ticket', input.ticketId);
-    const note = input.note?.trim() ? input.note.trim() : null;
-    if (t.status === input.status) {
-      if (note) await insertTicketNote(trx, { ticketId: t.id, kind: 'note', body: note, author: input.actor });
-      return { ticket: t, changed: false, pausedBusinessMinutes: null };
-    }
-    if (t.status === 'closed') {
-      throw new HubError('CONFLICT', `status: ticket ${t.id} is closed and cannot be reopened; a new alert opens a new ticket`, [
-        { field: 'status', message: 'closed tickets are not reopened' },
-      ]);
-    }
-    const patch: TicketUpdate = { status: input.status };
-    let pausedBusinessMinutes: number | null = null;
-
-    if (t.status === 'waiting_customer') {
-      const pause = await closeSlaPause(trx, t.id, input.at);
-      const pausedAt = pause?.paused_at ?? t.sla_paused_at;
-      const resumedAt = pause?.resumed_at ?? input.at;
-      patch.sla_paused_at = null;
-      if (pausedAt && t.sla_id) {
-        const sla = await loadSlaDefinition(trx, String(t.sla_id));
-        if (sla) {
-          const due = { firstResponseDueAt: t.first_response_due_at, resolutionPlanDueAt: t.resolution_plan_due_at, resolutionDueAt: t.resolution_due_at };
-          const shifted = shiftDueDatesForPause(sla.calendar, due, pausedAt, resumedAt);
-          pausedBusinessMinutes = businessMinutesBetween(sla.calendar, pausedAt, resumedAt);
-          patch.first_response_due_at = shifted.firstResponseDueAt;
-          patch.resolution_plan_due_at = shifted.resolutionPlanDueAt;
-          patch.resolution_due_at = shifted.resolutionDueAt;
-        }
-      }
-    }
-    if (input.status === 'waiting_customer') {
-      await openSlaPause(trx, t.id, input.at);
-      patch.sla_paused_at = input.at;
-    }
-    if (input.status === 'resolved') {
-      patch.resolved_at = input.at;
-      patch.resolved_automatically = false;
-    }
-    if (input.status === 'closed') patch.closed_at = input.at;
-    if (t.status === 'resolved' && OPEN_TICKET_STATUSES.includes(input.status)) {
-      const other = (await trx('tickets').where('dedup_key', t.dedup_key).whereIn('status', OPEN_TICKET_STATUSES as TicketStatus[]).whereNot('id', t.id).first('id')) as
-        | { id: string }
-        | undefined;
-      if (other) {
-        throw new HubError('CONFLICT', `status: ticket ${other.id} is already open for the same alert; work on that one`, [
-          { field: 'status', message: `ticket ${other.id} is open for the same dedup key` },
-        ]);
-      }
-      patch.resolved_at = null;
-      patch.resolved_automatically = false;
-    }
-
-    const updated = await withPgErrors({ tickets_one_open_per_dedup_key: 'status' }, () => updateTicket(trx, t.id, patch));
-    await insertTicketNote(trx, { ticketId: t.id, kind: 'status', body: note ? `${t.status} → ${input.status}: ${note}` : `${t.status} → ${input.status}`, author: input.actor });
-    const view = (r: TicketRow) => ({
-      status: r.status,
-      slaPausedAt: r.sla_paused_at,
-      resolvedAt: r.resolved_at,
-      closedAt: r.closed_at,
-      firstResponseDueAt: r.first_response_due_at,
-      resolutionPlanDueAt: r.resolution_plan_due_at,
-      resolutionDueAt: r.resolution_due_at,
-    });
-    await writeAudit(trx, {
-      actor: input.actor,
-      action: 'ticket.status',
-      entityType: 'ticket',
-      entityId: t.id,
-      companyId: t.company_id,
-      before: view(t),
-      after: { ...view(updated), pausedBusinessMinutes },
-      requestId: input.requestId ?? null,
-    });
-    return { ticket: updated, changed: true, pausedBusinessMinutes };
-  });
+/** Another open ticket of the same dedup key (a resolved ticket taken back to work would collide with it). */
+export async function findOtherOpenTicket(db: Db, dedupKey: string, exceptId: string): Promise<{ id: string } | undefined> {
+  return (await db('tickets').where('dedup_key', dedupKey).whereIn('status', OPEN_TICKET_STATUSES as TicketStatus[]).whereNot('id', exceptId).first('id')) as
+    | { id: string }
+    | undefined;
 }

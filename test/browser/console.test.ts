@@ -162,7 +162,7 @@ describe('API docs', () => {
     await meBlock.getByRole('button', { name: 'Execute' }).click();
     // The live response of the call, made with the console's token: the token itself.
     await meBlock.locator('.live-responses-table').getByText('bootstrap-admin').first().waitFor();
-    expect(await meBlock.locator('.live-responses-table .response-col_status').first().innerText()).toContain('200');
+    expect(await meBlock.locator('.live-responses-table tbody .response-col_status').first().innerText()).toContain('200');
   });
 });
 

@@ -1,10 +1,12 @@
 import type { CompanyScope } from '../../../core/access/company-scope';
 import { Router } from 'express';
 import { z } from 'zod';
-import { notFound } from '../../../core/errors';
+import { notFound, validationError } from '../../../core/errors';
 import { parseDecimal, toDbDecimal } from '../../../core/contracts/money';
+import { slaStateOf, type SlaClock } from '../../../core/slas/sla-state';
+import { ticketOptions } from '../../../app/tickets/ticket-options';
+import { workTicket } from '../../../app/tickets/work-ticket';
 import {
-  changeTicketStatus,
   getTicket,
   insertTimeEntry,
   listSlaPauses,
@@ -13,8 +15,9 @@ import {
   listTickets,
   type TimeEntryView,
 } from '../../../db/queries/tickets';
+import { listSlaBreaches } from '../../../db/queries/ticket-sla';
 import { writeAudit } from '../../../db/queries/audit';
-import type { TicketRow, TicketStatus } from '../../../db/tables';
+import type { TicketRow, TicketSlaBreachRow, TicketStatus } from '../../../db/tables';
 import { actorOf, scopeOf, type AppDeps } from '../../context';
 import { idSchema, instant, isoDate, listQuery, moneyInput, moneyOut, pageOf, parseId, queryBoolean, toInstant } from '../../openapi/schemas';
 import { defineRoute } from '../../route';
@@ -32,6 +35,31 @@ export function nowOf(deps: AppDeps): Date {
   const clock = deps.services[CLOCK];
   return typeof clock === 'function' ? (clock as () => Date)() : new Date();
 }
+
+const slaSchema = z
+  .strictObject({
+    state: z.enum(['onTrack', 'atRisk', 'breached', 'met', 'none']).openapi({
+      description:
+        'none: no due dates. breached: a target was missed (recorded by the breach job, or its due date has passed unmet). met: every target met in time. atRisk: an open target has less than 25 % of its window (ticket creation to due date) left. onTrack: otherwise. While waiting for the customer the clock stands at the pause.',
+    }),
+    responseDueAt: instant.nullable(),
+    resolutionDueAt: instant.nullable(),
+    firstResponseAt: instant.nullable().openapi({ description: 'The first status change out of new, or a note sent with noteIsResponse.' }),
+    resolvedAt: instant.nullable().openapi({ description: 'Resolved, or closed when it was closed without being resolved.' }),
+    breaches: z.array(z.strictObject({ target: z.enum(['response', 'resolution']), at: instant })).openapi({ description: 'Recorded by the breach job when the due date passed (at = the due date).' }),
+  })
+  .openapi('TicketSla');
+
+/** The SLA clock of a ticket (core/slas/sla-state.ts). */
+const slaClockOf = (t: TicketRow, breaches: readonly TicketSlaBreachRow[]): SlaClock => ({
+  createdAt: t.created_at,
+  responseDueAt: t.first_response_due_at,
+  resolutionDueAt: t.resolution_due_at,
+  firstResponseAt: t.first_response_at,
+  resolvedAt: t.resolved_at ?? t.closed_at,
+  pausedAt: t.sla_paused_at,
+  breaches: breaches.map((b) => ({ target: b.target, at: b.due_at })),
+});
 
 export const ticketSchema = z
   .strictObject({
@@ -64,6 +92,9 @@ export const ticketSchema = z
     updatedAt: instant,
     rulesetVersion: z.number().int().nullable(),
     decision: z.unknown().openapi({ description: 'The stored decision: rules fired, ruleset version, facts and the chosen contract.' }),
+    assignee: z.string().nullable(),
+    triage: z.boolean().openapi({ description: 'Marked for triage (no contract, or a rule asked for it); the same as needsTriage.' }),
+    sla: slaSchema,
   })
   .openapi('Ticket');
 
@@ -76,7 +107,7 @@ const ticketDetailSchema = ticketSchema
   })
   .openapi('TicketDetail');
 
-export const ticketOut = (t: TicketRow): z.infer<typeof ticketSchema> => ({
+export const ticketOut = (t: TicketRow, breaches: readonly TicketSlaBreachRow[], now: Date): z.infer<typeof ticketSchema> => ({
   id: String(t.id),
   companyId: t.company_id === null ? null : String(t.company_id),
   deviceId: t.device_id === null ? null : String(t.device_id),
@@ -106,6 +137,16 @@ export const ticketOut = (t: TicketRow): z.infer<typeof ticketSchema> => ({
   updatedAt: t.updated_at.toISOString(),
   rulesetVersion: t.ruleset_version,
   decision: t.decision,
+  assignee: t.assignee,
+  triage: t.needs_triage,
+  sla: {
+    state: slaStateOf(slaClockOf(t, breaches), now),
+    responseDueAt: toInstant(t.first_response_due_at),
+    resolutionDueAt: toInstant(t.resolution_due_at),
+    firstResponseAt: toInstant(t.first_response_at),
+    resolvedAt: toInstant(t.resolved_at ?? t.closed_at),
+    breaches: breaches.map((b) => ({ target: b.target, at: b.due_at.toISOString() })),
+  },
 });
 
 const statusList = z
@@ -122,12 +163,37 @@ const statusList = z
   })
   .openapi({ type: 'string', description: `One or more of ${STATUSES.join(', ')}, comma-separated.`, example: 'new,in_progress' });
 
-const patchBody = z.strictObject({
-  status: z.enum(['in_progress', 'waiting_customer', 'resolved', 'closed']).openapi({
-    description: 'waiting_customer stops the SLA clock; leaving it moves the open due dates by the paused business time. closed is final.',
-  }),
-  note: z.string().trim().max(4000).optional(),
-});
+const nullableId = idSchema.nullable();
+const patchBody = z
+  .strictObject({
+    status: z.enum(['in_progress', 'waiting_customer', 'resolved', 'closed']).optional().openapi({
+      description: 'waiting_customer stops the SLA clock; leaving it moves the open due dates by the paused business time. closed is final. Leaving new is the first response.',
+    }),
+    note: z.string().trim().max(4000).optional(),
+    noteIsResponse: z.boolean().optional().openapi({ description: 'The note is the first response to the customer (R-TKT-2); needs note.' }),
+    companyId: idSchema.optional().openapi({ description: 'Moves the ticket to this company; device, contract and service not named are cleared.' }),
+    deviceId: nullableId.optional().openapi({ description: 'A device of the ticket’s (new) company, or null.' }),
+    contractId: nullableId.optional().openapi({
+      description: 'A contract of the company effective on the ticket’s date, or null (the ticket then waits for triage). The SLA and due dates follow it; booked labour moves with it (R-LINK-6).',
+    }),
+    serviceId: nullableId.optional().openapi({ description: 'A service on the contract, or null. Left out when the contract changes: kept if the new contract has it.' }),
+    priority: z.enum(PRIORITIES).optional().openapi({ description: 'Recomputes the due dates under the ticket’s SLA.' }),
+    assignee: z.string().trim().min(1).max(200).nullable().optional(),
+    queue: z.string().trim().min(1).max(200).nullable().optional(),
+    reason: z.string().trim().max(2000).optional().openapi({ description: 'Why: required when company, device, contract, service or priority change; audited.' }),
+    linkDevice: z
+      .strictObject({ from: isoDate })
+      .optional()
+      .openapi({ description: 'Also link the ticket’s device to its contract and service from this day on (R-LINK-8), so the next alert decides on its own.' }),
+  })
+  .superRefine((b, ctx) => {
+    if (Object.values(b).every((v) => v === undefined)) ctx.addIssue({ code: 'custom', message: 'nothing to change: name at least one field', path: [] });
+    if (b.noteIsResponse && !b.note) ctx.addIssue({ code: 'custom', message: 'noteIsResponse needs a note', path: ['noteIsResponse'] });
+  })
+  .openapi({
+    description:
+      'Triage changes are validated (the contract belongs to the company and is effective on the ticket’s date, the service is on the contract, the device belongs to the company: 422 otherwise) and audited with the reason; the SLA and due dates follow the new contract and priority, counted from the ticket’s creation keeping paused time; booked labour moves with the contract. Status: waiting_customer pauses the SLA clock; closed tickets are not reopened (409).',
+  });
 
 const hoursInput = z
   .union([z.number(), z.string()])
@@ -183,6 +249,27 @@ const timeEntryOut = (e: TimeEntryView): z.infer<typeof timeEntrySchema> => ({
   createdAt: e.created_at.toISOString(),
 });
 
+const choiceSchema = z.strictObject({ id: z.string(), name: z.string() });
+const ticketOptionsSchema = z
+  .strictObject({
+    date: z.string().openapi({ format: 'date', description: 'The ticket’s date: contracts listed are effective on it.' }),
+    companies: z.array(choiceSchema),
+    devices: z.array(choiceSchema),
+    contracts: z.array(choiceSchema.extend({ services: z.array(choiceSchema) })),
+  })
+  .openapi('TicketOptions');
+
+function groupBreaches(rows: readonly TicketSlaBreachRow[]): Map<string, TicketSlaBreachRow[]> {
+  const m = new Map<string, TicketSlaBreachRow[]>();
+  for (const b of rows) {
+    const k = String(b.ticket_id);
+    const list = m.get(k);
+    if (list) list.push(b);
+    else m.set(k, [b]);
+  }
+  return m;
+}
+
 /**
  * SPEC §8 `GET /tickets`, `GET /tickets/:id`, `PATCH /tickets/:id` (status, SLA pauses) and
  * R-LINK-6 time entries. Reads: viewer; writes: operator (the people who work tickets).
@@ -209,10 +296,23 @@ export function ticketsRouter(deps: AppDeps): Router {
         priority: z.enum(PRIORITIES).optional(),
         needsTriage: queryBoolean.optional(),
         q: z.string().trim().max(200).optional().openapi({ description: 'Text in the title or description (case-insensitive).' }),
+        triage: queryBoolean.optional().openapi({ description: 'Marked for triage or not (the same as needsTriage).' }),
+        slaState: z.enum(['onTrack', 'atRisk', 'breached', 'met', 'none']).optional().openapi({ description: 'The SLA state now (see TicketSla.state).' }),
+        sort: z.enum(['id', 'nextDue']).optional().openapi({ description: 'id: newest first (default). nextDue: earliest open due date first, tickets with nothing due last.' }),
+        cursor: z
+          .string()
+          .regex(/^(\d{1,18}|(\d{1,15}|none)_\d{1,18})$/, { message: 'must be the nextCursor of a previous page' })
+          .optional()
+          .openapi({ description: 'The nextCursor of the previous page (of the same sort).' }),
       }),
       response: pageOf(ticketSchema),
     },
     async ({ query, req }) => {
+      if (query.sort !== 'nextDue' && query.cursor !== undefined && !/^\d+$/.test(query.cursor)) {
+        throw validationError('query.cursor', 'must be the nextCursor of a previous page of this sort');
+      }
+      const triage = query.triage ?? query.needsTriage;
+      const now = nowOf(deps);
       const page = await listTickets(deps.db, {
         limit: query.limit,
         cursor: query.cursor,
@@ -221,20 +321,24 @@ export function ticketsRouter(deps: AppDeps): Router {
         contractId: query.contractId,
         status: query.status,
         priority: query.priority,
-        needsTriage: query.needsTriage === undefined ? undefined : query.needsTriage === 'true',
+        needsTriage: triage === undefined ? undefined : triage === 'true',
         text: query.q || undefined,
+        slaState: query.slaState,
+        sort: query.sort,
+        now,
         scope: scopeOf(req),
       });
-      return { body: pageBody(page, ticketOut) };
+      const breaches = groupBreaches(await listSlaBreaches(deps.db, page.items.map((t) => String(t.id))));
+      return { body: pageBody(page, (t) => ticketOut(t, breaches.get(String(t.id)) ?? [], now)) };
     },
   );
 
   const detail = async (id: string, scope: CompanyScope) => {
     const t = await getTicket(deps.db, id, scope);
     if (!t) throw notFound('ticket', id);
-    const [notes, pauses] = await Promise.all([listTicketNotes(deps.db, id), listSlaPauses(deps.db, id)]);
+    const [notes, pauses, breaches] = await Promise.all([listTicketNotes(deps.db, id), listSlaPauses(deps.db, id), listSlaBreaches(deps.db, [id])]);
     return {
-      ...ticketOut(t),
+      ...ticketOut(t, breaches, nowOf(deps)),
       notes: notes.map((n) => ({ id: String(n.id), kind: n.kind, body: n.body, author: n.author, createdAt: n.created_at.toISOString() })),
       slaPauses: pauses.map((p) => ({ pausedAt: p.paused_at.toISOString(), resumedAt: toInstant(p.resumed_at) })),
     };
@@ -253,7 +357,7 @@ export function ticketsRouter(deps: AppDeps): Router {
     {
       method: 'patch',
       path: '/:id',
-      summary: 'Change a ticket’s status (waiting_customer pauses the SLA clock; closed tickets are not reopened)',
+      summary: 'Work a ticket: triage (company, device, contract, service, priority, assignee, queue), status, notes (R-TKT-1, R-TKT-2)',
       tags: TAGS,
       role: 'operator',
       body: patchBody,
@@ -261,16 +365,30 @@ export function ticketsRouter(deps: AppDeps): Router {
     },
     async ({ params, body, req }) => {
       const id = parseId(params.id, 'ticket');
-      await changeTicketStatus(deps.db, {
-        ticketId: id,
-        status: body.status,
-        note: body.note,
-        at: nowOf(deps),
-        scope: scopeOf(req),
-        actor: actorOf(req),
-        requestId: req.requestId ?? null,
-      });
+      await workTicket(deps.db, { ticketId: id, ...body }, { now: nowOf(deps), scope: scopeOf(req), actor: actorOf(req), requestId: req.requestId ?? null });
       return { body: await detail(id, scopeOf(req)) };
+    },
+  );
+
+  defineRoute(
+    router,
+    MOUNT,
+    {
+      method: 'get',
+      path: '/:id/options',
+      summary: 'What the ticket may be triaged to: companies, the company’s devices, its contracts effective on the ticket’s date with their services (R-TKT-1)',
+      tags: TAGS,
+      role: 'viewer',
+      query: z.strictObject({
+        companyId: idSchema.optional().openapi({ description: 'Devices and contracts of this company (default: the ticket’s).' }),
+        deviceId: idSchema.optional().openapi({ description: 'The device’s company decides; companies lists only it.' }),
+      }),
+      response: ticketOptionsSchema,
+    },
+    async ({ params, query, req }) => {
+      const id = parseId(params.id, 'ticket');
+      const o = await ticketOptions(deps.db, { ticketId: id, companyId: query.companyId, deviceId: query.deviceId }, scopeOf(req));
+      return { body: o };
     },
   );
 
