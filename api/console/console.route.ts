@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import express, { Router } from 'express';
@@ -7,14 +8,16 @@ import { registerDoc } from '../route';
 export const CONSOLE_DIST = path.resolve(__dirname, '../../console/dist');
 
 /**
- * The console's CSP: scripts and styles from this origin only, never inline; API calls to this
- * origin only. (CodeMirror's styles are constructed style sheets, which no style-src governs.)
+ * The console's CSP: scripts from this origin only, never inline; API calls to this origin only.
+ * Style sheets come from this origin, plus the one <style> element CodeMirror writes its themes
+ * into, allowed by a nonce fresh on every page load (the page hands it to CodeMirror's cspNonce);
+ * CodeMirror also sizes its gutters with style attributes, hence `style-src-attr 'unsafe-inline'`.
  */
-export const CONSOLE_CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+export const consoleCsp = (nonce: string | null): string =>
+  `default-src 'none'; script-src 'self'; style-src 'self'${nonce ? ` 'nonce-${nonce}'` : ''}; style-src-attr 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
 
 const SECURITY_HEADERS = {
-  'Content-Security-Policy': CONSOLE_CSP,
+  'Content-Security-Policy': consoleCsp(null),
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
   'Cross-Origin-Opener-Policy': 'same-origin',
@@ -34,12 +37,15 @@ export function consoleRouter(dist = CONSOLE_DIST): Router {
   const router = Router();
   const index = path.join(dist, 'index.html');
   router.get(['/console', '/console/'], (_req, res) => {
-    res.set({ ...SECURITY_HEADERS, 'Cache-Control': 'no-cache' });
-    if (!fs.existsSync(index)) {
+    res.set({ ...SECURITY_HEADERS, 'Cache-Control': 'no-store' });
+    // Read on every load (a small file): a rebuilt bundle is served without a restart.
+    const template = fs.existsSync(index) ? fs.readFileSync(index, 'utf8') : null;
+    if (template === null) {
       res.status(503).type('text').send('The console is not built: run `npm run build:console` (npm ci does it).');
       return;
     }
-    res.type('html').sendFile(index);
+    const nonce = crypto.randomBytes(16).toString('base64');
+    res.set('Content-Security-Policy', consoleCsp(nonce)).type('html').send(template.replaceAll('%NONCE%', nonce));
   });
   router.use(
     '/console/assets',

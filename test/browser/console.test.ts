@@ -30,7 +30,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await ctx?.close();
   await browser?.close();
-  await cw?.hub.close();
+  await cw?.close();
 });
 
 describe('sign-in', () => {

@@ -4,6 +4,7 @@
  * role and accessible name, as a screen reader would. Screenshots (1280×800) go to docs/screenshots/.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { createSource, seedWorld, type World } from './seed';
@@ -47,8 +48,11 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 export interface ConsoleWorld {
   hub: TestHub;
   world: World;
-  /** Alert ids → ticket ids of the alerts posted at start. */
+  /** Ticket ids of the alerts posted at start. */
   tickets: { mail: string; printer: string; triage: string };
+  /** The hub's RULES_DIR (a temporary copy of rules/). */
+  rulesDir: string;
+  close(): Promise<void>;
 }
 
 /**
@@ -57,7 +61,11 @@ export interface ConsoleWorld {
  * the printer's, and one from an unknown site (a ticket marked for triage).
  */
 export async function startConsoleWorld(env: Record<string, string> = {}): Promise<ConsoleWorld> {
-  const hub = await startTestHub({ env: { HUB_ADMIN_TOKEN: ADMIN_SECRET, ...env } });
+  // Saving rules writes into RULES_DIR: a copy of the shipped rules, never the repository's own.
+  const rulesDir = fs.mkdtempSync(path.join(os.tmpdir(), 'console-rules-'));
+  const shipped = path.resolve(__dirname, '../../rules');
+  for (const f of fs.readdirSync(shipped).filter((n) => n.endsWith('.json'))) fs.copyFileSync(path.join(shipped, f), path.join(rulesDir, f));
+  const hub = await startTestHub({ env: { HUB_ADMIN_TOKEN: ADMIN_SECRET, RULES_DIR: rulesDir, ...env } });
   const world = await seedWorld(hub.t.db, { source: 'rmm', site: 'acme-hq', year: new Date().getUTCFullYear() });
   await createSource(hub.t.db, process.env.HUB_SECRET_KEY ?? '', { name: 'rmm', plugin: 'generic', auth: { type: 'token', token: SOURCE_TOKEN } });
   const now = Date.now();
@@ -77,7 +85,16 @@ export async function startConsoleWorld(env: Record<string, string> = {}): Promi
   const mail = await post('mail-disk', 'critical', 'Disk full on mail01', 'mail01', 'acme-hq', 30);
   const printer = await post('printer-toner', 'medium', 'Toner black below 5%', 'printer-3og', 'acme-hq', 20);
   const triage = await post('nas-backup', 'medium', 'Nightly backup failed', 'nas-unknown', 'unknown-site', 10);
-  return { hub, world, tickets: { mail, printer, triage } };
+  return {
+    hub,
+    world,
+    tickets: { mail, printer, triage },
+    rulesDir,
+    async close() {
+      await hub.close();
+      fs.rmSync(rulesDir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Polls `read` until it equals `want` (the page updates asynchronously after each server answer). */

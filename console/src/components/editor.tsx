@@ -4,7 +4,7 @@
  * marked at their line and column (`problems`).
  */
 import { json, jsonParseLinter } from '@codemirror/lang-json';
-import { linter, lintGutter, setDiagnostics, type Diagnostic } from '@codemirror/lint';
+import { forceLinting, linter, lintGutter, type Diagnostic } from '@codemirror/lint';
 import { EditorState } from '@codemirror/state';
 import { EditorView } from '@codemirror/view';
 import { basicSetup } from 'codemirror';
@@ -16,6 +16,11 @@ export interface Marker {
   message: string;
   severity: 'error' | 'warning';
 }
+
+/** The style nonce of this page load (index.html's meta, set by the server with the CSP). */
+const NONCE = document.querySelector<HTMLMetaElement>('meta[name="csp-nonce"]')?.content ?? '';
+/** CodeMirror writes its themes into one <style> element: it carries the nonce the CSP allows. */
+export const cspNonce = EditorView.cspNonce.of(NONCE);
 
 interface Props {
   label: string;
@@ -41,6 +46,10 @@ export function JsonEditor({ label, value, onChange, readOnly = false, markers =
   const view = useRef<EditorView | null>(null);
   const change = useRef(onChange);
   change.current = onChange;
+  // The server's problems join the JSON syntax check in one lint source (a second source would
+  // replace them on the next keystroke's lint run).
+  const marks = useRef(markers);
+  marks.current = markers;
 
   useEffect(() => {
     const v = new EditorView({
@@ -48,9 +57,10 @@ export function JsonEditor({ label, value, onChange, readOnly = false, markers =
       state: EditorState.create({
         doc: value,
         extensions: [
+          cspNonce,
           basicSetup,
           json(),
-          linter(jsonParseLinter(), { delay: 300 }),
+          linter((v) => [...jsonParseLinter()(v), ...toDiagnostics(v.state, marks.current)], { delay: 300 }),
           lintGutter(),
           EditorState.readOnly.of(readOnly),
           EditorView.editable.of(!readOnly),
@@ -73,9 +83,8 @@ export function JsonEditor({ label, value, onChange, readOnly = false, markers =
   }, [value]);
 
   useEffect(() => {
-    const v = view.current;
-    if (v) v.dispatch(setDiagnostics(v.state, toDiagnostics(v.state, markers)));
-  }, [markers, value]);
+    if (view.current) forceLinting(view.current);
+  }, [markers]);
 
   return <div class="editor" ref={host} />;
 }

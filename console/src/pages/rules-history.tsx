@@ -8,6 +8,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { get, messageOf, post } from '../api';
 import { when } from '../format';
 import { roleAtLeast, type Me } from '../session';
+import { cspNonce } from '../components/editor';
 import type { RulesFile } from './rules';
 
 interface Version {
@@ -24,7 +25,7 @@ const text = (c: unknown) => (typeof c === 'string' ? c : JSON.stringify(c, null
 function FileDiff({ name, a, b }: { name: string; a: string; b: string }) {
   const host = useRef<HTMLDivElement>(null);
   useEffect(() => {
-    const ro = [basicSetup, json(), EditorState.readOnly.of(true), EditorView.editable.of(false)];
+    const ro = [cspNonce, basicSetup, json(), EditorState.readOnly.of(true), EditorView.editable.of(false)];
     const v = new MergeView({
       parent: host.current!,
       a: { doc: a, extensions: [...ro, EditorView.contentAttributes.of({ 'aria-label': `${name}, older version` })] },

@@ -219,11 +219,12 @@ const DEFAULT_ALERT = {
 };
 
 function sampleOf(item: Record<string, unknown>): SampleAlert {
-  const alert = (item.alert ?? item) as Record<string, unknown>;
+  // The stored alert's own id and arrival are for the picker, not part of the test alert.
+  const { storedAlertId: _id, receivedAt: _at, ...alert } = (item.alert ?? item) as Record<string, unknown>;
   const device = alert.device as { hostname?: string } | undefined;
   const title = (item.title ?? alert.title ?? 'alert') as string;
   const at = (item.occurredAt ?? alert.occurredAt ?? '') as string;
-  return { label: `${title}${device?.hostname ? ` on ${device.hostname}` : ''}${at ? ` (${when(at)})` : ''}`, alert };
+  return { label: `${title}${device?.hostname && !title.includes(device.hostname) ? ` on ${device.hostname}` : ''}${at ? ` (${when(at)})` : ''}`, alert };
 }
 
 function DryRunPanel({ files }: { files: RulesFile[] }) {

@@ -1,0 +1,25 @@
+import fs from 'node:fs';
+import { chromium } from 'playwright-core';
+(async () => {
+  const token = fs.readFileSync('/work/wt/console/.env', 'utf8').match(/^HUB_ADMIN_TOKEN=(.*)$/m)![1]!;
+  const b = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
+  const p = await b.newPage({ viewport: { width: 1280, height: 800 } });
+  p.on('console', (m) => console.log('console:', m.text()));
+  p.on('pageerror', (e) => console.log('pageerror:', e.message));
+  p.on('response', (r) => { if (r.url().includes('/api/') && r.status() >= 400) console.log('HTTP', r.status(), r.url()); });
+  await p.goto('http://127.0.0.1:3917/console');
+  await p.getByLabel('API token').fill(token);
+  await p.getByRole('button', { name: 'Sign in' }).click();
+  await p.getByRole('link', { name: 'Rules', exact: true }).click();
+  await p.getByRole('textbox', { name: 'Rules file' }).waitFor();
+  await p.waitForTimeout(1000);
+  const opts = await p.getByLabel('Recent alert').locator('option').allInnerTexts();
+  console.log(opts);
+  const mail = opts.find((o) => o.includes('Disk full'))!;
+  await p.getByLabel('Recent alert').selectOption({ label: mail });
+  await p.getByRole('button', { name: 'Dry run' }).click();
+  await p.waitForTimeout(1500);
+  console.log(await p.getByRole('region', { name: 'Decision' }).innerText());
+  await p.screenshot({ path: '/tmp/dbg.png', fullPage: true });
+  await b.close();
+})();
