@@ -18,7 +18,7 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{core,plugins,rules,lib,config,api,app,workers,db}/**/*.test.ts', '<rootDir>/test/unit/**/*.test.ts'],
+      testMatch: ['<rootDir>/{core,plugins,rules,lib,config,api,app,workers,db,main,connectors,cli}/**/*.test.ts', '<rootDir>/test/unit/**/*.test.ts'],
     },
     {
       ...common,

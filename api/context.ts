@@ -1,5 +1,9 @@
+import type { Queue } from 'bullmq';
 import type { Request } from 'express';
 import type { Knex } from 'knex';
+import type { ReceiptJobs } from '../app/receipts/receipt-jobs';
+import type { LiveRules } from '../app/rules/live-rules';
+import type { SourceCache } from './webhooks/source-cache';
 import type { HubConfig } from '../config/env';
 import type { Logger } from '../lib/logger';
 import type { Role } from '../db/tables';
@@ -25,19 +29,50 @@ export interface AppDeps {
   config: HubConfig;
   db: Knex;
   logger: Logger;
-  /** Extra named services (queues, ruleset store, metrics, …) registered by the process. */
+  /** The services the process built (main/start.ts), each typed; tests give only the ones they use. */
   services: HubServices;
 }
 
-// Filled in by later modules via declaration merging is overkill here: a plain open record, typed on read.
-export interface HubServices {
-  [name: string]: unknown;
+/** A readiness check /readyz runs (Postgres, Redis, ruleset). */
+export interface ReadinessCheck {
+  name: string;
+  check: () => Promise<void>;
 }
 
-export function service<T>(deps: AppDeps, name: string): T {
+/** A figure /readyz reports beside its checks without failing on them (e.g. the receipt backlog). */
+export interface ReadinessDetail {
+  name: string;
+  read: () => Promise<unknown>;
+}
+
+/**
+ * The typed service container: everything a process may hand the API beyond config, db and logger.
+ * Every field is optional — an API-only test app has none of them.
+ */
+export interface HubServices {
+  /** /readyz checks (main/start.ts registers postgres, redis, ruleset). */
+  readiness?: readonly ReadinessCheck[];
+  /** /readyz details (the receipt backlog). */
+  readinessDetails?: readonly ReadinessDetail[];
+  /** Puts stored receipts on the alerts queue (workers/alert-queue.ts AlertEnqueuer); absent = the relay does it. */
+  alertEnqueuer?: { enqueueSoon(receiptIds: string[]): void };
+  /** The receipt use cases' port on the alerts queue (dead-letter re-drive). */
+  receiptJobs?: ReceiptJobs;
+  /** The process's BullMQ queues by name (a running hub registers `{ alerts, renewals, upkeep }`). */
+  queues?: Readonly<Record<string, Queue>>;
+  /** The live ruleset (app/rules/live-rules.ts): the rules routes use its store, /metrics its version. */
+  rules?: Partial<Pick<LiveRules, 'store' | 'version'>>;
+  /** The clock the contract and ticket routes read "today" and "now" from; absent = the system clock. */
+  clock?: () => Date;
+  /** The webhook route's cache of sources; the sources routes invalidate it on an edit. Set by the webhook router when absent. */
+  sourceCache?: SourceCache;
+}
+
+/** A service the process must have for this route; 503 NOT_READY where it does not run. */
+export function service<K extends keyof HubServices>(deps: AppDeps, name: K): NonNullable<HubServices[K]> {
   const s = deps.services[name];
-  if (s === undefined) throw new HubError('NOT_READY', `${name} is not available in this process`);
-  return s as T;
+  if (s === undefined || s === null) throw new HubError('NOT_READY', `${name} is not available in this process`);
+  return s;
 }
 
 export function principalOf(req: Request): Principal {

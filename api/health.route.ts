@@ -2,20 +2,7 @@ import { Router } from 'express';
 import { withTimeout } from '../lib/timeout';
 import type { AppDeps } from './context';
 
-export interface ReadinessCheck {
-  name: string;
-  check: () => Promise<void>;
-}
-
-/** Readiness checks registered by the process (Postgres, Redis, ruleset); /readyz runs them all. */
-export const READINESS = 'readiness';
-
-/** Figures /readyz reports beside its checks without failing on them (e.g. the receipt backlog). */
-export interface ReadinessDetail {
-  name: string;
-  read: () => Promise<unknown>;
-}
-export const READINESS_DETAILS = 'readinessDetails';
+export type { ReadinessCheck, ReadinessDetail } from './context';
 
 /**
  * What /readyz says per dependency: `down` (it answered with an error or refused) or `timeout`
@@ -35,7 +22,7 @@ export function healthRouter(deps: AppDeps): Router {
     res.json({ status: 'ok' });
   });
   r.get('/readyz', async (_req, res) => {
-    const checks = (deps.services[READINESS] as ReadinessCheck[] | undefined) ?? [];
+    const checks = deps.services.readiness ?? [];
     const results: Record<string, ReadinessState> = {};
     let ok = true;
     await Promise.all(
@@ -55,7 +42,7 @@ export function healthRouter(deps: AppDeps): Router {
     // check above reports) is null.
     const details: Record<string, unknown> = {};
     await Promise.all(
-      ((deps.services[READINESS_DETAILS] as ReadinessDetail[] | undefined) ?? []).map(async (d) => {
+      (deps.services.readinessDetails ?? []).map(async (d) => {
         details[d.name] = await withTimeout(d.read(), 2000, () => new Error('timed out')).catch(() => null);
       }),
     );

@@ -1,10 +1,9 @@
-import type { Queue } from 'bullmq';
 import { Router, type RequestHandler } from 'express';
 import { HubError } from '../core/errors';
 import { safeEqualText } from '../plugins/auth/verify-sender';
 import { metrics, registry } from '../lib/metrics';
 import type { AppDeps } from './context';
-import { JOB_STATES, QUEUES, withTimeout } from './admin/queues/queues.route';
+import { JOB_STATES, withTimeout } from './admin/queues/queues.route';
 import { registerDoc } from './route';
 
 /** A scrape waits at most this long for Redis; Prometheus' own default scrape timeout is 10 s. */
@@ -57,10 +56,10 @@ function metricsAuth(token: string | undefined): RequestHandler {
 }
 
 async function sampleQueues(deps: AppDeps): Promise<void> {
-  const queues = deps.services[QUEUES];
-  if (typeof queues !== 'object' || queues === null) return;
+  const queues = deps.services.queues;
+  if (!queues) return;
   await Promise.all(
-    Object.entries(queues as Record<string, Queue>).map(async ([name, q]) => {
+    Object.entries(queues).map(async ([name, q]) => {
       try {
         const counts = await withTimeout(q.getJobCounts(...JOB_STATES), QUEUE_SAMPLE_TIMEOUT_MS, `queue ${name}`);
         for (const state of JOB_STATES) metrics.queueDepth.set({ queue: name, state }, counts[state] ?? 0);
@@ -73,10 +72,10 @@ async function sampleQueues(deps: AppDeps): Promise<void> {
 }
 
 function sampleRulesetVersion(deps: AppDeps): void {
-  const rules = deps.services.rules;
-  if (typeof rules !== 'object' || rules === null || !('version' in rules) || typeof rules.version !== 'function') return;
+  const version = deps.services.rules?.version;
+  if (!version) return;
   try {
-    const v: unknown = (rules.version as () => unknown).call(rules);
+    const v = version();
     if (typeof v === 'number' && Number.isFinite(v)) metrics.rulesetVersion.set(v);
   } catch {
     // No ruleset loaded yet: keep the last value (readiness reports the problem).

@@ -14,7 +14,7 @@ import type { Knex } from 'knex';
 import { ConfigError, loadConfig, type HubConfig } from '../config/env';
 import { createDb } from '../db/connection';
 import { createLogger } from '../lib/logger';
-import { startHub, StartupError } from '../lib/runtime';
+import { startHub, StartupError } from '../main/start';
 import { encryptSecrets, sourceSecretsContext, splitAuth, type SourceAuth } from '../plugins/auth';
 
 const once = process.argv.includes('--once');

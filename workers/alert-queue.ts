@@ -246,23 +246,3 @@ export class AlertEnqueuer {
     return total;
   }
 }
-
-/** Runs relay sweeps every `intervalSeconds` (and once at start). */
-export function startRelay(enqueuer: AlertEnqueuer, intervalSeconds: number, logger: Logger): { stop(): void } {
-  let running = false;
-  const tick = async () => {
-    if (running) return;
-    running = true;
-    try {
-      await enqueuer.relayOnce(relayGraceSeconds(intervalSeconds));
-    } catch (err) {
-      logger.warn({ err: String(err) }, 'relay sweep failed');
-    } finally {
-      running = false;
-    }
-  };
-  void tick();
-  const timer = setInterval(() => void tick(), intervalSeconds * 1000);
-  timer.unref();
-  return { stop: () => clearInterval(timer) };
-}

@@ -1,11 +1,30 @@
 import { z } from 'zod';
+import type { HubConfig } from '../config/env';
 
 /**
  * The one job catalog (STYLE.md principle 5): each queue, its payload schema (parsed on pickup),
- * attempts and backoff. Payloads are ids and small JSON — never Dates or Buffers — and carry a
- * schema version `v`.
+ * attempts, backoff, how its worker runs (concurrency, lock, maxStalledCount), the retention of its
+ * jobs (RETENTION below) and every periodic job (SCHEDULES, PROCESS_TIMERS below). Payloads are ids
+ * and small JSON — never Dates or Buffers — and carry a schema version `v`.
+ *
+ * main/ builds the queues and the workers from this file alone: a new periodic job is one entry in
+ * UPKEEP_JOBS (its interval) plus one handler in workers/upkeep.worker.ts (the compiler asks for it).
  */
 const id = z.string().regex(/^\d+$/);
+
+/**
+ * The periodic upkeep jobs, by name: each becomes a job scheduler `upkeep-<name>` on the `upkeep`
+ * queue repeating every `everySeconds(config)`, and a job `{ v: 1, kind: <name> }` that
+ * workers/upkeep.worker.ts hands to the handler of that name.
+ */
+export const UPKEEP_JOBS = {
+  /** Tickets whose alerts went quiet are resolved (R-ALR-4 auto-resolve). */
+  'stale-tickets': { everySeconds: (c: Pick<HubConfig, 'HUB_UPKEEP_INTERVAL_SECONDS'>) => c.HUB_UPKEEP_INTERVAL_SECONDS },
+  /** Alerts held by a `processAfter` maintenance window are released once it ended (issue 6). */
+  'window-ends': { everySeconds: (c: Pick<HubConfig, 'HUB_UPKEEP_INTERVAL_SECONDS'>) => c.HUB_UPKEEP_INTERVAL_SECONDS },
+} as const;
+export type UpkeepKind = keyof typeof UPKEEP_JOBS;
+const upkeepKinds = Object.keys(UPKEEP_JOBS) as [UpkeepKind, ...UpkeepKind[]];
 
 export const jobCatalog = {
   /** Alert receipts to apply to tickets (R-ALR-3/4). */
@@ -29,6 +48,8 @@ export const jobCatalog = {
      * them after HUB_SWEEPER_MAX_REDRIVES.
      */
     maxStalledCount: 2,
+    /** Jobs one worker process runs at once; the lock (and the stalled check) is HUB_JOB_LOCK_SECONDS. */
+    worker: { concurrency: (c: HubConfig) => c.HUB_WORKER_CONCURRENCY, lockSeconds: (c: HubConfig): number | undefined => c.HUB_JOB_LOCK_SECONDS },
   },
   /** Renewals: daily run, catch-up at start, one renewal's date-dependent effects (R-REN-15). */
   renewals: {
@@ -42,15 +63,19 @@ export const jobCatalog = {
     backoff: { type: 'exponential' as const, delay: 2000 },
     /** Renewal runs are idempotent (Postgres decides) and short: up to two stalls are recovered, like the alerts queue. */
     maxStalledCount: 2,
+    /** One run at a time per process; BullMQ's lock and stalled check (30 s). */
+    worker: { concurrency: (_c: HubConfig) => 1, lockSeconds: (_c: HubConfig): number | undefined => undefined },
   },
   /** Periodic upkeep: stale-ticket auto-resolve, alerts held over a maintenance window. */
   upkeep: {
     queue: 'upkeep',
-    payload: z.object({ v: z.literal(1), kind: z.enum(['stale-tickets', 'window-ends']) }),
+    payload: z.object({ v: z.literal(1), kind: z.enum(upkeepKinds) }),
     attempts: 3,
     backoff: { type: 'exponential' as const, delay: 5000 },
     /** Upkeep runs again on its schedule within a minute: a stalled run is recovered once (BullMQ's default), a second stall fails it. */
     maxStalledCount: 1,
+    /** One run at a time per process; BullMQ's lock and stalled check (30 s). */
+    worker: { concurrency: (_c: HubConfig) => 1, lockSeconds: (_c: HubConfig): number | undefined => undefined },
   },
 } as const;
 
@@ -107,3 +132,87 @@ export function jobOptions(
     removeOnFail: { ...RETENTION.removeOnFail },
   };
 }
+
+/** '00:15' → '15 0 * * *' (minute hour, every day). */
+export function cronPattern(time: string): string {
+  const m = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(time);
+  if (!m) throw new Error(`renewal time must be HH:MM (00:00–23:59), got ${JSON.stringify(time)}`);
+  return `${Number(m[2])} ${Number(m[1])} * * *`;
+}
+
+/** What the schedules of each queue read of the configuration. */
+export interface ScheduleConfigOf {
+  alerts: Record<never, never>;
+  upkeep: Pick<HubConfig, 'HUB_UPKEEP_INTERVAL_SECONDS'>;
+  renewals: Pick<HubConfig, 'HUB_RENEWAL_TIME' | 'HUB_RENEWAL_TIMEZONE'>;
+}
+
+
+/** One job scheduler (BullMQ `upsertJobScheduler`): every N ms, or a cron pattern in a zone. */
+export interface Schedule<Q extends QueueName> {
+  /** The scheduler's id in Redis (stable: upserting it again changes nothing). */
+  id: string;
+  queue: Q;
+  /** The job name (what the dashboard shows). */
+  name: string;
+  data: JobPayload<Q>;
+  repeat: (c: ScheduleConfigOf[Q]) => { every: number } | { pattern: string; tz: string };
+  /**
+   * A job added once whenever the schedules are (re-)created: a job scheduler does not replay runs
+   * missed while no worker was up (or while Redis had lost its data).
+   */
+  catchUp?: { name: string; data: JobPayload<Q> };
+}
+
+export const DAILY_SCHEDULER_ID = 'renewals-daily';
+
+/**
+ * Every job scheduler of the hub. main/ upserts them at worker start and again whenever the hub
+ * notices that Redis lost its data (issue 13 item 5): schedulers live in Redis and vanish with it.
+ */
+export const SCHEDULES: { [Q in QueueName]: ReadonlyArray<Schedule<Q>> } = {
+  alerts: [],
+  upkeep: upkeepKinds.map(
+    (kind): Schedule<'upkeep'> => ({
+      id: `upkeep-${kind}`,
+      queue: 'upkeep',
+      name: kind,
+      data: { v: 1, kind },
+      repeat: (c) => ({ every: UPKEEP_JOBS[kind].everySeconds(c) * 1000 }),
+    }),
+  ),
+  renewals: [
+    {
+      // R-REN-15: the daily renewal run at HUB_RENEWAL_TIME in HUB_RENEWAL_TIMEZONE, plus a catch-up run.
+      id: DAILY_SCHEDULER_ID,
+      queue: 'renewals',
+      name: 'daily',
+      data: { v: 1, kind: 'daily' },
+      repeat: (c) => ({ pattern: cronPattern(c.HUB_RENEWAL_TIME), tz: c.HUB_RENEWAL_TIMEZONE }),
+      catchUp: { name: 'catchup', data: { v: 1, kind: 'catchup' } },
+    },
+  ],
+};
+
+/**
+ * Periodic work that runs on a timer inside EVERY process (API and worker), not as a queued job:
+ * both exist for when Redis loses or fails jobs, so they must not depend on a queued job running,
+ * and an API-only process must run them too (its intake fills the outbox).
+ */
+export const PROCESS_TIMERS = {
+  /** The outbox relay: enqueues receipts the intake could not, notices that Redis lost its data (R-ALR-1). First run at once. */
+  relay: {
+    everySeconds: (c: HubConfig) => c.HUB_RELAY_INTERVAL_SECONDS,
+    firstAfterSeconds: (_c: HubConfig) => 0,
+    /** Not waited for at shutdown: a sweep may be waiting on a Redis that is gone (the enqueuer's drain sends what is left). */
+    waitOnStop: false,
+  },
+  /** The receipt sweeper: re-drives (or dead-letters) receipts whose job is gone (issue 13 item 2). First run shortly after start. */
+  'receipt-sweep': {
+    everySeconds: (c: HubConfig) => c.HUB_SWEEPER_INTERVAL_SECONDS,
+    firstAfterSeconds: (c: HubConfig) => Math.min(c.HUB_SWEEPER_INTERVAL_SECONDS, 5),
+    /** A sweep in progress finishes before the pools close. */
+    waitOnStop: true,
+  },
+} as const;
+export type ProcessTimerName = keyof typeof PROCESS_TIMERS;

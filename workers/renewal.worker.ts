@@ -1,10 +1,13 @@
-import { UnrecoverableError, type Queue } from 'bullmq';
+import { UnrecoverableError, type Job, type Queue } from 'bullmq';
 import type { Knex } from 'knex';
 import { applyScheduledRenewal, runScheduledRenewals, type ScheduledRunResult } from '../app/renewals/apply-scheduled';
 import { todayIn } from '../core/dates';
 import type { Logger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
-import { jobCatalog, jobOptions, type JobPayload } from './catalog';
+import { jobCatalog, type JobPayload } from './catalog';
+import { upsertSchedules } from './schedules';
+
+export { cronPattern, DAILY_SCHEDULER_ID } from './catalog';
 
 /**
  * The `renewals` queue (R-REN-15), an adapter over app/renewals/apply-scheduled.ts: it parses the
@@ -50,26 +53,28 @@ export async function processRenewalJob(deps: RenewalJobDeps, payload: unknown):
   }
 }
 
-/** '00:15' → '15 0 * * *' (minute hour, every day). */
-export function cronPattern(time: string): string {
-  const m = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(time);
-  if (!m) throw new Error(`renewal time must be HH:MM (00:00–23:59), got ${JSON.stringify(time)}`);
-  return `${Number(m[2])} ${Number(m[1])} * * *`;
+/**
+ * The processor the renewals worker runs: one job, a log line when it did something, and a
+ * failed renewal fails the job (it is retried with backoff; applying is idempotent).
+ */
+export function renewalProcessor(deps: RenewalJobDeps) {
+  return async (job: Job): Promise<RenewalJobResult> => {
+    const { logger } = deps;
+    const result = await processRenewalJob({ ...deps, logger: logger.child({ jobId: job.id }) }, job.data);
+    if (result.applied.length || result.autoRenewed.length || result.failed.length) {
+      logger.info({ jobId: job.id, kind: result.kind, applied: result.applied, autoRenewed: result.autoRenewed, failed: result.failed }, 'renewal run');
+    }
+    if (result.failed.length) throw new Error(`renewals failed: ${result.failed.map((f) => `${f.contractId}: ${f.error}`).join('; ')}`);
+    return result;
+  };
 }
-
-export const DAILY_SCHEDULER_ID = 'renewals-daily';
 
 /**
  * The daily renewal run at `time` in `timezone` (upserted, so every starting worker may call it),
  * plus one catch-up run now: a job scheduler does not replay runs missed while no worker was up.
- * Duplicate catch-ups are harmless: applying is idempotent in Postgres.
+ * Duplicate catch-ups are harmless: applying is idempotent in Postgres. (The renewals queue's
+ * entries of SCHEDULES in catalog.ts; main/ creates all of them with `ensureSchedules`.)
  */
 export async function scheduleRenewals(queue: Queue, opts: { time: string; timezone: string }): Promise<void> {
-  const o = jobOptions('renewals');
-  await queue.upsertJobScheduler(
-    DAILY_SCHEDULER_ID,
-    { pattern: cronPattern(opts.time), tz: opts.timezone },
-    { name: 'daily', data: { v: 1, kind: 'daily' }, opts: o },
-  );
-  await queue.add('catchup', { v: 1, kind: 'catchup' }, o);
+  await upsertSchedules(queue, 'renewals', { HUB_RENEWAL_TIME: opts.time, HUB_RENEWAL_TIMEZONE: opts.timezone });
 }

@@ -5,15 +5,11 @@ import { findDeliveryAlertIds, storeDelivery } from '../../db/queries/inbox';
 import { metrics } from '../../lib/metrics';
 import { normalizeDelivery } from '../../plugins';
 import { verifySender } from '../../plugins/auth';
-import type { AlertEnqueuer } from '../../workers/alert-queue';
 import type { AppDeps } from '../context';
 import { registerDoc } from '../route';
 import { RateLimiter } from './rate-limiter';
 import { SourceCache } from './source-cache';
 import { DeliveryBatcher } from './delivery-batcher';
-
-export const SOURCE_CACHE = 'sourceCache';
-export const ENQUEUER = 'alertEnqueuer';
 
 /** Header names a sender may use to give its delivery an id (a retry then maps to the same delivery). */
 const DELIVERY_ID_HEADERS = ['idempotency-key', 'x-delivery-id', 'x-request-id-sender'];
@@ -39,10 +35,8 @@ const notVerified = () => new HubError('UNAUTHORIZED', 'sender verification fail
 export function webhookRouter(deps: AppDeps): Router {
   const r = Router();
   const { config } = deps;
-  const sources =
-    (deps.services[SOURCE_CACHE] as SourceCache | undefined) ??
-    new SourceCache(deps.db, config.HUB_SECRET_KEYS, { ttlMs: config.HUB_SOURCE_REFRESH_MS, max: config.HUB_SOURCE_CACHE_MAX });
-  deps.services[SOURCE_CACHE] = sources;
+  // Shared with the sources routes (they invalidate it on an edit) through the service container.
+  const sources = (deps.services.sourceCache ??= new SourceCache(deps.db, config.HUB_SECRET_KEYS, { ttlMs: config.HUB_SOURCE_REFRESH_MS, max: config.HUB_SOURCE_CACHE_MAX }));
   const limiter = new RateLimiter();
   const batcher = new DeliveryBatcher(deps.db, { maxQueued: config.HUB_INTAKE_QUEUE_MAX, maxQueuedBytes: config.HUB_INTAKE_QUEUE_MAX_BYTES });
 
@@ -142,8 +136,7 @@ export function webhookRouter(deps: AppDeps): Router {
       metrics.alertsReceived.inc({ source: label, outcome: 'accepted' }, stored.alertIds.length);
       // The alerts are durable now: answer at once. The enqueue is coalesced with other requests'
       // and best effort — what it misses, the outbox relay enqueues.
-      const enqueuer = deps.services[ENQUEUER] as AlertEnqueuer | undefined;
-      enqueuer?.enqueueSoon(stored.receiptIds);
+      deps.services.alertEnqueuer?.enqueueSoon(stored.receiptIds);
       accepted({ alertIds: stored.alertIds });
       // Debug only: a line per accepted delivery at info level would cost more than the intake.
       deps.logger.debug({ requestId: req.requestId, source: label, deliveryId: stored.deliveryId, alertIds: stored.alertIds }, 'alerts accepted');

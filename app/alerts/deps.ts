@@ -12,7 +12,7 @@ export interface Decider {
   decide(facts: DecisionFacts): Decision;
 }
 
-/** What applying alert receipts needs; the process wiring (lib/runtime.ts) builds it once per worker. */
+/** What applying alert receipts needs; the process wiring (main/start.ts) builds it once per worker. */
 export interface PipelineDeps {
   db: Knex;
   logger: Logger;

@@ -82,7 +82,7 @@ export async function listWindowAlerts(db: Db, f: PageRequest & { key: string })
   return pageBy<WindowAlertRow & { id: string }>(q, f, 'r.id', 'desc');
 }
 
-// ---- releasing what a window held (workers/window-end.ts) ----
+// ---- releasing what a window held (app/maintenance/process-ended-windows.ts) ----
 
 export interface HeldReceipt {
   id: string;

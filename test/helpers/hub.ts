@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { parseEnv, type HubConfig } from '../../config/env';
 import { createLogger } from '../../lib/logger';
-import { startHub, type HubProcess } from '../../lib/runtime';
+import { startHub, type HubProcess } from '../../main/start';
 import { createTestDatabase, testQueuePrefix, type TestDatabase } from './harness';
 
 export const ADMIN = 'Bearer test-admin-token-0123456789abcdef';

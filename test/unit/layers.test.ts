@@ -4,8 +4,9 @@ import path from 'node:path';
 /**
  * Issue 14 (items 1, 3, 4): the arrows between the layers point down — adapters (api/, workers/,
  * cli/) → app/ → core/ and db/queries/ → core/. This reads every import of the folders the alert
- * side of issue 14 reorganised and names each one that points the wrong way. (The eslint
- * boundaries for every folder are issue 14 item 5; until then this is the check.)
+ * side of issue 14 reorganised and names each one that points the wrong way. (`npm run lint`
+ * enforces the boundaries of every folder — eslint.config.mjs, test/unit/import-boundaries.test.ts;
+ * this reads the files themselves as a second opinion.)
  */
 
 const ROOT = path.resolve(__dirname, '../..');

@@ -1,7 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { deadLetterPage, redriveDeadLetter } from '../../../app/receipts/dead-letters';
-import type { ReceiptJobs } from '../../../app/receipts/receipt-jobs';
 import { HubError } from '../../../core/errors';
 import { actorOf, service, type AppDeps } from '../../context';
 import { instant } from '../../openapi/schemas';
@@ -11,8 +10,6 @@ import { assertAllCompanies } from '../queues/scope';
 const MOUNT = '/dead-letters';
 const TAGS = ['queues'];
 
-/** Name of the receipt job port in AppDeps.services (a running hub registers it). */
-export const RECEIPT_JOBS = 'receiptJobs';
 
 const deadLetterSchema = z
   .strictObject({
@@ -81,7 +78,7 @@ export function deadLettersRouter(deps: AppDeps): Router {
       assertAllCompanies(req, 'dead letters');
       const id = params.receiptId ?? '';
       if (!RECEIPT_ID.test(id)) throw new HubError('VALIDATION_FAILED', `receiptId: must be a receipt id (digits), got "${id.slice(0, 40)}"`, [{ field: 'receiptId', message: 'must be digits' }]);
-      const jobs = service<ReceiptJobs>(deps, RECEIPT_JOBS);
+      const jobs = service(deps, 'receiptJobs');
       return { status: 202, body: await redriveDeadLetter({ db: deps.db, jobs }, id, { actor: actorOf(req), requestId: req.requestId ?? null }) };
     },
   );

@@ -13,15 +13,11 @@ import { assertAllCompanies } from './scope';
 const MOUNT = '/queues';
 const TAGS = ['queues'];
 
-/** Name of the queues in AppDeps.services (a running hub registers `{ alerts, renewals, upkeep }`). */
-export const QUEUES = 'queues';
-
-/** The process's BullMQ queues by name; 503 NOT_READY in a process that has none. */
-export function queuesOf(deps: AppDeps): Record<string, Queue> {
-  const q = deps.services[QUEUES];
-  if (typeof q !== 'object' || q === null)
-    throw new HubError('NOT_READY', 'the job queues are not available in this process');
-  return q as Record<string, Queue>;
+/** The process's BullMQ queues by name (AppDeps.services.queues); 503 NOT_READY in a process that has none. */
+export function queuesOf(deps: AppDeps): Readonly<Record<string, Queue>> {
+  const q = deps.services.queues;
+  if (!q) throw new HubError('NOT_READY', 'the job queues are not available in this process');
+  return q;
 }
 
 /** Job states an operator sees counted (BullMQ's getJobCounts names). */

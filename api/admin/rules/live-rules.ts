@@ -27,9 +27,8 @@ const fromStore = (store: RulesetStore): RulesControl => ({
 
 /** The live rules of this process; 503 NOT_READY in a process that runs none. */
 export function rulesControl(deps: AppDeps): RulesControl {
-  const s = deps.services.rules;
-  if (s instanceof RulesetStore) return fromStore(s);
-  if (typeof s === 'object' && s !== null && 'store' in s && s.store instanceof RulesetStore) return fromStore(s.store);
+  const store = deps.services.rules?.store;
+  if (store) return fromStore(store);
   throw new HubError('NOT_READY', 'the rules engine is not available in this process');
 }
 

@@ -87,11 +87,7 @@ const asRecord = (v: unknown): Record<string, unknown> => (v !== null && typeof 
 function sourceCacheInvalidator(deps: AppDeps): ((name: string) => void) | undefined {
   // The webhook route keeps decrypted sources for a few seconds; an edit made here should not wait for that.
   const cache = deps.services.sourceCache;
-  if (cache && typeof cache === 'object' && 'invalidate' in cache && typeof cache.invalidate === 'function') {
-    const invalidate = cache.invalidate as (name?: string) => void;
-    return (name) => invalidate.call(cache, name);
-  }
-  return undefined;
+  return cache ? (name) => cache.invalidate(name) : undefined;
 }
 
 /**

@@ -21,7 +21,6 @@ import type { TicketRow, TicketSlaBreachRow, TicketStatus } from '../../../db/ta
 import { actorOf, scopeOf, type AppDeps } from '../../context';
 import { idSchema, instant, isoDate, listQuery, moneyInput, moneyOut, pageOf, parseId, queryBoolean, toInstant } from '../../openapi/schemas';
 import { defineRoute } from '../../route';
-import { CLOCK } from '../contracts/today';
 import { pageBody } from '../crud';
 
 const MOUNT = '/tickets';
@@ -32,8 +31,7 @@ const PRIORITIES = ['critical', 'high', 'medium', 'low'] as const;
 
 /** The clock of status changes (AppDeps.services.clock, as the contract routes read it; absent = system clock). */
 export function nowOf(deps: AppDeps): Date {
-  const clock = deps.services[CLOCK];
-  return typeof clock === 'function' ? (clock as () => Date)() : new Date();
+  return deps.services.clock?.() ?? new Date();
 }
 
 const slaSchema = z

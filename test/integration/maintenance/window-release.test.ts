@@ -5,7 +5,7 @@ import { listWindowAlerts } from '../../../db/queries/window-receipts';
 import { claimUnenqueuedReceipts } from '../../../db/queries/inbox';
 import { createLogger } from '../../../lib/logger';
 import type { CompiledRuleset } from '../../../rules/engine/compile';
-import { processEndedWindows, type WindowEndDeps } from '../../../workers/window-end';
+import { processEndedWindows, type WindowEndDeps } from '../../../app/maintenance/process-ended-windows';
 import { createTestDatabase, type TestDatabase } from '../../helpers/harness';
 import { createSource, seedWorld, type World } from '../../helpers/seed';
 import { defaultRuleset, deliver, genericAlert, processWithWindows } from './maintenance-helpers';

@@ -2,9 +2,7 @@ import { Queue, Worker } from 'bullmq';
 import type { Knex } from 'knex';
 import request from 'supertest';
 import { createApp } from '../../../api/app';
-import { READINESS, READINESS_DETAILS } from '../../../api/health.route';
 import { sweepReceipts } from '../../../app/receipts/sweeper';
-import { RECEIPT_JOBS } from '../../../api/admin/dead-letters/dead-letters.route';
 import { markEnqueued, storeDelivery } from '../../../db/queries/inbox';
 import { createLogger } from '../../../lib/logger';
 import { registry } from '../../../lib/metrics';
@@ -78,7 +76,7 @@ beforeAll(async () => {
     renewals: new Queue('renewals', { connection: redis, prefix }),
     upkeep: new Queue('upkeep', { connection: redis, prefix }),
   };
-  t = await createTestApp({ services: { queues, [RECEIPT_JOBS]: bullReceiptJobs(queues.alerts, redis) } });
+  t = await createTestApp({ services: { queues, receiptJobs: bullReceiptJobs(queues.alerts, redis) } });
   api = client(t);
   const source = await createSource(t.db, 'test-secret-key-test-secret-key-0123456789', { name: 'rmm', plugin: 'generic', auth: { type: 'token', token: 'token-0123456789' } });
   sourceId = source.id;
@@ -168,8 +166,8 @@ describe('issue 13 item 2: /readyz detail', () => {
     const app = createApp({
       ...t.deps,
       services: {
-        [READINESS]: [{ name: 'postgres', check: async () => undefined }],
-        [READINESS_DETAILS]: [
+        readiness: [{ name: 'postgres', check: async () => undefined }],
+        readinessDetails: [
           { name: 'receipts', read: async () => ({ oldestUnprocessedAgeSeconds: 7200, unprocessed: 3, deadLettered: 1 }) },
           { name: 'broken', read: async () => Promise.reject(new Error('connect ECONNREFUSED 10.0.0.1:5432')) },
         ],

@@ -4,7 +4,6 @@ import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { createApp } from '../../../api/app';
 import { SourceCache } from '../../../api/webhooks/source-cache';
-import { SOURCE_CACHE } from '../../../api/webhooks/webhook.route';
 import { ALL_COMPANIES } from '../../../core/access/company-scope';
 import { issueToken } from '../../../app/tokens';
 import { createLogger } from '../../../lib/logger';
@@ -58,6 +57,13 @@ beforeAll(async () => {
 }, 30_000);
 afterAll(async () => h?.close());
 
+/** The cache the webhook router made (it registers one in the service container when none was given). */
+function sourceCacheOf(app: TestApp): SourceCache {
+  const cache = app.deps.services.sourceCache;
+  if (!cache) throw new Error('the webhook router registered no source cache');
+  return cache;
+}
+
 describe('issue 13 item 3: unknown source names cost nothing', () => {
   it('item 8: unknown, disabled and ill-formed source names get exactly the answer of a bad credential', async () => {
     const bad = await hook(h.app, 'rmm', 'wrong-token-wrong-token-0000');
@@ -84,7 +90,7 @@ describe('issue 13 item 3: unknown source names cost nothing', () => {
   });
 
   it('item 3: 2,000 distinct unknown names run no per-name query and leave no cache entry', async () => {
-    const cache = h.deps.services[SOURCE_CACHE] as SourceCache;
+    const cache = sourceCacheOf(h);
     const names = Array.from({ length: 2000 }, (_, i) => `flood-${i}-${Math.random().toString(36).slice(2, 10)}`);
     const statements = await countQueries(async () => {
       for (let i = 0; i < names.length; i += 100) {
@@ -99,7 +105,7 @@ describe('issue 13 item 3: unknown source names cost nothing', () => {
   });
 
   it('item 3: concurrent requests for one real source share one lookup', async () => {
-    const cache = h.deps.services[SOURCE_CACHE] as SourceCache;
+    const cache = sourceCacheOf(h);
     cache.invalidate('rmm');
     const lookups = await countQueries(
       async () => {

@@ -17,7 +17,7 @@ import { createSource } from '../../helpers/seed';
 const TOKEN = 'generic-source-token-0123456789';
 const LOCK_TIMEOUT_MS = 800;
 let h: TestApp;
-/** The hub's pool as lib/runtime.ts builds it: with the configured limits. */
+/** The hub's pool as main/start.ts builds it: with the configured limits. */
 let hubDb: Knex;
 /** Another session: the "stuck worker" that holds locks. */
 let stuck: Knex;

@@ -53,7 +53,7 @@ describe('rules API', () => {
     const s = await createSource(db, t.deps.config.HUB_SECRET_KEY, { name: 'rmm', plugin: 'generic', auth: { type: 'token', token: 'tok-0123456789abcdef' } });
     source = { id: s.id, name: 'rmm' };
     world = await seedWorld(db, { source: 'rmm', site: 'acme-hq' });
-    // The process's live rules, as lib/rules-runtime.ts builds them (without the file watcher, so reloads happen only when asked).
+    // The process's live rules, as app/rules/live-rules.ts builds them (without the file watcher, so reloads happen only when asked).
     store = new RulesetStore({ db, dir: rulesDir, logger: createLogger('silent'), pollIntervalMs: 3_600_000 });
     const loaded = await store.loadFromDir(rulesDir, 'startup:test');
     if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import request from 'supertest';
 import { createApp } from '../../../api/app';
-import { READINESS, type ReadinessCheck } from '../../../api/health.route';
+import type { ReadinessCheck } from '../../../api/health.route';
 import { createDb } from '../../../db/connection';
 import { createLogger } from '../../../lib/logger';
 import { createTestApp, type TestApp } from '../../helpers/app';
@@ -29,7 +29,7 @@ describe('issue 13 item 8: /readyz, /metrics and logs', () => {
         { name: 'redis', check: async () => undefined },
         { name: 'ruleset', check: () => new Promise<void>(() => undefined) },
       ];
-      const app = createApp({ ...t.deps, services: { [READINESS]: checks } });
+      const app = createApp({ ...t.deps, services: { readiness: checks } });
       const res = await request(app).get('/readyz');
       expect(res.status).toBe(503);
       expect(res.body).toEqual({ status: 'not ready', checks: { postgres: 'down', redis: 'ok', ruleset: 'timeout' }, details: {} });

@@ -1,9 +1,9 @@
 import type { Knex } from 'knex';
-import { releaseHeldReceipt } from '../app/maintenance/release-held-receipt';
-import { timingOfSnapshot, windowHasEnded, type MatchableWindow, type ReleaseKind, type WindowSnapshot } from '../core/maintenance/window-match';
-import { apiWindowById } from '../db/queries/maintenance-windows';
-import { heldReceipts } from '../db/queries/window-receipts';
-import type { Logger } from '../lib/logger';
+import { releaseHeldReceipt } from './release-held-receipt';
+import { timingOfSnapshot, windowHasEnded, type MatchableWindow, type ReleaseKind, type WindowSnapshot } from '../../core/maintenance/window-match';
+import { apiWindowById } from '../../db/queries/maintenance-windows';
+import { heldReceipts } from '../../db/queries/window-receipts';
+import type { Logger } from '../../lib/logger';
 
 /**
  * Maintenance windows with `processAfter` (issue 6): alerts a window silenced that are still

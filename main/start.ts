@@ -1,31 +1,30 @@
 import http from 'node:http';
-import os from 'node:os';
 import type { AddressInfo } from 'node:net';
-import { Queue, Worker } from 'bullmq';
+import type { Queue, Worker } from 'bullmq';
 import type { Knex } from 'knex';
 import { createApp } from '../api/app';
-import type { AppDeps } from '../api/context';
-import { READINESS, READINESS_DETAILS, type ReadinessCheck, type ReadinessDetail } from '../api/health.route';
-import { RECEIPT_JOBS } from '../api/admin/dead-letters/dead-letters.route';
-import { ENQUEUER } from '../api/webhooks/webhook.route';
-import type { HubConfig } from '../config/env';
-import { connectionLimitsOf, createDb } from '../db/connection';
+import type { AppDeps, ReadinessCheck, ReadinessDetail } from '../api/context';
 import { maintenanceWindowHook } from '../app/maintenance/window-hook';
-import { rulesWindowsOf } from '../db/queries/maintenance-windows';
-import { SlaCache } from '../db/queries/sla-definitions';
-import { AlertEnqueuer, startRelay } from '../workers/alert-queue';
-import { alertProcessor } from '../workers/alert.worker';
-import { jobCatalog, jobOptions, type QueueName } from '../workers/catalog';
-import { receiptBacklog } from '../db/queries/receipt-recovery';
-import { startReceiptSweeper } from '../workers/receipt-sweeper';
-import { bullReceiptJobs } from '../workers/receipt-jobs';
-import { ensureSchedules } from '../workers/schedules';
-import { registerWorkerServices } from '../workers/services';
-import type { Logger } from './logger';
-import { metrics } from './metrics';
-import { checkNoEviction, createRedis, type RedisConnection } from './redis';
+import { sweepReceipts } from '../app/receipts/sweeper';
 import { startRules, type LiveRules } from '../app/rules/live-rules';
 import { applySourcesFile } from '../app/sources/sources-file';
+import type { HubConfig } from '../config/env';
+import { connectionLimitsOf, createDb } from '../db/connection';
+import { rulesWindowsOf } from '../db/queries/maintenance-windows';
+import { receiptBacklog } from '../db/queries/receipt-recovery';
+import { SlaCache } from '../db/queries/sla-definitions';
+import type { Logger } from '../lib/logger';
+import { metrics } from '../lib/metrics';
+import { startPeriodic } from '../lib/periodic';
+import { checkNoEviction, createRedis, type RedisConnection } from '../lib/redis';
+import { AlertEnqueuer, relayGraceSeconds } from '../workers/alert-queue';
+import { alertProcessor } from '../workers/alert.worker';
+import { jobOptions, PROCESS_TIMERS, type ProcessTimerName, type QueueName } from '../workers/catalog';
+import { bullReceiptJobs } from '../workers/receipt-jobs';
+import { renewalProcessor } from '../workers/renewal.worker';
+import { ensureSchedules } from '../workers/schedules';
+import { upkeepProcessor } from '../workers/upkeep.worker';
+import { createQueues, createQueueWorker } from './workers';
 
 export interface HubProcessOptions {
   api: boolean;
@@ -62,12 +61,7 @@ export async function startHub(opts: HubProcessOptions): Promise<HubProcess> {
   producerRedis.on('error', (e: Error) => logger.debug({ err: e.message }, 'redis (producer) error'));
   const connections: RedisConnection[] = [producerRedis];
   const prefix = config.HUB_QUEUE_PREFIX;
-  const queues = {
-    alerts: new Queue('alerts', { connection: producerRedis, prefix }),
-    renewals: new Queue('renewals', { connection: producerRedis, prefix }),
-    upkeep: new Queue('upkeep', { connection: producerRedis, prefix }),
-  } satisfies Record<QueueName, Queue>;
-  for (const q of Object.values(queues)) q.on('error', (e: Error) => logger.debug({ err: e.message, queue: q.name }, 'queue error'));
+  const queues = createQueues(producerRedis, prefix, logger);
 
   const closers: Array<() => Promise<void>> = [];
   const readiness: ReadinessCheck[] = [
@@ -96,18 +90,28 @@ export async function startHub(opts: HubProcessOptions): Promise<HubProcess> {
 
   const retry = { attempts: config.HUB_ALERT_ATTEMPTS, backoffMs: config.HUB_ALERT_BACKOFF_MS };
   const enqueuer = new AlertEnqueuer(queues.alerts, db, logger, { redis: producerRedis, relayIntervalSeconds: config.HUB_RELAY_INTERVAL_SECONDS, retry });
-  const relay = startRelay(enqueuer, config.HUB_RELAY_INTERVAL_SECONDS, logger);
-  closers.push(async () => {
-    relay.stop();
-    await enqueuer.drain();
-  });
+  // The process timers of workers/catalog.ts PROCESS_TIMERS, in every process (API and worker).
   // Issue 13 item 2: receipts whose job is gone are re-driven (or dead-lettered) by every process.
   const receiptJobs = bullReceiptJobs(queues.alerts, producerRedis, { retry });
-  const sweeper = startReceiptSweeper(
-    { db, jobs: receiptJobs, logger, graceSeconds: config.HUB_SWEEPER_GRACE_SECONDS, maxRedrives: config.HUB_SWEEPER_MAX_REDRIVES },
-    config.HUB_SWEEPER_INTERVAL_SECONDS,
-  );
-  closers.push(() => sweeper.stop());
+  const timerTicks: Record<ProcessTimerName, () => Promise<unknown>> = {
+    relay: () => enqueuer.relayOnce(relayGraceSeconds(config.HUB_RELAY_INTERVAL_SECONDS)),
+    'receipt-sweep': () =>
+      sweepReceipts({ db, jobs: receiptJobs, logger, graceSeconds: config.HUB_SWEEPER_GRACE_SECONDS, maxRedrives: config.HUB_SWEEPER_MAX_REDRIVES }),
+  };
+  // Stopped in reverse: the timers first, then what the intake coalesced is sent and marked.
+  closers.push(() => enqueuer.drain());
+  for (const name of Object.keys(PROCESS_TIMERS) as ProcessTimerName[]) {
+    const t = PROCESS_TIMERS[name];
+    const timer = startPeriodic(timerTicks[name], {
+      everySeconds: t.everySeconds(config),
+      firstAfterSeconds: t.firstAfterSeconds(config),
+      onError: (err) => logger.warn({ err: String(err), timer: name }, `${name} failed; tried again at the next interval`),
+    });
+    closers.push(async () => {
+      const stopped = timer.stop();
+      if (t.waitOnStop) await stopped;
+    });
+  }
   const readinessDetails: ReadinessDetail[] = [
     {
       name: 'receipts',
@@ -132,33 +136,34 @@ export async function startHub(opts: HubProcessOptions): Promise<HubProcess> {
     const workerRedis = createRedis(config.REDIS_URL, { forWorker: true });
     workerRedis.on('error', (e: Error) => logger.debug({ err: e.message }, 'redis (worker) error'));
     connections.push(workerRedis);
-    const slas = new SlaCache();
     const pipeline = {
       db,
       logger,
       now,
       rules,
-      slas,
+      slas: new SlaCache(),
       maintenanceWindow: maintenanceWindowHook(() => rulesWindowsOf(rules.store.current()), { ttlMs: config.HUB_MAINTENANCE_CACHE_MS }),
       scheduleHoldOff: async (receiptId: string, delayMs: number) => {
         await queues.alerts.add('receipts', { v: 1, receiptIds: [receiptId] }, { ...jobOptions('alerts', retry), delay: delayMs, jobId: `hold-${receiptId}` });
       },
     };
-    const alertWorker = new Worker('alerts', alertProcessor(pipeline), {
-      connection: workerRedis,
-      prefix,
-      concurrency: config.HUB_WORKER_CONCURRENCY,
-      // Stored on every job as processedBy: the dashboard (and the fault tests) show which process ran it.
-      name: `${os.hostname()}:${process.pid}`,
-      // A dead worker's jobs return to the queue after the lock expires and the next stalled check runs.
-      lockDuration: config.HUB_JOB_LOCK_SECONDS * 1000,
-      stalledInterval: config.HUB_JOB_LOCK_SECONDS * 1000,
-      maxStalledCount: jobCatalog.alerts.maxStalledCount,
-    });
-    alertWorker.on('error', (e: Error) => logger.warn({ err: e.message }, 'alerts worker error'));
-    alertWorker.on('failed', (job, err) => logger.warn({ jobId: job?.id, err: err.message, attemptsMade: job?.attemptsMade }, 'alerts job failed'));
-    workers.push(alertWorker);
-    workers.push(...(await registerWorkerServices({ db, logger, now, queues, connection: workerRedis, prefix, config, enqueuer, rules })));
+    // Every queue of the catalog gets its worker the same way; only the processors differ.
+    const processors: Record<QueueName, Parameters<typeof createQueueWorker>[1]> = {
+      alerts: alertProcessor(pipeline),
+      renewals: renewalProcessor({ db, logger, now, timezone: config.HUB_RENEWAL_TIMEZONE }),
+      upkeep: upkeepProcessor({
+        db,
+        logger,
+        now,
+        enqueue: async (ids) => {
+          await enqueuer.enqueue(ids);
+        },
+        rulesWindows: () => rulesWindowsOf(rules.store.current()),
+      }),
+    };
+    for (const name of Object.keys(processors) as QueueName[])
+      workers.push(createQueueWorker(name, processors[name], { connection: workerRedis, prefix, config, logger }));
+    await ensureSchedules(queues, config);
     // Issue 13 item 5: schedulers live in Redis; when the relay notices Redis lost its data, they
     // are re-created here, not only at the next worker start.
     enqueuer.onQueueLost(async () => {
@@ -172,7 +177,7 @@ export async function startHub(opts: HubProcessOptions): Promise<HubProcess> {
       config,
       db,
       logger,
-      services: { [READINESS]: readiness, [READINESS_DETAILS]: readinessDetails, [ENQUEUER]: enqueuer, [RECEIPT_JOBS]: receiptJobs, queues, rules },
+      services: { readiness, readinessDetails, alertEnqueuer: enqueuer, receiptJobs, queues, rules },
     };
     const app = createApp(deps);
     server = http.createServer(app);

@@ -1,0 +1,50 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { Knex } from 'knex';
+import { processEndedWindows } from '../app/maintenance/process-ended-windows';
+import type { MatchableWindow } from '../core/maintenance/window-match';
+import { resolveStaleTickets } from '../db/queries/upkeep';
+import type { Logger } from '../lib/logger';
+import { metrics } from '../lib/metrics';
+import { jobCatalog, type UpkeepKind } from './catalog';
+
+/**
+ * The `upkeep` queue's processor, an adapter like the others: it parses the job and hands it to
+ * the handler of its kind. The kinds, and how often each runs, are `UPKEEP_JOBS` in catalog.ts;
+ * `UPKEEP_HANDLERS` must name a handler for each (the compiler checks), so a new periodic job is
+ * one catalog entry plus one handler here.
+ */
+
+export interface UpkeepDeps {
+  db: Knex;
+  logger: Logger;
+  now: () => Date;
+  /** Puts receipt ids on the alerts queue (released receipts are processed as if they had just arrived). */
+  enqueue: (receiptIds: string[]) => Promise<void>;
+  /** The live ruleset's maintenance windows (a rules-file window removed from the rules has ended). */
+  rulesWindows: () => readonly MatchableWindow[];
+}
+
+type UpkeepHandler = (deps: UpkeepDeps, job: Job) => Promise<unknown>;
+
+export const UPKEEP_HANDLERS: Record<UpkeepKind, UpkeepHandler> = {
+  'stale-tickets': async ({ db, logger, now }, job) => {
+    const ids = await resolveStaleTickets(db, now());
+    if (ids.length) logger.info({ jobId: job.id, tickets: ids }, 'stale tickets resolved');
+    return { resolved: ids.length };
+  },
+  // Alerts still firing when a processAfter maintenance window ends are processed then.
+  'window-ends': async (deps) => processEndedWindows(deps),
+};
+
+export function upkeepProcessor(deps: UpkeepDeps) {
+  return async (job: Job): Promise<unknown> => {
+    const p = jobCatalog.upkeep.payload.safeParse(job.data);
+    if (!p.success) throw new UnrecoverableError(`invalid upkeep payload: ${p.error.message}`);
+    const end = metrics.jobDuration.startTimer({ queue: 'upkeep' });
+    try {
+      return await UPKEEP_HANDLERS[p.data.kind](deps, job);
+    } finally {
+      end();
+    }
+  };
+}
