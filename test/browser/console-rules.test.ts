@@ -85,7 +85,8 @@ describe('rules editor', () => {
     const trace = page.getByRole('table', { name: 'Trace' });
     expect(await trace.getByRole('row', { name: /device-contract.*fired/ }).count()).toBe(1);
     expect(await trace.getByRole('row').filter({ hasText: 'default-service-desk-contract' }).innerText()).toMatch(/failed on deviceContract is empty/);
-    await screenshot(page, '08-rules-dry-run');
+    await page.getByRole('heading', { name: 'Dry run' }).scrollIntoViewIfNeeded();
+    await screenshot(page, '08-rules-dry-run', { keepScroll: true });
   });
 
   it('Dry run runs the edited candidate, not only the live rules', async () => {
@@ -109,7 +110,8 @@ describe('rules editor', () => {
     expect(text).toMatch(/priority\s+medium → low/);
     expect(await page.getByRole('status').filter({ hasText: 'Replay finished' }).count()).toBe(1);
     expect(await page.getByLabel('Changes by field').innerText()).toMatch(/2 of 3 alerts change[\s\S]*priority: 2/);
-    await screenshot(page, '09-rules-replay');
+    await page.getByRole('heading', { name: 'Replay' }).scrollIntoViewIfNeeded();
+    await screenshot(page, '09-rules-replay', { keepScroll: true });
   });
 
   it('Save makes the candidate live as a new version; History shows the diff; Roll back restores version 1 (R-RUL-3)', async () => {
@@ -125,7 +127,8 @@ describe('rules editor', () => {
     const diff = page.getByRole('region', { name: 'Version diff' });
     await diff.locator('.cm-changedLine').first().waitFor();
     expect(await diff.innerText()).toContain(FILE);
-    await screenshot(page, '11-rules-history');
+    await page.getByRole('heading', { name: 'History' }).scrollIntoViewIfNeeded();
+    await screenshot(page, '11-rules-history', { keepScroll: true });
 
     await versions.getByRole('button', { name: 'Roll back to version 1' }).click();
     await page.getByRole('status').filter({ hasText: 'Rolled back' }).waitFor();

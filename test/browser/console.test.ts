@@ -150,6 +150,40 @@ describe('contracts and the renewal wizard', () => {
   });
 });
 
+describe('triage', () => {
+  it('assigns company, contract and service to the ticket from an unknown site; the server recomputes its due dates and records the reason (R-TKT-1)', async () => {
+    await page.goto('/console#/triage');
+    const list = page.getByRole('table', { name: 'Tickets to triage' });
+    await list.getByRole('button', { name: 'Nightly backup failed' }).click();
+    const form = page.getByRole('form', { name: `Triage ticket ${cw.tickets.triage}` });
+    const dueDates = form.getByRole('table', { name: 'Due dates' });
+    await until(() => dueDates.innerText().then((t) => /Response due\s+—/.test(t)), true, 'no due dates before triage');
+    await screenshot(page, '12-triage');
+
+    await form.getByLabel('Company', { exact: true }).selectOption({ label: 'ACME GmbH' });
+    // Only what is valid for that company on the ticket's date is offered.
+    await until(() => form.getByLabel('Contract', { exact: true }).locator('option').allInnerTexts(), ['none', 'Mail server contract', 'Printer contract', 'Service desk contract'], 'contracts offered');
+    await form.getByLabel('Contract', { exact: true }).selectOption({ label: 'Mail server contract' });
+    await until(() => form.getByLabel('Service', { exact: true }).locator('option').allInnerTexts(), ['none', 'Mail server management'], 'services of the contract');
+    await form.getByLabel('Service', { exact: true }).selectOption({ label: 'Mail server management' });
+    await form.getByLabel('Reason').fill('the NAS is backed up under the mail server contract');
+    await form.getByRole('button', { name: 'Assign' }).click();
+    await form.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    await until(() => dueDates.innerText().then((t) => /Response due\s+\d/.test(t) && /Resolution due\s+\d/.test(t)), true, 'due dates after triage');
+    expect(await dueDates.innerText()).toContain('Premium 24x7');
+    await screenshot(page, '13-triaged');
+
+    const row = (await cw.hub.t.db('tickets').where({ id: cw.tickets.triage }).first()) as { contract_id: string; needs_triage: boolean; first_response_due_at: Date | null };
+    expect(String(row.contract_id)).toBe(String(cw.world.mailContract.id));
+    expect(row.needs_triage).toBe(false);
+    expect(row.first_response_due_at).not.toBeNull();
+    const audit = await cw.hub.t.db('audit_log').where({ entity_type: 'ticket', entity_id: cw.tickets.triage }).select('*');
+    expect(JSON.stringify(audit)).toContain('the NAS is backed up under the mail server contract');
+    // Off the triage list now.
+    await until(() => list.getByRole('button', { name: 'Nightly backup failed' }).count(), 0, 'triage list');
+  });
+});
+
 describe('API docs', () => {
   it('opens Swagger UI from the console and tries a call with the signed-in token', async () => {
     await page.goto('/console#/tickets');

@@ -40,8 +40,10 @@ export async function signIn(page: Page, token: string): Promise<void> {
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
 }
 
-export async function screenshot(page: Page, name: string): Promise<void> {
+/** A 1280×800 screenshot of the page from its top (or where it is scrolled to, with `keepScroll`). */
+export async function screenshot(page: Page, name: string, opts: { keepScroll?: boolean } = {}): Promise<void> {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  if (!opts.keepScroll) await page.evaluate('window.scrollTo(0, 0)');
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
 }
 

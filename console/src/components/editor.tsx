@@ -83,7 +83,12 @@ export function JsonEditor({ label, value, onChange, readOnly = false, markers =
   }, [value]);
 
   useEffect(() => {
-    if (view.current) forceLinting(view.current);
+    const v = view.current;
+    if (!v) return;
+    forceLinting(v);
+    // Show the first problem (the list below names its line; the editor shows where).
+    const first = toDiagnostics(v.state, markers)[0];
+    if (first) v.dispatch({ effects: EditorView.scrollIntoView(first.from, { y: 'center' }) });
   }, [markers]);
 
   return <div class="editor" ref={host} />;

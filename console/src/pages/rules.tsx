@@ -155,7 +155,7 @@ export function RulesPage({ me }: { me: Me }) {
             )}
             {canSave && (
               <>
-                <input aria-label="Message" placeholder="What changed (recorded with the version)" value={message} onInput={(e) => setMessage(e.currentTarget.value)} style="flex:1" />
+                <input aria-label="Message" placeholder="What changed (recorded with the version)" value={message} onInput={(e) => setMessage(e.currentTarget.value)} class="grow" />
                 <button type="button" class="primary" onClick={save} disabled={!edited}>
                   Save
                 </button>

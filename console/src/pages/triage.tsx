@@ -105,7 +105,8 @@ function TriageForm({ me, id, look, onDone }: { me: Me; id: string; look: Lookup
     get<Ticket>(`/tickets/${id}`).then((x) => {
       setT(x);
       setCompanyId(x.companyId ?? '');
-      setDeviceId(x.deviceId ?? '');
+      // A device that belongs to no company yet cannot be offered; choosing the company clears it.
+      setDeviceId(x.companyId ? (x.deviceId ?? '') : '');
       setContractId(x.contractId ?? '');
       setServiceId(x.serviceId ?? '');
       setPriority(x.priority);
@@ -114,7 +115,13 @@ function TriageForm({ me, id, look, onDone }: { me: Me; id: string; look: Lookup
   // The choices follow the chosen company and device (contracts effective on the ticket's date).
   useEffect(() => {
     if (!t) return;
-    get<Options>(`/tickets/${id}/options`, { companyId: companyId || undefined, deviceId: deviceId || undefined }).then(setOptions, (e) => setError(messageOf(e)));
+    get<Options>(`/tickets/${id}/options`, { companyId: companyId || undefined, deviceId: (companyId && deviceId) || undefined }).then(
+      (o) => {
+        setOptions(o);
+        setError(null);
+      },
+      (e) => setError(messageOf(e)),
+    );
   }, [t, companyId, deviceId]);
 
   if (!t) return <p class="muted card">{error ?? 'Loading…'}</p>;
@@ -125,7 +132,7 @@ function TriageForm({ me, id, look, onDone }: { me: Me; id: string; look: Lookup
     setError(null);
     const body: Record<string, unknown> = { reason };
     if (companyId && companyId !== (t.companyId ?? '')) body.companyId = companyId;
-    if (deviceId !== (t.deviceId ?? '')) body.deviceId = deviceId || null;
+    if (deviceId !== (t.companyId ? (t.deviceId ?? '') : '')) body.deviceId = deviceId || null;
     if (contractId !== (t.contractId ?? '') || body.companyId) body.contractId = contractId || null;
     if (serviceId !== (t.serviceId ?? '') || body.contractId !== undefined) body.serviceId = serviceId || null;
     if (priority !== t.priority) body.priority = priority;
