@@ -13,7 +13,7 @@ import {
   upsertDiscoveredDevices,
 } from '../../db/queries/alert-batch';
 import type { ContractFactRow } from '../../db/queries/alert-processing';
-import type { SlaCache } from '../../db/queries/sla-definitions';
+import type { SlaCache } from '../slas/sla-cache';
 import type { AlertRow, CompanyRow, DeviceRow } from '../../db/tables';
 import type { DecisionFacts } from '../../rules/engine/types';
 

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { ReceiptOutcome } from '../../core/tickets/receipt-effect';
 import type { WorkAlert } from '../../db/queries/alert-batch';
-import type { SlaCache } from '../../db/queries/sla-definitions';
+import type { SlaCache } from '../slas/sla-cache';
 import type { Logger } from '../../lib/logger';
 import type { Decision, DecisionFacts } from '../../rules/engine/types';
 

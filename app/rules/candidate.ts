@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { HubError, validationError } from '../../core/errors';
 import type { Db } from '../../db/connection';
-import { rulesetWindows } from '../../db/queries/maintenance-windows';
+import { rulesetWindows } from '../maintenance/ruleset-windows';
 import { latestRuleset, loadRefCatalog } from '../../db/queries/rulesets';
 import { compileRuleset, type CompiledRuleset } from '../../rules/engine/compile';
 import { formatIssue } from '../../rules/engine/format';

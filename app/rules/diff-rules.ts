@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { SlaCache } from '../../db/queries/sla-definitions';
+import type { SlaCache } from '../slas/sla-cache';
 import type { CompiledRuleset } from '../../rules/engine/compile';
 import { readRulesDir } from '../../rules/engine/load-dir';
 import type { RuleIssue } from '../../rules/engine/types';

@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { loadConfig } from '../../config/env';
 import { isHubError } from '../../core/errors';
 import { createDb } from '../../db/connection';
-import { SlaCache } from '../../db/queries/sla-definitions';
+import { SlaCache } from '../../app/slas/sla-cache';
 import { formatIssue } from '../../rules/engine/format';
 import type { RuleIssue } from '../../rules/engine/types';
 import { liveRulesetFromDb } from '../../app/rules/candidate';

@@ -1,11 +1,9 @@
 import type { Knex } from 'knex';
 import { parseTimeIntervals, type TimeInterval } from '../../core/maintenance/time-intervals';
 import {
-  parseRulesFileWindows,
   pickWindow,
   type AlertScope,
   type MatchableWindow,
-  type WindowIssue,
 } from '../../core/maintenance/window-match';
 import type { Db } from '../connection';
 import { scopeIncludes } from '../../core/access/company-scope';
@@ -127,30 +125,6 @@ export async function loadApiWindows(db: Db, opts: { from?: Date; limit?: number
   if (opts.from) q.where((w) => w.whereNull('ends_at').orWhere('ends_at', '>', opts.from as Date));
   return ((await q) as MaintenanceWindowRow[]).map(windowFromRow);
 }
-
-// ---- the live ruleset's windows ----
-
-/** What the rules engine hands through from `"maintenanceWindows"` of the rules files (unvalidated). */
-export interface RulesetWithWindows {
-  source: { maintenanceWindows: ReadonlyArray<{ file: string; window: unknown }> };
-}
-
-const parsedRulesetWindows = new WeakMap<object, { windows: MatchableWindow[]; issues: WindowIssue[] }>();
-
-/**
- * The valid windows of a ruleset (and the problems of the others), parsed once per ruleset: a
- * compiled ruleset is never mutated, so its `source` object is a safe cache key.
- */
-export function rulesetWindows(ruleset: RulesetWithWindows | null | undefined): { windows: MatchableWindow[]; issues: WindowIssue[] } {
-  if (!ruleset) return { windows: [], issues: [] };
-  const cached = parsedRulesetWindows.get(ruleset.source);
-  if (cached) return cached;
-  const parsed = parseRulesFileWindows(ruleset.source.maintenanceWindows);
-  parsedRulesetWindows.set(ruleset.source, parsed);
-  return parsed;
-}
-
-export const rulesWindowsOf = (ruleset: RulesetWithWindows | null | undefined): MatchableWindow[] => rulesetWindows(ruleset).windows;
 
 // ---- which window silences an alert ----
 

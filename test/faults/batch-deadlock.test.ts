@@ -3,7 +3,7 @@ import { Job, Queue } from 'bullmq';
 import type { Knex } from 'knex';
 import { createDb } from '../../db/connection';
 import { storeDelivery } from '../../db/queries/inbox';
-import { SlaCache } from '../../db/queries/sla-definitions';
+import { SlaCache } from '../../app/slas/sla-cache';
 import { createLogger } from '../../lib/logger';
 import { createRedis } from '../../lib/redis';
 import { getPlugin, normalizeDelivery } from '../../plugins';

@@ -11,10 +11,10 @@ import {
   insertMaintenanceWindow,
   listMaintenanceWindows,
   lockMaintenanceWindow,
-  rulesetWindows,
   updateMaintenanceWindow,
   type MaintenanceWindowWrite,
 } from '../../../db/queries/maintenance-windows';
+import { rulesetWindows } from '../../../app/maintenance/ruleset-windows';
 import { listWindowAlerts } from '../../../db/queries/window-receipts';
 import { scopeOf, type AppDeps } from '../../context';
 import { listQuery, pageOf, parseId, queryBoolean } from '../../openapi/schemas';

@@ -4,7 +4,7 @@ import type { Knex } from 'knex';
 import type { MatchableWindow } from '../../../core/maintenance/window-match';
 import { storeDelivery } from '../../../db/queries/inbox';
 import { maintenanceWindowHook } from '../../../app/maintenance/window-hook';
-import { SlaCache } from '../../../db/queries/sla-definitions';
+import { SlaCache } from '../../../app/slas/sla-cache';
 import { createLogger } from '../../../lib/logger';
 import { normalizeGeneric } from '../../../plugins/generic/normalize';
 import { compileRuleset, type CompiledRuleset } from '../../../rules/engine/compile';

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { parseRulesFileWindows, type MatchableWindow } from '../../../core/maintenance/window-match';
-import { findActiveWindow, insertMaintenanceWindow, rulesetWindows, type MaintenanceWindowWrite } from '../../../db/queries/maintenance-windows';
+import { findActiveWindow, insertMaintenanceWindow, type MaintenanceWindowWrite } from '../../../db/queries/maintenance-windows';
+import { rulesetWindows } from '../../../app/maintenance/ruleset-windows';
 import type { CompiledRuleset } from '../../../rules/engine/compile';
 import { createTestDatabase, type TestDatabase } from '../../helpers/harness';
 import { createSource, seedWorld, type World } from '../../helpers/seed';

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { applyReceiptJob, recordFailedAttempt } from '../../../app/alerts/apply-job';
 import type { PipelineDeps } from '../../../app/alerts/deps';
 import { storeDelivery } from '../../../db/queries/inbox';
-import { SlaCache } from '../../../db/queries/sla-definitions';
+import { SlaCache } from '../../../app/slas/sla-cache';
 import { createLogger } from '../../../lib/logger';
 import { normalizeGeneric } from '../../../plugins/generic/normalize';
 import { decide } from '../../../rules/engine/decide';

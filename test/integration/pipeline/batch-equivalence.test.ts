@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import type { Knex } from 'knex';
 import { orderReceipts } from '../../../db/queries/alert-processing';
 import { storeDelivery } from '../../../db/queries/inbox';
-import { SlaCache } from '../../../db/queries/sla-definitions';
+import { SlaCache } from '../../../app/slas/sla-cache';
 import { createLogger } from '../../../lib/logger';
 import { getPlugin, normalizeDelivery } from '../../../plugins';
 import { RulesetStore } from '../../../rules/engine/ruleset-store';

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import { HubError } from '../../../core/errors';
 import { storeDelivery } from '../../../db/queries/inbox';
-import { SlaCache } from '../../../db/queries/sla-definitions';
+import { SlaCache } from '../../../app/slas/sla-cache';
 import { createLogger } from '../../../lib/logger';
 import { createRedis } from '../../../lib/redis';
 import { getPlugin, normalizeDelivery } from '../../../plugins';

@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { createSource, seedWorld, type World } from '../../helpers/seed';
 import { startTestHub, waitFor, type TestHub } from '../../helpers/hub';
 import { processReceipt } from '../../../app/alerts/apply-receipts';
-import { SlaCache } from '../../../db/queries/sla-definitions';
+import { SlaCache } from '../../../app/slas/sla-cache';
 import { createLogger } from '../../../lib/logger';
 
 const TOKEN = 'generic-source-token-0123456789';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import type { Knex } from 'knex';
 import { registerRulesDiffCommand } from '../../../cli/commands/rules-diff';
-import { rulesWindowsOf } from '../../../db/queries/maintenance-windows';
+import { rulesWindowsOf } from '../../../app/maintenance/ruleset-windows';
 import { createLogger } from '../../../lib/logger';
 import { RulesetStore } from '../../../rules/engine/ruleset-store';
 import { createTestApp, type TestApp } from '../../helpers/app';
