@@ -100,6 +100,15 @@ function Layout({ me, onSignOut }: { me: Me; onSignOut: () => void }) {
   );
 }
 
+/** `/console#token=…` (the demo prints one): kept for this tab, then dropped from the address bar and history. */
+function takeTokenFromUrl(): void {
+  const m = /^#token=([^&]+)$/.exec(location.hash);
+  if (!m?.[1]) return;
+  setToken(decodeURIComponent(m[1]));
+  history.replaceState(null, '', `${location.pathname}#/tickets`);
+}
+takeTokenFromUrl();
+
 function App() {
   const [me, setMe] = useState<Me | null>(null);
   const [checking, setChecking] = useState(Boolean(getToken()));
