@@ -22,6 +22,7 @@ import { alertProcessor } from '../workers/alert.worker';
 import { jobOptions, PROCESS_TIMERS, type ProcessTimerName, type QueueName } from '../workers/catalog';
 import { bullReceiptJobs } from '../workers/receipt-jobs';
 import { renewalProcessor } from '../workers/renewal.worker';
+import { replayProcessor } from '../workers/rule-replay.worker';
 import { ensureSchedules } from '../workers/schedules';
 import { upkeepProcessor } from '../workers/upkeep.worker';
 import { createQueues, createQueueWorker } from './workers';
@@ -160,6 +161,7 @@ export async function startHub(opts: HubProcessOptions): Promise<HubProcess> {
         },
         rulesWindows: () => rulesWindowsOf(rules.store.current()),
       }),
+      'rule-replays': replayProcessor({ db, slas: new SlaCache(), logger }),
     };
     for (const name of Object.keys(processors) as QueueName[])
       workers.push(createQueueWorker(name, processors[name], { connection: workerRedis, prefix, config, logger }));

@@ -11,6 +11,7 @@ export function createQueues(connection: RedisConnection, prefix: string, logger
     alerts: new Queue('alerts', { connection, prefix }),
     renewals: new Queue('renewals', { connection, prefix }),
     upkeep: new Queue('upkeep', { connection, prefix }),
+    'rule-replays': new Queue('rule-replays', { connection, prefix }),
   } satisfies Record<QueueName, Queue>;
   for (const q of Object.values(queues)) q.on('error', (e: Error) => logger.debug({ err: e.message, queue: q.name }, 'queue error'));
   return queues;

@@ -77,6 +77,20 @@ export const jobCatalog = {
     /** One run at a time per process; BullMQ's lock and stalled check (30 s). */
     worker: { concurrency: (_c: HubConfig) => 1, lockSeconds: (_c: HubConfig): number | undefined => undefined },
   },
+  /**
+   * A replay of a candidate ruleset over a period (issue 17 item 2): the id of its rule_replays row.
+   * The job resumes at the row's cursor, so a retry or a stall costs only the batch in flight.
+   */
+  'rule-replays': {
+    queue: 'rule-replays',
+    payload: z.object({ v: z.literal(1), replayId: id }),
+    attempts: 3,
+    backoff: { type: 'exponential' as const, delay: 5000 },
+    /** Long-running and resumable: up to two stalls are recovered, like the alerts queue. */
+    maxStalledCount: 2,
+    /** One replay at a time per process (a replay reads a whole period); BullMQ's lock and stalled check (30 s). */
+    worker: { concurrency: (_c: HubConfig) => 1, lockSeconds: (_c: HubConfig): number | undefined => undefined },
+  },
 } as const;
 
 export type QueueName = keyof typeof jobCatalog;
@@ -145,6 +159,7 @@ export interface ScheduleConfigOf {
   alerts: Record<never, never>;
   upkeep: Pick<HubConfig, 'HUB_UPKEEP_INTERVAL_SECONDS'>;
   renewals: Pick<HubConfig, 'HUB_RENEWAL_TIME' | 'HUB_RENEWAL_TIMEZONE'>;
+  'rule-replays': Record<never, never>;
 }
 
 
@@ -172,6 +187,7 @@ export const DAILY_SCHEDULER_ID = 'renewals-daily';
  */
 export const SCHEDULES: { [Q in QueueName]: ReadonlyArray<Schedule<Q>> } = {
   alerts: [],
+  'rule-replays': [],
   upkeep: upkeepKinds.map(
     (kind): Schedule<'upkeep'> => ({
       id: `upkeep-${kind}`,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { HubError, validationError } from '../../core/errors';
 import type { Db } from '../../db/connection';
 import { rulesetWindows } from '../maintenance/ruleset-windows';
-import { latestRuleset, loadRefCatalog } from '../../db/queries/rulesets';
+import { latestRuleset, loadRefCatalog, rulesetByVersion, type StoredRuleset } from '../../db/queries/rulesets';
 import { compileRuleset, type CompiledRuleset } from '../../rules/engine/compile';
 import { formatIssue } from '../../rules/engine/format';
 import type { RuleIssue } from '../../rules/engine/types';
@@ -131,7 +131,16 @@ const storedContent = z.object({ files: z.array(z.object({ name: z.string(), con
  */
 export async function liveRulesetFromDb(db: Db): Promise<CompiledRuleset | null> {
   const stored = await latestRuleset(db);
-  if (!stored) return null;
+  return stored ? compileStored(stored) : null;
+}
+
+/** A recorded version, compiled (a replay compares with the version that was live when it was asked for). */
+export async function rulesetVersionFromDb(db: Db, version: number): Promise<CompiledRuleset | null> {
+  const stored = await rulesetByVersion(db, version);
+  return stored ? compileStored(stored) : null;
+}
+
+function compileStored(stored: StoredRuleset): CompiledRuleset {
   const content = storedContent.safeParse(stored.content);
   if (!content.success) throw new HubError('INTERNAL', `stored ruleset version ${stored.version} has an unreadable content`);
   // References are not checked again: this content already went live once.

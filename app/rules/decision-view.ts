@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { computeDueDates } from '../../core/slas/due-dates';
 import { priorityFor } from '../../core/tickets/ticket-text';
 import { getService } from '../../db/queries/services';
-import type { SlaCache } from '../../db/queries/sla-definitions';
+import type { SlaCache } from '../slas/sla-cache';
 import type { AlertRow } from '../../db/tables';
 import type { Decision, Priority } from '../../rules/engine/types';
 import type { BuiltFacts } from '../alerts/build-facts';
@@ -108,7 +108,18 @@ export function explainChoice(decision: Decision, r: ResolvedAssignment | null, 
           : `by its reference "${r.via.replace(/^ref:/, '')}"`;
     parts.push(`${byRule} chose contract "${r.contract.name}" ${from}.`);
   } else {
-    parts.push(`${rule ? `Rule "${rule.name}" (${rule.file}) named a contract that does not apply` : 'No rule chose a contract'}: the ticket is left for triage.`);
+    const choice = decision.assignment.contract;
+    const why =
+      choice !== null && typeof choice === 'object'
+        ? `${byRule} named contract "${choice.ref}", which the company does not have on ${built.date}`
+        : choice === 'device'
+          ? `${byRule} chose the device's contract, but the device has no contract link on ${built.date}`
+          : choice === 'default'
+            ? `${byRule} chose the company's default contract, but there is none on ${built.date}`
+            : rule
+              ? `${byRule} chose no contract`
+              : 'No rule chose a contract';
+    parts.push(`${why}: the ticket is left for triage.`);
   }
   if (r.service) parts.push(`Service "${r.service.name}".`);
   if (r.sla) parts.push(`SLA "${r.sla.name}", priority ${r.priority}${r.dueDates ? '' : ' (the SLA has no target for it: no due dates)'}.`);

@@ -11,7 +11,11 @@ import type { AlertRow } from '../tables';
 export type AlertSampleRow = Pick<
   AlertRow,
   'id' | 'source_alert_id' | 'state' | 'severity' | 'category' | 'title' | 'message' | 'device_source_id' | 'hostname' | 'site' | 'occurred_at' | 'labels' | 'created_at'
-> & { source_name: string };
+> & {
+  source_name: string;
+  /** The generic payload's own `alertId` (its source_alert_id adds state and time); null for other senders. */
+  raw_alert_id: unknown;
+};
 
 export async function recentAlertSamples(db: Db, o: { limit: number; scope: CompanyScope }): Promise<AlertSampleRow[]> {
   const q = db('alerts as a')
@@ -32,6 +36,7 @@ export async function recentAlertSamples(db: Db, o: { limit: number; scope: Comp
       'a.labels',
       'a.created_at',
       's.name as source_name',
+      db.raw(`CASE WHEN jsonb_typeof(a.raw) = 'object' THEN a.raw -> 'alertId' END AS raw_alert_id`),
     )
     .orderBy('a.id', 'desc')
     .limit(o.limit);

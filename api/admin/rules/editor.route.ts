@@ -1,4 +1,5 @@
 import type { Request, Router } from 'express';
+import type { Knex } from 'knex';
 import { z } from 'zod';
 import { HubError } from '../../../core/errors';
 import { checkCandidateTexts, problemsOf } from '../../../app/rules/candidate';
@@ -81,7 +82,8 @@ const savedOut = (s: SaveRulesResult): z.infer<typeof saveResponse> => ({
 
 const sampleOut = (a: AlertSampleRow): z.infer<typeof sampleSchema> => ({
   source: a.source_name,
-  alertId: a.source_alert_id,
+  // The sender's id of the condition (what a generic payload calls alertId), so the dry run keys it as the worker did.
+  alertId: typeof a.raw_alert_id === 'string' || (typeof a.raw_alert_id === 'number' && Number.isInteger(a.raw_alert_id)) ? a.raw_alert_id : a.source_alert_id,
   state: a.state,
   severity: a.severity,
   category: a.category,
@@ -105,7 +107,7 @@ export function registerRulesEditorRoutes(router: Router, deps: AppDeps): void {
       db: deps.db,
       dir: deps.config.RULES_DIR,
       adopt: () => control.adopt(),
-      audit: async (trx: Parameters<NonNullable<Parameters<typeof saveRules>[0]['audit']>>[0], s: SaveRulesResult) => {
+      audit: async (trx: Knex.Transaction, s: SaveRulesResult) => {
         await audit(trx, req, {
           action,
           entityType: 'ruleset',

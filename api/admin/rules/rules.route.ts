@@ -18,6 +18,7 @@ import { editorFilesSchema, namedRefSchema, testAlertSchema } from './schemas';
 import { dryRunAlert } from '../../../app/rules/dry-run';
 import { liveRuleset, rulesControl } from './live-rules';
 import { registerRulesEditorRoutes } from './editor.route';
+import { registerReplayRoutes } from './replays.route';
 
 /**
  * The rules API (R-RUL-3, R-RUL-4, issue points 5, 7, 8): what is live and the last refused edit,
@@ -321,5 +322,6 @@ export function rulesRouter(deps: AppDeps): Router {
   );
 
   registerRulesEditorRoutes(router, deps);
+  registerReplayRoutes(router, deps);
   return router;
 }
