@@ -5,6 +5,9 @@
  * sample alerts through the real webhook routes of four plugins, wait for the workers, and print
  * alert → device → contract / service / SLA → priority → due dates → deciding rule.
  * Keeps running (so you can post your own alerts) until Ctrl-C, or exits with --once.
+ *
+ * One piece (about 350 lines): the demo is one script read top to bottom (seed, start, post, wait,
+ * print); its helpers serve no other command.
  */
 import '../api/openapi/extend-zod';
 import crypto from 'node:crypto';

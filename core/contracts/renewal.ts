@@ -7,6 +7,10 @@
  * Over 300 lines and one piece on purpose: the proposal's rules (R-REN-3..13) read top to bottom
  * like the wizard's pages; splitting them would scatter one decision over several files. What the
  * confirmed renewal then writes is decided in renewal-effects.ts.
+ *
+ * One piece (about 420 lines): the proposal is one pure function with its helpers for names,
+ * dates, prices and the R-REN-12 question; the effects of a confirmed renewal are already apart
+ * (renewal-effects.ts).
  */
 import { addDays, compareDates, isIsoDate, type IsoDate } from '../dates';
 import { HubError, validationError } from '../errors';

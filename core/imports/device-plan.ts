@@ -5,6 +5,9 @@
  *    code or name, and duplicates inside the file;
  * 2. `planDeviceRows`, given the devices the rows match: create or update, add the source
  *    reference, and the contract link from today on (the link in force ends yesterday).
+ *
+ * One piece (about 300 lines): the two steps share the row model and its error wording; splitting
+ * would separate a decision from the look-up shape it is defined on.
  */
 import { addDays, assertIsoDate, type IsoDate } from '../dates';
 import { scopeIncludes, type CompanyScope } from '../access/company-scope';

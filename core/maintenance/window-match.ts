@@ -9,6 +9,10 @@
  * always passes.
  *
  * Pure: the caller loads the windows and the alert's company/device and passes them in.
+ *
+ * One piece (about 340 lines): scope matching, window timing and the rules-file window parser
+ * share the MatchableWindow model and must agree on it; time intervals already live apart (time-
+ * intervals.ts).
  */
 import { z } from 'zod';
 import { isValidTimeZone } from '../dates';

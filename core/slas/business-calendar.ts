@@ -11,6 +11,9 @@
  * - The end of a range is exclusive; '24:00' (or '00:00' as an end) means "until midnight".
  * - Holidays are local dates of the calendar's zone; nothing on them is business time.
  * - '24x7' means every instant is business time, so business minutes are plain minutes.
+ *
+ * One piece (about 410 lines): the calendar semantics below must hold across every function here
+ * (adding business time, measuring it, pausing); split, they would drift apart.
  */
 import { IANAZone } from 'luxon';
 import { z } from 'zod';

@@ -10,6 +10,9 @@ import { contractFactColumns, type ContractFactRow, type NewTicket } from './ale
  * most of its time on the ~10 round trips per alert of the one-receipt-at-a-time path; these
  * replace them with ~10 per job. Inputs go in as arrays (`unnest`) or one JSON document
  * (`jsonb_to_recordset`), never as SQL text.
+ *
+ * One piece (about 380 lines): each function is one set-based statement (the model for
+ * db/queries/); they are kept together because they are the steps of one batch, in order.
  */
 
 const OPEN = OPEN_TICKET_STATUSES.map((s) => `'${s}'`).join(',');

@@ -29,6 +29,9 @@ import { validateRuleset, type RulesLimits } from './validate';
  * Several processes converge because the database decides: each records what its files say
  * (the same content gets the same version) and polls the latest version, adopting a newer one by
  * compiling its stored content.
+ *
+ * One piece (about 360 lines): load, record, swap, watch and follow are one state machine around
+ * one reference to the live ruleset; split, the ordering guarantees below would span files.
  */
 
 export interface RulesetStoreOptions {

@@ -14,6 +14,9 @@ import type { FactName, RefCatalog, RuleEvent, RuleIssue } from './types';
  * cycles among shared conditions, size caps. Every finding names the file, the rule and the JSON
  * pointer (and the line, when the text is known). Pure: reading files and the database happens
  * elsewhere and is passed in.
+ *
+ * One piece (about 650 lines): one pass over a ruleset that must report every finding with its
+ * file, rule and JSON path; the checks share that path bookkeeping and the fact catalogue.
  */
 
 export interface RulesLimits {

@@ -17,6 +17,10 @@ import { instant, moneyOut, toInstant } from '../../openapi/schemas';
  *
  * Over 300 lines and one piece on purpose: every response schema of the contracts resource and its
  * serializer sit side by side, so the OpenAPI document and the JSON cannot drift apart.
+ *
+ * One piece (about 360 lines): every JSON shape of the contracts resource (contracts, lines,
+ * adjustments, renewals) in one place, so the money and date conventions stated here hold for all
+ * of them.
  */
 
 const num = (v: string): number => moneyOut(v) ?? 0;

@@ -24,6 +24,9 @@ import { registerReplayRoutes } from './replays.route';
  * The rules API (R-RUL-3, R-RUL-4, issue points 5, 7, 8): what is live and the last refused edit,
  * reload on demand, the dry run of one alert, and the replay of a candidate ruleset over the
  * stored alerts of a period. Only reload changes anything.
+ *
+ * One piece (about 300 lines): the four routes (status, reload, dry run, replay) with the response
+ * schemas only they use; each route is a thin adapter over app/rules/ (request bodies: schemas.ts).
  */
 
 const MOUNT = '/rules';

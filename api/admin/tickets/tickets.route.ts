@@ -2,8 +2,7 @@ import type { CompanyScope } from '../../../core/access/company-scope';
 import { Router } from 'express';
 import { z } from 'zod';
 import { notFound, validationError } from '../../../core/errors';
-import { parseDecimal, toDbDecimal } from '../../../core/contracts/money';
-import { slaStateOf, type SlaClock } from '../../../core/slas/sla-state';
+import { toDbDecimal } from '../../../core/contracts/money';
 import { ticketOptions } from '../../../app/tickets/ticket-options';
 import { workTicket } from '../../../app/tickets/work-ticket';
 import {
@@ -13,259 +12,22 @@ import {
   listTicketNotes,
   listTicketTimeEntries,
   listTickets,
-  type TimeEntryView,
 } from '../../../db/queries/tickets';
 import { listSlaBreaches } from '../../../db/queries/ticket-sla';
 import { writeAudit } from '../../../db/queries/audit';
-import type { TicketRow, TicketSlaBreachRow, TicketStatus } from '../../../db/tables';
 import { actorOf, scopeOf, type AppDeps } from '../../context';
-import { idSchema, instant, isoDate, listQuery, moneyInput, moneyOut, pageOf, parseId, queryBoolean, toInstant } from '../../openapi/schemas';
+import { idSchema, listQuery, pageOf, parseId, queryBoolean, toInstant } from '../../openapi/schemas';
 import { defineRoute } from '../../route';
+import { patchBody, PRIORITIES, statusList, ticketDetailSchema, ticketOptionsSchema, ticketSchema, timeEntryBody, timeEntrySchema } from './schemas';
+import { groupBreaches, ticketOut, timeEntryOut } from './serialize';
 import { pageBody } from '../crud';
 
 const MOUNT = '/tickets';
 const TAGS = ['tickets'];
 
-const STATUSES = ['new', 'in_progress', 'waiting_customer', 'resolved', 'closed'] as const satisfies readonly TicketStatus[];
-const PRIORITIES = ['critical', 'high', 'medium', 'low'] as const;
-
 /** The clock of status changes (AppDeps.services.clock, as the contract routes read it; absent = system clock). */
 export function nowOf(deps: AppDeps): Date {
   return deps.services.clock?.() ?? new Date();
-}
-
-const slaSchema = z
-  .strictObject({
-    state: z.enum(['onTrack', 'atRisk', 'breached', 'met', 'none']).openapi({
-      description:
-        'none: no due dates. breached: a target was missed (recorded by the breach job, or its due date has passed unmet). met: every target met in time. atRisk: an open target has less than 25 % of its window (ticket creation to due date) left. onTrack: otherwise. While waiting for the customer the clock stands at the pause.',
-    }),
-    responseDueAt: instant.nullable(),
-    resolutionDueAt: instant.nullable(),
-    firstResponseAt: instant.nullable().openapi({ description: 'The first status change out of new, or a note sent with noteIsResponse.' }),
-    resolvedAt: instant.nullable().openapi({ description: 'Resolved, or closed when it was closed without being resolved.' }),
-    breaches: z.array(z.strictObject({ target: z.enum(['response', 'resolution']), at: instant })).openapi({ description: 'Recorded by the breach job when the due date passed (at = the due date).' }),
-  })
-  .openapi('TicketSla');
-
-/** The SLA clock of a ticket (core/slas/sla-state.ts). */
-const slaClockOf = (t: TicketRow, breaches: readonly TicketSlaBreachRow[]): SlaClock => ({
-  createdAt: t.created_at,
-  responseDueAt: t.first_response_due_at,
-  resolutionDueAt: t.resolution_due_at,
-  firstResponseAt: t.first_response_at,
-  resolvedAt: t.resolved_at ?? t.closed_at,
-  pausedAt: t.sla_paused_at,
-  breaches: breaches.map((b) => ({ target: b.target, at: b.due_at })),
-});
-
-export const ticketSchema = z
-  .strictObject({
-    id: z.string(),
-    companyId: z.string().nullable(),
-    deviceId: z.string().nullable(),
-    contractId: z.string().nullable(),
-    serviceId: z.string().nullable(),
-    slaId: z.string().nullable(),
-    source: z.string(),
-    dedupKey: z.string(),
-    priority: z.enum(PRIORITIES),
-    status: z.enum(STATUSES),
-    queue: z.string().nullable(),
-    title: z.string(),
-    description: z.string().nullable(),
-    needsTriage: z.boolean(),
-    occurrences: z.number().int(),
-    flaps: z.number().int(),
-    firstOccurredAt: instant,
-    lastOccurredAt: instant,
-    firstResponseDueAt: instant.nullable(),
-    resolutionPlanDueAt: instant.nullable(),
-    resolutionDueAt: instant.nullable(),
-    slaPausedAt: instant.nullable().openapi({ description: 'Set while the ticket waits for the customer (SLA clock stopped).' }),
-    resolvedAt: instant.nullable(),
-    resolvedAutomatically: z.boolean(),
-    closedAt: instant.nullable(),
-    createdAt: instant,
-    updatedAt: instant,
-    rulesetVersion: z.number().int().nullable(),
-    decision: z.unknown().openapi({ description: 'The stored decision: rules fired, ruleset version, facts and the chosen contract.' }),
-    assignee: z.string().nullable(),
-    triage: z.boolean().openapi({ description: 'Marked for triage (no contract, or a rule asked for it); the same as needsTriage.' }),
-    sla: slaSchema,
-  })
-  .openapi('Ticket');
-
-const noteSchema = z.strictObject({ id: z.string(), kind: z.string(), body: z.string(), author: z.string().nullable(), createdAt: instant });
-const pauseSchema = z.strictObject({ pausedAt: instant, resumedAt: instant.nullable() });
-const ticketDetailSchema = ticketSchema
-  .extend({
-    notes: z.array(noteSchema).openapi({ description: 'Oldest first: status changes, automatic notes, operator notes.' }),
-    slaPauses: z.array(pauseSchema),
-  })
-  .openapi('TicketDetail');
-
-export const ticketOut = (t: TicketRow, breaches: readonly TicketSlaBreachRow[], now: Date): z.infer<typeof ticketSchema> => ({
-  id: String(t.id),
-  companyId: t.company_id === null ? null : String(t.company_id),
-  deviceId: t.device_id === null ? null : String(t.device_id),
-  contractId: t.contract_id === null ? null : String(t.contract_id),
-  serviceId: t.service_id === null ? null : String(t.service_id),
-  slaId: t.sla_id === null ? null : String(t.sla_id),
-  source: t.source,
-  dedupKey: t.dedup_key,
-  priority: t.priority,
-  status: t.status,
-  queue: t.queue,
-  title: t.title,
-  description: t.description,
-  needsTriage: t.needs_triage,
-  occurrences: t.occurrences,
-  flaps: t.flaps,
-  firstOccurredAt: t.first_occurred_at.toISOString(),
-  lastOccurredAt: t.last_occurred_at.toISOString(),
-  firstResponseDueAt: toInstant(t.first_response_due_at),
-  resolutionPlanDueAt: toInstant(t.resolution_plan_due_at),
-  resolutionDueAt: toInstant(t.resolution_due_at),
-  slaPausedAt: toInstant(t.sla_paused_at),
-  resolvedAt: toInstant(t.resolved_at),
-  resolvedAutomatically: t.resolved_automatically,
-  closedAt: toInstant(t.closed_at),
-  createdAt: t.created_at.toISOString(),
-  updatedAt: t.updated_at.toISOString(),
-  rulesetVersion: t.ruleset_version,
-  decision: t.decision,
-  assignee: t.assignee,
-  triage: t.needs_triage,
-  sla: {
-    state: slaStateOf(slaClockOf(t, breaches), now),
-    responseDueAt: toInstant(t.first_response_due_at),
-    resolutionDueAt: toInstant(t.resolution_due_at),
-    firstResponseAt: toInstant(t.first_response_at),
-    resolvedAt: toInstant(t.resolved_at ?? t.closed_at),
-    breaches: breaches.map((b) => ({ target: b.target, at: b.due_at.toISOString() })),
-  },
-});
-
-const statusList = z
-  .string()
-  .max(200)
-  .transform((s, ctx) => {
-    const parts = s.split(',').map((p) => p.trim()).filter(Boolean);
-    const bad = parts.find((p) => !(STATUSES as readonly string[]).includes(p));
-    if (bad !== undefined) {
-      ctx.addIssue({ code: 'custom', message: `unknown status "${bad}"; one or more of ${STATUSES.join(', ')}, comma-separated` });
-      return z.NEVER;
-    }
-    return parts as TicketStatus[];
-  })
-  .openapi({ type: 'string', description: `One or more of ${STATUSES.join(', ')}, comma-separated.`, example: 'new,in_progress' });
-
-const nullableId = idSchema.nullable();
-const patchBody = z
-  .strictObject({
-    status: z.enum(['in_progress', 'waiting_customer', 'resolved', 'closed']).optional().openapi({
-      description: 'waiting_customer stops the SLA clock; leaving it moves the open due dates by the paused business time. closed is final. Leaving new is the first response.',
-    }),
-    note: z.string().trim().max(4000).optional(),
-    noteIsResponse: z.boolean().optional().openapi({ description: 'The note is the first response to the customer (R-TKT-2); needs note.' }),
-    companyId: idSchema.optional().openapi({ description: 'Moves the ticket to this company; device, contract and service not named are cleared.' }),
-    deviceId: nullableId.optional().openapi({ description: 'A device of the ticket’s (new) company, or null.' }),
-    contractId: nullableId.optional().openapi({
-      description: 'A contract of the company effective on the ticket’s date, or null (the ticket then waits for triage). The SLA and due dates follow it; booked labour moves with it (R-LINK-6).',
-    }),
-    serviceId: nullableId.optional().openapi({ description: 'A service on the contract, or null. Left out when the contract changes: kept if the new contract has it.' }),
-    priority: z.enum(PRIORITIES).optional().openapi({ description: 'Recomputes the due dates under the ticket’s SLA.' }),
-    assignee: z.string().trim().min(1).max(200).nullable().optional(),
-    queue: z.string().trim().min(1).max(200).nullable().optional(),
-    reason: z.string().trim().max(2000).optional().openapi({ description: 'Why: required when company, device, contract, service or priority change; audited.' }),
-    linkDevice: z
-      .strictObject({ from: isoDate })
-      .optional()
-      .openapi({ description: 'Also link the ticket’s device to its contract and service from this day on (R-LINK-8), so the next alert decides on its own.' }),
-  })
-  .superRefine((b, ctx) => {
-    if (Object.values(b).every((v) => v === undefined)) ctx.addIssue({ code: 'custom', message: 'nothing to change: name at least one field', path: [] });
-    if (b.noteIsResponse && !b.note) ctx.addIssue({ code: 'custom', message: 'noteIsResponse needs a note', path: ['noteIsResponse'] });
-  })
-  .openapi({
-    description:
-      'Triage changes are validated (the contract belongs to the company and is effective on the ticket’s date, the service is on the contract, the device belongs to the company: 422 otherwise) and audited with the reason; the SLA and due dates follow the new contract and priority, counted from the ticket’s creation keeping paused time; booked labour moves with the contract. Status: waiting_customer pauses the SLA clock; closed tickets are not reopened (409).',
-  });
-
-const hoursInput = z
-  .union([z.number(), z.string()])
-  .transform((v, ctx) => {
-    try {
-      const scaled = parseDecimal(v, 'hours', { maxDecimals: 2 });
-      if (scaled <= 0n || scaled > 240_000n) {
-        ctx.addIssue({ code: 'custom', message: 'must be more than 0 and at most 24' });
-        return z.NEVER;
-      }
-      return toDbDecimal(v, 'hours', { maxDecimals: 2 });
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be a number of hours with at most 2 decimals' });
-      return z.NEVER;
-    }
-  })
-  .openapi({ type: 'number', description: 'Hours worked that day: more than 0, at most 24, 2 decimals.', example: 1.5 });
-
-const timeEntryBody = z.strictObject({
-  workDate: isoDate,
-  hours: hoursInput,
-  costRate: moneyInput.nullable().optional().openapi({ description: 'Labour cost per hour (for profitability); omitted = unknown, counted as 0 and reported as unrated hours.' }),
-  description: z.string().trim().max(2000).nullable().optional(),
-});
-
-const timeEntrySchema = z
-  .strictObject({
-    id: z.string(),
-    ticketId: z.string().nullable(),
-    contractId: z.string().nullable(),
-    contractName: z.string().nullable(),
-    serviceId: z.string().nullable(),
-    serviceName: z.string().nullable(),
-    workDate: z.string().openapi({ format: 'date' }),
-    hours: z.number(),
-    costRate: z.number().nullable(),
-    description: z.string().nullable(),
-    createdAt: instant,
-  })
-  .openapi('TimeEntry');
-
-const timeEntryOut = (e: TimeEntryView): z.infer<typeof timeEntrySchema> => ({
-  id: String(e.id),
-  ticketId: e.ticket_id === null ? null : String(e.ticket_id),
-  contractId: e.contract_id === null ? null : String(e.contract_id),
-  contractName: e.contract_name,
-  serviceId: e.service_id === null ? null : String(e.service_id),
-  serviceName: e.service_name,
-  workDate: e.work_date,
-  hours: Number(e.hours),
-  costRate: moneyOut(e.cost_rate),
-  description: e.description,
-  createdAt: e.created_at.toISOString(),
-});
-
-const choiceSchema = z.strictObject({ id: z.string(), name: z.string() });
-const ticketOptionsSchema = z
-  .strictObject({
-    date: z.string().openapi({ format: 'date', description: 'The ticket’s date: contracts listed are effective on it.' }),
-    companies: z.array(choiceSchema),
-    devices: z.array(choiceSchema),
-    contracts: z.array(choiceSchema.extend({ services: z.array(choiceSchema) })),
-  })
-  .openapi('TicketOptions');
-
-function groupBreaches(rows: readonly TicketSlaBreachRow[]): Map<string, TicketSlaBreachRow[]> {
-  const m = new Map<string, TicketSlaBreachRow[]>();
-  for (const b of rows) {
-    const k = String(b.ticket_id);
-    const list = m.get(k);
-    if (list) list.push(b);
-    else m.set(k, [b]);
-  }
-  return m;
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { json, jsonParseLinter } from '@codemirror/lang-json';
 import { forceLinting, linter, lintGutter, type Diagnostic } from '@codemirror/lint';
-import { EditorState } from '@codemirror/state';
+import { EditorState, StateEffect } from '@codemirror/state';
 import { EditorView } from '@codemirror/view';
 import { basicSetup } from 'codemirror';
 import { useEffect, useRef } from 'preact/hooks';
@@ -16,6 +16,9 @@ export interface Marker {
   message: string;
   severity: 'error' | 'warning';
 }
+
+/** Asks the lint source to run again: the server's problems changed, not the text. */
+const marksChanged = StateEffect.define<null>();
 
 /** The style nonce of this page load (index.html's meta, set by the server with the CSP). */
 const NONCE = document.querySelector<HTMLMetaElement>('meta[name="csp-nonce"]')?.content ?? '';
@@ -60,7 +63,10 @@ export function JsonEditor({ label, value, onChange, readOnly = false, markers =
           cspNonce,
           basicSetup,
           json(),
-          linter((v) => [...jsonParseLinter()(v), ...toDiagnostics(v.state, marks.current)], { delay: 300 }),
+          linter((v) => [...jsonParseLinter()(v), ...toDiagnostics(v.state, marks.current)], {
+            delay: 300,
+            needsRefresh: (u) => u.transactions.some((tr) => tr.effects.some((e) => e.is(marksChanged))),
+          }),
           lintGutter(),
           EditorState.readOnly.of(readOnly),
           EditorView.editable.of(!readOnly),
@@ -85,10 +91,10 @@ export function JsonEditor({ label, value, onChange, readOnly = false, markers =
   useEffect(() => {
     const v = view.current;
     if (!v) return;
-    forceLinting(v);
     // Show the first problem (the list below names its line; the editor shows where).
     const first = toDiagnostics(v.state, markers)[0];
-    if (first) v.dispatch({ effects: EditorView.scrollIntoView(first.from, { y: 'center' }) });
+    v.dispatch({ effects: first ? [marksChanged.of(null), EditorView.scrollIntoView(first.from, { y: 'center' })] : marksChanged.of(null) });
+    forceLinting(v);
   }, [markers]);
 
   return <div class="editor" ref={host} />;

@@ -369,7 +369,8 @@ const shown = (v: unknown) => (v === null || v === undefined ? '—' : typeof v 
 
 function ReplayPanel({ files }: { files: RulesFile[] }) {
   const [since, setSince] = useState(localInput(new Date(Date.now() - 7 * 86_400_000)));
-  const [until, setUntil] = useState(localInput(new Date()));
+  // Empty = now (when Replay is pressed): a value frozen at page load would leave out newer alerts.
+  const [until, setUntil] = useState('');
   const [job, setJob] = useState<ReplayState | null>(null);
   const [field, setField] = useState('');
   const [offset, setOffset] = useState(0);
@@ -397,7 +398,7 @@ function ReplayPanel({ files }: { files: RulesFile[] }) {
       const r = await post<{ id: string; state: string }>('/rules/replays', {
         candidate: { files: filesMap(files) },
         since: new Date(since).toISOString(),
-        until: new Date(until).toISOString(),
+        until: (until ? new Date(until) : new Date()).toISOString(),
       });
       setJob({ id: r.id, state: r.state });
       poll(r.id);
@@ -421,7 +422,10 @@ function ReplayPanel({ files }: { files: RulesFile[] }) {
           Since <input type="datetime-local" value={since} onInput={(e) => setSince(e.currentTarget.value)} />
         </label>
         <label>
-          Until <input type="datetime-local" value={until} onInput={(e) => setUntil(e.currentTarget.value)} />
+          Until <input type="datetime-local" value={until} onInput={(e) => setUntil(e.currentTarget.value)} aria-describedby="until-hint" />
+          <span id="until-hint" class="muted">
+            {until ? '' : ' (empty: now)'}
+          </span>
         </label>
         <button type="button" class="primary" onClick={start} disabled={Boolean(job && !finished && job.state !== 'failed')}>
           Replay
