@@ -36,7 +36,8 @@ export function consoleRouter(dist = CONSOLE_DIST): Router {
   registerDoc('/console/assets/:file', { method: 'get', summary: "The console's hashed script and style sheet (cached for a year)", tags: ['console'], produces: ['application/javascript', 'text/css'] });
   const router = Router();
   const index = path.join(dist, 'index.html');
-  router.get(['/console', '/console/'], (_req, res) => {
+  // Express routes are not strict: '/console/' is served by this route too.
+  router.get('/console', (_req, res) => {
     res.set({ ...SECURITY_HEADERS, 'Cache-Control': 'no-store' });
     // Read on every load (a small file): a rebuilt bundle is served without a restart.
     const template = fs.existsSync(index) ? fs.readFileSync(index, 'utf8') : null;

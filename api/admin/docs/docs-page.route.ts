@@ -40,8 +40,11 @@ export function docsPageRouter(): Router {
   });
   // Only the two files the page loads; the package's own index.html and initializer are not served.
   const viewer = express.static(SWAGGER_DIR, { index: false, maxAge: '1d', setHeaders: (res) => res.set(headers) });
-  router.get(['/docs/viewer/swagger-ui-bundle.js', '/docs/viewer/swagger-ui.css'], (req, res, next) => {
-    req.url = req.path.slice('/docs/viewer'.length);
+  const VIEWER_FILES = new Set(['swagger-ui-bundle.js', 'swagger-ui.css']);
+  router.get('/docs/viewer/:file', (req, res, next) => {
+    const file = String(req.params.file);
+    if (!VIEWER_FILES.has(file)) return next();
+    req.url = `/${file}`;
     viewer(req, res, next);
   });
   return router;
@@ -79,6 +82,7 @@ body { margin: 0; font: 14px/1.45 system-ui, sans-serif; }
 .hub-bar { display: flex; gap: 16px; align-items: center; padding: 10px 24px; background: #1f2a37; color: #fff; }
 .hub-bar a { color: #cfe3ff; }
 .hub-bar form { display: inline-flex; gap: 8px; align-items: center; }
+.hub-bar form[hidden] { display: none; }
 .hub-bar input { width: 22em; padding: 4px 8px; }
 #who { margin-left: auto; color: #cfd8e3; }
 `;
