@@ -7,7 +7,15 @@ export type Id = string;
 export type Money = string;
 export type IsoDate = string;
 
-export interface CompanyRow { id: Id; name: string; code: string | null; created_at: Date; updated_at: Date }
+export interface CompanyRow {
+  id: Id;
+  name: string;
+  code: string | null;
+  /** IANA zone its alerts' dates are counted in (issue 15 item 5); null = the SLA's, else the hub's. */
+  timezone: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
 export interface CompanySourceSiteRow { id: Id; company_id: Id; source: string; site_id: string; site_name: string | null }
 
 export interface SlaRow { id: Id; name: string; code: string | null; timezone: string; is_24x7: boolean; created_at: Date; updated_at: Date }
@@ -107,6 +115,8 @@ export interface DeviceContractLinkRow {
   service_id: Id | null;
   valid_from: IsoDate;
   valid_to: IsoDate | null;
+  /** The rule whose `link` event made it (R-LINK-7); null = by hand, import or renewal. */
+  created_by_rule: string | null;
   created_at: Date;
 }
 
@@ -208,6 +218,8 @@ export interface TicketRow {
   flaps: number;
   first_occurred_at: Date;
   last_occurred_at: Date;
+  /** The firing that last reopened it (issue 15 item 7); null = first_occurred_at. */
+  episode_started_at: Date | null;
   first_response_due_at: Date | null;
   resolution_plan_due_at: Date | null;
   resolution_due_at: Date | null;
@@ -224,6 +236,12 @@ export interface TicketRow {
   assignee: string | null;
   /** The first response: first status change out of `new`, or a note marked as the response (R-TKT-2). */
   first_response_at: Date | null;
+  /** R-STORM-1: the group parent this ticket is a child of. */
+  parent_ticket_id: Id | null;
+  /** R-STORM-1: the storm group the ticket was counted in. */
+  storm_group_id: Id | null;
+  /** R-STORM-1: the ticket is a group's parent incident. */
+  storm_parent: boolean;
   created_at: Date;
   updated_at: Date;
 }

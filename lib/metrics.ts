@@ -32,6 +32,16 @@ export const metrics = {
     labelNames: ['source'] as const,
     registers: [registry],
   }),
+  alertsInhibited: new client.Counter({
+    name: 'hub_alerts_inhibited_total',
+    help: 'Alert receipts muted by an inhibit rule: attached to their source ticket as related alerts (R-STORM-1).',
+    registers: [registry],
+  }),
+  alertsGrouped: new client.Counter({
+    name: 'hub_alerts_grouped_total',
+    help: 'Tickets put under a group parent incident by a group rule (R-STORM-1).',
+    registers: [registry],
+  }),
   alertOutcomes: new client.Counter({
     name: 'hub_alert_outcomes_total',
     help: 'Processed alert receipts by outcome (ticket_created, occurrence, resolved, annotated, suppressed, held, …).',
@@ -81,6 +91,12 @@ export const metrics = {
     name: 'hub_receipts_dead_lettered_total',
     help: 'Alert receipts dead-lettered, by who decided (operator: a discarded job; sweeper: too many re-drives).',
     labelNames: ['by'] as const,
+    registers: [registry],
+  }),
+  slaBreaches: new client.Counter({
+    name: 'hub_sla_breaches_total',
+    help: 'SLA breaches recorded by the upkeep job when they happen (R-TKT-2), by target (response, resolution) and ticket priority.',
+    labelNames: ['target', 'priority'] as const,
     registers: [registry],
   }),
   renewalsApplied: new client.Counter({

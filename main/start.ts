@@ -143,6 +143,7 @@ export async function startHub(opts: HubProcessOptions): Promise<HubProcess> {
       now,
       rules,
       slas: new SlaCache(),
+      fallbackZone: config.HUB_RENEWAL_TIMEZONE,
       maintenanceWindow: maintenanceWindowHook(() => rulesWindowsOf(rules.store.current()), { ttlMs: config.HUB_MAINTENANCE_CACHE_MS }),
       scheduleHoldOff: async (receiptId: string, delayMs: number) => {
         await queues.alerts.add('receipts', { v: 1, receiptIds: [receiptId] }, { ...jobOptions('alerts', retry), delay: delayMs, jobId: `hold-${receiptId}` });

@@ -22,6 +22,8 @@ export const UPKEEP_JOBS = {
   'stale-tickets': { everySeconds: (c: Pick<HubConfig, 'HUB_UPKEEP_INTERVAL_SECONDS'>) => c.HUB_UPKEEP_INTERVAL_SECONDS },
   /** Alerts held by a `processAfter` maintenance window are released once it ended (issue 6). */
   'window-ends': { everySeconds: (c: Pick<HubConfig, 'HUB_UPKEEP_INTERVAL_SECONDS'>) => c.HUB_UPKEEP_INTERVAL_SECONDS },
+  /** SLA breaches are recorded when they happen, not when someone reads the ticket (R-TKT-2). */
+  'sla-breaches': { everySeconds: (c: Pick<HubConfig, 'HUB_UPKEEP_INTERVAL_SECONDS'>) => c.HUB_UPKEEP_INTERVAL_SECONDS },
 } as const;
 export type UpkeepKind = keyof typeof UPKEEP_JOBS;
 const upkeepKinds = Object.keys(UPKEEP_JOBS) as [UpkeepKind, ...UpkeepKind[]];

@@ -10,6 +10,8 @@ describe('the periodic jobs of workers/catalog.ts', () => {
     expect(SCHEDULES.upkeep.map((s) => ({ id: s.id, name: s.name, data: s.data, repeat: s.repeat(config) }))).toEqual([
       { id: 'upkeep-stale-tickets', name: 'stale-tickets', data: { v: 1, kind: 'stale-tickets' }, repeat: { every: 60_000 } },
       { id: 'upkeep-window-ends', name: 'window-ends', data: { v: 1, kind: 'window-ends' }, repeat: { every: 60_000 } },
+      // R-TKT-2 (issue 15): SLA breaches recorded as they happen.
+      { id: 'upkeep-sla-breaches', name: 'sla-breaches', data: { v: 1, kind: 'sla-breaches' }, repeat: { every: 60_000 } },
     ]);
     for (const s of SCHEDULES.upkeep) expect(jobCatalog.upkeep.payload.safeParse(s.data).success).toBe(true);
   });

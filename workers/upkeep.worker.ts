@@ -1,6 +1,7 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Knex } from 'knex';
 import { processEndedWindows } from '../app/maintenance/process-ended-windows';
+import { recordSlaBreachesNow } from '../app/tickets/record-sla-breaches';
 import type { MatchableWindow } from '../core/maintenance/window-match';
 import { resolveStaleTickets } from '../db/queries/upkeep';
 import type { Logger } from '../lib/logger';
@@ -34,6 +35,8 @@ export const UPKEEP_HANDLERS: Record<UpkeepKind, UpkeepHandler> = {
   },
   // Alerts still firing when a processAfter maintenance window ends are processed then.
   'window-ends': async (deps) => processEndedWindows(deps),
+  // R-TKT-2: each breach recorded once (unique per ticket and target), with a ticket note and hub_sla_breaches_total.
+  'sla-breaches': async ({ db, logger, now }, job) => ({ breaches: (await recordSlaBreachesNow({ db, logger: logger.child({ jobId: job.id }), now: now() })).length }),
 };
 
 export function upkeepProcessor(deps: UpkeepDeps) {

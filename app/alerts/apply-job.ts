@@ -44,8 +44,12 @@ export async function applyReceiptJob(deps: PipelineDeps, receiptIds: readonly s
   }
   // Counted once committed: a rolled-back attempt counts nothing.
   countOutcomes(results);
+  // One info line per applied alert (issue 15 item 9): what an operator greps for first. Receipts
+  // that were already applied (a retried job) or are gone stay at debug.
   for (const r of results) {
-    deps.logger.debug({ jobId: ctx.jobId, receiptId: r.receiptId, alertId: r.alertId, outcome: r.outcome, ticketId: r.ticketId }, 'alert receipt applied');
+    const line = { jobId: ctx.jobId, receiptId: r.receiptId, alertId: r.alertId, outcome: r.outcome, ticketId: r.ticketId };
+    if (r.outcome === 'already_processed' || r.outcome === 'missing') deps.logger.debug(line, 'alert receipt skipped');
+    else deps.logger.info(line, 'alert applied');
   }
   for (const p of permanent) await recordReceiptFailure(deps.db, [p.receiptId], p.message, true).catch(() => undefined);
   return { results, permanent };

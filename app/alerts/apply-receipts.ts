@@ -8,6 +8,8 @@ import {
   finishReceipts,
   insertTicketsOrCount,
   lockReceipts,
+  lockDedupKeys,
+  insertRuleLinks,
   lockTicketsForKeys,
   resolveTickets,
   type ReceiptFinish,
@@ -20,6 +22,7 @@ import type { Decision } from '../../rules/engine/types';
 import { resolveAssignment, type RefMemo } from './assign-contract';
 import { buildFactsBatch, type BuiltFacts } from './build-facts';
 import type { PipelineDeps, ReceiptResult } from './deps';
+import { afterStormResolves, StormBatch } from './storms';
 
 // The types of this module's signatures, for its callers.
 export type { PipelineDeps, ReceiptOutcome, ReceiptResult } from './deps';
@@ -58,6 +61,8 @@ export function countOutcomes(results: readonly ReceiptResult[]): void {
     metrics.alertOutcomes.inc({ outcome: r.outcome });
     if (r.outcome === 'ticket_created' && r.source) metrics.ticketsCreated.inc({ source: r.source });
     for (const name of r.rulesFired ?? []) metrics.decisions.inc({ rule: name });
+    if (r.outcome === 'inhibited') metrics.alertsInhibited.inc();
+    if (r.grouped) metrics.alertsGrouped.inc(r.grouped);
   }
 }
 
@@ -88,28 +93,95 @@ export async function processReceipts(deps: PipelineDeps, receiptIds: readonly s
       trx,
       deps.slas,
       pending.map((rc) => ({ alert: rc.alert, source: rc.source_name })),
-      { discover: true },
+      { discover: true, fallbackZone: deps.fallbackZone },
     );
+    const decisions = built.map((b) => deps.rules.decide(b.facts));
+    const refs: RefMemo = new Map();
+    const linked = await linkByRules(deps, trx, pending, built, decisions, refs);
     const rounds: Work[][] = [];
     const seen = new Map<string, number>();
     pending.forEach((rc, i) => {
       const b = built[i]!;
-      const decision = deps.rules.decide(b.facts);
+      const decision = decisions[i]!;
       const record = {
         ...decision,
         facts: { date: b.date, company: b.facts.company, device: b.facts.device, deviceContract: b.facts.deviceContract, defaultContract: b.facts.defaultContract },
+        ...(linked.has(i) ? { linked: linked.get(i) } : {}),
       };
       const round = seen.get(rc.alert.dedup_key) ?? 0;
       seen.set(rc.alert.dedup_key, round + 1);
       (rounds[round] ??= []).push({ rc, built: b, decision, record });
     });
-    const refs: RefMemo = new Map();
-    for (const round of rounds) await applyRound(deps, trx, round, now, results, refs);
+    // Every key of the job is in its first round: one lock statement for the job (issue 15 item 7).
+    await lockDedupKeys(
+      trx,
+      pending.map((rc) => rc.alert.dedup_key),
+    );
+    // R-STORM-1: locks the storm groups of the job before any ticket (app/alerts/storms.ts).
+    const storms = await StormBatch.begin(
+      deps,
+      trx,
+      rounds.flat().map((w) => ({ id: w.rc.id, alert: w.rc.alert, facts: w.built.facts, companyId: w.built.company?.id ?? null })),
+    );
+    for (const round of rounds) {
+      if (!storms) {
+        await applyRound(deps, trx, round, now, results, refs, null);
+        continue;
+      }
+      // Alerts that may mute others first, so the same job's targets find their tickets.
+      const first = round.filter((w) => storms.isSource(w.rc.id));
+      const rest = round.filter((w) => !storms.isSource(w.rc.id));
+      for (const part of [first, rest]) if (part.length > 0) await applyRound(deps, trx, part, now, results, refs, storms);
+    }
   }
   const out: ReceiptResult[] = [];
   for (const rc of locked) out.push(results.get(rc.id)!);
   const found = new Set(locked.map((rc) => rc.id));
   for (const id of receiptIds) if (!found.has(id)) out.push({ receiptId: id, outcome: 'missing', ticketId: null, alertId: null });
+  return out;
+}
+
+/**
+ * R-LINK-7 (issue 15 item 3): a rules `link` event links the alert's device — when it has no link
+ * in force on the alert's date — to the contract (and service) it names, found like an `assign`
+ * reference (the company's contract running on that date), from that date on, naming the rule. The
+ * receipts concerned are then decided again on facts that show the new link, so this very alert's
+ * ticket gets the contract. Replaces `built` and `decisions` entries in place; returns per receipt
+ * index what was linked.
+ */
+async function linkByRules(
+  deps: PipelineDeps,
+  trx: Knex.Transaction,
+  pending: readonly WorkReceipt[],
+  built: BuiltFacts[],
+  decisions: Decision[],
+  refs: RefMemo,
+): Promise<Map<number, { contractId: string; serviceId: string | null; rule: string; from: string }>> {
+  const out = new Map<number, { contractId: string; serviceId: string | null; rule: string; from: string }>();
+  for (let i = 0; i < pending.length; i++) {
+    const link = decisions[i]!.link;
+    const b = built[i]!;
+    if (!link || !b.device || !b.company || b.deviceContract) continue;
+    const contract = await resolveAssignment(trx, { ...decisions[i]!, assignment: { ...decisions[i]!.assignment, contract: { ref: link.contract }, service: link.service, sla: null } }, { company: b.company, deviceContract: undefined, defaultContract: undefined, date: b.date }, refs);
+    if (!contract.contract) continue;
+    out.set(i, { contractId: String(contract.contract.contract_id), serviceId: link.service ? contract.serviceId : null, rule: link.rule, from: b.date });
+  }
+  if (out.size === 0) return out;
+  await insertRuleLinks(
+    trx,
+    [...out.entries()].map(([i, l]) => ({ deviceId: String(built[i]!.device!.id), contractId: l.contractId, serviceId: l.serviceId, from: l.from, rule: l.rule })),
+  );
+  const again = [...out.keys()];
+  const rebuilt = await buildFactsBatch(
+    trx,
+    deps.slas,
+    again.map((i) => ({ alert: pending[i]!.alert, source: pending[i]!.source_name })),
+    { discover: false, fallbackZone: deps.fallbackZone },
+  );
+  again.forEach((i, k) => {
+    built[i] = rebuilt[k]!;
+    decisions[i] = deps.rules.decide(rebuilt[k]!.facts);
+  });
   return out;
 }
 
@@ -125,10 +197,18 @@ async function applyRound(
   now: Date,
   results: Map<string, ReceiptResult>,
   refs: RefMemo,
+  storms: StormBatch | null,
 ): Promise<void> {
-  const tickets = await lockTicketsForKeys(
+  await storms?.lockRound(
     trx,
-    items.map((w) => w.rc.alert.dedup_key),
+    items.map((w) => w.rc.id),
+  );
+  const keys = items.map((w) => w.rc.alert.dedup_key);
+  // After the round before it finished its receipts: a resolve applied there counts here.
+  const tickets = await lockTicketsForKeys(trx, keys);
+  await storms?.beginRound(
+    trx,
+    items.map((w) => w.rc.id),
   );
   const finishes: ReceiptFinish[] = [];
   const inserts: Array<{ w: Work; ticket: NewTicket }> = [];
@@ -163,15 +243,23 @@ async function applyRound(
     const { rc, decision } = w;
     const { company, device } = w.built;
     const alert = rc.alert;
-    const { open, last } = tickets.get(alert.dedup_key) ?? {};
+    const { open, last, resolvedThrough } = tickets.get(alert.dedup_key) ?? {};
 
     const state: TicketStateInput = {
-      receipt: { state: alert.state, receivedAt: rc.received_at },
-      open: open ? { id: open.id, resolveAction: open.resolve_action } : null,
+      receipt: { state: alert.state, receivedAt: rc.received_at, occurredAt: alert.occurred_at },
+      open: open ? { id: open.id, resolveAction: open.resolve_action, firstOccurredAt: open.episode_started_at ?? open.first_occurred_at } : null,
       last: last
-        ? { id: last.id, status: last.status, resolvedAutomatically: last.resolved_automatically, resolvedAt: last.resolved_at, reopenWindowMinutes: last.reopen_window_minutes }
+        ? {
+            id: last.id,
+            status: last.status,
+            resolvedAutomatically: last.resolved_automatically,
+            resolvedAt: last.resolved_at,
+            reopenWindowMinutes: last.reopen_window_minutes,
+            lastOccurredAt: last.last_occurred_at,
+          }
         : null,
       decision,
+      resolvedThrough: resolvedThrough ?? null,
       now,
       canHold: deps.scheduleHoldOff !== undefined,
       // No maintenance check in this process: the answer is known without asking.
@@ -190,10 +278,25 @@ async function applyRound(
     const effect = step;
     const outcome = outcomeOf(effect);
 
+    // R-STORM-1: an alert muted by a firing source, or one already attached to one.
+    const storm = storms ? storms.effectFor(rc.id, effect) : null;
+    if (storm && (storm.kind === 'count-related' || storm.kind === 'resolve-related')) {
+      finish(w, storm.kind === 'count-related' ? 'inhibited' : 'related_resolved', storm.ticketId);
+      continue;
+    }
+    if (storm?.kind === 'inhibit') {
+      storms!.attach(rc.id, storm, await newTicket(deps, trx, w, now, refs));
+      continue;
+    }
+
     switch (effect.kind) {
       case 'nothing-to-resolve':
       case 'release':
         finish(w, outcome, null);
+        break;
+      case 'stale':
+        // Names the ticket it was told apart from (the alert list shows where it belonged); changes nothing.
+        finish(w, outcome, effect.ticketId);
         break;
       case 'annotate': {
         const note = ticketNotes.resolveAnnotated(alert.occurred_at);
@@ -229,9 +332,12 @@ async function applyRound(
         result(w, outcome, null);
         break;
       }
-      case 'create':
-        inserts.push({ w, ticket: await newTicket(deps, trx, w, now, refs) });
+      case 'create': {
+        const ticket = await newTicket(deps, trx, w, now, refs);
+        storms?.planGroup(rc.id, ticket);
+        inserts.push({ w, ticket });
         break;
+      }
     }
   }
 
@@ -245,8 +351,35 @@ async function applyRound(
     // Not created: a concurrent worker opened the key's ticket first, and the insert counted on it.
     finish(w, c.created ? 'ticket_created' : 'occurrence', c.id);
   }
+  if (storms) {
+    const byId = new Map(items.map((w) => [w.rc.id, w]));
+    const work = (id: string): Work => {
+      const w = byId.get(id);
+      if (!w) throw new Error(`storm: receipt ${id} is not in this round`);
+      return w;
+    };
+    await storms.finishRound(
+      trx,
+      created,
+      (id, assignment) => {
+        const w = work(id);
+        return newTicket(deps, trx, { ...w, decision: { ...w.decision, assignment: { ...w.decision.assignment, ...assignment } } }, now, refs);
+      },
+      (id, outcome, ticketId) => finish(work(id), outcome, ticketId),
+    );
+    for (const [id, n] of storms.grouped) {
+      const r = results.get(id);
+      if (r) r.grouped = n;
+    }
+  }
   await countOccurrences(trx, occurrences);
   await resolveTickets(trx, resolves);
+  // R-STORM-1: a resolved source releases its muted alerts; a parent resolves with its last child.
+  await afterStormResolves(
+    trx,
+    resolves.map((r) => r.ticketId),
+    now,
+  );
   await addTicketNotes(trx, notes);
   await finishReceipts(trx, finishes);
 }

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { alertDate, alertDateZone, chooseContract } from '../../core/contracts/links';
 import { isWithinBusinessHours, localTime } from '../../core/slas/business-calendar';
 import {
   activeDefaultContracts,
@@ -31,7 +32,7 @@ export interface BuiltFacts {
   deviceContract: ContractFactRow | undefined;
   defaultContract: ContractFactRow | undefined;
   facts: DecisionFacts;
-  /** The alert's date (UTC) the links and contracts were taken on. */
+  /** The alert's date the links and contracts were taken on (in the company's zone, else the SLA's, else the fallback). */
   date: string;
 }
 
@@ -48,9 +49,9 @@ export type FactsAlert = Pick<
 export async function buildFacts(
   db: Knex | Knex.Transaction,
   slas: SlaCache,
-  input: { alert: FactsAlert; source: string; discover: boolean },
+  input: { alert: FactsAlert; source: string; discover: boolean; fallbackZone?: string | undefined },
 ): Promise<BuiltFacts> {
-  const [b] = await buildFactsBatch(db, slas, [input], { discover: input.discover });
+  const [b] = await buildFactsBatch(db, slas, [input], { discover: input.discover, fallbackZone: input.fallbackZone });
   return b!;
 }
 
@@ -69,7 +70,7 @@ export async function buildFactsBatch(
   db: Knex | Knex.Transaction,
   slas: SlaCache,
   inputs: ReadonlyArray<{ alert: FactsAlert; source: string }>,
-  opts: { discover: boolean },
+  opts: { discover: boolean; fallbackZone?: string | undefined },
 ): Promise<BuiltFacts[]> {
   if (inputs.length === 0) return [];
   const refOf = (i: { alert: FactsAlert; source: string }) => (i.alert.device_source_id ? pairKey(i.source, i.alert.device_source_id) : null);
@@ -164,22 +165,47 @@ export async function buildFactsBatch(
     return c;
   });
 
-  // 5. R-LINK-3/4: the device's link and the company's default contract on the alert's date (UTC).
-  const dates = inputs.map((i) => i.alert.occurred_at.toISOString().slice(0, 10));
-  const links = await effectiveDeviceContracts(
-    db,
-    distinct(
-      devices.flatMap((d, n) => (d ? [{ id: String(d.id), date: dates[n]! }] : [])),
-      (p) => pairKey(p.id, p.date),
-    ),
-  );
-  const defaults = await activeDefaultContracts(
-    db,
-    distinct(
-      companies.flatMap((c, n) => (c ? [{ id: String(c.id), date: dates[n]! }] : [])),
-      (p) => pairKey(p.id, p.date),
-    ),
-  );
+  // 5. R-LINK-3/4: the device's link and the company's default contract on the alert's date — the
+  // date in the company's zone, else in the zone of the SLA of the contract chosen on the date in
+  // the fallback zone, else the fallback's (core alertDateZone; issue 15 item 5).
+  const fallback = opts.fallbackZone ?? 'UTC';
+  const links = new Map<string, ContractFactRow>();
+  const defaults = new Map<string, ContractFactRow>();
+  const lookUp = async (wanted: ReadonlyArray<{ n: number; date: string }>) => {
+    const dl = await effectiveDeviceContracts(
+      db,
+      distinct(
+        wanted.flatMap(({ n, date }) => (devices[n] ? [{ id: String(devices[n].id), date }] : [])),
+        (p) => pairKey(p.id, p.date),
+      ),
+    );
+    const dd = await activeDefaultContracts(
+      db,
+      distinct(
+        wanted.flatMap(({ n, date }) => (companies[n] ? [{ id: String(companies[n].id), date }] : [])),
+        (p) => pairKey(p.id, p.date),
+      ),
+    );
+    for (const [k, v] of dl) links.set(k, v);
+    for (const [k, v] of dd) defaults.set(k, v);
+  };
+  const linkOn = (n: number, date: string) => (devices[n] ? links.get(pairKey(String(devices[n].id), date)) : undefined);
+  const defaultOn = (n: number, date: string) => (companies[n] ? defaults.get(pairKey(String(companies[n].id), date)) : undefined);
+  const dates = inputs.map((i, n) => alertDate(i.alert.occurred_at, alertDateZone({ company: companies[n]?.timezone, sla: null, fallback })));
+  await lookUp(dates.map((date, n) => ({ n, date })));
+  const moved: Array<{ n: number; date: string }> = [];
+  for (let n = 0; n < inputs.length; n++) {
+    if (companies[n]?.timezone) continue;
+    const slaZone = (linkOn(n, dates[n]!) ?? defaultOn(n, dates[n]!))?.sla_timezone;
+    if (!slaZone) continue;
+    const date = alertDate(inputs[n]!.alert.occurred_at, alertDateZone({ company: null, sla: slaZone, fallback }));
+    if (date !== dates[n]) {
+      dates[n] = date;
+      moved.push({ n, date });
+    }
+  }
+  // Only alerts near midnight land on another day in their SLA's zone: a second look-up for those.
+  if (moved.length > 0) await lookUp(moved);
 
   const out: BuiltFacts[] = [];
   for (let n = 0; n < inputs.length; n++) {
@@ -187,8 +213,8 @@ export async function buildFactsBatch(
     const device = devices[n];
     const company = companies[n];
     const date = dates[n]!;
-    const deviceContract = device ? links.get(pairKey(String(device.id), date)) : undefined;
-    const defaultContract = company ? defaults.get(pairKey(String(company.id), date)) : undefined;
+    const deviceContract = linkOn(n, date);
+    const defaultContract = defaultOn(n, date);
     out.push({ company, device, deviceContract, defaultContract, date, facts: await factsOf(db, slas, { alert, source, company, device, deviceContract, defaultContract }) });
   }
   return out;
@@ -200,7 +226,9 @@ async function factsOf(
   x: { alert: FactsAlert; source: string; company: CompanyRow | undefined; device: DeviceRow | undefined; deviceContract: ContractFactRow | undefined; defaultContract: ContractFactRow | undefined },
 ): Promise<DecisionFacts> {
   const { alert, source, company, device, deviceContract, defaultContract } = x;
-  const contract = deviceContract ?? defaultContract;
+  // R-LINK-4: the device's contract overrides the default (core chooseContract, the one rule).
+  const choice = chooseContract(deviceContract, defaultContract);
+  const contract = choice.kind === 'device' ? choice.link : choice.kind === 'default' ? choice.contract : undefined;
   const factSla = contract?.sla_id ? await slas.get(db, contract.sla_id) : undefined;
   const zone = factSla?.calendar.timezone ?? 'UTC';
   const lt = localTime(zone, alert.occurred_at);

@@ -1,12 +1,14 @@
 import type { CompanyScope } from '../../core/access/company-scope';
 import type { Knex } from 'knex';
 import { linkCutFor } from '../../core/contracts/links';
+import { splitLinkAcrossRenewals, type ChainLinkSegment } from '../../core/contracts/renewal-effects';
 import { addDays, compareDates, type IsoDate } from '../../core/dates';
 import { HubError, notFound, validationError } from '../../core/errors';
 import type { Db } from '../../db/connection';
 import { writeAudit } from '../../db/queries/audit';
 import { withContractErrors } from '../../db/queries/contract-errors';
-import { findContract } from '../../db/queries/contracts';
+import { findContract, shareLockContracts } from '../../db/queries/contracts';
+import { renewalChainOf } from '../../db/queries/renewals';
 import {
   contractHasService,
   deleteLinks,
@@ -19,7 +21,7 @@ import {
   type DeviceLinkView,
 } from '../../db/queries/device-links';
 import { lockDevice } from '../../db/queries/devices';
-import type { ContractRow, DeviceRow } from '../../db/tables';
+import type { ContractRow, DeviceContractLinkRow, DeviceRow } from '../../db/tables';
 
 /**
  * Linking a device to a contract by hand, and ending its link (R-LINK-1, R-LINK-8): behind
@@ -64,9 +66,6 @@ async function assertLinkable(db: Db, device: DeviceRow, input: SetDeviceContrac
   if (input.serviceId !== null && !(await contractHasService(db, contract.id, input.serviceId))) {
     throw validationError('serviceId', `service ${input.serviceId} is not on contract ${contract.id}`);
   }
-  if (compareDates(from, contract.end_date) > 0) {
-    throw validationError('from', `contract ${contract.id} ends on ${contract.end_date}, before ${from}`);
-  }
   if (input.to !== undefined && input.to !== null && compareDates(input.to, from) < 0) {
     throw validationError('to', `must not be before from (${from})`);
   }
@@ -74,10 +73,33 @@ async function assertLinkable(db: Db, device: DeviceRow, input: SetDeviceContrac
 }
 
 /**
+ * The contract's renewal chain (itself, its renewal, ...), held against renewal for the rest of the
+ * transaction: a renewal being recorded meanwhile either committed before (and is in the chain) or
+ * waits until this link is committed (and then moves it, R-REN-10). Re-read until no renewal was
+ * added while the locks were taken.
+ */
+async function lockedRenewalChain(trx: Knex.Transaction, contractId: string): Promise<Array<{ id: string; startDate: IsoDate; endDate: IsoDate }>> {
+  let chain = await renewalChainOf(trx, contractId);
+  for (;;) {
+    await shareLockContracts(
+      trx,
+      chain.map((c) => c.id),
+    );
+    const again = await renewalChainOf(trx, contractId);
+    if (again.length === chain.length) return again;
+    chain = again;
+  }
+}
+
+/**
  * Links the device to the contract (and service) from `from` on (R-LINK-1/8): the link in force
  * on `from` ends the day before (or, when it starts that very day, is replaced), history stays.
- * A later, scheduled link in the way is a 409 LINK_OVERLAP naming it; the exclusion constraint
- * decides under concurrency. Setting the link it already has is a no-op.
+ * A contract already renewed passes the link on to its renewal from the renewal's start date, the
+ * piece on the original ending the day before (R-REN-10 whatever the order of links and renewals,
+ * core splitLinkAcrossRenewals); a link from a date the original no longer covers lands on the
+ * renewal only. A later, scheduled link in the way is a 409 LINK_OVERLAP naming it (continuations of
+ * the current link on the renewals are not in the way: they are laid again); the exclusion
+ * constraint decides under concurrency. Setting the link it already has is a no-op.
  */
 export async function setDeviceContract(knex: Knex, input: SetDeviceContractInput, ctx: LinkChangeContext): Promise<LinkChangeResult> {
   return withContractErrors(() =>
@@ -88,19 +110,32 @@ export async function setDeviceContract(knex: Knex, input: SetDeviceContractInpu
       const to = input.to ?? null;
       await assertLinkable(trx, device, input, ctx, from);
       await lockDevice(trx, device.id);
+      const chain = await lockedRenewalChain(trx, input.contractId);
+      const last = chain[chain.length - 1]!;
+      if (compareDates(from, last.endDate) > 0) {
+        throw validationError('from', `contract ${last.id} ends on ${last.endDate}, before ${from}`);
+      }
+      const segments = splitLinkAcrossRenewals({ validFrom: from, validTo: to }, chain);
+      const sameService = (l: DeviceContractLinkRow) => (l.service_id === null ? null : String(l.service_id)) === input.serviceId;
+      const matches = (l: DeviceContractLinkRow | undefined, seg: ChainLinkSegment | undefined) =>
+        !!l && !!seg && String(l.contract_id) === seg.contractId && sameService(l) && l.valid_to === seg.validTo;
 
       const current = await findLinkCovering(trx, device.id, from);
+      const laterAll = await listLinksStartingAfter(trx, device.id, from);
+      const first = segments[0];
+      // Already so: the link in force on `from` is the first piece, and the later pieces are there too.
       if (
-        current &&
-        String(current.contract_id) === input.contractId &&
-        (current.service_id === null ? null : String(current.service_id)) === input.serviceId &&
-        current.valid_to === to
+        matches(current, first) &&
+        segments.slice(1).every((seg) => laterAll.some((l) => l.valid_from === seg.validFrom && matches(l, seg)))
       ) {
         const links = await listDeviceLinks(trx, device.id);
-        return { link: links.find((l) => l.id === current.id) ?? null, links, changed: false };
+        return { link: links.find((l) => l.id === current!.id) ?? null, links, changed: false };
       }
 
-      const later = (await listLinksStartingAfter(trx, device.id, from)).filter((l) => to === null || compareDates(l.valid_from, to) <= 0);
+      // Continuations on the renewals (each starting on its renewal's start) are laid again below.
+      const renewalStarts = new Map(chain.slice(1).map((c) => [c.id, c.startDate]));
+      const continuation = (l: DeviceContractLinkRow) => renewalStarts.get(String(l.contract_id)) === l.valid_from;
+      const later = laterAll.filter((l) => !continuation(l) && (to === null || compareDates(l.valid_from, to) <= 0));
       if (later.length > 0) {
         throw new HubError(
           'LINK_OVERLAP',
@@ -108,11 +143,19 @@ export async function setDeviceContract(knex: Knex, input: SetDeviceContractInpu
           { field: 'from', conflicts: later.map((l) => ({ id: l.id, contractId: l.contract_id, from: l.valid_from, to: l.valid_to })) },
         );
       }
+      const replaced = laterAll.filter((l) => continuation(l) && (to === null || compareDates(l.valid_from, to) <= 0));
 
       const cut = current ? linkCutFor(current.valid_from, from) : null;
       if (current && cut?.kind === 'end') await setLinkEnd(trx, current.id, cut.validTo);
       else if (current) await deleteLinks(trx, [current.id]);
-      const created = await insertLink(trx, { deviceId: device.id, contractId: input.contractId, serviceId: input.serviceId, from, to });
+      await deleteLinks(
+        trx,
+        replaced.map((l) => l.id),
+      );
+      const created: DeviceContractLinkRow[] = [];
+      for (const seg of segments) {
+        created.push(await insertLink(trx, { deviceId: device.id, contractId: seg.contractId, serviceId: input.serviceId, from: seg.validFrom, to: seg.validTo }));
+      }
       await writeAudit(trx, {
         actor: ctx.actor,
         action: 'device.link',
@@ -120,11 +163,11 @@ export async function setDeviceContract(knex: Knex, input: SetDeviceContractInpu
         entityId: device.id,
         companyId: device.company_id,
         before: current ?? null,
-        after: created,
+        after: created.length === 1 ? created[0] : { requestedContractId: input.contractId, links: created },
         requestId: ctx.requestId ?? null,
       });
       const links = await listDeviceLinks(trx, device.id);
-      return { link: links.find((l) => l.id === created.id) ?? null, links, changed: true };
+      return { link: links.find((l) => l.id === created[0]?.id) ?? null, links, changed: true };
     }),
   );
 }

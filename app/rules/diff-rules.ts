@@ -5,6 +5,7 @@ import { readRulesDir } from '../../rules/engine/load-dir';
 import type { RuleIssue } from '../../rules/engine/types';
 import { compileCandidate, compileInputs, rulesInvalid, type CandidateFile } from './candidate';
 import { replayRuleset, type ReplayReport } from './replay';
+import { replayStorms, type StormReplayReport } from './replay-storms';
 
 /** The candidate rules: a directory the caller may read (the route checks where it lies), or files given inline. */
 export type RulesCandidate = { dir: string } | { files: CandidateFile[] };
@@ -12,6 +13,8 @@ export type RulesCandidate = { dir: string } | { files: CandidateFile[] };
 export interface RulesDiff {
   candidate: { ruleset: CompiledRuleset; warnings: RuleIssue[] };
   report: ReplayReport;
+  /** R-STORM-1: what the inhibit rules would have muted (null: neither ruleset has one). */
+  storms: StormReplayReport | null;
 }
 
 /**
@@ -32,5 +35,6 @@ export async function diffRules(
     candidate = await compileCandidate(db, o.candidate.files);
   }
   const report = await replayRuleset(db, { candidate: candidate.ruleset, live: o.live, since: o.since, until: o.until, limit: o.limit, slas: o.slas });
-  return { candidate, report };
+  const storms = await replayStorms(db, { candidate: candidate.ruleset, live: o.live, since: o.since, until: o.until, limit: o.limit, slas: o.slas });
+  return { candidate, report, storms };
 }

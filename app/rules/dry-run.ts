@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { HubError, validationError } from '../../core/errors';
 import type { MatchableWindow } from '../../core/maintenance/window-match';
 import { ticketEffect, type TicketEffect, type TicketStateInput } from '../../core/tickets/receipt-effect';
+import { resolvedThroughForKeys } from '../../db/queries/alert-batch';
 import { openTicketForKey } from '../../db/queries/alert-processing';
 import { findActiveWindow } from '../../db/queries/maintenance-windows';
 import { rulesWindowsOf } from '../maintenance/ruleset-windows';
@@ -14,6 +15,7 @@ import type { CompiledRuleset } from '../../rules/engine/compile';
 import { explain, type TraceRule } from '../../rules/engine/explain';
 import type { Decision, DecisionFacts } from '../../rules/engine/types';
 import { buildFacts, type FactsAlert } from '../alerts/build-facts';
+import { previewStorms, type StormPreview } from '../alerts/storms';
 import { explainChoice, resolveTicketFields, type DecisionOutcome, type NamedDecision } from './decision-view';
 
 /**
@@ -28,7 +30,8 @@ import { explainChoice, resolveTicketFields, type DecisionOutcome, type NamedDec
 /** The generic alert (SPEC §8) plus the source it would come from; occurredAt may be left to `at`. */
 export type TestAlert = Omit<GenericAlert, 'occurredAt'> & { source?: string | undefined; occurredAt?: string | undefined };
 
-export type DryRunOutcome = 'ticket' | 'suppress' | 'maintenance' | 'resolve' | 'occurrence';
+/** `stale`: a delivery of a firing episode that is already over (issue 15 item 7): nothing would change. */
+export type DryRunOutcome = 'ticket' | 'suppress' | 'maintenance' | 'resolve' | 'occurrence' | 'stale' | 'inhibited';
 
 export interface DryRunResult {
   /** What the worker would do: open a ticket, count an occurrence on the open one, suppress, hold for maintenance, resolve. */
@@ -48,6 +51,8 @@ export interface DryRunResult {
   company: { id: string; name: string } | null;
   device: { id: string; hostname: string } | null;
   ruleset: { version: number; contentHash: string };
+  /** R-STORM-1: "would be inhibited by ticket #…" / "would join group …" (inhibit and group rules). */
+  storm: StormPreview;
 }
 
 async function sourceFor(db: Knex.Transaction, name: string | undefined): Promise<{ name: string; plugin: string | null; config: unknown; siteField: string | null }> {
@@ -75,6 +80,7 @@ function decisionOutcome(effect: TicketEffect): DecisionOutcome {
     case 'nothing-to-resolve':
     case 'resolve':
     case 'annotate':
+    case 'stale': // a late retry or an out-of-order delivery (issue 15 item 7): nothing changes
       return 'none';
     case 'count':
     case 'reopen':
@@ -106,6 +112,8 @@ function dryRunOutcome(effect: TicketEffect): DryRunOutcome {
     case 'release':
     case 'create':
       return 'ticket';
+    case 'stale':
+      return 'stale';
   }
 }
 
@@ -113,7 +121,7 @@ export async function dryRunAlert(
   db: Knex,
   slas: SlaCache,
   ruleset: CompiledRuleset,
-  input: { alert: TestAlert; at?: Date | undefined; now: Date; scope: CompanyScope },
+  input: { alert: TestAlert; at?: Date | undefined; now: Date; scope: CompanyScope; /** HUB_RENEWAL_TIMEZONE, as the worker has it. */ fallbackZone?: string | undefined },
 ): Promise<DryRunResult> {
   return db.transaction(async (trx) => {
     await trx.raw('SET TRANSACTION READ ONLY');
@@ -145,23 +153,25 @@ export async function dryRunAlert(
       device_source_id: n.device.sourceDeviceId,
     };
 
-    const built = await buildFacts(trx, slas, { alert, source: source.name, discover: false });
+    const built = await buildFacts(trx, slas, { alert, source: source.name, discover: false, fallbackZone: input.fallbackZone });
     // A company-scoped token may only look at its companies' alerts (404, so other companies do not leak).
     if (!scopeIncludes(input.scope, built.company?.id)) {
       throw new HubError('NOT_FOUND', 'alert: its site/device belongs to no company of this token');
     }
     const ex = await explain(ruleset, built.facts);
     const open = await openTicketForKey(trx, alert.dedup_key);
+    const resolvedThrough = (await resolvedThroughForKeys(trx, [alert.dedup_key])).get(alert.dedup_key) ?? null;
 
     // The worker's state machine, as if the alert arrived now. Not modelled: a re-fire reopening a
     // recently auto-resolved ticket (no closed ticket is looked up) and a blip clearing during its
     // hold-off (the future is unknown): both would open the ticket as far as the dry run says.
     let window: MatchableWindow | null = null;
     const state: TicketStateInput = {
-      receipt: { state: alert.state, receivedAt: input.now },
-      open: open ? { id: String(open.id), resolveAction: open.resolve_action } : null,
+      receipt: { state: alert.state, receivedAt: input.now, occurredAt: alert.occurred_at },
+      open: open ? { id: String(open.id), resolveAction: open.resolve_action, firstOccurredAt: open.episode_started_at ?? open.first_occurred_at } : null,
       last: null,
       decision: ex.decision,
+      resolvedThrough,
       now: input.now,
       canHold: true,
       resolvedSinceReceipt: false,
@@ -177,6 +187,7 @@ export async function dryRunAlert(
       state.maintenanceWindow = window ? window.name : null;
       step = ticketEffect(state);
     }
+    const storm = await previewStorms(trx, ruleset, { id: 'dry-run', alert: { ...alert, id: '0' }, facts: built.facts, companyId: built.company?.id ?? null }, step);
     const outcome = decisionOutcome(step);
     // Due dates count from when the ticket would be created: `at` when given, else now (as the worker counts from processing).
     const fields = outcome === 'ticket' || outcome === 'occurrence' || outcome === 'hold' ? await resolveTicketFields(trx, slas, ex.decision, built, alert.severity, input.at ?? input.now) : null;
@@ -190,7 +201,8 @@ export async function dryRunAlert(
       explanation: explainChoice(ex.decision, fields, outcome, built),
     };
     return {
-      outcome: dryRunOutcome(step),
+      outcome: storm.inhibitedBy || storm.relatedTo ? 'inhibited' : dryRunOutcome(step),
+      storm,
       decision: { ...ex.decision, ...named },
       contractId: named.contract?.id ?? null,
       serviceId: named.service?.id ?? null,

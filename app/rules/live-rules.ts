@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { Knex } from 'knex';
 import type { HubConfig } from '../../config/env';
+import type { CompiledRuleset } from '../../rules/engine/compile';
 import { RulesetStore } from '../../rules/engine/ruleset-store';
 import type { Decision, DecisionFacts } from '../../rules/engine/types';
 import type { Logger } from '../../lib/logger';
@@ -15,6 +16,8 @@ import { metrics } from '../../lib/metrics';
 export interface LiveRules {
   store: RulesetStore;
   decide(facts: DecisionFacts): Decision;
+  /** The live compiled ruleset (its storm rules are read by app/alerts/storms.ts). */
+  current(): CompiledRuleset | null;
   version(): number;
   assertReady(): void;
   close(): Promise<void>;
@@ -35,6 +38,7 @@ export async function startRules(opts: { db: Knex; config: HubConfig; logger: Lo
   return {
     store,
     decide: (facts) => store.decide(facts),
+    current: () => store.current(),
     version,
     assertReady: () => {
       store.require();

@@ -118,12 +118,19 @@ export function registerRulesDiffCommand(program: Command, io: RulesDiffIo = def
           io.setExitCode(1);
           return;
         }
-        const { candidate: compiled, report } = diff;
+        const { candidate: compiled, report, storms } = diff;
         if (opts.json) {
-          io.out(JSON.stringify({ live: { version: live.version, contentHash: live.contentHash }, candidate: { contentHash: compiled.ruleset.contentHash }, since, until, ...report }, null, 2));
+          io.out(JSON.stringify({ live: { version: live.version, contentHash: live.contentHash }, candidate: { contentHash: compiled.ruleset.contentHash }, since, until, ...report, storms }, null, 2));
         } else {
           printIssues(io, compiled.warnings);
           printReport(io, report, { liveVersion: live.version, since, until });
+          if (storms) {
+            io.out('');
+            io.out(
+              `inhibit rules: the candidate would mute ${storms.candidate.muted} alerts (live: ${storms.live.muted}) and prevent ${storms.ticketsPrevented} more tickets than live` +
+                (storms.examples.length > 0 ? `; examples (alert ids): ${storms.examples.join(',')}` : ''),
+            );
+          }
         }
         io.setExitCode(opts.failOnChange && report.changed > 0 ? 1 : 0);
       } finally {

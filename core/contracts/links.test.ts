@@ -13,6 +13,7 @@ interface Contract {
   id: string;
   isDefaultServiceDesk: boolean;
   status: 'active' | 'inactive';
+  renewed?: boolean;
   startDate: string;
   endDate: string;
 }
@@ -72,6 +73,24 @@ describe('activeDefaultContract', () => {
     { why: 'not after it ends', contracts: [base], date: '2026-01-01', expected: null },
     { why: 'not when inactive', contracts: [{ ...base, status: 'inactive' }], date: '2025-06-15', expected: null },
     { why: 'not when not flagged default', contracts: [{ ...base, isDefaultServiceDesk: false }], date: '2025-06-15', expected: null },
+    {
+      why: 'issue 15 item 6: a default a back-dated renewal deactivated is still the default on its own dates',
+      contracts: [
+        { ...base, id: 'old', status: 'inactive', renewed: true, endDate: '2025-02-28' },
+        { ...base, id: 'renewal', startDate: '2025-03-01', endDate: '2025-12-31' },
+      ],
+      date: '2025-02-15',
+      expected: 'old',
+    },
+    {
+      why: 'issue 15 item 6: ... and the renewal from its start',
+      contracts: [
+        { ...base, id: 'old', status: 'inactive', renewed: true, endDate: '2025-02-28' },
+        { ...base, id: 'renewal', startDate: '2025-03-01', endDate: '2025-12-31' },
+      ],
+      date: '2025-03-01',
+      expected: 'renewal',
+    },
     {
       why: 'the renewal takes over on its start date',
       contracts: [

@@ -5,7 +5,7 @@
  * note say, and what the scheduler proposes on its own. app/renewals applies exactly these; the
  * statements in db/queries take them as parameters and decide nothing.
  */
-import { compareDates, type IsoDate } from '../dates';
+import { addDays, compareDates, type IsoDate } from '../dates';
 import type { RenewalOverrides, RenewalProposal } from './renewal';
 
 // ---------------------------------------------------------------------------------------------
@@ -88,6 +88,43 @@ export function renewedDeviceLinks(
     validFrom: a.startDate,
     validTo: renewedLinkEnd(l.previousValidTo, a.originalEndDate),
   }));
+}
+
+/** A contract of a renewal chain (the original first, then its renewal, the renewal's renewal, ...). */
+export interface ChainContract {
+  id: string;
+  startDate: IsoDate;
+}
+
+/** One piece of a link made to a contract of a chain: the contract it lands on and its days. */
+export interface ChainLinkSegment {
+  contractId: string;
+  validFrom: IsoDate;
+  validTo: IsoDate | null;
+}
+
+/**
+ * R-REN-10 whatever the order (issue 15 item 4): a device linked to a contract AFTER a renewal of
+ * it was recorded lands where the renewal would have put it — on each contract of the chain from
+ * the contract's own start (the renewal's start date), the previous piece ending the day before.
+ * `chain[0]` is the contract linked to; each next one is the renewal of the one before. A link
+ * that ends before a renewal starts never reaches it; one that starts on or after a renewal's start
+ * lands on that renewal only. Pieces keep the link's own end (open-ended stays open-ended).
+ */
+export function splitLinkAcrossRenewals(link: { validFrom: IsoDate; validTo: IsoDate | null }, chain: readonly ChainContract[]): ChainLinkSegment[] {
+  const out: ChainLinkSegment[] = [];
+  chain.forEach((c, i) => {
+    const next = chain[i + 1];
+    const from = i === 0 || compareDates(link.validFrom, c.startDate) >= 0 ? link.validFrom : c.startDate;
+    let to = link.validTo;
+    if (next) {
+      const dayBefore = addDays(next.startDate, -1);
+      if (to === null || compareDates(to, dayBefore) > 0) to = dayBefore;
+    }
+    if (to !== null && compareDates(from, to) > 0) return;
+    out.push({ contractId: c.id, validFrom: from, validTo: to });
+  });
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,31 +5,35 @@ const NOW = new Date('2026-05-04T12:00:00Z');
 const minutesAgo = (m: number) => new Date(NOW.getTime() - m * 60_000);
 const secondsAgo = (s: number) => new Date(NOW.getTime() - s * 1000);
 
-const OPEN: OpenTicketView = { id: 'T-open', resolveAction: 'resolve' };
-const OPEN_ANNOTATING: OpenTicketView = { id: 'T-open', resolveAction: 'annotate' };
+/** Episodes (issue 15 item 7): the tickets below started long before the receipts of the table. */
+const LONG_AGO = minutesAgo(10_000);
+const OPEN: OpenTicketView = { id: 'T-open', resolveAction: 'resolve', firstOccurredAt: LONG_AGO };
+const OPEN_ANNOTATING: OpenTicketView = { id: 'T-open', resolveAction: 'annotate', firstOccurredAt: LONG_AGO };
 const autoResolved = (minutes: number, reopenWindowMinutes: number | null = null): ClosedTicketView => ({
   id: 'T-last',
   status: 'resolved',
   resolvedAutomatically: true,
   resolvedAt: minutesAgo(minutes),
   reopenWindowMinutes,
+  lastOccurredAt: LONG_AGO,
 });
-const RESOLVED_BY_HAND: ClosedTicketView = { id: 'T-last', status: 'resolved', resolvedAutomatically: false, resolvedAt: minutesAgo(1), reopenWindowMinutes: 30 };
-const CLOSED: ClosedTicketView = { id: 'T-last', status: 'closed', resolvedAutomatically: true, resolvedAt: minutesAgo(1), reopenWindowMinutes: 30 };
+const RESOLVED_BY_HAND: ClosedTicketView = { id: 'T-last', status: 'resolved', resolvedAutomatically: false, resolvedAt: minutesAgo(1), reopenWindowMinutes: 30, lastOccurredAt: LONG_AGO };
+const CLOSED: ClosedTicketView = { id: 'T-last', status: 'closed', resolvedAutomatically: true, resolvedAt: minutesAgo(1), reopenWindowMinutes: 30, lastOccurredAt: LONG_AGO };
 
 /** A firing with no ticket, decided "ticket" by the rules, no window, asked questions answered "no". */
 const input = (over: Partial<TicketStateInput> = {}): TicketStateInput => ({
-  receipt: { state: 'firing', receivedAt: NOW },
+  receipt: { state: 'firing', receivedAt: NOW, occurredAt: NOW },
   open: null,
   last: null,
   decision: { outcome: 'ticket' },
+  resolvedThrough: null,
   now: NOW,
   canHold: true,
   maintenanceWindow: null,
   resolvedSinceReceipt: false,
   ...over,
 });
-const resolved = { state: 'resolved' as const, receivedAt: NOW };
+const resolved = { state: 'resolved' as const, receivedAt: NOW, occurredAt: NOW };
 
 describe('R-ALR-4: the receipt → ticket state machine (core/tickets, issue 14 item 2)', () => {
   it.each<[string, Partial<TicketStateInput>, ReturnType<typeof ticketEffect>]>([
@@ -63,10 +67,10 @@ describe('R-ALR-4: the receipt → ticket state machine (core/tickets, issue 14 
     ['a firing inside a maintenance window opens no ticket', { maintenanceWindow: 'patch night' }, { kind: 'suppress', by: 'maintenance', window: 'patch night' }],
     ['a firing that would open a ticket asks for maintenance windows first', { maintenanceWindow: undefined }, { kind: 'ask', question: 'maintenanceWindow' }],
     // Hold-off: wait for the clear before opening a ticket.
-    ['a firing with a hold-off waits until it has passed', { decision: { outcome: 'ticket', holdOffSeconds: 60 }, receipt: { state: 'firing', receivedAt: secondsAgo(10) } }, { kind: 'hold', until: new Date(NOW.getTime() + 50_000) }],
-    ['after the hold-off, a resolve received meanwhile releases the firing without a ticket', { decision: { outcome: 'ticket', holdOffSeconds: 60 }, receipt: { state: 'firing', receivedAt: secondsAgo(60) }, resolvedSinceReceipt: true }, { kind: 'release' }],
-    ['after the hold-off, with no resolve meanwhile, a ticket opens', { decision: { outcome: 'ticket', holdOffSeconds: 60 }, receipt: { state: 'firing', receivedAt: secondsAgo(61) }, resolvedSinceReceipt: false }, { kind: 'create' }],
-    ['after the hold-off it asks whether a resolve came meanwhile', { decision: { outcome: 'ticket', holdOffSeconds: 60 }, receipt: { state: 'firing', receivedAt: secondsAgo(60) }, resolvedSinceReceipt: undefined }, { kind: 'ask', question: 'resolvedSinceReceipt' }],
+    ['a firing with a hold-off waits until it has passed', { decision: { outcome: 'ticket', holdOffSeconds: 60 }, receipt: { state: 'firing', receivedAt: secondsAgo(10), occurredAt: secondsAgo(10) } }, { kind: 'hold', until: new Date(NOW.getTime() + 50_000) }],
+    ['after the hold-off, a resolve received meanwhile releases the firing without a ticket', { decision: { outcome: 'ticket', holdOffSeconds: 60 }, receipt: { state: 'firing', receivedAt: secondsAgo(60), occurredAt: secondsAgo(60) }, resolvedSinceReceipt: true }, { kind: 'release' }],
+    ['after the hold-off, with no resolve meanwhile, a ticket opens', { decision: { outcome: 'ticket', holdOffSeconds: 60 }, receipt: { state: 'firing', receivedAt: secondsAgo(61), occurredAt: secondsAgo(61) }, resolvedSinceReceipt: false }, { kind: 'create' }],
+    ['after the hold-off it asks whether a resolve came meanwhile', { decision: { outcome: 'ticket', holdOffSeconds: 60 }, receipt: { state: 'firing', receivedAt: secondsAgo(60), occurredAt: secondsAgo(60) }, resolvedSinceReceipt: undefined }, { kind: 'ask', question: 'resolvedSinceReceipt' }],
     ['a process that cannot hold only drops a blip that already cleared', { canHold: false, decision: { outcome: 'ticket', holdOffSeconds: 60 }, resolvedSinceReceipt: true }, { kind: 'release' }],
     ['a process that cannot hold opens the ticket at once when nothing cleared', { canHold: false, decision: { outcome: 'ticket', holdOffSeconds: 60 }, resolvedSinceReceipt: false }, { kind: 'create' }],
     ['a maintenance window silences a firing before its hold-off is considered', { decision: { outcome: 'ticket', holdOffSeconds: 60 }, maintenanceWindow: 'patch night' }, { kind: 'suppress', by: 'maintenance', window: 'patch night' }],
@@ -88,8 +92,10 @@ describe('R-ALR-4: the receipt → ticket state machine (core/tickets, issue 14 
         { kind: 'hold', until: NOW },
         { kind: 'release' },
         { kind: 'create' },
+        { kind: 'stale', state: 'firing', ticketId: null },
+        { kind: 'stale', state: 'resolved', ticketId: '1' },
       ].map((e) => outcomeOf(e as Parameters<typeof outcomeOf>[0])),
-    ).toEqual(['resolve_without_ticket', 'resolved', 'annotated', 'occurrence', 'reopened', 'suppressed', 'maintenance', 'held', 'cleared_during_hold_off', 'ticket_created']);
+    ).toEqual(['resolve_without_ticket', 'resolved', 'annotated', 'occurrence', 'reopened', 'suppressed', 'maintenance', 'held', 'cleared_during_hold_off', 'ticket_created', 'stale_firing', 'stale_resolve']);
   });
 
   it('R-ALR-4 property: an open ticket is never joined by a second one — a firing with an open ticket is always counted on it', () => {
@@ -116,5 +122,51 @@ describe('R-ALR-4: the receipt → ticket state machine (core/tickets, issue 14 
         expect(['resolve', 'annotate', 'nothing-to-resolve']).toContain(effect.kind);
       }),
     );
+  });
+
+  describe('issue 15 item 7: duplicates that are not re-fires (episodes by occurredAt)', () => {
+    const T1 = minutesAgo(60);
+    const T2 = minutesAgo(50);
+    const T3 = minutesAgo(40);
+    const firingAt = (occurredAt: Date) => ({ state: 'firing' as const, receivedAt: NOW, occurredAt });
+    const resolvedAt = (occurredAt: Date) => ({ state: 'resolved' as const, receivedAt: NOW, occurredAt });
+    const closedAfter = (lastOccurredAt: Date, over: Partial<ClosedTicketView> = {}): ClosedTicketView => ({ ...autoResolved(1, null), lastOccurredAt, ...over });
+    it.each<[string, Partial<TicketStateInput>, ReturnType<typeof ticketEffect>]>([
+      ['the same firing retried after its ticket was resolved opens nothing', { receipt: firingAt(T1), last: closedAfter(T1), resolvedThrough: T2 }, { kind: 'stale', state: 'firing', ticketId: 'T-last' }],
+      ['the same firing retried after its ticket was closed by hand opens nothing', { receipt: firingAt(T1), last: closedAfter(T1, { resolvedAutomatically: false, status: 'closed' }) }, { kind: 'stale', state: 'firing', ticketId: 'T-last' }],
+      ['a stale firing does not reopen within the reopen window either', { receipt: firingAt(T1), last: closedAfter(T1, { reopenWindowMinutes: 30 }), resolvedThrough: T2 }, { kind: 'stale', state: 'firing', ticketId: 'T-last' }],
+      ['a resolved event remembered without a ticket: the late older firing opens nothing', { receipt: firingAt(T1), resolvedThrough: T2 }, { kind: 'stale', state: 'firing', ticketId: null }],
+      ['a firing at the very instant of the last resolution is over too', { receipt: firingAt(T2), resolvedThrough: T2 }, { kind: 'stale', state: 'firing', ticketId: null }],
+      ['a late firing of an episode that is over is not counted on the newer open ticket', { receipt: firingAt(T1), open: { ...OPEN, firstOccurredAt: T3 }, resolvedThrough: T2 }, { kind: 'stale', state: 'firing', ticketId: 'T-open' }],
+      ['a firing newer than the last resolution is a re-fire: a new ticket', { receipt: firingAt(T3), last: closedAfter(T1), resolvedThrough: T2 }, { kind: 'create' }],
+      ['a re-fire newer than the last resolution reopens within the window', { receipt: firingAt(T3), last: closedAfter(T1, { reopenWindowMinutes: 30 }), resolvedThrough: T2 }, { kind: 'reopen', ticketId: 'T-last', windowMinutes: 30 }],
+      ['an older firing of the open episode is still counted on it', { receipt: firingAt(T1), open: { ...OPEN, firstOccurredAt: T3 } }, { kind: 'count', ticketId: 'T-open' }],
+      ['a late retry of an old resolved event does not resolve the newer ticket', { receipt: resolvedAt(T2), open: { ...OPEN, firstOccurredAt: T3 } }, { kind: 'stale', state: 'resolved', ticketId: 'T-open' }],
+      ['a held firing whose episode was resolved during its hold-off is released as a cleared blip', { receipt: firingAt(T1), resolvedThrough: T2, decision: { outcome: 'ticket', holdOffSeconds: 60 } }, { kind: 'release' }],
+      ['a resolved event at the instant the ticket started resolves it', { receipt: resolvedAt(T3), open: { ...OPEN, firstOccurredAt: T3 } }, { kind: 'resolve', ticketId: 'T-open' }],
+      ['a resolved event newer than the ticket start resolves it', { receipt: resolvedAt(NOW), open: { ...OPEN, firstOccurredAt: T3 } }, { kind: 'resolve', ticketId: 'T-open' }],
+    ])('%s', (_text, over, expected) => {
+      expect(ticketEffect(input(over))).toEqual(expected);
+    });
+
+    it('property: a firing not newer than the last resolution never opens, reopens or counts anything', () => {
+      fc.assert(
+        fc.property(fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 0, max: 1000 }), fc.boolean(), fc.boolean(), fc.option(fc.integer({ min: 1, max: 600 }), { nil: undefined }), (age, gap, hasOpen, hasLast, holdOffSeconds) => {
+          const resolvedThrough = minutesAgo(age);
+          const effect = ticketEffect(
+            input({
+              receipt: firingAt(minutesAgo(age + gap)),
+              resolvedThrough,
+              decision: { outcome: 'ticket', ...(holdOffSeconds === undefined ? {} : { holdOffSeconds }) },
+              open: hasOpen ? OPEN : null,
+              last: hasLast ? autoResolved(1, 30) : null,
+              maintenanceWindow: undefined,
+              resolvedSinceReceipt: undefined,
+            }),
+          );
+          expect(['stale', 'release']).toContain(effect.kind);
+        }),
+      );
+    });
   });
 });

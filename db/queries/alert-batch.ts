@@ -214,7 +214,12 @@ export async function effectiveDeviceContracts(db: Db, pairs: ReadonlyArray<{ id
   );
 }
 
-/** R-LINK-4 for many (company, date) pairs: the default service-desk contract active on the date. Keyed {@link pairKey}(id, date). */
+/**
+ * R-LINK-4 for many (company, date) pairs: the default service-desk contract in effect on the date.
+ * Keyed {@link pairKey}(id, date). A contract a renewal deactivated (R-REN-5: it ends the day before
+ * the renewal starts) was still the default on its own dates: an alert dated before a back-dated
+ * renewal finds it (issue 15 item 6; core activeDefaultContract is the same rule).
+ */
 export async function activeDefaultContracts(db: Db, pairs: ReadonlyArray<{ id: string; date: string }>): Promise<Map<string, ContractFactRow>> {
   if (pairs.length === 0) return new Map();
   return rowsByPair<ContractFactRow>(
@@ -224,7 +229,8 @@ export async function activeDefaultContracts(db: Db, pairs: ReadonlyArray<{ id: 
        CROSS JOIN LATERAL (
          SELECT ${contractFactColumns}, NULL::bigint AS service_id, NULL AS service_name, NULL AS service_code
            FROM contracts c LEFT JOIN slas sla ON sla.id = c.sla_id
-          WHERE c.company_id = k.id AND c.is_default_service_desk AND c.status = 'active'
+          WHERE c.company_id = k.id AND c.is_default_service_desk
+            AND (c.status = 'active' OR EXISTS (SELECT 1 FROM contracts r WHERE r.renewal_of_id = c.id))
             AND c.start_date <= k.d AND c.end_date >= k.d
           ORDER BY c.start_date DESC LIMIT 1
        ) x`,
@@ -232,24 +238,103 @@ export async function activeDefaultContracts(db: Db, pairs: ReadonlyArray<{ id: 
   );
 }
 
+/** The lock space of {@link lockDedupKeys} (two-int advisory locks; the one-bigint space is the rulesets'). */
+const DEDUP_KEY_LOCK_SPACE = 15_007;
+
+/**
+ * R-ALR-4, issue 15 item 7: serializes the receipts of the same dedup keys across workers for the
+ * rest of the transaction (advisory locks, in key order like every lock of a job). Needed because a
+ * key may have no row to lock yet: a resolved event without a ticket is remembered only by its
+ * alert, and a concurrent firing of the same key must see it. Run it before reading the keys'
+ * tickets and resolutions, so those reads see what the previous holder committed.
+ */
+export async function lockDedupKeys(trx: Knex.Transaction, keys: readonly string[]): Promise<void> {
+  if (keys.length === 0) return;
+  const sorted = [...new Set(keys)].sort();
+  await trx.raw(
+    // unnest scans the array in order, so the locks are taken in key order.
+    `SELECT pg_advisory_xact_lock(${DEDUP_KEY_LOCK_SPACE}, hashtext(k.key)) FROM unnest(?::text[]) AS k(key)`,
+    [sorted],
+  );
+}
+
+/**
+ * Issue 15 item 7: each key's last resolution — the newest occurred_at of a resolved event applied
+ * to it (with or without a ticket). Keys without one are absent.
+ */
+export async function resolvedThroughForKeys(db: Db, keys: readonly string[]): Promise<Map<string, Date>> {
+  const out = new Map<string, Date>();
+  if (keys.length === 0) return out;
+  const r = (await db.raw(
+    `SELECT k.key, x.at FROM unnest(?::text[]) AS k(key)
+      CROSS JOIN LATERAL (
+        SELECT a.occurred_at AS at FROM alerts a
+         WHERE a.dedup_key = k.key AND a.state = 'resolved' AND a.outcome IS NOT NULL
+         ORDER BY a.occurred_at DESC LIMIT 1
+      ) x`,
+    [[...new Set(keys)]],
+  )) as { rows: Array<{ key: string; at: Date }> };
+  for (const row of r.rows) out.set(row.key, row.at);
+  return out;
+}
+
+/** What {@link lockTicketsForKeys} knows of a dedup key. */
+export interface KeyTickets {
+  open?: TicketRow;
+  last?: TicketRow;
+  /** The key's last resolution (issue 15 item 7), as {@link resolvedThroughForKeys} reads it. */
+  resolvedThrough?: Date;
+}
+
+/**
+ * R-LINK-7 (issue 15 item 3): the links rules' `link` events make — each device to a contract (and
+ * service) from the alert's date, naming the rule. One statement; a device that got a link in the
+ * meantime (another worker, an admin) keeps it: the exclusion constraint against overlapping links
+ * turns the insert into nothing.
+ */
+export async function insertRuleLinks(
+  trx: Knex.Transaction,
+  rows: ReadonlyArray<{ deviceId: string; contractId: string; serviceId: string | null; from: string; rule: string }>,
+): Promise<void> {
+  if (rows.length === 0) return;
+  await trx.raw(
+    `INSERT INTO device_contract_links (device_id, contract_id, service_id, valid_from, created_by_rule)
+     SELECT d, c, s, f, r FROM jsonb_to_recordset(?::jsonb) AS x(d bigint, c bigint, s bigint, f date, r text) ORDER BY d, f
+     ON CONFLICT DO NOTHING`,
+    [JSON.stringify(rows.map((r) => ({ d: r.deviceId, c: r.contractId, s: r.serviceId, f: r.from, r: r.rule })))],
+  );
+}
+
 /**
  * R-ALR-4 for many dedup keys: each key's open ticket, else its latest resolved/closed one (for
- * the reopen window), locked, in key order (the order concurrent jobs lock them in).
+ * the reopen window), locked, in key order (the order concurrent jobs lock them in) — and the key's
+ * last resolution (one statement for both; run it after {@link lockDedupKeys}).
  */
-export async function lockTicketsForKeys(trx: Knex.Transaction, keys: readonly string[]): Promise<Map<string, { open?: TicketRow; last?: TicketRow }>> {
-  const out = new Map<string, { open?: TicketRow; last?: TicketRow }>();
+export async function lockTicketsForKeys(trx: Knex.Transaction, keys: readonly string[]): Promise<Map<string, KeyTickets>> {
+  const out = new Map<string, KeyTickets>();
   if (keys.length === 0) return out;
   const sorted = [...new Set(keys)].sort();
   const r = (await trx.raw(
-    `SELECT t.* FROM unnest(?::text[]) WITH ORDINALITY AS k(key, ord)
-      CROSS JOIN LATERAL (
+    `SELECT k.key AS k_key, x.at AS k_resolved_through, t.* FROM unnest(?::text[]) WITH ORDINALITY AS k(key, ord)
+      LEFT JOIN LATERAL (
         SELECT * FROM tickets WHERE dedup_key = k.key ORDER BY (status IN (${OPEN})) DESC, id DESC LIMIT 1 FOR UPDATE
-      ) t
+      ) t ON true
+      LEFT JOIN LATERAL (
+        SELECT a.occurred_at AS at FROM alerts a
+         WHERE a.dedup_key = k.key AND a.state = 'resolved' AND a.outcome IS NOT NULL
+         ORDER BY a.occurred_at DESC LIMIT 1
+      ) x ON true
       ORDER BY k.ord`,
     [sorted],
-  )) as { rows: TicketRow[] };
-  for (const row of r.rows) {
-    out.set(row.dedup_key, (OPEN_TICKET_STATUSES as readonly string[]).includes(row.status) ? { open: row } : { last: row });
+  )) as { rows: Array<TicketRow & { k_key: string; k_resolved_through: Date | null }> };
+  for (const { k_key, k_resolved_through, ...row } of r.rows) {
+    const entry: KeyTickets = {};
+    if (row.id !== null) {
+      if ((OPEN_TICKET_STATUSES as readonly string[]).includes(row.status)) entry.open = row;
+      else entry.last = row;
+    }
+    if (k_resolved_through) entry.resolvedThrough = k_resolved_through;
+    out.set(k_key, entry);
   }
   return out;
 }

@@ -99,6 +99,8 @@ export async function reopenTicket(trx: Knex.Transaction, ticketId: string, at: 
       flaps: trx.raw('flaps + 1'),
       occurrences: trx.raw('occurrences + 1'),
       last_occurred_at: at,
+      // Its new episode starts here: a resolved event older than this ended the previous one.
+      episode_started_at: at,
       updated_at: trx.fn.now(),
     })
     .returning('*')) as TicketRow[];
@@ -145,11 +147,12 @@ export async function receiptAlertId(db: Db, receiptId: string): Promise<string 
 }
 
 /** The open ticket of a dedup key, if any (read only: the dry run's view; the worker locks with lockTicketsForKeys). */
-export async function openTicketForKey(db: Db, dedupKey: string): Promise<Pick<TicketRow, 'id' | 'status' | 'resolve_action'> | undefined> {
+export type OpenTicketOfKey = Pick<TicketRow, 'id' | 'status' | 'resolve_action' | 'first_occurred_at' | 'episode_started_at'>;
+export async function openTicketForKey(db: Db, dedupKey: string): Promise<OpenTicketOfKey | undefined> {
   return (await db('tickets')
     .where('dedup_key', dedupKey)
     .whereNotIn('status', ['resolved', 'closed'])
-    .first('id', 'status', 'resolve_action')) as Pick<TicketRow, 'id' | 'status' | 'resolve_action'> | undefined;
+    .first('id', 'status', 'resolve_action', 'first_occurred_at', 'episode_started_at')) as OpenTicketOfKey | undefined;
 }
 
 /** A page of the firing alerts stored (created_at) in [since, until), in id order, after `afterId`: what a replay decides again. */

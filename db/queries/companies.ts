@@ -66,10 +66,10 @@ async function replaceSites(db: Db, companyId: string, sites: SourceSiteInput[])
 /** Call inside a transaction: the company and its site mappings are one change. */
 export async function insertCompany(
   db: Db,
-  c: { name: string; code?: string | null | undefined; sourceSites?: SourceSiteInput[] | undefined },
+  c: { name: string; code?: string | null | undefined; timezone?: string | null | undefined; sourceSites?: SourceSiteInput[] | undefined },
 ): Promise<CompanyWithSites> {
   const [row] = (await db('companies')
-    .insert({ name: c.name, code: c.code ?? null })
+    .insert({ name: c.name, code: c.code ?? null, timezone: c.timezone ?? null })
     .returning('*')) as CompanyRow[];
   if (!row) throw new Error('insert into companies returned no row');
   await replaceSites(db, row.id, c.sourceSites ?? []);
@@ -81,11 +81,12 @@ export async function insertCompany(
 export async function updateCompany(
   db: Db,
   id: string,
-  patch: { name?: string | undefined; code?: string | null | undefined; sourceSites?: SourceSiteInput[] | undefined },
+  patch: { name?: string | undefined; code?: string | null | undefined; timezone?: string | null | undefined; sourceSites?: SourceSiteInput[] | undefined },
 ): Promise<CompanyWithSites | undefined> {
   const set: Partial<CompanyRow> = {};
   if (patch.name !== undefined) set.name = patch.name;
   if (patch.code !== undefined) set.code = patch.code;
+  if (patch.timezone !== undefined) set.timezone = patch.timezone;
   const [row] = (await db('companies')
     .where('id', id)
     .update({ ...set, updated_at: db.fn.now() })

@@ -74,6 +74,15 @@ export async function lockContract(trx: Db, id: string): Promise<ContractRow | u
   return (await trx('contracts').where('id', id).forUpdate().first()) as ContractRow | undefined;
 }
 
+/**
+ * Holds the contracts (a renewal chain) against renewal for the rest of the transaction (FOR SHARE:
+ * linkers do not wait for each other; a renewal, which locks its original FOR UPDATE, waits).
+ */
+export async function shareLockContracts(trx: Db, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await trx('contracts').whereIn('id', [...ids]).orderBy('id').forShare().select('id');
+}
+
 export interface ContractListFilter {
   scope: CompanyScope;
   companyId?: string;

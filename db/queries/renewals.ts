@@ -17,6 +17,23 @@ export async function findRenewalOf(db: Db, contractId: string): Promise<string 
   return row ? String(row.id) : null;
 }
 
+/**
+ * R-REN-10: the renewal chain from `contractId` on — the contract itself, its renewal, the
+ * renewal's renewal, ... — in chain order, with their start dates.
+ */
+export async function renewalChainOf(db: Db, contractId: string): Promise<Array<{ id: string; startDate: IsoDate; endDate: IsoDate }>> {
+  const r = await db.raw<{ rows: Array<{ id: string; start_date: IsoDate; end_date: IsoDate }> }>(
+    `WITH RECURSIVE chain AS (
+       SELECT id, start_date, end_date, 0 AS depth FROM contracts WHERE id = ?
+       UNION ALL
+       SELECT c.id, c.start_date, c.end_date, chain.depth + 1 FROM contracts c JOIN chain ON c.renewal_of_id = chain.id WHERE chain.depth < 100
+     )
+     SELECT id::text, to_char(start_date, 'YYYY-MM-DD') AS start_date, to_char(end_date, 'YYYY-MM-DD') AS end_date FROM chain ORDER BY depth`,
+    [contractId],
+  );
+  return r.rows.map((row) => ({ id: row.id, startDate: row.start_date, endDate: row.end_date }));
+}
+
 // ---------------------------------------------------------------------------------------------
 // R-REN-14: what is not transferred — each list limited to LEFT_BEHIND_ITEMS, its count complete
 // ---------------------------------------------------------------------------------------------

@@ -382,6 +382,7 @@ function uniformEffect(e: Effect): Effect {
     resolveAction: e.resolveAction,
     suppress: e.suppress,
     stop: e.stop,
+    link: e.link,
   }) as Effect;
 }
 

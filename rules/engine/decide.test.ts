@@ -267,3 +267,24 @@ describe('one decision function, no shared engine state', () => {
     });
   });
 });
+
+describe('R-LINK-7: a "link" event in the decision (issue 15 item 3)', () => {
+  const files = {
+    '00-default.json': shipped,
+    '10-link.json': {
+      rules: [
+        { name: 'lab-to-backup', priority: 40, conditions: { all: [{ fact: 'device', path: '$.discovered', operator: 'equal', value: true }] }, event: { type: 'link', params: { contract: 'BACKUP', service: 'BK' } } },
+        { name: 'second-link', priority: 30, conditions: { all: [{ fact: 'device', path: '$.discovered', operator: 'equal', value: true }] }, event: { type: 'link', params: { contract: 'OTHER' } } },
+      ],
+    },
+  };
+  it('the first link event that fires names its contract, service and rule; the trace lists it', () => {
+    const d = decide(compileFiles(files), baseFacts({ device: { hostname: 'lab-01', site: null, role: null, discovered: true, known: false } }));
+    expect(d.link).toEqual({ contract: 'BACKUP', service: 'BK', rule: 'lab-to-backup' });
+    expect(d.rulesFired.map((r) => r.name)).toEqual(expect.arrayContaining(['lab-to-backup', 'second-link']));
+  });
+  it('no link event fired: no link', () => {
+    const d = decide(compileFiles(files), baseFacts({ device: { hostname: 'srv', site: null, role: null, discovered: false, known: true } }));
+    expect(d.link).toBeUndefined();
+  });
+});

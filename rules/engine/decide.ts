@@ -223,8 +223,10 @@ export function decide(ruleset: CompiledRuleset, facts: DecisionFacts): Decision
     resolveAction: undefined,
   };
   const rulesFired: FiredRule[] = [];
+  let link: Decision['link'];
   for (const rule of fired) {
     apply(m, rule.effect);
+    if (rule.effect.link && link === undefined) link = { contract: rule.effect.link.contract, service: rule.effect.link.service ?? null, rule: rule.name };
     if (rule.fixedFired) {
       rulesFired.push(rule.fixedFired);
       continue;
@@ -248,5 +250,6 @@ export function decide(ruleset: CompiledRuleset, facts: DecisionFacts): Decision
   if (m.reopenWindowMinutes !== undefined) decision.reopenWindowMinutes = m.reopenWindowMinutes;
   if (m.staleAfterMinutes !== undefined) decision.staleAfterMinutes = m.staleAfterMinutes;
   if (m.resolveAction !== undefined) decision.resolveAction = m.resolveAction;
+  if (link !== undefined) decision.link = link;
   return decision;
 }

@@ -7,7 +7,7 @@ import type { ContractChoice, Priority } from './types';
  * the merge in decide.ts looks at.
  */
 
-export const EVENT_TYPES = ['assign', 'setPriority', 'suppress', 'stop'] as const;
+export const EVENT_TYPES = ['assign', 'setPriority', 'suppress', 'stop', 'link'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** `contract` values that are not references; a contract with one of these names is referenced by code. */
@@ -52,11 +52,24 @@ const assignParams = z
   })
   .refine((p) => Object.keys(p).length > 0, { message: '"assign" needs at least one of its params' });
 
+/**
+ * R-LINK-7 (issue 15 item 3): links the alert's device, when it has no link in force on the alert's
+ * date, to a contract (and service) of its company from that date on — a dated link naming the rule.
+ */
+const linkParams = z.strictObject({
+  /** A contract's code or name (not "device", "default" or "none"). */
+  contract: ref.refine((v) => !(RESERVED_CONTRACT_WORDS as readonly string[]).includes(v), {
+    message: `must name a contract by code or name, not ${RESERVED_CONTRACT_WORDS.join(' / ')}`,
+  }),
+  service: ref.optional(),
+});
+
 export const eventParamsSchemas = {
   assign: assignParams,
   setPriority: z.strictObject({ priority: priorityInput }),
   suppress: z.strictObject({ reason: z.string().trim().min(1).max(500) }),
   stop: z.strictObject({}).optional(),
+  link: linkParams,
 } as const;
 
 /** What one fired rule contributes. Undefined fields leave the decision to later rules. */
@@ -72,6 +85,8 @@ export interface Effect {
   resolveAction?: 'resolve' | 'annotate';
   suppress?: string;
   stop?: true;
+  /** R-LINK-7: link the device to this contract (and service), refs as in `assign`. */
+  link?: { contract: string; service?: string };
 }
 
 export type AssignParams = z.output<typeof assignParams>;
@@ -99,5 +114,9 @@ export function effectOf(type: EventType, params: unknown): Effect {
       return { suppress: eventParamsSchemas.suppress.parse(params).reason };
     case 'stop':
       return { stop: true };
+    case 'link': {
+      const p = linkParams.parse(params);
+      return { link: p.service === undefined ? { contract: p.contract } : { contract: p.contract, service: p.service } };
+    }
   }
 }

@@ -17,6 +17,7 @@ export { pathResolver, parsePath } from './path-resolver';
 export { buildReferenceEngine, runReference } from './reference-engine';
 export { RulesetStore, type RulesetStoreOptions, type RulesetStatus, type LoadOutcome } from './ruleset-store';
 export { formatIssue } from './format';
+export { stormRulesOf, parseStormField, type StormRules, type StormRuleDef, type InhibitRuleDef, type GroupRuleDef } from './storm-rules';
 export {
   RULES_LIMITS,
   contentHashOf,

@@ -140,6 +140,8 @@ export interface Decision {
   reopenWindowMinutes?: number;
   staleAfterMinutes?: number;
   resolveAction?: 'resolve' | 'annotate';
+  /** R-LINK-7: the first `link` event that fired — the device is linked to this contract (and service) if it has no link. */
+  link?: { contract: string; service: string | null; rule: string };
   /** No contract could be chosen (R-LINK-4): the ticket is created without one, marked for triage. */
   needsTriage: boolean;
   rulesFired: FiredRule[];

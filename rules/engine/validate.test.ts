@@ -83,7 +83,7 @@ describe('R-RUL-2: every error names the file, the rule and the field', () => {
     const text = '{\n  "rules": [\n    {\n      "name": "r1",\n      "conditions": { "all": [] },\n      "event": { "type": "nope" }\n    }\n  ]\n}';
     const result = validate({ 'c.json': text });
     expect(result.errors[0]).toMatchObject({ pointer: '/rules/0/event/type', line: 6, column: 26 });
-    expect(formatIssue(result.errors[0] as never)).toBe('c.json:6:26 › r1 › /rules/0/event/type: unknown event type "nope"; known: assign, setPriority, suppress, stop');
+    expect(formatIssue(result.errors[0] as never)).toBe('c.json:6:26 › r1 › /rules/0/event/type: unknown event type "nope"; known: assign, setPriority, suppress, stop, link');
   });
 
   it('a file without rules, or with a wrong top level, is refused', () => {
@@ -260,5 +260,27 @@ describe('rules/README.md', () => {
       const result = validateRuleset([{ name: '00-default.json', text: shipped }, { name: `50-example-${i}.json`, text }], { catalog: readmeCatalog });
       expect({ block: i, errors: result.errors.map(formatIssue), warnings: result.warnings.map(formatIssue) }).toEqual({ block: i, errors: [], warnings: [] });
     });
+  });
+});
+
+describe('R-LINK-7: the "link" event (issue 15 item 3)', () => {
+  const link = (params: unknown) => ({ 'a.json': { rules: [rule({ event: { type: 'link', params } })] } });
+
+  it('is validated like every event: a contract is required, unknown params and reserved words are refused', () => {
+    expect(validate(link({ contract: 'Backup contract', service: 'BK' }), { catalog }).ok).toBe(true);
+    expect(validate(link({ contract: 'BACKUP-2026' }), { catalog }).ok).toBe(true);
+    for (const bad of [{}, { service: 'BK' }, { contract: 'device' }, { contract: 'BACKUP-2026', sla: 'GOLD' }]) {
+      const result = validate(link(bad), { catalog });
+      expect(result.ok).toBe(false);
+      expect(result.errors[0]?.pointer).toMatch(/^\/rules\/0\/event\/params/);
+    }
+  });
+
+  it('names an existing contract and service, like assign', () => {
+    const result = validate(link({ contract: 'BACKUP-2025', service: 'Backups' }), { catalog });
+    expect(result.errors.map((e) => [e.pointer, e.message])).toEqual([
+      ['/rules/0/event/params/contract', 'unknown contract "BACKUP-2025": no contract has this name or code'],
+      ['/rules/0/event/params/service', 'unknown service "Backups": no service has this name or code'],
+    ]);
   });
 });

@@ -6,6 +6,7 @@ import { isFactName, resolveSpec, FACT_NAMES } from './facts';
 import { canonicalJson, joinPointer, locatePointer, locateValues, pointer, positionAt, sha256 } from './json-text';
 import { checkOperatorValue, parseOperator, type ParsedOperator } from './operators';
 import { parsePath } from './path-resolver';
+import { checkStormCatalog, validateStormEntries, type StormRuleDef } from './storm-rules';
 import type { FactName, RefCatalog, RuleEvent, RuleIssue } from './types';
 
 /**
@@ -108,6 +109,9 @@ export interface RulesFileContent {
   rules: unknown[];
   conditions?: Record<string, unknown>;
   maintenanceWindows?: Array<Record<string, unknown>>;
+  /** Storm rules (R-STORM-1): see storm-rules.ts. */
+  inhibit?: unknown[];
+  group?: unknown[];
   description?: string;
 }
 
@@ -118,6 +122,8 @@ export interface ValidatedRuleset {
   conditions: Map<string, SharedConditionDef>;
   /** Passed through for core/maintenance, which owns their meaning. */
   maintenanceWindows: Array<{ file: string; window: Record<string, unknown> }>;
+  /** Inhibit and group rules of all files, in file order (disabled ones included). */
+  storms: StormRuleDef[];
 }
 
 export interface ValidationResult {
@@ -167,6 +173,8 @@ const fileSchema = z.strictObject({
   rules: z.array(z.unknown(), { error: 'a rules file needs "rules": [ ... ] (an array of rules)' }),
   conditions: z.record(z.string(), z.unknown(), { error: '"conditions" must be an object of named shared conditions' }).optional(),
   maintenanceWindows: z.array(z.record(z.string(), z.unknown()), { error: '"maintenanceWindows" must be an array of objects' }).optional(),
+  inhibit: z.array(z.unknown(), { error: '"inhibit" must be an array of inhibit rules' }).optional(),
+  group: z.array(z.unknown(), { error: '"group" must be an array of group rules' }).optional(),
 });
 
 const ruleShellSchema = z.strictObject({
@@ -355,6 +363,7 @@ const PARAMS_HINT: Record<EventType, string> = {
   setPriority: '{ "priority": "critical" | "high" | "medium" | "low" | "P1".."P4" }',
   suppress: '{ "reason": "..." }',
   stop: '(none)',
+  link: '{ "contract": "<code or name>", "service"?: "<code or name>" }',
 };
 
 function validateEvent(raw: unknown, c: Collector, file: string, rule: string, ptr: string): { event: RuleEvent; effect: Effect } | null {
@@ -409,6 +418,8 @@ export function validateRuleset(inputs: readonly RulesFileInput[], opts: Validat
   const refs: RuleCtx['refs'] = [];
   const ruleNames = new Map<string, { file: string; pointer: string }>();
   const referencing: Referencing[] = [];
+  const storms: StormRuleDef[] = [];
+  const stormNames = new Map<string, string>();
   let parseFailed = false;
   let totalBytes = 0;
 
@@ -472,6 +483,19 @@ export function validateRuleset(inputs: readonly RulesFileInput[], opts: Validat
 
     for (const w of fileParsed.data.maintenanceWindows ?? []) windows.push({ file, window: w });
 
+    storms.push(
+      ...validateStormEntries(
+        fileParsed.data,
+        {
+          file,
+          condition: (raw, ptr, rule) => validateCondition(raw, { c, file, rule, limits, refs, within: null, nodes: 0 }, ptr, 1, true),
+          error: (rule, ptr, message) => c.add('error', file, rule, ptr, message),
+          zod: (rule, ptr, error) => c.zod(file, rule, ptr, error),
+        },
+        stormNames,
+      ),
+    );
+
     fileParsed.data.rules.forEach((raw, i) => {
       const base = pointer('rules', i);
       const label = isObject(raw) && typeof raw.name === 'string' && raw.name.trim() !== '' ? raw.name : `rules[${i}]`;
@@ -523,6 +547,7 @@ export function validateRuleset(inputs: readonly RulesFileInput[], opts: Validat
 
   // References to contracts, services and SLAs (by name or code, never ids).
   if (opts.catalog !== undefined) checkCatalog(referencing, opts.catalog, c);
+  if (opts.catalog !== undefined) checkStormCatalog(storms, opts.catalog, (severity, file, rule, ptr, message) => c.add(severity, file, rule, ptr, message));
   warnTies(rules, c);
   // Maintenance windows declared in rules files: an invalid one makes the file invalid (R-RUL-2),
   // instead of going live and being ignored.
@@ -537,7 +562,7 @@ export function validateRuleset(inputs: readonly RulesFileInput[], opts: Validat
     errors: c.errors,
     warnings: c.warnings,
     contentHash,
-    ...(ok ? { ruleset: { files: parsedFiles, rules, conditions: shared, maintenanceWindows: windows } } : {}),
+    ...(ok ? { ruleset: { files: parsedFiles, rules, conditions: shared, maintenanceWindows: windows, storms } } : {}),
   };
 }
 
@@ -622,7 +647,8 @@ function checkCatalog(rules: Referencing[], catalog: RefCatalog | null, c: Colle
       { key: 'sla', set: 'slas', what: 'SLA' },
     ];
     for (const { key, set, what } of checks) {
-      const ref = rule.effect[key] === undefined ? undefined : params[key];
+      // A `link` event names its contract and service like `assign` does (R-LINK-7).
+      const ref = rule.effect[key] === undefined && !(rule.effect.link && key !== 'sla') ? undefined : params[key];
       if (typeof ref !== 'string') continue;
       const name = ref.trim();
       if (key === 'contract' && (RESERVED_CONTRACT_WORDS as readonly string[]).includes(name)) continue;

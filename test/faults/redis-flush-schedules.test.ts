@@ -41,6 +41,7 @@ describe('fault: Redis flushed under a running worker (issue 13 item 5)', () => 
   it('issue 13 item 5 (c): after FLUSHALL the schedulers exist again, upkeep runs on its interval, the daily renewal run keeps its time, a catch-up run is made', async () => {
     const before = await schedulers();
     expect(before.upkeep).toEqual([
+      { key: 'upkeep-sla-breaches', every: 2000 },
       { key: 'upkeep-stale-tickets', every: 2000 },
       { key: 'upkeep-window-ends', every: 2000 },
     ]);
@@ -55,7 +56,7 @@ describe('fault: Redis flushed under a running worker (issue 13 item 5)', () => 
     const after = await waitFor(
       async () => {
         const s = await schedulers();
-        return s.upkeep.length === 2 && s.renewals.length === 1 ? s : null;
+        return s.upkeep.length === 3 && s.renewals.length === 1 ? s : null;
       },
       10_000,
       'the job schedulers to be re-created',

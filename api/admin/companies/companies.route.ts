@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { auditTokensLosingCompany } from '../../../app/tokens';
 import { z } from 'zod';
+import { isValidTimeZone } from '../../../core/dates';
 import {
   deleteCompany,
   getCompany,
@@ -41,9 +42,19 @@ const sourceSitesInput = z
     });
   });
 
-const createBody = z.strictObject({ name: nameSchema, code: codeSchema.optional(), sourceSites: sourceSitesInput.optional() });
+const timezoneInput = z
+  .string()
+  .max(64)
+  .refine(isValidTimeZone, { message: 'must be an IANA time zone such as "Europe/Berlin"' })
+  .nullable()
+  .openapi({
+    description:
+      "IANA time zone the company's alerts are dated in: which device link, default contract and contract in effect apply (issue 15 item 5). null = the zone of the SLA of the contract chosen, else HUB_RENEWAL_TIMEZONE.",
+    example: 'Europe/Berlin',
+  });
+const createBody = z.strictObject({ name: nameSchema, code: codeSchema.optional(), timezone: timezoneInput.optional(), sourceSites: sourceSitesInput.optional() });
 const patchBody = nonEmptyPatch(
-  z.strictObject({ name: nameSchema.optional(), code: codeSchema.optional(), sourceSites: sourceSitesInput.optional() }),
+  z.strictObject({ name: nameSchema.optional(), code: codeSchema.optional(), timezone: timezoneInput.optional(), sourceSites: sourceSitesInput.optional() }),
 );
 
 export const companySchema = z
@@ -51,6 +62,7 @@ export const companySchema = z
     id: z.string(),
     name: z.string(),
     code: z.string().nullable(),
+    timezone: z.string().nullable().openapi({ description: "IANA zone the company's alerts are dated in; null = the SLA's, else HUB_RENEWAL_TIMEZONE." }),
     sourceSites: z.array(z.strictObject({ source: z.string(), siteId: z.string(), siteName: z.string().nullable() })),
     createdAt: instant,
     updatedAt: instant,
@@ -63,6 +75,7 @@ export const companyOut = (c: CompanyWithSites): CompanyOut => ({
   id: String(c.id),
   name: c.name,
   code: c.code,
+  timezone: c.timezone,
   sourceSites: c.sourceSites.map((s) => ({ source: s.source, siteId: s.site_id, siteName: s.site_name })),
   createdAt: c.created_at.toISOString(),
   updatedAt: c.updated_at.toISOString(),
@@ -121,7 +134,7 @@ export function companiesRouter(deps: AppDeps): Router {
         req,
         DB_ERRORS,
         'company',
-        async (trx) => companyOut(await insertCompany(trx, { name: body.name, code: body.code, sourceSites: sitesIn(body.sourceSites) })),
+        async (trx) => companyOut(await insertCompany(trx, { name: body.name, code: body.code, timezone: body.timezone, sourceSites: sitesIn(body.sourceSites) })),
         (after) => after.id,
       );
       return { status: 201, body: created };
@@ -151,7 +164,7 @@ export function companiesRouter(deps: AppDeps): Router {
           await lockCompany(trx, id);
           return getCompany(trx, id, scopeOf(req));
         },
-        update: (trx) => updateCompany(trx, id, { name: body.name, code: body.code, sourceSites: sitesIn(body.sourceSites) }),
+        update: (trx) => updateCompany(trx, id, { name: body.name, code: body.code, timezone: body.timezone, sourceSites: sitesIn(body.sourceSites) }),
         out: companyOut,
         companyOf: () => id,
       });

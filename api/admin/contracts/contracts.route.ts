@@ -9,7 +9,8 @@ import { findContract, insertContract, listContracts, lockContract, updateContra
 import { findCatalogueItems, insertContractLines, listContractLines, listLineAdjustments, type LineKind, type NewLine } from '../../../db/queries/contract-lines';
 import { listContractNotes } from '../../../db/queries/contract-notes';
 import type { AppDeps } from '../../context';
-import { scopeOf } from '../../context';
+import { actorOf, scopeOf } from '../../context';
+import { deleteContract } from '../../../app/contracts/delete-contract';
 import { idString, moneyString, pageOf, parseId } from '../../openapi/schemas';
 import { defineRoute } from '../../route';
 import { audit } from '../audit/admin-write';
@@ -226,6 +227,23 @@ export function registerContractRoutes(router: Router, deps: AppDeps): void {
         }),
       );
       return { body: updated };
+    },
+  );
+  defineRoute(
+    router,
+    MOUNT,
+    {
+      method: 'delete',
+      path: '/:id',
+      summary: 'Delete a contract nothing refers to (409 naming the tickets, device links, time entries, renewals, … that do)',
+      tags: TAGS,
+      role: 'admin',
+      status: 204,
+    },
+    async ({ params, req, res }) => {
+      const id = parseId(params.id, 'contract');
+      await deleteContract(deps.db, { contractId: id }, { scope: scopeOf(req), actor: actorOf(req), requestId: req.requestId ?? null });
+      res.status(204).end();
     },
   );
 }

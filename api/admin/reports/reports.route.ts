@@ -4,8 +4,11 @@ import { compareDates, daysBetween } from '../../../core/dates';
 import { notFound, validationError } from '../../../core/errors';
 import { buildProfitability, profitabilityCsv } from '../../../core/reports/profitability';
 import { companyVisible } from '../../../db/queries/devices';
+import { withSlaAttainment } from '../../../core/reports/sla-attainment';
 import { loadProfitabilityInput } from '../../../db/queries/reports';
+import { slaAttainmentByContract } from '../../../db/queries/ticket-sla';
 import { scopeOf, type AppDeps } from '../../context';
+import { nowOf } from '../tickets/tickets.route';
 import { idSchema, isoDate } from '../../openapi/schemas';
 import { defineRoute } from '../../route';
 
@@ -34,6 +37,12 @@ const contractSchema = z.strictObject({
   ...figures,
   services: z.array(serviceSchema),
   bundles: z.array(bundleSchema),
+  sla: z
+    .strictObject({ met: z.number().int(), breached: z.number().int(), attainmentPercent: z.number().nullable() })
+    .openapi({
+      description:
+        'R-TKT-2: of the contract’s tickets created in the period whose SLA is settled, how many met every target and how many breached one; attainmentPercent = met / (met + breached), null when none is settled (JSON only).',
+    }),
 });
 const reportSchema = z
   .strictObject({
@@ -78,7 +87,10 @@ export function reportsRouter(deps: AppDeps): Router {
       const report = buildProfitability(await loadProfitabilityInput(deps.db, { from: query.from, to: query.to, companyId: query.companyId, scope }));
       const csv = query.format === 'csv' || (query.format === undefined && req.accepts(['application/json', 'text/csv']) === 'text/csv');
       res.vary('Accept');
-      if (!csv) return { body: report };
+      if (!csv) {
+        const counts = await slaAttainmentByContract(deps.db, report.contracts.map((c) => c.contractId), query.from, query.to, nowOf(deps));
+        return { body: { ...report, contracts: withSlaAttainment(report.contracts, counts) } };
+      }
       const name = `profitability_${query.from}_${query.to}${query.companyId ? `_company-${query.companyId}` : ''}.csv`;
       res.status(200).type('text/csv; charset=utf-8').setHeader('Content-Disposition', `attachment; filename="${name}"`);
       res.send(profitabilityCsv(report));

@@ -93,7 +93,7 @@ const testBody = z.strictObject({
 
 const testResponse = z
   .strictObject({
-    outcome: z.enum(['ticket', 'suppress', 'maintenance', 'resolve', 'occurrence']),
+    outcome: z.enum(['ticket', 'suppress', 'maintenance', 'resolve', 'occurrence', 'stale', 'inhibited']),
     contractId: z.string().nullable().openapi({ description: 'The contract the ticket would carry (null: none, left for triage, or no ticket).' }),
     serviceId: z.string().nullable(),
     slaId: z.string().nullable(),
@@ -119,6 +119,24 @@ const testResponse = z
     company: z.strictObject({ id: z.string(), name: z.string() }).nullable(),
     device: z.strictObject({ id: z.string(), hostname: z.string() }).nullable(),
     ruleset: z.strictObject({ version: z.number(), contentHash: z.string() }),
+    storm: z
+      .strictObject({
+        inhibitedBy: z.strictObject({ ticketId: z.string(), rule: z.string() }).nullable(),
+        relatedTo: z.strictObject({ ticketId: z.string() }).nullable(),
+        group: z
+          .strictObject({
+            rule: z.string(),
+            by: z.record(z.string(), z.unknown()),
+            openParentTicketId: z.string().nullable(),
+            candidatesInWindow: z.number().int(),
+            moreThan: z.number().int(),
+            withinSeconds: z.number().int(),
+            step: z.enum(['join', 'open-parent', 'candidate']),
+          })
+          .nullable(),
+        says: z.array(z.string()),
+      })
+      .openapi({ description: 'R-STORM-1: what the inhibit and group rules would do ("would be inhibited by ticket #…", "would join group …").' }),
   })
   .openapi('RulesTestResult');
 
@@ -169,6 +187,17 @@ const diffResponse = z
     changed: z.number(),
     unchanged: z.number(),
     changes: z.array(z.strictObject({ from: materialSchema, to: materialSchema, count: z.number(), examples: z.array(z.string()) })),
+    storms: z
+      .strictObject({
+        alertsEvaluated: z.number(),
+        truncated: z.boolean(),
+        live: z.strictObject({ muted: z.number(), ticketsPrevented: z.number() }),
+        candidate: z.strictObject({ muted: z.number(), ticketsPrevented: z.number() }),
+        ticketsPrevented: z.number(),
+        examples: z.array(z.string()),
+      })
+      .nullable()
+      .openapi({ description: 'R-STORM-1: the period replayed with both rulesets\' inhibit rules — tickets the candidate would prevent (null: no inhibit rules).' }),
   })
   .openapi('RulesDiff');
 
@@ -276,7 +305,7 @@ export function rulesRouter(deps: AppDeps): Router {
     async ({ body, req }) => {
       const at = body.at === undefined ? undefined : parseInstant(body.at, 'at');
       const ruleset = body.candidate ? (await compileCandidateTexts(deps.db, body.candidate.files)).ruleset : liveRuleset(deps);
-      const result = await dryRunAlert(deps.db, slas, ruleset, { alert: body.alert, at, now: new Date(), scope: scopeOf(req) });
+      const result = await dryRunAlert(deps.db, slas, ruleset, { alert: body.alert, at, now: new Date(), scope: scopeOf(req), fallbackZone: deps.config.HUB_RENEWAL_TIMEZONE });
       return { body: result };
     },
   );
@@ -310,7 +339,7 @@ export function rulesRouter(deps: AppDeps): Router {
       } else {
         candidate = { files: Object.entries(body.candidate.files).map(([name, content]) => ({ name, content })) };
       }
-      const { candidate: compiled, report } = await diffRules(deps.db, { live, candidate, since, until, limit: body.limit ?? DEFAULT_REPLAY_LIMIT, slas });
+      const { candidate: compiled, report, storms } = await diffRules(deps.db, { live, candidate, since, until, limit: body.limit ?? DEFAULT_REPLAY_LIMIT, slas });
       const warnings: RuleIssue[] = compiled.warnings;
       return {
         body: {
@@ -319,6 +348,7 @@ export function rulesRouter(deps: AppDeps): Router {
           since: since.toISOString(),
           until: until.toISOString(),
           ...report,
+          storms,
         },
       };
     },

@@ -21,7 +21,6 @@ export const slaSchema = z
   })
   .openapi('TicketSla');
 
-
 export const ticketSchema = z
   .strictObject({
     id: z.string(),
@@ -56,15 +55,37 @@ export const ticketSchema = z
     assignee: z.string().nullable(),
     triage: z.boolean().openapi({ description: 'Marked for triage (no contract, or a rule asked for it); the same as needsTriage.' }),
     sla: slaSchema,
+    parentTicketId: z.string().nullable().openapi({ description: 'R-STORM-1: the parent incident this ticket is a child of (a group rule).' }),
   })
   .openapi('Ticket');
 
 export const noteSchema = z.strictObject({ id: z.string(), kind: z.string(), body: z.string(), author: z.string().nullable(), createdAt: instant });
 export const pauseSchema = z.strictObject({ pausedAt: instant, resumedAt: instant.nullable() });
+export const relatedAlertSchema = z
+  .strictObject({
+    id: z.string(),
+    rule: z.string(),
+    dedupKey: z.string(),
+    alertId: z.string().nullable(),
+    title: z.string(),
+    state: z.enum(['firing', 'resolved', 'released']).openapi({ description: 'released: it opened its own ticket (releasedTicketId) when this ticket resolved.' }),
+    occurrences: z.number().int(),
+    firstOccurredAt: instant,
+    lastOccurredAt: instant,
+    resolvedAt: instant.nullable(),
+    releasedTicketId: z.string().nullable(),
+  })
+  .openapi('RelatedAlert');
+export const childSchema = z
+  .strictObject({ id: z.string(), dedupKey: z.string(), title: z.string(), status: z.enum(STATUSES), deviceId: z.string().nullable(), firstOccurredAt: instant, resolvedAt: instant.nullable() })
+  .openapi('ChildTicket');
 export const ticketDetailSchema = ticketSchema
   .extend({
     notes: z.array(noteSchema).openapi({ description: 'Oldest first: status changes, automatic notes, operator notes.' }),
     slaPauses: z.array(pauseSchema),
+    relatedAlerts: z.array(relatedAlertSchema).openapi({ description: 'R-STORM-1: alerts muted by this ticket (an inhibit rule), oldest first, at most 1000.' }),
+    relatedAlertCount: z.number().int().openapi({ description: 'How many related alerts are still firing.' }),
+    children: z.array(childSchema).openapi({ description: 'R-STORM-1: child tickets of this parent incident (a group rule), oldest first, at most 1000, in the token’s companies.' }),
   })
   .openapi('TicketDetail');
 
@@ -154,8 +175,7 @@ export const timeEntrySchema = z
   })
   .openapi('TimeEntry');
 
-
-export const choiceSchema = z.strictObject({ id: z.string(), name: z.string() });
+const choiceSchema = z.strictObject({ id: z.string(), name: z.string() });
 export const ticketOptionsSchema = z
   .strictObject({
     date: z.string().openapi({ format: 'date', description: 'The ticket’s date: contracts listed are effective on it.' }),

@@ -1,14 +1,13 @@
 import type { z } from 'zod';
-import { slaStateOf, type SlaClock } from '../../../core/slas/sla-state';
 import type { TimeEntryView } from '../../../db/queries/tickets';
+import { slaStateOf, type SlaClock } from '../../../core/slas/sla-state';
 import type { TicketRow, TicketSlaBreachRow } from '../../../db/tables';
 import { moneyOut, toInstant } from '../../openapi/schemas';
 import type { ticketSchema, timeEntrySchema } from './schemas';
 
 /** Rows → JSON of the tickets API (camelCase, ids as strings, instants ISO 8601). */
-
 /** The SLA clock of a ticket (core/slas/sla-state.ts). */
-export const slaClockOf = (t: TicketRow, breaches: readonly TicketSlaBreachRow[]): SlaClock => ({
+const slaClockOf = (t: TicketRow, breaches: readonly TicketSlaBreachRow[]): SlaClock => ({
   createdAt: t.created_at,
   responseDueAt: t.first_response_due_at,
   resolutionDueAt: t.resolution_due_at,
@@ -18,6 +17,7 @@ export const slaClockOf = (t: TicketRow, breaches: readonly TicketSlaBreachRow[]
   breaches: breaches.map((b) => ({ target: b.target, at: b.due_at })),
 });
 
+/** A ticket with its recorded SLA breaches; its SLA state is judged at `now` (R-TKT-2). */
 export const ticketOut = (t: TicketRow, breaches: readonly TicketSlaBreachRow[], now: Date): z.infer<typeof ticketSchema> => ({
   id: String(t.id),
   companyId: t.company_id === null ? null : String(t.company_id),
@@ -58,7 +58,20 @@ export const ticketOut = (t: TicketRow, breaches: readonly TicketSlaBreachRow[],
     resolvedAt: toInstant(t.resolved_at ?? t.closed_at),
     breaches: breaches.map((b) => ({ target: b.target, at: b.due_at.toISOString() })),
   },
+  parentTicketId: t.parent_ticket_id === null || t.parent_ticket_id === undefined ? null : String(t.parent_ticket_id),
 });
+
+/** Breach rows by ticket id. */
+export function groupBreaches(rows: readonly TicketSlaBreachRow[]): Map<string, TicketSlaBreachRow[]> {
+  const m = new Map<string, TicketSlaBreachRow[]>();
+  for (const b of rows) {
+    const k = String(b.ticket_id);
+    const list = m.get(k);
+    if (list) list.push(b);
+    else m.set(k, [b]);
+  }
+  return m;
+}
 
 export const timeEntryOut = (e: TimeEntryView): z.infer<typeof timeEntrySchema> => ({
   id: String(e.id),
@@ -73,14 +86,3 @@ export const timeEntryOut = (e: TimeEntryView): z.infer<typeof timeEntrySchema> 
   description: e.description,
   createdAt: e.created_at.toISOString(),
 });
-
-export function groupBreaches(rows: readonly TicketSlaBreachRow[]): Map<string, TicketSlaBreachRow[]> {
-  const m = new Map<string, TicketSlaBreachRow[]>();
-  for (const b of rows) {
-    const k = String(b.ticket_id);
-    const list = m.get(k);
-    if (list) list.push(b);
-    else m.set(k, [b]);
-  }
-  return m;
-}

@@ -5,6 +5,7 @@ import { notFound, validationError } from '../../../core/errors';
 import { toDbDecimal } from '../../../core/contracts/money';
 import { ticketOptions } from '../../../app/tickets/ticket-options';
 import { workTicket } from '../../../app/tickets/work-ticket';
+import { listSlaBreaches } from '../../../db/queries/ticket-sla';
 import {
   getTicket,
   insertTimeEntry,
@@ -13,8 +14,8 @@ import {
   listTicketTimeEntries,
   listTickets,
 } from '../../../db/queries/tickets';
-import { listSlaBreaches } from '../../../db/queries/ticket-sla';
 import { writeAudit } from '../../../db/queries/audit';
+import { childrenOfTicket, relatedAlertsOfTicket } from '../../../db/queries/storms';
 import { actorOf, scopeOf, type AppDeps } from '../../context';
 import { idSchema, listQuery, pageOf, parseId, queryBoolean, toInstant } from '../../openapi/schemas';
 import { defineRoute } from '../../route';
@@ -31,8 +32,10 @@ export function nowOf(deps: AppDeps): Date {
 }
 
 /**
- * SPEC §8 `GET /tickets`, `GET /tickets/:id`, `PATCH /tickets/:id` (status, SLA pauses) and
- * R-LINK-6 time entries. Reads: viewer; writes: operator (the people who work tickets).
+ * SPEC §8/§9 `GET /tickets` (filters, `slaState`, `triage`, `sort=nextDue`), `GET /tickets/:id`,
+ * `PATCH /tickets/:id` (triage, status with SLA pauses, notes, first response — app/tickets/work-ticket.ts),
+ * `GET /tickets/:id/options` (triage choices) and R-LINK-6 time entries. Every ticket carries `triage`
+ * and `sla` (R-TKT-2). Reads: viewer; writes: operator (the people who work tickets).
  * A scoped token sees its companies' tickets; another company's ticket, or one without a company,
  * is a 404 to it.
  */
@@ -55,7 +58,6 @@ export function ticketsRouter(deps: AppDeps): Router {
         status: statusList.optional(),
         priority: z.enum(PRIORITIES).optional(),
         needsTriage: queryBoolean.optional(),
-        q: z.string().trim().max(200).optional().openapi({ description: 'Text in the title or description (case-insensitive).' }),
         triage: queryBoolean.optional().openapi({ description: 'Marked for triage or not (the same as needsTriage).' }),
         slaState: z.enum(['onTrack', 'atRisk', 'breached', 'met', 'none']).optional().openapi({ description: 'The SLA state now (see TicketSla.state).' }),
         sort: z.enum(['id', 'nextDue']).optional().openapi({ description: 'id: newest first (default). nextDue: earliest open due date first, tickets with nothing due last.' }),
@@ -82,7 +84,6 @@ export function ticketsRouter(deps: AppDeps): Router {
         status: query.status,
         priority: query.priority,
         needsTriage: triage === undefined ? undefined : triage === 'true',
-        text: query.q || undefined,
         slaState: query.slaState,
         sort: query.sort,
         now,
@@ -96,9 +97,31 @@ export function ticketsRouter(deps: AppDeps): Router {
   const detail = async (id: string, scope: CompanyScope) => {
     const t = await getTicket(deps.db, id, scope);
     if (!t) throw notFound('ticket', id);
-    const [notes, pauses, breaches] = await Promise.all([listTicketNotes(deps.db, id), listSlaPauses(deps.db, id), listSlaBreaches(deps.db, [id])]);
+    const [notes, pauses, breaches, related, children] = await Promise.all([
+      listTicketNotes(deps.db, id),
+      listSlaPauses(deps.db, id),
+      listSlaBreaches(deps.db, [id]),
+      relatedAlertsOfTicket(deps.db, id),
+      childrenOfTicket(deps.db, id, scope),
+    ]);
     return {
       ...ticketOut(t, breaches, nowOf(deps)),
+      relatedAlerts: related.map((r) => ({
+        ...r,
+        firstOccurredAt: r.firstOccurredAt.toISOString(),
+        lastOccurredAt: r.lastOccurredAt.toISOString(),
+        resolvedAt: toInstant(r.resolvedAt),
+      })),
+      relatedAlertCount: related.filter((r) => r.state === 'firing').length,
+      children: children.map((c) => ({
+        id: String(c.id),
+        dedupKey: c.dedup_key,
+        title: c.title,
+        status: c.status,
+        deviceId: c.device_id === null ? null : String(c.device_id),
+        firstOccurredAt: c.first_occurred_at.toISOString(),
+        resolvedAt: toInstant(c.resolved_at),
+      })),
       notes: notes.map((n) => ({ id: String(n.id), kind: n.kind, body: n.body, author: n.author, createdAt: n.created_at.toISOString() })),
       slaPauses: pauses.map((p) => ({ pausedAt: p.paused_at.toISOString(), resumedAt: toInstant(p.resumed_at) })),
     };

@@ -393,14 +393,14 @@ describe('contract renewal', () => {
     expect(await t.db('audit_log').where({ action: 'contract.renew', entity_id: res.body.renewal.id })).toHaveLength(1);
   });
 
-  it('renews a contract with 10,000 devices and 200 services in under 2 s (set-based, no query per device)', async () => {
+  it('renews a contract with 10,000 devices and 200 services set-based: the statements do not grow with the devices', async () => {
     const co = await seedCompany(t.db);
     const serviceIds = (
       (await t.db.raw(`INSERT INTO services (name, unit_price) SELECT 'perf-' || g || '-' || ?::text, 5 FROM generate_series(1, 200) g RETURNING id`, [co])) as {
         rows: Array<{ id: string }>;
       }
     ).rows.map((r) => String(r.id));
-    const bigContract = async (n: number) => {
+    const bigContract = async (n: number, devices: number) => {
       const c = await createContract(t, {
         companyId: co,
         startDate: '2025-01-01',
@@ -408,26 +408,38 @@ describe('contract renewal', () => {
         services: serviceIds.map((serviceId) => ({ serviceId, units: 50 })),
       });
       await t.db.raw(
-        `WITH d AS (INSERT INTO devices (company_id, hostname) SELECT ?, 'perf-' || ?::text || '-host-' || g FROM generate_series(1, 10000) g RETURNING id)
+        `WITH d AS (INSERT INTO devices (company_id, hostname) SELECT ?, 'perf-' || ?::text || '-host-' || g FROM generate_series(1, ?::int) g RETURNING id)
          INSERT INTO device_contract_links (device_id, contract_id, service_id, valid_from) SELECT id, ?, ?, '2025-01-01' FROM d`,
-        [co, String(n), c.id, serviceIds[0] ?? null],
+        [co, String(n), devices, c.id, serviceIds[0] ?? null],
       );
       return c.id;
     };
-    // Best of two runs: the machine is shared, and one noisy neighbour must not fail the test; a
-    // query per device (10,000 round trips) would miss the bound on every run.
-    const timings: number[] = [];
-    for (const n of [1, 2]) {
-      const id = await bigContract(n);
-      const started = Date.now();
-      const res = await renew(id, { startDate: '2025-07-01', priceUpliftPercent: 3 });
-      timings.push(Date.now() - started);
+    // The proof is the number of statements the renewal sends (the app under test shares this knex
+    // instance), not a time: a query per device would send thousands more for 10,000 devices than for 10.
+    // Speed itself is measured by `npm run bench` (renewal section), never by a timed test.
+    const statementsFor = async (n: number, devices: number) => {
+      const id = await bigContract(n, devices);
+      let statements = 0;
+      const onQuery = () => {
+        statements += 1;
+      };
+      t.db.on('query', onQuery);
+      let res;
+      try {
+        res = await renew(id, { startDate: '2025-07-01', priceUpliftPercent: 3 });
+      } finally {
+        t.db.off('query', onQuery);
+      }
       expect(res.status).toBe(201);
-      expect(res.body.deviceLinks.moved).toBe(10000);
+      expect(res.body.deviceLinks.moved).toBe(devices);
       expect(res.body.renewal.services).toHaveLength(200);
       const moved = await t.db('device_contract_links').where({ contract_id: res.body.renewal.id, valid_from: '2025-07-01' }).count<{ count: string }[]>({ count: '*' });
-      expect(Number(moved[0]?.count)).toBe(10000);
-    }
-    expect(Math.min(...timings)).toBeLessThan(2000);
+      expect(Number(moved[0]?.count)).toBe(devices);
+      return statements;
+    };
+    const small = await statementsFor(1, 10);
+    const big = await statementsFor(2, 10000);
+    expect(big).toBe(small);
+    expect(big).toBeLessThan(1000);
   }, 60_000);
 });

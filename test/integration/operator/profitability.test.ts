@@ -99,6 +99,8 @@ describe('R-LINK-6 profitability report', () => {
             { serviceId: null, name: '(no service)', ...figures('0.00', '30.00', '-30.00', '1') },
           ],
           bundles: [{ bundleId: pack, name: 'Office pack', revenue: '79.00' }],
+          // R-TKT-2: the tickets here have no due dates, so none has a settled SLA (ticket-sla.test.ts counts them).
+          sla: { met: 0, breached: 0, attainmentPercent: null },
         },
         {
           contractId: printers,
@@ -108,6 +110,7 @@ describe('R-LINK-6 profitability report', () => {
           ...figures('45.00', '50.00', '-5.00', '2'),
           services: [{ serviceId: printerCare, name: 'Printer care', ...figures('45.00', '50.00', '-5.00', '2') }],
           bundles: [],
+          sla: { met: 0, breached: 0, attainmentPercent: null },
         },
       ],
       uncontracted: { hours: '1', unratedHours: '0', cost: '20.00' },

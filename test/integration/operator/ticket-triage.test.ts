@@ -241,6 +241,23 @@ describe('R-TKT-1: triage and working a ticket', () => {
     expect((await api.patch(`/tickets/${id}`, { assignee: 'v' }, viewer)).status).toBe(403);
   });
 
+  it('R-TKT-1, R-LINK-6: concurrent triage of one ticket is serialized (row lock): its labour always ends on the contract it ends on', async () => {
+    for (let round = 0; round < 3; round++) {
+      const { id } = await triageTicket();
+      for (let i = 0; i < 3; i++) await api.post(`/tickets/${id}/time-entries`, { workDate: '2026-03-02', hours: 1 });
+      const [a, b] = await Promise.all([
+        api.patch(`/tickets/${id}`, { contractId: String(w.mailContract.id), serviceId: String(w.serviceMail.id), reason: 'a' }),
+        api.patch(`/tickets/${id}`, { contractId: String(w.defaultContract.id), serviceId: String(w.serviceDesk.id), reason: 'b' }),
+      ]);
+      expect([a.status, b.status]).toEqual([200, 200]);
+      const final = (await api.get(`/tickets/${id}`)).body as { contractId: string; serviceId: string };
+      const entries = (await api.get(`/tickets/${id}/time-entries`)).body.items as Array<{ contractId: string; serviceId: string }>;
+      expect(entries).toHaveLength(3);
+      for (const e of entries) expect([e.contractId, e.serviceId]).toEqual([final.contractId, final.serviceId]);
+      expect(await t.db('audit_log').where({ entity_type: 'ticket', entity_id: id, action: 'ticket.triage' })).toHaveLength(2);
+    }
+  });
+
   describe('GET /tickets/:id/options', () => {
     it('R-TKT-1: companies in scope, the company’s devices, its contracts effective on the ticket’s date with their services', async () => {
       const { id } = await triageTicket();

@@ -102,4 +102,20 @@ describe('issue 14 item 1: applyReceiptJob, the alerts job as a use case', () =>
       { attempts: 1, error: 'connection reset by peer', processed_at: null, status: 'received' },
     ]);
   });
+
+  it('issue 15 item 9: one info line per applied alert with alertId, outcome and ticketId; a retried job logs no second one at info', async () => {
+    const ids = await store(['disk one', 'disk two']);
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = createLogger('info', 'hub', { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) });
+    const d = { ...(await deps(async () => null)), logger };
+    const result = await applyReceiptJob(d, ids, { jobId: 'job-9' });
+    const applied = lines.filter((l) => l.msg === 'alert applied');
+    expect(applied).toHaveLength(2);
+    for (const r of result.results) {
+      expect(applied).toContainEqual(expect.objectContaining({ level: 30, alertId: r.alertId, outcome: 'ticket_created', ticketId: r.ticketId, jobId: 'job-9' }));
+      expect(r.ticketId).not.toBeNull();
+    }
+    await applyReceiptJob(d, ids, { jobId: 'job-9-retry' });
+    expect(lines.filter((l) => l.msg === 'alert applied')).toHaveLength(2);
+  });
 });
