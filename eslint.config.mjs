@@ -24,7 +24,7 @@ const LAYERS = /** @type {const} */ ({
   app: ['core', 'db', 'rules', 'plugins', 'connectors', 'lib', 'config'],
   workers: ['app', 'core', 'db', 'rules', 'plugins', 'connectors', 'lib', 'config'],
   api: ['app', 'core', 'db', 'rules', 'plugins', 'lib', 'config'],
-  cli: ['main', 'app', 'core', 'db', 'rules', 'plugins', 'lib', 'config', 'api'],
+  cli: ['main', 'app', 'core', 'db', 'rules', 'plugins', 'lib', 'config', 'api', 'scripts'],
   main: ['api', 'workers', 'app', 'core', 'db', 'rules', 'plugins', 'connectors', 'lib', 'config'],
   bench: ['api', 'workers', 'app', 'core', 'db', 'rules', 'plugins', 'connectors', 'lib', 'config', 'test'],
   scripts: ['lib', 'config'],
@@ -73,7 +73,7 @@ const boundariesConfig = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/results/**'] },
+  { ignores: ['dist/**', 'console/dist/**', 'node_modules/**', 'coverage/**', 'bench/results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,4 +1,7 @@
-/** Two projects: pure unit tests (no services) and integration tests on the machine's real Postgres and Redis. */
+/**
+ * Three projects: pure unit tests (no services), integration tests on the machine's real Postgres and
+ * Redis, and browser tests of the console (real chromium against a real hub; test/browser/).
+ */
 const transform = { '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }] };
 const common = {
   transform,
@@ -21,6 +24,13 @@ module.exports = {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/faults/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/helpers/global-setup.ts',
+      setupFiles: ['<rootDir>/api/openapi/extend-zod.ts', '<rootDir>/test/helpers/env.ts'],
+    },
+    {
+      ...common,
+      displayName: 'browser',
+      testMatch: ['<rootDir>/test/browser/**/*.test.ts'],
       globalSetup: '<rootDir>/test/helpers/global-setup.ts',
       setupFiles: ['<rootDir>/api/openapi/extend-zod.ts', '<rootDir>/test/helpers/env.ts'],
     },

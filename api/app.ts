@@ -4,6 +4,7 @@ import { requestSerializer } from '../lib/logger';
 import type { AppDeps } from './context';
 import { adminRouters } from './admin';
 import { docsPageRouter } from './admin/docs/docs-page.route';
+import { consoleRouter } from './console/console.route';
 import { adminDashboardRouter, DASHBOARD_BASE } from './admin/queues/dashboard';
 import { healthRouter } from './health.route';
 import { metricsRouter } from './metrics.route';
@@ -60,6 +61,7 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api/v1', api);
 
   app.use(docsPageRouter());
+  app.use(consoleRouter());
 
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));

@@ -18,6 +18,9 @@ import { ConfigError, loadConfig, type HubConfig } from '../config/env';
 import { createDb } from '../db/connection';
 import { createLogger } from '../lib/logger';
 import { startHub, StartupError } from '../main/start';
+import { issueToken } from '../app/tokens';
+import { ALL_COMPANIES } from '../core/access/company-scope';
+import { consoleIsStale, buildConsole } from '../scripts/build-console';
 import { encryptSecrets, sourceSecretsContext, splitAuth, type SourceAuth } from '../plugins/auth';
 
 const once = process.argv.includes('--once');
@@ -49,6 +52,12 @@ async function main(): Promise<void> {
   step('seeding the demo MSP (idempotent)');
   await seed(db, config);
   await db.destroy();
+
+  if (consoleIsStale()) {
+    step('building the admin console (console/ → console/dist)');
+    const built = await buildConsole();
+    console.log(`  ${(built.gzipBytes / 1024).toFixed(0)} kB gzipped`);
+  }
 
   step('starting the hub (API + workers)');
   let hub;
@@ -88,6 +97,12 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
   }
   await printTable(hub.db, posted);
+
+  // A token of its own for the console (the fragment never reaches a server; the page keeps it in
+  // sessionStorage and drops it from the address bar).
+  const { token: consoleToken } = await issueToken(hub.db, { name: 'demo console', role: 'admin', scope: ALL_COMPANIES, actor: 'cli:demo' });
+  console.log(`\nConsole: ${base}/console#token=${consoleToken}${once ? '   (run without --once to keep the hub up)' : ''}`);
+  console.log(`API docs: ${base}/docs (after signing in to the console)`);
 
   if (once) {
     step('resolving the demo alerts (so the next run opens fresh tickets) and stopping');

@@ -12,6 +12,7 @@ import { IMPORT_MOUNT, importsRouter } from './imports/imports.route';
 import { openApiRouter } from './docs/openapi.route';
 import { queuesRouter } from './queues/queues.route';
 import { reportsRouter } from './reports/reports.route';
+import { meRouter } from './me/me.route';
 import { maintenanceWindowsRouter } from './maintenance-windows/maintenance-windows.route';
 import { rulesRouter } from './rules/rules.route';
 import { servicesRouter } from './services/services.route';
@@ -59,5 +60,7 @@ export function adminRouters(deps: AppDeps): AdminRouterEntry[] {
     { path: '/queues', router: queuesRouter(deps), policy: { read: 'operator', write: 'operator' } },
     { path: '/dead-letters', router: deadLettersRouter(deps), policy: { read: 'operator', write: 'operator' } },
     { path: '/openapi.json', router: openApiRouter(deps) },
+    // Any token may ask who it is (the console offers only what the token may do).
+    { path: '/me', router: meRouter(deps) },
   ];
 }

@@ -110,3 +110,10 @@ export async function lockCompany(trx: Db, id: string): Promise<CompanyRow | und
   if (!/^\d+$/.test(id)) return undefined;
   return (await trx('companies').where('id', id).forUpdate().first()) as CompanyRow | undefined;
 }
+
+/** Id and name of the companies a scoped token covers (`GET /me`), in id order; deleted ones are simply absent. */
+export async function companyNamesIn(db: Db, ids: readonly string[]): Promise<Array<{ id: string; name: string }>> {
+  if (ids.length === 0) return [];
+  const rows = (await db('companies').whereIn('id', ids).orderBy('id').select('id', 'name')) as Array<{ id: string | number; name: string }>;
+  return rows.map((r) => ({ id: String(r.id), name: r.name }));
+}

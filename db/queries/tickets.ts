@@ -25,6 +25,8 @@ export interface TicketFilter extends PageRequest {
   status?: readonly TicketStatus[] | undefined;
   priority?: Priority | undefined;
   needsTriage?: boolean | undefined;
+  /** Words in the title or description (case-insensitive substring). */
+  text?: string | undefined;
   /** R-TKT-2: only tickets in this SLA state at `now` (core/slas/sla-state.ts). */
   slaState?: SlaState | undefined;
   /** `id` (newest first, the default) or `nextDue` (earliest open due date first, none last). */
@@ -49,6 +51,10 @@ export async function listTickets(db: Db, f: TicketFilter): Promise<Page<TicketR
   if (f.status && f.status.length > 0) q.whereIn('t.status', f.status as TicketStatus[]);
   if (f.priority) q.where('t.priority', f.priority);
   if (f.needsTriage !== undefined) q.where('t.needs_triage', f.needsTriage);
+  if (f.text) {
+    const like = `%${f.text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
+    q.where((w) => w.whereILike('t.title', like).orWhereILike('t.description', like));
+  }
   if (f.slaState) {
     const state = slaStateSql(f.now ?? new Date());
     q.whereRaw(`(${state.sql}) = ?`, [...state.bindings, f.slaState]);

@@ -1,13 +1,17 @@
 import { createDb } from '../../db/connection';
 import { quoteIdent, templateName, urlFor, withAdminClient } from './databases';
+import { ensureConsoleBuilt } from '../../scripts/build-console';
 import './env';
 
 /**
- * Runs once per `jest` run: migrates a template database (named by the migrations' hash) that
+ * Runs once per `jest` run (per project): builds the console when missing or stale, then migrates a template database (named by the migrations' hash) that
  * every integration test file clones with CREATE DATABASE … TEMPLATE — fast, and each file gets
  * its own empty, migrated database.
  */
 export default async function globalSetup(): Promise<void> {
+  // The console's bundle (served at /console) is built at install time; a fresh edit of
+  // console/src, or a clone installed without scripts, gets it rebuilt here.
+  await ensureConsoleBuilt();
   const template = templateName();
   await withAdminClient(async (client) => {
     // Serialize concurrent test runs on one machine.

@@ -1,32 +1,51 @@
-import { Router } from 'express';
+import path from 'node:path';
+import express, { Router } from 'express';
 import { registerDoc } from '../../route';
 
+/** Where npm put swagger-ui-dist (resolved once; the package ships the viewer prebuilt, no CDN). */
+const SWAGGER_DIR = path.dirname(require.resolve('swagger-ui-dist/package.json'));
+
+/** The sessionStorage key the console keeps its token under (console/src/session.ts). */
+const TOKEN_KEY = 'hub.console.token';
+
 /**
- * `GET /docs`: a self-contained page (no CDN: operators' browsers may have no internet) that asks
- * for an API token, fetches /api/v1/openapi.json with it and lists every route with its role,
- * parameters, body and response schemas. Public: the page holds no data, the document needs a token.
+ * `GET /docs`: the OpenAPI document in Swagger UI (swagger-ui-dist, served from this process: no
+ * CDN, works offline). Try-it-out sends the console's signed-in token (sessionStorage of this tab);
+ * without one the page asks for a token. Public: the page holds no data, the document needs a token.
+ * The viewer's script and ours are files under 'self' — the CSP forbids every inline script. Its
+ * style sheet sets style attributes, hence `style-src 'unsafe-inline'`; its icons are data: URLs.
  *
  * Mount at the root, before the 404 handler: `app.use(docsPageRouter())`.
  */
 export function docsPageRouter(): Router {
-  registerDoc('/docs', { method: 'get', summary: 'API documentation page (HTML; asks for a token)', tags: ['docs'], produces: ['text/html'] });
-  registerDoc('/docs/docs.js', { method: 'get', summary: 'Script of the documentation page', tags: ['docs'], produces: ['application/javascript'] });
+  registerDoc('/docs', { method: 'get', summary: 'API documentation (Swagger UI, bundled; try-it-out with the console token)', tags: ['docs'], produces: ['text/html'] });
+  registerDoc('/docs/docs.js', { method: 'get', summary: 'Start-up script of the documentation page', tags: ['docs'], produces: ['application/javascript'] });
   registerDoc('/docs/docs.css', { method: 'get', summary: 'Style sheet of the documentation page', tags: ['docs'], produces: ['text/css'] });
+  registerDoc('/docs/viewer/:file', { method: 'get', summary: 'Swagger UI files (swagger-ui-dist)', tags: ['docs'], produces: ['application/javascript', 'text/css'] });
   const router = Router();
   const headers = {
-    // The script is served from 'self' (not inline) so a strict CSP can forbid every inline script.
-    'Content-Security-Policy': "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    'Content-Security-Policy':
+      "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
     'X-Content-Type-Options': 'nosniff',
-    'Cache-Control': 'no-cache',
+    'Referrer-Policy': 'no-referrer',
   };
   router.get('/docs', (_req, res) => {
-    res.set(headers).type('html').send(DOCS_HTML);
+    res.set({ ...headers, 'Cache-Control': 'no-cache' }).type('html').send(DOCS_HTML);
   });
   router.get('/docs/docs.js', (_req, res) => {
-    res.set(headers).type('application/javascript').send(DOCS_JS);
+    res.set({ ...headers, 'Cache-Control': 'no-cache' }).type('application/javascript').send(DOCS_JS);
   });
   router.get('/docs/docs.css', (_req, res) => {
-    res.set(headers).type('text/css').send(DOCS_CSS);
+    res.set({ ...headers, 'Cache-Control': 'no-cache' }).type('text/css').send(DOCS_CSS);
+  });
+  // Only the two files the page loads; the package's own index.html and initializer are not served.
+  const viewer = express.static(SWAGGER_DIR, { index: false, maxAge: '1d', setHeaders: (res) => res.set(headers) });
+  const VIEWER_FILES = new Set(['swagger-ui-bundle.js', 'swagger-ui.css']);
+  router.get('/docs/viewer/:file', (req, res, next) => {
+    const file = String(req.params.file);
+    if (!VIEWER_FILES.has(file)) return next();
+    req.url = `/${file}`;
+    viewer(req, res, next);
   });
   return router;
 }
@@ -37,135 +56,67 @@ const DOCS_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Alert hub API</title>
+<link rel="stylesheet" href="/docs/viewer/swagger-ui.css">
 <link rel="stylesheet" href="/docs/docs.css">
+<script src="/docs/viewer/swagger-ui-bundle.js" defer></script>
 <script src="/docs/docs.js" defer></script>
 </head>
 <body>
-<header>
-  <h1>Alert hub API</h1>
-  <form id="auth">
-    <label>API token <input id="token" type="password" autocomplete="off" placeholder="hub_… (any role)"></label>
-    <button type="submit">Load</button>
-    <a id="raw" href="/api/v1/openapi.json">openapi.json</a>
+<header class="hub-bar">
+  <a href="/console">← Console</a>
+  <strong>Alert hub API</strong>
+  <form id="token-form" hidden>
+    <label for="token">API token</label>
+    <input id="token" type="password" autocomplete="off" placeholder="hub_… (any role)">
+    <button type="submit">Use token</button>
   </form>
-  <input id="filter" type="search" placeholder="Filter routes (path, summary, tag)">
-  <p id="status">Enter a token to load the OpenAPI document.</p>
+  <span id="who"></span>
 </header>
-<main id="routes"></main>
+<main id="swagger-ui"></main>
 </body>
 </html>
 `;
 
 const DOCS_CSS = `
-body { font: 14px/1.45 system-ui, sans-serif; margin: 0; color: #1d232a; background: #f6f7f9; }
-header { position: sticky; top: 0; background: #fff; border-bottom: 1px solid #d8dde3; padding: 12px 24px; }
-h1 { font-size: 20px; margin: 0 0 8px; }
-h2 { font-size: 16px; margin: 24px 0 8px; text-transform: capitalize; }
-form, #filter { display: inline-flex; gap: 8px; align-items: center; margin-right: 16px; }
-input { font: inherit; padding: 4px 8px; }
-#token { width: 22em; }
-main { padding: 0 24px 48px; }
-details { background: #fff; border: 1px solid #d8dde3; border-radius: 6px; margin: 6px 0; }
-summary { cursor: pointer; padding: 8px 12px; display: flex; gap: 12px; align-items: baseline; }
-.method { font-weight: 700; text-transform: uppercase; width: 4.5em; font-family: ui-monospace, monospace; }
-.get { color: #0b6bcb; } .post { color: #1a7f37; } .put, .patch { color: #9a6700; } .delete { color: #cf222e; }
-.path { font-family: ui-monospace, monospace; }
-.muted { color: #57606a; }
-.body { padding: 0 12px 12px; }
-pre { background: #f6f8fa; padding: 8px; overflow: auto; max-height: 24em; }
-table { border-collapse: collapse; } td, th { border: 1px solid #d8dde3; padding: 2px 8px; text-align: left; }
+body { margin: 0; font: 14px/1.45 system-ui, sans-serif; }
+.hub-bar { display: flex; gap: 16px; align-items: center; padding: 10px 24px; background: #1f2a37; color: #fff; }
+.hub-bar a { color: #cfe3ff; }
+.hub-bar form { display: inline-flex; gap: 8px; align-items: center; }
+.hub-bar form[hidden] { display: none; }
+.hub-bar input { width: 22em; padding: 4px 8px; }
+#who { margin-left: auto; color: #cfd8e3; }
 `;
 
-// Builds the DOM with textContent only: nothing from the document is ever parsed as HTML.
+// Reads the token the console stored for this tab; every request Swagger UI makes (the document
+// itself and each try-it-out call) carries it. Nothing is written into the page as HTML.
 const DOCS_JS = `'use strict';
 (function () {
-  var $ = function (id) { return document.getElementById(id); };
-  var el = function (tag, cls, text) { var e = document.createElement(tag); if (cls) e.className = cls; if (text !== undefined) e.textContent = text; return e; };
-  var doc = null;
-
-  function deref(schema) {
-    if (schema && schema.$ref && doc && doc.components && doc.components.schemas) {
-      var name = schema.$ref.split('/').pop();
-      return doc.components.schemas[name] || schema;
-    }
-    return schema;
-  }
-  function schemaBlock(title, schema) {
-    var wrap = el('div');
-    wrap.appendChild(el('strong', '', title));
-    wrap.appendChild(el('pre', '', JSON.stringify(deref(schema), null, 2)));
-    return wrap;
-  }
-  function operation(path, method, op) {
-    var d = el('details');
-    d.dataset.search = (method + ' ' + path + ' ' + (op.summary || '') + ' ' + (op.tags || []).join(' ')).toLowerCase();
-    var s = el('summary');
-    s.appendChild(el('span', 'method ' + method, method));
-    s.appendChild(el('span', 'path', path));
-    s.appendChild(el('span', 'muted', op.summary || ''));
-    d.appendChild(s);
-    var body = el('div', 'body');
-    if (op.description) body.appendChild(el('p', '', op.description));
-    if (op.parameters && op.parameters.length) {
-      var t = el('table'); var h = el('tr');
-      ['name', 'in', 'required', 'schema'].forEach(function (c) { h.appendChild(el('th', '', c)); });
-      t.appendChild(h);
-      op.parameters.forEach(function (p) {
-        var r = el('tr');
-        [p.name, p.in, p.required ? 'yes' : 'no', JSON.stringify(p.schema || {})].forEach(function (c) { r.appendChild(el('td', '', String(c))); });
-        t.appendChild(r);
-      });
-      body.appendChild(t);
-    }
-    var rb = op.requestBody && op.requestBody.content && op.requestBody.content['application/json'];
-    if (rb) body.appendChild(schemaBlock('Request body', rb.schema));
-    Object.keys(op.responses || {}).forEach(function (code) {
-      var content = op.responses[code].content || {};
-      Object.keys(content).forEach(function (type) {
-        body.appendChild(schemaBlock('Response ' + code + ' (' + type + ')', content[type].schema));
-      });
+  var KEY = ${JSON.stringify(TOKEN_KEY)};
+  var token = sessionStorage.getItem(KEY);
+  var form = document.getElementById('token-form');
+  if (!token) {
+    form.hidden = false;
+    document.getElementById('who').textContent = 'Sign in to the console, or enter a token here, to load the document.';
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      var t = document.getElementById('token').value.trim();
+      if (t) { sessionStorage.setItem(KEY, t); location.reload(); }
     });
-    d.appendChild(body);
-    return d;
+    return;
   }
-  function render() {
-    var main = $('routes');
-    main.textContent = '';
-    var byTag = {};
-    Object.keys(doc.paths || {}).sort().forEach(function (path) {
-      var item = doc.paths[path];
-      ['get', 'post', 'put', 'patch', 'delete'].forEach(function (m) {
-        if (!item[m]) return;
-        var tag = (item[m].tags && item[m].tags[0]) || 'other';
-        (byTag[tag] = byTag[tag] || []).push(operation(path, m, item[m]));
-      });
-    });
-    Object.keys(byTag).sort().forEach(function (tag) {
-      main.appendChild(el('h2', '', tag));
-      byTag[tag].forEach(function (d) { main.appendChild(d); });
-    });
-    $('status').textContent = (doc.info && doc.info.title ? doc.info.title + ' ' + doc.info.version : 'API') + ': ' + Object.keys(doc.paths || {}).length + ' paths.';
-    applyFilter();
-  }
-  function applyFilter() {
-    var q = $('filter').value.toLowerCase();
-    Array.prototype.forEach.call(document.querySelectorAll('details'), function (d) { d.style.display = d.dataset.search.indexOf(q) >= 0 ? '' : 'none'; });
-  }
-  function load(token) {
-    $('status').textContent = 'Loading…';
-    fetch('/api/v1/openapi.json', { headers: { Authorization: 'Bearer ' + token } })
-      .then(function (r) {
-        if (!r.ok) throw new Error(r.status === 401 ? 'token rejected (401)' : 'HTTP ' + r.status);
-        return r.json();
-      })
-      .then(function (d) { doc = d; sessionStorage.setItem('hubDocsToken', token); render(); })
-      .catch(function (e) { $('status').textContent = 'Could not load the document: ' + e.message; });
-  }
-  document.addEventListener('DOMContentLoaded', function () {
-    $('auth').addEventListener('submit', function (ev) { ev.preventDefault(); load($('token').value.trim()); });
-    $('filter').addEventListener('input', applyFilter);
-    var saved = sessionStorage.getItem('hubDocsToken');
-    if (saved) { $('token').value = saved; load(saved); }
+  document.getElementById('who').textContent = 'Try-it-out uses the console token of this tab.';
+  var ui = window.SwaggerUIBundle({
+    url: '/api/v1/openapi.json',
+    dom_id: '#swagger-ui',
+    deepLinking: true,
+    tryItOutEnabled: true,
+    persistAuthorization: false,
+    requestInterceptor: function (req) {
+      var t = sessionStorage.getItem(KEY);
+      if (t && !req.headers.Authorization && !req.headers.authorization) req.headers.Authorization = 'Bearer ' + t;
+      return req;
+    },
+    onComplete: function () { ui.preauthorizeApiKey('bearer', token); },
   });
 })();
 `;

@@ -1,0 +1,24 @@
+import fs from 'node:fs';
+import { chromium } from 'playwright-core';
+(async () => {
+  const token = fs.readFileSync('/work/wt/console/.env', 'utf8').match(/^HUB_ADMIN_TOKEN=(.*)$/m)![1]!;
+  const b = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
+  const p = await b.newPage({ viewport: { width: 1280, height: 800 } });
+  p.on('console', (m) => console.log('console:', m.text()));
+  p.on('pageerror', (e) => console.log('pageerror:', e.message));
+  await p.goto('http://127.0.0.1:3917/console');
+  await p.getByLabel('API token').fill(token);
+  await p.getByRole('button', { name: 'Sign in' }).click();
+  await p.getByRole('link', { name: 'Rules', exact: true }).click();
+  await p.getByRole('textbox', { name: 'Rules file' }).waitFor();
+  const orig = fs.readFileSync('/work/wt/console/rules/00-default.json', 'utf8');
+  const text = orig.replace('"operator": "equal", "value": "critical"', '"operator": "equalish", "value": "critical"');
+  await p.getByRole('textbox', { name: 'Rules file' }).click();
+  await p.keyboard.press('Control+A');
+  await p.evaluate(`(() => { const dt = new DataTransfer(); dt.setData('text/plain', ${JSON.stringify(text)}); document.querySelector('[aria-label="Rules file"]').dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true })); })()`);
+  await p.getByRole('button', { name: 'Check' }).click();
+  await p.waitForTimeout(2000);
+  console.log(await p.evaluate(`[document.querySelectorAll('.cm-lintRange').length, document.querySelectorAll('.cm-lintRange-error').length, document.querySelectorAll('.cm-lint-marker').length, document.querySelector('.cm-content').innerText.split('\\n').length]`));
+  await p.screenshot({ path: '/tmp/dbg.png' });
+  await b.close();
+})();
