@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Queue } from 'bullmq';
 import type { Express } from 'express';
 import fc from 'fast-check';
 import request from 'supertest';
@@ -9,8 +10,10 @@ import { createApp } from '../../api/app';
 import { issueToken } from '../../app/tokens';
 import { ALL_COMPANIES } from '../../core/access/company-scope';
 import { createLogger } from '../../lib/logger';
+import { createRedis, type RedisConnection } from '../../lib/redis';
 import { RulesetStore } from '../../rules/engine/ruleset-store';
 import { createTestApp, type TestApp } from '../helpers/app';
+import { testQueuePrefix } from '../helpers/harness';
 import {
   bodyArbitrary,
   capturingLogger,
@@ -55,6 +58,9 @@ describe('fuzz: every admin route with a JSON body (R-ALR-5: no 5xx, a refused w
   let rulesRoot: string;
   let world: World;
   let state: TableState;
+  // POST /rules/replays enqueues on the rule-replays queue: a real queue (no worker; jobs just wait), dropped after.
+  let redis: RedisConnection;
+  let replayQueue: Queue;
   const log = capturingLogger();
   /** `<segment before the parameter>:<parameter>` → ids that exist, e.g. 'contracts:id', 'services:serviceId'. */
   const existing: Record<string, string[]> = {};
@@ -66,7 +72,9 @@ describe('fuzz: every admin route with a JSON body (R-ALR-5: no 5xx, a refused w
     const rulesDir = path.join(rulesRoot, 'rules');
     await fs.mkdir(rulesDir);
     await fs.copyFile(DEFAULT_RULES_FILE, path.join(rulesDir, '00-default.json'));
-    t = await createTestApp({ env: { RULES_DIR: rulesDir } });
+    redis = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    replayQueue = new Queue('rule-replays', { connection: redis, prefix: testQueuePrefix() });
+    t = await createTestApp({ env: { RULES_DIR: rulesDir }, services: { queues: { 'rule-replays': replayQueue } } });
     const db = t.db;
 
     const source = await createSource(db, t.deps.config.HUB_SECRET_KEY, { name: 'rmm', plugin: 'generic', auth: { type: 'token', token: 'tok-0123456789abcdef' } });
@@ -142,6 +150,9 @@ describe('fuzz: every admin route with a JSON body (R-ALR-5: no 5xx, a refused w
   });
   afterAll(async () => {
     await store?.close();
+    await replayQueue?.obliterate({ force: true });
+    await replayQueue?.close();
+    redis?.disconnect();
     await t?.close();
     if (rulesRoot) await fs.rm(rulesRoot, { recursive: true, force: true });
   });

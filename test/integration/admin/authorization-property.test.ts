@@ -327,6 +327,16 @@ describe('authorization, property-based over the OpenAPI route list (issue 13)',
       ),
     };
 
+    // A PSA connection: global configuration (admin only, issue 16); a webhook one needs no PSA to exist.
+    const psa = await api.post('/psa-connections', {
+      name: 'relay',
+      type: 'webhook',
+      enabled: false,
+      config: { url: 'http://127.0.0.1:9/hook', secret: `whsec_${Buffer.alloc(24, 7).toString('base64')}` },
+    });
+    expect(psa.status).toBe(201);
+    global['psa-connections/name'] = 'relay';
+
     // D: its tokens are made while it exists, then it is deleted through the API (issue 13 item 1).
     companyId.D = await createCompany(api, `Company ${marker('D')}`);
     world = { companyId, owned, global, hostname };

@@ -152,7 +152,7 @@ describe('admin resources', () => {
       const { id, createdAt, updatedAt, ...rest } = res.body as Record<string, unknown> & { id: string };
       expect(id).toMatch(/^\d+$/);
       expect(createdAt).toEqual(updatedAt);
-      expect(rest).toEqual(officeHours);
+      expect(rest).toEqual({ ...officeHours, psaRefs: {} });
       const hours = await t.db('sla_business_hours').where('sla_id', id).orderBy(['weekday', 'start_time']);
       expect(hours.map((h: { weekday: number; start_time: string }) => [h.weekday, h.start_time])).toEqual([
         [1, '08:00:00'],
