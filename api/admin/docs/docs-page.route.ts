@@ -110,6 +110,8 @@ const DOCS_JS = `'use strict';
     dom_id: '#swagger-ui',
     deepLinking: true,
     tryItOutEnabled: true,
+    // Tags collapsed: the document has ~140 operations; expanded all at once, Swagger UI rendered only the first tags.
+    docExpansion: 'none',
     persistAuthorization: false,
     requestInterceptor: function (req) {
       var t = sessionStorage.getItem(KEY);
