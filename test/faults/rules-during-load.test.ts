@@ -117,8 +117,9 @@ describe('fault: invalid rules files written while alerts are being decided', ()
       content: { files: Array<{ name: string }> };
     }>;
     expect(rulesets.map((r) => r.content.files.map((f) => f.name))).toEqual([
-      ['00-default.json'],
-      ['00-default.json', '50-fault.json'],
+      // 10-storms.json: the shipped storm examples (issue 18), off by default.
+      ['00-default.json', '10-storms.json'],
+      ['00-default.json', '10-storms.json', '50-fault.json'],
     ]);
     const [v1, v2] = rulesets.map((r) => r.version);
 

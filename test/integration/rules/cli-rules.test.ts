@@ -47,7 +47,7 @@ describe('hub rules', () => {
   it('R-RUL-2: check passes the shipped rules (exit 0)', async () => {
     const r = await run('rules', 'check', SHIPPED, '--database-url', t.url);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/✓ .*: 7 rules in 1 file, 0 errors, 0 warnings/);
+    expect(r.out).toMatch(/✓ .*: 7 rules in 2 files, 0 errors, 0 warnings/);
   });
 
   it('R-RUL-2: check fails (exit 1) naming file, line, rule and pointer', async () => {
