@@ -21,7 +21,7 @@ import { startHub, StartupError } from '../main/start';
 import { issueToken } from '../app/tokens';
 import { ALL_COMPANIES } from '../core/access/company-scope';
 import { consoleIsStale, buildConsole } from '../scripts/build-console';
-import { encryptSecrets, sourceSecretsContext, splitAuth, type SourceAuth } from '../plugins/auth';
+import { decryptSecrets, encryptSecrets, sourceSecretsContext, splitAuth, type SourceAuth } from '../plugins/auth';
 
 const once = process.argv.includes('--once');
 const DEMO_TOKEN = 'demo-source-token-change-me-0001';
@@ -339,9 +339,26 @@ async function seed(db: Knex, config: HubConfig): Promise<void> {
     }
   }
   const source = async (name: string, plugin: string, auth: SourceAuth) => {
-    if (await db('sources').where({ name }).first()) return;
     const { settings, secrets } = splitAuth(auth);
     const { type, ...rest } = settings;
+    const existing = (await db('sources').where({ name }).first()) as { auth_secrets_enc: string | null } | undefined;
+    if (existing) {
+      // The demo's own source, sealed by an earlier demo run with another .env's key (a new clone on a
+      // machine whose demo database stayed): sealed again with this .env's key, or every sample is refused.
+      let opens = true;
+      try {
+        if (existing.auth_secrets_enc) decryptSecrets(existing.auth_secrets_enc, config.HUB_SECRET_KEYS, sourceSecretsContext(name));
+      } catch {
+        opens = false;
+      }
+      if (!opens) {
+        console.log(`  demo source ${name}: its secrets were sealed with another HUB_SECRET_KEY; sealed again with this .env's`);
+        await db('sources')
+          .where({ name })
+          .update({ auth_secrets_enc: encryptSecrets(secrets, config.HUB_SECRET_KEYS, sourceSecretsContext(name)) });
+      }
+      return;
+    }
     await db('sources').insert({
       name,
       plugin,
