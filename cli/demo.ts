@@ -134,7 +134,12 @@ function sign(a: DemoAlert, raw: string): Record<string, string> {
 function demoAlerts(now: Date): DemoAlert[] {
   const iso = now.toISOString();
   const bearer = { authorization: `Bearer ${DEMO_TOKEN}` };
-  const amFixture = JSON.parse(fs.readFileSync(path.join(__dirname, '../plugins/alertmanager/fixtures/alertmanager-0.25-webhook-firing.json'), 'utf8')) as unknown;
+  const amFixture = JSON.parse(fs.readFileSync(path.join(__dirname, '../plugins/alertmanager/fixtures/alertmanager-0.25-webhook-firing.json'), 'utf8')) as {
+    alerts?: Array<{ startsAt?: string }>;
+  };
+  // The capture as if it fired now: with its recorded startsAt, a second demo run would (rightly) be a
+  // late retry of a firing that was already resolved (issue 15 item 7) and open nothing.
+  for (const a of amFixture.alerts ?? []) a.startsAt = iso;
   const stamp = now.getTime().toString(36);
   return [
     {
