@@ -9,7 +9,13 @@
  *  d. renewal of a contract with 10,000 devices and 200 services;
  *  e. memory: peak RSS of the API and worker processes during (b).
  *
+ *  f. CPU per alert beside every end-to-end rate (bench/cpu.ts).
+ *
  * --smoke: seconds instead of minutes (CI runs it so the benchmark cannot rot).
+ *
+ * One piece (over 300 lines) on purpose: one run's sections share the database, the queue prefix, the
+ * spawned processes and their cleanup, and the order of the printed tables; the measuring itself lives
+ * beside it (cpu.ts, rules.bench.ts, import.bench.ts, bench-db.ts).
  */
 import { ALL_COMPANIES } from '../core/access/company-scope';
 import '../api/openapi/extend-zod';
