@@ -3,7 +3,10 @@
  * `npm run demo [-- --once]`: the hub's main job, shown end to end on a demo MSP built on the
  * seed's example (contract-service.de.txt): migrate, seed, start the hub (API + workers), post
  * sample alerts through the real webhook routes of four plugins, wait for the workers, and print
- * alert → device → contract / service / SLA → priority → due dates → deciding rule.
+ * alert → device → contract / service / SLA → priority → due dates → deciding rule → PSA ticket.
+ * The PSA is a local stand-in of Autotask's REST API (`cli/stand-ins/fake-autotask.ts`, in this
+ * process, on 127.0.0.1): the demo connects the hub to it (connection `demo-autotask`), gives the demo
+ * MSP's records their Autotask ids (psaRefs) and waits, bounded, for the delivery worker.
  * Keeps running (so you can post your own alerts) until Ctrl-C, or exits with --once.
  *
  * One piece (about 350 lines): the demo is one script read top to bottom (seed, start, post, wait,
@@ -22,10 +25,16 @@ import { issueToken } from '../app/tokens';
 import { ALL_COMPANIES } from '../core/access/company-scope';
 import { consoleIsStale, buildConsole } from '../scripts/build-console';
 import { decryptSecrets, encryptSecrets, sourceSecretsContext, splitAuth, type SourceAuth } from '../plugins/auth';
+import { createConnection } from '../app/psa/connections';
+import { startFakeAutotask, type FakeAutotask } from './stand-ins/fake-autotask';
 
 const once = process.argv.includes('--once');
 const DEMO_TOKEN = 'demo-source-token-change-me-0001';
 const DEMO_HMAC = 'demo-datto-hmac-secret-change-me-02';
+/** The demo's PSA connection (to the stand-in); a user's own connections are left alone. */
+const DEMO_PSA = 'demo-autotask';
+/** How long the demo waits for the PSA deliveries before it prints "pending". */
+const PSA_WAIT_MS = 20_000;
 
 interface DemoAlert {
   label: string;
@@ -51,6 +60,10 @@ async function main(): Promise<void> {
   await db.migrate.latest();
   step('seeding the demo MSP (idempotent)');
   await seed(db, config);
+  step('starting the PSA stand-in (a local Autotask REST subset) and connecting the hub to it');
+  const psa = await startFakeAutotask();
+  await connectDemoPsa(db, config, psa);
+  console.log(`  Autotask stand-in at ${psa.baseUrl} — connection "${DEMO_PSA}", psaRefs set on the demo's company, contracts, services, SLAs and devices`);
   await db.destroy();
 
   if (consoleIsStale()) {
@@ -66,9 +79,11 @@ async function main(): Promise<void> {
   } catch (e) {
     if (e instanceof StartupError) {
       console.error(e.message);
+      await psa.close();
       process.exit(1);
     }
     if ((e as { code?: string }).code === 'EADDRINUSE') {
+      await psa.close();
       console.error(`port ${config.PORT} is in use: set PORT in .env (or stop the other process)`);
       process.exit(1);
     }
@@ -96,7 +111,22 @@ async function main(): Promise<void> {
     if (Date.now() > until) throw new Error('workers did not process the demo alerts within 30 s (is Redis up?)');
     await new Promise((r) => setTimeout(r, 100));
   }
+  const ticketIds = (await hub.db('alerts').whereIn('id', ids).whereNotNull('ticket_id').distinct('ticket_id').pluck('ticket_id')) as string[];
+  step(`waiting for the PSA deliveries (at most ${PSA_WAIT_MS / 1000} s)`);
+  const psaUntil = Date.now() + PSA_WAIT_MS;
+  for (;;) {
+    const pending = (await hub.db('psa_deliveries as d')
+      .join('psa_connections as c', 'c.id', 'd.connection_id')
+      .where('c.name', DEMO_PSA)
+      .whereIn('d.ticket_id', ticketIds)
+      .where('d.state', 'pending')
+      .count({ n: '*' })
+      .first()) as { n: string };
+    if (pending.n === '0' || Date.now() > psaUntil) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
   await printTable(hub.db, posted);
+  console.log(`\nPSA stand-in: ${psa.tickets.length} ticket(s) created in this run — ${psa.tickets.map((t) => `${t.ticketNumber} "${String(t.fields.title)}"`).join(', ') || 'none'}`);
 
   // A token of its own for the console (the fragment never reaches a server; the page keeps it in
   // sessionStorage and drops it from the address bar).
@@ -108,15 +138,19 @@ async function main(): Promise<void> {
     step('resolving the demo alerts (so the next run opens fresh tickets) and stopping');
     for (const p of posted) await resolveDemo(hub.db, p.alertIds);
     await hub.close();
+    await psa.close();
     return;
   }
-  console.log(`\nThe hub keeps running: API ${base}  (admin token: HUB_ADMIN_TOKEN from .env)`);
+  console.log(`\nThe hub keeps running: API ${base}  (admin token: HUB_ADMIN_TOKEN from .env); PSA stand-in ${psa.baseUrl} (stops with the demo)`);
   console.log(`  curl -s -H "Authorization: Bearer $HUB_ADMIN_TOKEN" ${base}/api/v1/tickets | head`);
   console.log(`  curl -s -X POST ${base}/hooks/monitoring -H 'Authorization: Bearer ${DEMO_TOKEN}' -H 'content-type: application/json' \\`);
   console.log(`       -d '{"alertId":"my-1","state":"firing","severity":"high","title":"Test","device":{"hostname":"mail01","site":"acme-hq"},"occurredAt":"${new Date().toISOString()}"}'`);
   console.log('Ctrl-C stops it.');
   const stop = () => {
-    void hub.close().then(() => process.exit(0));
+    void hub
+      .close()
+      .then(() => psa.close())
+      .then(() => process.exit(0));
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
@@ -218,7 +252,7 @@ function demoAlerts(now: Date): DemoAlert[] {
 }
 
 async function printTable(db: Knex, posted: Array<{ label: string; source: string; alertIds: string[] }>): Promise<void> {
-  const rows: string[][] = [['alert', 'device', 'contract / service / SLA', 'priority', 'first response due', 'resolution due', 'deciding rule', 'ticket']];
+  const rows: string[][] = [['alert', 'device', 'contract / service / SLA', 'priority', 'first response due', 'resolution due', 'deciding rule', 'ticket', 'PSA ticket (Autotask stand-in)']];
   for (const p of posted) {
     for (const alertId of p.alertIds) {
       const r = (await db('alerts as a')
@@ -253,6 +287,7 @@ async function printTable(db: Knex, posted: Array<{ label: string; source: strin
         fmt(r.resolution_due_at),
         fired.map((f) => f.name).join(', ') || '-',
         r.ticket_id ? `#${String(r.ticket_id)} (${String(r.outcome)})` : '-',
+        r.ticket_id ? await psaColumn(db, String(r.ticket_id)) : '-',
       ]);
     }
   }
@@ -260,6 +295,55 @@ async function printTable(db: Knex, posted: Array<{ label: string; source: strin
   const line = (row: string[]) => row.map((c, i) => c.padEnd(widths[i]!)).join(' │ ');
   console.log(`\n${line(rows[0]!)}\n${widths.map((w) => '─'.repeat(w)).join('─┼─')}`);
   for (const row of rows.slice(1)) console.log(line(row));
+}
+
+/** The demo connection's delivery of a ticket: the PSA's ticket number, or why there is none (yet). */
+async function psaColumn(db: Knex, ticketId: string): Promise<string> {
+  const d = (await db('psa_deliveries as d')
+    .join('psa_connections as c', 'c.id', 'd.connection_id')
+    .where({ 'c.name': DEMO_PSA, 'd.ticket_id': ticketId })
+    .first('d.state', 'd.external_id', 'd.external_number', 'd.last_error')) as
+    | { state: string; external_id: string | null; external_number: string | null; last_error: string | null }
+    | undefined;
+  if (!d) return 'not sent (no delivery)';
+  if (d.state === 'delivered') return `${d.external_number ?? '?'} (id ${d.external_id ?? '?'})`;
+  if (d.state === 'pending') return 'pending';
+  const why = (d.last_error ?? '').replace(/^not sent to [^:]+: /, '');
+  return `${d.state === 'skipped' ? 'not sent' : d.state}: ${why.length > 60 ? `${why.slice(0, 59)}…` : why}`;
+}
+
+/**
+ * The demo's PSA connection, made anew each run: the stand-in keeps its tickets in memory and listens on
+ * a new port each run, so the previous run's connection (and its deliveries, which name tickets the old
+ * stand-in held) goes. The demo MSP's records get their Autotask ids, merged into their psaRefs.
+ */
+async function connectDemoPsa(db: Knex, config: HubConfig, psa: FakeAutotask): Promise<void> {
+  await db.transaction(async (trx) => {
+    await trx('psa_connections').where({ name: DEMO_PSA }).delete();
+    await createConnection(
+      trx,
+      { name: DEMO_PSA, type: 'autotask', enabled: true, config: { ...psa.credentials, baseUrl: psa.baseUrl, queueId: 29683 } },
+      config.HUB_SECRET_KEYS,
+    );
+    const refs: Array<[string, Record<string, unknown>, string]> = [
+      ['companies', { name: 'ACME GmbH' }, '174'],
+      ['contracts', { code: 'ACME-MAIL' }, '2001'],
+      ['contracts', { code: 'ACME-PRINT' }, '2002'],
+      ['contracts', { code: 'ACME-DESK' }, '2003'],
+      ['services', { code: 'MAIL' }, '31'],
+      ['services', { code: 'PRINT' }, '32'],
+      ['services', { code: 'DESK' }, '33'],
+      ['slas', { code: 'PREMIUM' }, '5'],
+      ['slas', { code: 'STANDARD' }, '6'],
+      ['devices', { hostname: 'mail01' }, '4411'],
+      ['devices', { hostname: 'printer-3og' }, '4412'],
+    ];
+    for (const [table, key, id] of refs) {
+      await trx(table)
+        .where(key)
+        .update({ psa_refs: trx.raw(`coalesce(psa_refs, '{}'::jsonb) || ?::jsonb`, [JSON.stringify({ [DEMO_PSA]: id })]) });
+    }
+  });
 }
 
 const fmt = (d: unknown): string => (d instanceof Date ? d.toISOString().replace(/:\d\d\.\d+Z$/, 'Z') : '-');

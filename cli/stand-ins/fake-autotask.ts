@@ -2,6 +2,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
+ * Shipped (not only a test helper): the demo (`cli/demo.ts`) runs it as its PSA, the benchmark
+ * (`bench/delivery.bench.ts`) delivers to it, the tests import it through `test/helpers/fake-autotask.ts`.
+ * It keeps everything in memory and never listens beyond the host it is given (127.0.0.1 by default).
+ *
  * A local stand-in of the Autotask PSA REST API v1.0 — the documented subset the `autotask`
  * connector uses (https://ww1.autotask.net/help/DeveloperHelp/Content/APIs/REST/REST_API_Home.htm,
  * …/Entities/TicketsEntity.htm, …/Entities/TicketNotesEntity.htm, …/General_Topics/REST_Zones.htm):
@@ -86,7 +90,9 @@ export async function startFakeAutotask(opts: { port?: number; host?: string } =
         if (missing.length > 0) return reply(500, { errors: missing.map((k) => `${k}: is required`) });
         if (typeof body.companyID !== 'number') return reply(400, { errors: ['companyID: must be an integer'] });
         const id = 1000 + tickets.length + 1;
-        tickets.push({ id, ticketNumber: `T20261206.${String(tickets.length + 1).padStart(4, '0')}`, fields: body, notes: [], patches: [] });
+        // Autotask's ticket number: T<creation date>.<sequence>.
+        const day = new Date().toISOString().slice(0, 10).replace(/-/g, '');
+        tickets.push({ id, ticketNumber: `T${day}.${String(tickets.length + 1).padStart(4, '0')}`, fields: body, notes: [], patches: [] });
         if (loseCreate) {
           loseCreate = false;
           // Created, but the answer is lost: the client sees a reset connection.

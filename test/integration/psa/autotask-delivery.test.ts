@@ -1,6 +1,6 @@
 import request from 'supertest';
 import type { Knex } from 'knex';
-import { startFakeAutotask, type FakeAutotask } from '../../../cli/stand-ins/fake-autotask';
+import { startFakeAutotask, type FakeAutotask } from '../../helpers/fake-autotask';
 import { ADMIN, startTestHub, waitFor, type TestHub } from '../../helpers/hub';
 import { createSource, seedWorld, type World } from '../../helpers/seed';
 
