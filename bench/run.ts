@@ -9,7 +9,11 @@
  *  d. renewal of a contract with 10,000 devices and 200 services;
  *  e. memory: peak RSS of the API and worker processes during (b).
  *
- *  f. CPU per alert beside every end-to-end rate (bench/cpu.ts).
+ *  f. CPU per alert beside every end-to-end rate (bench/cpu.ts);
+ *  g. delivery: PSA delivery throughput to the Autotask stand-in with no limit and at its rate limit, and
+ *     the end-to-end cost of one PSA connection vs none (bench/delivery.bench.ts, issue 16);
+ *  h. storm: 100,000 alerts from 10,000 devices at 200 sites, 5 going down, with the storm rules on
+ *     (bench/storm.bench.ts, issue 18).
  *
  * --smoke: seconds instead of minutes (CI runs it so the benchmark cannot rot).
  *
@@ -33,14 +37,23 @@ import { benchImport } from './import.bench';
 import { BENCH_APPLICATION_NAME, startCpuMeter } from './cpu';
 import { benchRules, type RulesBenchRow } from './rules.bench';
 import { createSource, insertRow, seedWorld } from '../test/helpers/seed';
+import type { BenchContext } from './context';
+import { benchDelivery, printDelivery, type DeliveryBenchResult } from './delivery.bench';
+import { benchStorm, printStorm, type StormBenchResult } from './storm.bench';
 
 const SMOKE = process.argv.includes('--smoke');
-/** `--only=intake,e2e,rules,renewal,import`: run only these sections (for profiling one of them). */
+/** `--only=intake,e2e,delivery,storm,rules,renewal,import`: run only these sections (for profiling one of them). */
 const ONLY = process.argv
   .find((a) => a.startsWith('--only='))
   ?.slice('--only='.length)
   .split(',');
-const run = (section: 'intake' | 'e2e' | 'rules' | 'renewal' | 'import') => !ONLY || ONLY.includes(section);
+const SECTIONS = ['intake', 'e2e', 'delivery', 'storm', 'rules', 'renewal', 'import'] as const;
+const unknownSection = ONLY?.find((s) => !(SECTIONS as readonly string[]).includes(s));
+if (unknownSection !== undefined) {
+  console.error(`--only: unknown section "${unknownSection}" (sections: ${SECTIONS.join(', ')})`);
+  process.exit(2);
+}
+const run = (section: (typeof SECTIONS)[number]) => !ONLY || ONLY.includes(section);
 /** Alerts per request in the end-to-end run (a generic-plugin array, like an Alertmanager group). */
 const E2E_BATCH = 50;
 const ROOT = path.join(__dirname, '..');
@@ -222,6 +235,36 @@ async function main(): Promise<void> {
       if (!process.env.BENCH_KEEP_DB) await resetPipeline(db, prefix);
     }
     results.endToEnd = e2e;
+
+    // g + h. PSA delivery and the alert storm: hub processes of their own, through the same helpers.
+    const ctx: BenchContext = {
+      smoke: SMOKE,
+      db,
+      database: dbName,
+      env,
+      apiPort,
+      source: 'bench',
+      sourceToken: TOKEN,
+      secretKeys: [SECRET],
+      cpuRedis,
+      startProcess: (args, e) => startProcess(args, e, procs),
+      stopProcess,
+      waitHttp,
+      waitUntil,
+      count: (table, where) => count(db, table, where),
+      resetPipeline: () => resetPipeline(db, prefix),
+      postAlerts: (n, perRequest, tag) => postAlerts(apiPort, n, perRequest, tag),
+      sampleRss,
+    };
+    if (run('delivery')) {
+      log('delivery: PSA delivery to the Autotask stand-in');
+      results.delivery = await benchDelivery(ctx);
+    }
+    if (run('storm')) {
+      log('storm: an alert storm with the storm rules on');
+      results.storm = await benchStorm(ctx);
+      if (!(results.storm as StormBenchResult).matches) process.exitCode = 1;
+    }
 
     // c. rules
     if (run('rules')) {
@@ -545,6 +588,8 @@ function print(results: Record<string, unknown>): void {
     console.log('End to end (webhook → committed ticket)');
     console.table(results.endToEnd);
   }
+  if (results.delivery) printDelivery(results.delivery as DeliveryBenchResult);
+  if (results.storm) printStorm(results.storm as StormBenchResult);
   if (results.rules) {
     console.log('Rules (decisions/s, one core)');
     console.table(results.rules);

@@ -1,0 +1,37 @@
+import type { ChildProcess } from 'node:child_process';
+import type { Redis } from 'ioredis';
+import type { Knex } from 'knex';
+
+/**
+ * What bench/run.ts hands a section that starts hub processes of its own (delivery.bench.ts,
+ * storm.bench.ts): the run's database, environment and queue prefix, and its process helpers, so
+ * every section shares one cleanup (run.ts kills what is left and drops the database).
+ */
+export interface BenchContext {
+  smoke: boolean;
+  /** The benchmark's own connection (application_name hub-bench: not counted as the hub's CPU). */
+  db: Knex;
+  /** The bench database's name (for bench/cpu.ts). */
+  database: string;
+  /** Environment of the hub processes: DATABASE_URL, REDIS_URL, HUB_QUEUE_PREFIX, secrets, RULES_DIR… */
+  env: NodeJS.ProcessEnv;
+  apiPort: number;
+  /** The webhook source the sections post to (generic plugin, token auth) and its token. */
+  source: string;
+  sourceToken: string;
+  /** The secret keys the hub processes use (to seal a PSA connection's secrets as the API would). */
+  secretKeys: string[];
+  cpuRedis: Redis;
+  startProcess(args: string[], env: NodeJS.ProcessEnv): Promise<ChildProcess>;
+  stopProcess(p: ChildProcess): Promise<void>;
+  waitHttp(url: string, timeoutMs?: number): Promise<void>;
+  waitUntil(check: () => Promise<boolean>, timeoutMs: number, everyMs?: number): Promise<void>;
+  count(table: string, where?: string): Promise<number>;
+  /** Empties tickets, alerts, receipts, deliveries (and what hangs off them) and the queues. */
+  resetPipeline(): Promise<void>;
+  /** Posts `total` generic alerts (distinct ids, site-1 of the seeded company) `perRequest` per request; resolves at the last response. */
+  postAlerts(total: number, perRequest: number, tag: string): Promise<number>;
+  sampleRss(api: ChildProcess, workers: ChildProcess[]): { stop(): { api: number; workers: number } };
+}
+
+export const round = (n: number): number => Math.round(n * 100) / 100;

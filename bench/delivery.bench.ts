@@ -1,0 +1,225 @@
+/**
+ * Section "delivery" of `npm run bench` (issue 16, "Done when"): PSA delivery to the local Autotask
+ * stand-in (cli/stand-ins/fake-autotask.ts, through test/helpers/fake-autotask.ts), in this process, with
+ * the hub as processes (one API, one worker) on the run's database and queue prefix.
+ *
+ *  1. throughput with no limit: N tickets (one per alert), the connection's rate limit at the API's
+ *     maximum (1,000,000 calls/h, far above what one worker reaches): deliveries per second from the
+ *     first to the last delivery, and the time from the first post until the PSA holds every ticket;
+ *  2. throughput at the rate limit: the connection without its own limit (Autotask's default,
+ *     HUB_PSA_AUTOTASK_RATE_PER_HOUR = 5,000/h, i.e. 83 calls a minute) — --smoke: 360/h (6 a minute) —
+ *     and more tickets than one minute's budget: the most PSA calls seen in any 60 s (must not exceed
+ *     the budget) and the rate achieved;
+ *  3. extra cost per alert on the intake → ticket path: the same N alerts end to end (webhook → committed
+ *     ticket) with the connection disabled (no delivery is recorded) and enabled (every ticket recorded
+ *     in the PSA outbox and delivered by the same worker process meanwhile): alerts/s and CPU per alert
+ *     of both, and the drop (target: under 10 %). Alternated `rounds` times, since the machine is noisy.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { createConnection } from '../app/psa/connections';
+import { startFakeAutotask, type FakeAutotask } from '../test/helpers/fake-autotask';
+import { startCpuMeter } from './cpu';
+import { round, type BenchContext } from './context';
+
+export const DELIVERY_CONNECTION = 'bench-autotask';
+/** The seeded company's Autotask id (any integer: the stand-in only checks it is one). */
+const COMPANY_REF = '174';
+
+export interface DeliveryThroughputRow {
+  run: 'no limit' | 'at rate limit';
+  ratePerHour: number;
+  tickets: number;
+  psaCalls: number;
+  /** The most PSA calls in any 60 s window (at the limit: at most ratePerHour / 60). */
+  maxCallsPer60s: number;
+  deliveriesPerSec: number;
+  /** From the first post until every delivery is `delivered`. */
+  allDeliveredSeconds: number;
+}
+
+export interface DeliveryCostRow {
+  round: number;
+  psa: 'none' | 'one connection';
+  alerts: number;
+  /** Webhook → committed ticket (every receipt processed). */
+  ticketSeconds: number;
+  alertsPerSec: number;
+  /** CPU per alert (bench/cpu.ts) until every ticket is committed and, with a connection, delivered. */
+  cpuTotalMs: number;
+  /** With a connection: first post until the PSA holds every ticket. */
+  allDeliveredSeconds: number | null;
+}
+
+export interface DeliveryBenchResult {
+  throughput: DeliveryThroughputRow[];
+  cost: DeliveryCostRow[];
+  /** Median alerts/s with one connection vs none, as a drop in percent (positive = slower). */
+  endToEndDropPercent: number;
+  cpuPerAlertExtraPercent: number;
+}
+
+export async function benchDelivery(ctx: BenchContext): Promise<DeliveryBenchResult> {
+  const fake = await startFakeAutotask();
+  try {
+    await ctx.db('companies').update({ psa_refs: ctx.db.raw(`coalesce(psa_refs, '{}'::jsonb) || ?::jsonb`, [JSON.stringify({ [DELIVERY_CONNECTION]: COMPANY_REF })]) });
+    const throughput: DeliveryThroughputRow[] = [];
+    const unlimited = 1_000_000;
+    throughput.push(await throughputRun(ctx, fake, 'no limit', unlimited, ctx.smoke ? 100 : 3000));
+    // Autotask's default (null: HUB_PSA_AUTOTASK_RATE_PER_HOUR) in the full run; a small budget in --smoke so it waits one minute only.
+    const atLimit = ctx.smoke ? 360 : null;
+    const budget = Math.floor((atLimit ?? Number(ctx.env.HUB_PSA_AUTOTASK_RATE_PER_HOUR ?? 5000)) / 60);
+    throughput.push(await throughputRun(ctx, fake, 'at rate limit', atLimit, ctx.smoke ? budget + 2 : budget * 2 + 20));
+
+    const cost: DeliveryCostRow[] = [];
+    const alerts = ctx.smoke ? 300 : 10_000;
+    const rounds = ctx.smoke ? 1 : 2;
+    for (let r = 1; r <= rounds; r++) {
+      cost.push(await costRun(ctx, fake, r, 'none', alerts));
+      cost.push(await costRun(ctx, fake, r, 'one connection', alerts));
+    }
+    const median = (xs: number[]) => {
+      const s = [...xs].sort((a, b) => a - b);
+      return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+    };
+    const none = cost.filter((c) => c.psa === 'none');
+    const one = cost.filter((c) => c.psa !== 'none');
+    const drop = (1 - median(one.map((c) => c.alertsPerSec)) / median(none.map((c) => c.alertsPerSec))) * 100;
+    const cpuExtra = (median(one.map((c) => c.cpuTotalMs)) / median(none.map((c) => c.cpuTotalMs)) - 1) * 100;
+    return { throughput, cost, endToEndDropPercent: round(drop), cpuPerAlertExtraPercent: round(cpuExtra) };
+  } finally {
+    await ctx.db('psa_connections').where({ name: DELIVERY_CONNECTION }).delete();
+    await fake.close();
+  }
+}
+
+/** The bench connection, made anew (deliveries go with it), enabled or not, with this rate limit (null: the type's default). */
+async function connect(ctx: BenchContext, fake: FakeAutotask, enabled: boolean, ratePerHour: number | null): Promise<void> {
+  await ctx.db.transaction(async (trx) => {
+    await trx('psa_connections').where({ name: DELIVERY_CONNECTION }).delete();
+    await createConnection(
+      trx,
+      { name: DELIVERY_CONNECTION, type: 'autotask', enabled, config: { ...fake.credentials, baseUrl: fake.baseUrl }, rateLimitPerHour: ratePerHour },
+      ctx.secretKeys,
+    );
+  });
+}
+
+async function startHub(ctx: BenchContext): Promise<{ api: ChildProcess; worker: ChildProcess }> {
+  const api = await ctx.startProcess(['start', '--api'], { ...ctx.env, PORT: String(ctx.apiPort) });
+  await ctx.waitHttp(`http://127.0.0.1:${ctx.apiPort}/readyz`);
+  const worker = await ctx.startProcess(['start', '--worker'], ctx.env);
+  await new Promise((r) => setTimeout(r, ctx.smoke ? 500 : 1500));
+  return { api, worker };
+}
+
+const delivered = (ctx: BenchContext) =>
+  ctx.count('psa_deliveries', `state = 'delivered' AND connection_id = (SELECT id FROM psa_connections WHERE name = '${DELIVERY_CONNECTION}')`);
+
+async function throughputRun(
+  ctx: BenchContext,
+  fake: FakeAutotask,
+  run: DeliveryThroughputRow['run'],
+  ratePerHour: number | null,
+  tickets: number,
+): Promise<DeliveryThroughputRow> {
+  const rate = ratePerHour ?? Number(ctx.env.HUB_PSA_AUTOTASK_RATE_PER_HOUR ?? 5000);
+  console.log(`▶ delivery: ${tickets} tickets to the Autotask stand-in, ${run} (${rate} calls/h${ratePerHour === null ? ', the autotask default' : ''})`);
+  fake.reset();
+  await connect(ctx, fake, true, ratePerHour);
+  const { api, worker } = await startHub(ctx);
+  try {
+    const t0 = Date.now();
+    await ctx.postAlerts(tickets, Math.min(50, tickets), `dlv-${run.replace(/\W/g, '')}`);
+    // At the limit, one minute's budget goes at once and the rest waits for the next minutes.
+    const minutes = Math.ceil(tickets / Math.max(1, Math.floor(rate / 60)));
+    await ctx.waitUntil(async () => (await delivered(ctx)) >= tickets, (minutes + 2) * 60_000, 100);
+    const allDeliveredSeconds = (Date.now() - t0) / 1000;
+    const span = (await ctx.db('psa_deliveries').first(ctx.db.raw('extract(epoch from max(delivered_at) - min(delivered_at)) as s'))) as { s: string | null };
+    const creates = fake.calls.filter((c) => c.method === 'POST' && c.path === '/Tickets').length;
+    if (fake.tickets.length !== tickets) throw new Error(`delivery bench: the stand-in holds ${fake.tickets.length} tickets, expected ${tickets}`);
+    return {
+      run,
+      ratePerHour: rate,
+      tickets,
+      psaCalls: fake.calls.length,
+      maxCallsPer60s: maxInWindow(fake.calls.map((c) => c.at), 60_000),
+      deliveriesPerSec: Math.round(creates / Math.max(Number(span.s ?? 0), 0.001)),
+      allDeliveredSeconds: round(allDeliveredSeconds),
+    };
+  } finally {
+    await Promise.all([ctx.stopProcess(api), ctx.stopProcess(worker)]);
+    await ctx.resetPipeline();
+  }
+}
+
+async function costRun(ctx: BenchContext, fake: FakeAutotask, roundNo: number, psa: DeliveryCostRow['psa'], alerts: number): Promise<DeliveryCostRow> {
+  console.log(`▶ delivery: end to end, ${alerts} alerts, PSA: ${psa} (round ${roundNo})`);
+  fake.reset();
+  await connect(ctx, fake, psa !== 'none', 1_000_000);
+  const { api, worker } = await startHub(ctx);
+  try {
+    const cpu = await startCpuMeter({ db: ctx.db, database: ctx.database, redis: ctx.cpuRedis, api: api.pid, workers: [worker.pid] });
+    const t0 = Date.now();
+    let ticketsAt = 0;
+    const drained = ctx.waitUntil(
+      async () => {
+        const done = (await ctx.count('alert_receipts', 'processed_at IS NOT NULL')) >= alerts;
+        if (done) ticketsAt = Date.now();
+        return done;
+      },
+      ctx.smoke ? 180_000 : 600_000,
+      50,
+    );
+    const settled = drained.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    await ctx.postAlerts(alerts, 50, `cost-${psa === 'none' ? 'none' : 'psa'}-${roundNo}`);
+    const err = await settled;
+    if (err) throw err;
+    let allDeliveredSeconds: number | null = null;
+    if (psa !== 'none') {
+      await ctx.waitUntil(async () => (await delivered(ctx)) >= alerts, ctx.smoke ? 180_000 : 600_000, 100);
+      allDeliveredSeconds = round((Date.now() - t0) / 1000);
+      if (fake.tickets.length !== alerts) throw new Error(`delivery bench: the stand-in holds ${fake.tickets.length} tickets, expected ${alerts}`);
+    }
+    const perAlert = await cpu.perAlert(alerts);
+    const tickets = await ctx.count('tickets');
+    if (tickets !== alerts) throw new Error(`delivery bench: expected ${alerts} tickets, found ${tickets}`);
+    const ticketSeconds = (ticketsAt - t0) / 1000;
+    return {
+      round: roundNo,
+      psa,
+      alerts,
+      ticketSeconds: round(ticketSeconds),
+      alertsPerSec: Math.round(alerts / ticketSeconds),
+      cpuTotalMs: perAlert.totalMs,
+      allDeliveredSeconds,
+    };
+  } finally {
+    await Promise.all([ctx.stopProcess(api), ctx.stopProcess(worker)]);
+    await ctx.resetPipeline();
+  }
+}
+
+/** The most timestamps in any window of `ms` (sliding). */
+export function maxInWindow(times: number[], ms: number): number {
+  const t = [...times].sort((a, b) => a - b);
+  let best = 0;
+  let lo = 0;
+  for (let hi = 0; hi < t.length; hi++) {
+    while (t[hi]! - t[lo]! >= ms) lo++;
+    best = Math.max(best, hi - lo + 1);
+  }
+  return best;
+}
+
+export function printDelivery(r: DeliveryBenchResult): void {
+  console.log('\nPSA delivery to the Autotask stand-in (one worker process)');
+  console.table(r.throughput);
+  console.log('Intake → ticket with one PSA connection vs none (50 alerts per request, one worker process)');
+  console.table(r.cost);
+  console.log(
+    `End-to-end alerts/s with one PSA connection: ${r.endToEndDropPercent >= 0 ? `${r.endToEndDropPercent} % lower` : `${-r.endToEndDropPercent} % higher`} than with none (target: less than 10 % lower: ${r.endToEndDropPercent < 10 ? 'met' : 'NOT met'}); CPU per alert ${r.cpuPerAlertExtraPercent >= 0 ? '+' : ''}${r.cpuPerAlertExtraPercent} %`,
+  );
+}
