@@ -30,8 +30,12 @@ export interface DeliveryThroughputRow {
   ratePerHour: number;
   tickets: number;
   psaCalls: number;
-  /** The most PSA calls in any 60 s window (at the limit: at most ratePerHour / 60). */
+  /** The PSA calls by method and path ("POST /Tickets 100, GET /Tickets/{id} 100"). */
+  callsByKind: string;
+  /** The most PSA calls in any 60 s window (sliding; the limiter's budget is ratePerHour / 60 per fixed minute). */
   maxCallsPer60s: number;
+  /** The most ticket creates in any 60 s window (sliding). */
+  maxCreatesPer60s: number;
   deliveriesPerSec: number;
   /** From the first post until every delivery is `delivered`. */
   allDeliveredSeconds: number;
@@ -71,7 +75,7 @@ export async function benchDelivery(ctx: BenchContext): Promise<DeliveryBenchRes
     throughput.push(await throughputRun(ctx, fake, 'at rate limit', atLimit, ctx.smoke ? budget + 2 : budget * 2 + 20));
 
     const cost: DeliveryCostRow[] = [];
-    const alerts = ctx.smoke ? 300 : 10_000;
+    const alerts = ctx.smoke ? 300 : 5000;
     const rounds = ctx.smoke ? 1 : 2;
     for (let r = 1; r <= rounds; r++) {
       cost.push(await costRun(ctx, fake, r, 'none', alerts));
@@ -106,7 +110,7 @@ async function connect(ctx: BenchContext, fake: FakeAutotask, enabled: boolean, 
 
 async function startHub(ctx: BenchContext): Promise<{ api: ChildProcess; worker: ChildProcess }> {
   const api = await ctx.startProcess(['start', '--api'], { ...ctx.env, PORT: String(ctx.apiPort) });
-  await ctx.waitHttp(`http://127.0.0.1:${ctx.apiPort}/readyz`);
+  await ctx.waitHttp(`http://127.0.0.1:${ctx.apiPort}/readyz`, 120_000);
   const worker = await ctx.startProcess(['start', '--worker'], ctx.env);
   await new Promise((r) => setTimeout(r, ctx.smoke ? 500 : 1500));
   return { api, worker };
@@ -135,15 +139,23 @@ async function throughputRun(
     await ctx.waitUntil(async () => (await delivered(ctx)) >= tickets, (minutes + 2) * 60_000, 100);
     const allDeliveredSeconds = (Date.now() - t0) / 1000;
     const span = (await ctx.db('psa_deliveries').first(ctx.db.raw('extract(epoch from max(delivered_at) - min(delivered_at)) as s'))) as { s: string | null };
-    const creates = fake.calls.filter((c) => c.method === 'POST' && c.path === '/Tickets').length;
+    const createCalls = fake.calls.filter((c) => c.method === 'POST' && c.path === '/Tickets');
+    const creates = createCalls.length;
+    const kinds = new Map<string, number>();
+    for (const c of fake.calls) {
+      const k = `${c.method} ${c.path.replace(/\/\d+/g, '/{id}')}`;
+      kinds.set(k, (kinds.get(k) ?? 0) + 1);
+    }
     if (fake.tickets.length !== tickets) throw new Error(`delivery bench: the stand-in holds ${fake.tickets.length} tickets, expected ${tickets}`);
     return {
       run,
       ratePerHour: rate,
       tickets,
       psaCalls: fake.calls.length,
+      callsByKind: [...kinds].map(([k, n]) => `${k} ${n}`).join(', '),
       maxCallsPer60s: maxInWindow(fake.calls.map((c) => c.at), 60_000),
-      deliveriesPerSec: Math.round(creates / Math.max(Number(span.s ?? 0), 0.001)),
+      maxCreatesPer60s: maxInWindow(createCalls.map((c) => c.at), 60_000),
+      deliveriesPerSec: round(creates / Math.max(Number(span.s ?? 0), 0.001)),
       allDeliveredSeconds: round(allDeliveredSeconds),
     };
   } finally {

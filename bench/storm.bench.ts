@@ -230,7 +230,7 @@ export async function benchStorm(ctx: BenchContext): Promise<StormBenchResult> {
   const api = await ctx.startProcess(['start', '--api'], { ...env, PORT: String(ctx.apiPort) });
   const workers = [await ctx.startProcess(['start', '--worker'], env), await ctx.startProcess(['start', '--worker'], env)];
   try {
-    await ctx.waitHttp(`http://127.0.0.1:${ctx.apiPort}/readyz`);
+    await ctx.waitHttp(`http://127.0.0.1:${ctx.apiPort}/readyz`, 120_000);
     await new Promise((r) => setTimeout(r, ctx.smoke ? 500 : 1500));
     const rss = ctx.sampleRss(api, workers);
     const cpu = await startCpuMeter({ db: ctx.db, database: ctx.database, redis: ctx.cpuRedis, api: api.pid, workers: workers.map((w) => w.pid) });
