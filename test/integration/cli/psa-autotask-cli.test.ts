@@ -76,6 +76,19 @@ describe('hub psa (Autotask)', () => {
     await expect(run(['psa', 'register-webhook', 'at', '--url', 'http://hub.example.com'])).rejects.toThrow(/must be https/);
   });
 
+  it('register-webhook refuses, before calling Autotask, a secret longer than Autotask accepts, a disabled connection and a non-Autotask one', async () => {
+    await insertPsaConnection(t.db, keys, { name: 'at-long', type: 'autotask', config: { ...fake.credentials, webhookSecret: 'x'.repeat(65) } });
+    await insertPsaConnection(t.db, keys, { name: 'at-off', type: 'autotask', enabled: false, config: { ...fake.credentials } });
+    await insertPsaConnection(t.db, keys, { name: 'relay', type: 'webhook', config: { url: 'https://relay.example.com/x', secret: `whsec_${Buffer.alloc(24, 1).toString('base64')}` } });
+    const before = fake.calls.length;
+    await expect(run(['psa', 'register-webhook', 'at-long', '--url', 'https://hub.example.com'])).rejects.toThrow(/64 characters/);
+    await expect(run(['psa', 'register-webhook', 'at-off', '--url', 'https://hub.example.com'])).rejects.toThrow(/disabled/);
+    await expect(run(['psa', 'register-webhook', 'relay', '--url', 'https://hub.example.com'])).rejects.toThrow(/webhook connection has no ticket webhook/);
+    expect(fake.calls.length).toBe(before);
+    // The disabled connection got no generated secret either.
+    expect(openSecrets(await t.db('psa_connections').where({ name: 'at-off' }).first(), keys)!.webhookSecret).toBeUndefined();
+  });
+
   it('poll asks Autotask for the tickets changed since the cursor and reports', async () => {
     expect(await run(['psa', 'poll', 'at'])).toEqual(['at: 0 changed, 0 hub tickets closed']);
     expect(fake.calls.some((c) => c.method === 'POST' && c.path === '/Tickets/query')).toBe(true);

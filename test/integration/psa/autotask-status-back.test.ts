@@ -94,6 +94,14 @@ describe('Autotask webhook registration (POST /api/v1/psa-connections/:name/webh
     expect(fake.webhooks).toEqual([]);
   });
 
+  it('is in the OpenAPI document, admin-only, with its body and answer', async () => {
+    const doc = (await api().get('/openapi.json')).body;
+    const op = doc.paths['/api/v1/psa-connections/{name}/webhook']?.post;
+    expect(op).toBeDefined();
+    expect(JSON.stringify(op)).toContain('PsaWebhookRegistration');
+    expect(JSON.stringify(op.requestBody)).toContain('url');
+  });
+
   it('creates the TicketWebhooks entity with its status field and a generated secret (stored sealed, never shown); a second run finds it', async () => {
     const res = await api().post('/psa-connections/autotask/webhook', { url: `${h.url}/` });
     expect(res.status).toBe(200);
