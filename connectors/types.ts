@@ -80,6 +80,25 @@ export interface PsaRecord {
   fields: Record<string, unknown>;
 }
 
+/** What `hub psa register-webhook` asks of a connector (issue 16 item 4). */
+export interface WebhookRegistration {
+  /** `https://<hub>/hooks/psa/<connection>`. */
+  webhookUrl: string;
+  deactivationUrl: string;
+  secretKey: string;
+  name: string;
+  notificationEmail?: string | null;
+}
+
+export interface WebhookRegistrationResult {
+  webhookId: string;
+  guid: string | null;
+  /** Created now (false: found by its URL and brought up to date). */
+  created: boolean;
+  /** The status field subscription was added now (false: it was there already). */
+  statusFieldAdded: boolean;
+}
+
 export interface ConnectionCheck {
   name: string;
   ok: boolean;
@@ -114,6 +133,8 @@ export interface PsaSession {
   listServices?(cursor: string | null): Promise<PsaPage<PsaRecord>>;
   listSlas?(cursor: string | null): Promise<PsaPage<PsaRecord>>;
   listConfigurationItems?(cursor: string | null): Promise<PsaPage<PsaRecord>>;
+  /** Registers the PSA's ticket webhook for status back (Autotask TicketWebhooks), idempotent by its URL. */
+  registerWebhook?(input: WebhookRegistration): Promise<WebhookRegistrationResult>;
   /** Releases sockets (keep-alive agents). */
   close?(): Promise<void>;
 }

@@ -171,6 +171,7 @@ export async function startHub(opts: HubProcessOptions): Promise<HubProcess> {
         },
         rulesWindows: () => rulesWindowsOf(rules.store.current()),
         secretKeys: config.HUB_SECRET_KEYS,
+        connectorDeps: { autotaskZoneLookupUrl: config.HUB_AUTOTASK_ZONE_LOOKUP_URL, timeoutMs: config.HUB_PSA_TIMEOUT_MS },
       }),
       'rule-replays': replayProcessor({ db, slas: new SlaCache(), logger }),
     };

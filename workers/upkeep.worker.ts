@@ -26,6 +26,8 @@ export interface UpkeepDeps {
   rulesWindows: () => readonly MatchableWindow[];
   /** HUB_SECRET_KEYS: opens PSA connections' secrets for the status poll. */
   secretKeys: readonly string[];
+  /** The status poll's connector settings (HUB_AUTOTASK_ZONE_LOOKUP_URL, HUB_PSA_TIMEOUT_MS). */
+  connectorDeps?: { autotaskZoneLookupUrl?: string; timeoutMs?: number };
 }
 
 type UpkeepHandler = (deps: UpkeepDeps, job: Job) => Promise<unknown>;

@@ -17,7 +17,7 @@ import { maintenanceWindowsRouter } from './maintenance-windows/maintenance-wind
 import { rulesRouter } from './rules/rules.route';
 import { servicesRouter } from './services/services.route';
 import { slasRouter } from './slas/slas.route';
-import { psaConnectionsRouter, psaImportRouter } from './psa-connections';
+import { psaConnectionsRouter, psaImportRouter, psaWebhookRouter } from './psa-connections';
 import { sourcesRouter } from './sources/sources.route';
 import { ticketsRouter } from './tickets/tickets.route';
 import { tokensRouter } from './tokens/tokens.route';
@@ -48,6 +48,7 @@ export function adminRouters(deps: AppDeps): AdminRouterEntry[] {
     // PSA connections hold credentials: admin only, reads included.
     { path: '/psa-connections', router: psaConnectionsRouter(deps), policy: { read: 'admin', write: 'admin' } },
     { path: '/psa-connections', router: psaImportRouter(deps), policy: { read: 'admin', write: 'admin' } },
+    { path: '/psa-connections', router: psaWebhookRouter(deps), policy: { read: 'admin', write: 'admin' } },
     { path: '/tokens', router: tokensRouter(deps), policy: { read: 'admin', write: 'admin' } },
     { path: '/audit', router: auditRouter(deps) },
     // Operators schedule maintenance; rules test/diff change nothing (reload and server dirs need admin, checked in the routes).

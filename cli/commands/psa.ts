@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import type { Knex } from 'knex';
 import { importReferenceData, type ImportProgress, type ImportReport } from '../../app/psa/import-reference-data';
 import { pollPsaStatus } from '../../app/psa/poll-status';
+import { registerPsaWebhook } from '../../app/psa/register-webhook';
 import { loadConfig } from '../../config/env';
 import { todayIn } from '../../core/dates';
 import { IMPORT_KINDS } from '../../core/psa/import-plan';
@@ -76,7 +77,9 @@ function progressBar(io: PsaCliIo): { onProgress: (p: ImportProgress) => void; s
 /**
  * `hub psa import <connection> [--dry-run] [--json]` (R-PSA-4) — the same import as
  * `POST /api/v1/psa-connections/:name/import`, straight into the database, with a progress bar on
- * a terminal; and `hub psa poll [connection]`, one status-back poll now (R-PSA-3).
+ * a terminal; `hub psa poll [connection]`, one status-back poll now (R-PSA-3); and
+ * `hub psa register-webhook <connection> --url <public hub url>`, the hub's own Autotask ticket
+ * webhook (as `POST /api/v1/psa-connections/:name/webhook`).
  */
 export function registerPsaCommands(program: Command, io: PsaCliIo = defaultIo): void {
   const group = program.command('psa').description('PSA connections: import reference data, status back');
@@ -110,8 +113,37 @@ export function registerPsaCommands(program: Command, io: PsaCliIo = defaultIo):
     .action(async (connection: string | undefined) => {
       const db = io.openDb();
       try {
-        const results = await pollPsaStatus({ db, logger: createLogger('silent'), now: () => io.now(), secretKeys: io.secretKeys() }, connection === undefined ? {} : { connection });
+        const results = await pollPsaStatus(
+          { db, logger: createLogger('silent'), now: () => io.now(), secretKeys: io.secretKeys(), connectorDeps: { autotaskZoneLookupUrl: io.autotaskZoneLookupUrl(), timeoutMs: io.timeoutMs() } },
+          connection === undefined ? {} : { connection },
+        );
         for (const r of results) io.out(`${r.connection}: ${r.error ? `failed: ${r.error}` : r.polled ? `${r.reports} changed, ${r.closed} hub tickets closed` : 'cannot be polled'}`);
+      } finally {
+        await io.closeDb(db);
+      }
+    });
+  group
+    .command('register-webhook')
+    .description("register the hub's Autotask ticket webhook (status back): <url>/hooks/psa/<connection>, subscribed to the ticket status; idempotent")
+    .argument('<connection>', 'the Autotask connection name')
+    .requiredOption('--url <url>', "the hub's public base URL (https; http only for localhost)")
+    .option('--deactivation-url <url>', 'where Autotask reports a deactivation (default: the webhook URL)')
+    .option('--notification-email <email>', 'where Autotask e-mails threshold and deactivation notices')
+    .option('--json', 'print the result as JSON')
+    .action(async (connection: string, opts: { url: string; deactivationUrl?: string; notificationEmail?: string; json?: boolean }) => {
+      const db = io.openDb();
+      try {
+        const r = await registerPsaWebhook(
+          { db, secretKeys: io.secretKeys(), connectorDeps: { now: () => io.now(), autotaskZoneLookupUrl: io.autotaskZoneLookupUrl(), timeoutMs: io.timeoutMs() } },
+          connection,
+          { url: opts.url, deactivationUrl: opts.deactivationUrl, notificationEmail: opts.notificationEmail },
+        );
+        if (opts.json) io.out(JSON.stringify(r, null, 2));
+        else {
+          io.out(`${r.connection}: webhook ${r.webhookId} ${r.created ? 'created' : 'already registered, brought up to date'} → ${r.webhookUrl}`);
+          if (r.statusFieldAdded) io.out('  subscribed to the ticket status');
+          if (r.secretGenerated) io.out('  a webhookSecret was generated and stored encrypted with the connection');
+        }
       } finally {
         await io.closeDb(db);
       }

@@ -1,8 +1,12 @@
 import type { Priority } from '../../core/slas/due-dates';
 import type { TicketStatus } from '../../core/tickets/ticket-status';
 import { createHttpClient, httpError, type JsonResponse } from '../http';
-import { PsaError, type ConnectionCheck, type ConnectorDeps, type PsaConnector, type PsaSession, type PsaTicket, type PsaTicketHandle } from '../types';
+import { PsaError, type ConnectionCheck, type ConnectorDeps, type PsaConnector, type PsaSession, type PsaTicket, type PsaTicketHandle, type PsaTicketState } from '../types';
+import { reverseStatusMap } from '../../core/psa/status-back';
+import { queryAll, type AtContext } from './query';
+import { listCompanies, listConfigurationItems, listContracts, listServices, listSlas } from './reference';
 import { AUTOTASK_SECRET_FIELDS, autotaskConfigSchema, type AutotaskConfig } from './schema';
+import { registerTicketWebhook } from './webhooks';
 
 /**
  * Autotask PSA, REST API v1.0 (https://ww1.autotask.net/help/DeveloperHelp/Content/APIs/REST/REST_API_Home.htm).
@@ -13,6 +17,12 @@ import { AUTOTASK_SECRET_FIELDS, autotaskConfigSchema, type AutotaskConfig } fro
  * - `POST /v1.0/Tickets` answers `{ itemId }`; `PATCH /v1.0/Tickets` with `{ id, … }`;
  *   `POST /v1.0/Tickets/query` with `{ filter: [{ op, field, value }] }` answers `{ items }`;
  *   notes: `POST /v1.0/Tickets/{id}/Notes` (TicketNotes, a child entity).
+ * - Status back: `listChangedSince` (the polling fallback) queries Tickets with
+ *   `lastActivityDate gt <since>` and an `externalID` (only tickets the hub made), page by page
+ *   (`pageDetails.nextPageUrl`, query.ts); `registerWebhook` registers the hub's ticket webhook
+ *   (webhooks.ts).
+ * - Import: companies, the SLA picklist, services, contracts with their service lines, configuration
+ *   items (reference.ts).
  * - Errors: `{ errors: ["…"] }`; 429 and 5xx transient (Autotask slows or refuses clients near
  *   its 10,000 requests an hour per database), any other 4xx permanent with its message.
  *
@@ -117,6 +127,16 @@ function openAutotask(c: AutotaskConfig, deps: ConnectorDeps): PsaSession {
     return first ? { externalId: String(first.id), number: first.ticketNumber ?? null } : null;
   };
 
+  const ctx: AtContext = { config: c, http, headers, baseUrl, now: deps.now, call };
+  const map = statusMap(c);
+  const stateOf = (t: AtTicket): PsaTicketState => ({
+    externalId: String(t.id),
+    hubTicketId: typeof t.externalID === 'string' && t.externalID !== '' ? t.externalID : null,
+    status: reverseStatusMap(map, t.status),
+    psaStatus: t.status === undefined || t.status === null ? '' : String(t.status),
+    lastActivityAt: t.lastActivityDate ?? null,
+  });
+
   const patch = async (externalId: string, fields: Record<string, unknown>): Promise<void> => {
     await call('PATCH', '/Tickets', { id: Number(externalId), ...fields });
   };
@@ -173,11 +193,43 @@ function openAutotask(c: AutotaskConfig, deps: ConnectorDeps): PsaSession {
       }
       return { ok: checks.every((k) => k.ok), checks };
     },
+    async getTicket(externalId) {
+      if (!/^\d{1,15}$/.test(externalId)) return null;
+      const items = await queryAll<AtTicket>(ctx, 'Tickets', { filter: [{ op: 'eq', field: 'id', value: Number(externalId) }], IncludeFields: TICKET_STATE_FIELDS });
+      return items[0] ? stateOf(items[0]) : null;
+    },
+    async listChangedSince(since) {
+      const items = await queryAll<AtTicket>(ctx, 'Tickets', {
+        filter: [
+          { op: 'gt', field: 'lastActivityDate', value: since.toISOString() },
+          { op: 'exist', field: 'externalID' },
+        ],
+        IncludeFields: TICKET_STATE_FIELDS,
+      });
+      return items.map(stateOf);
+    },
+    listCompanies: (cursor) => listCompanies(ctx, cursor),
+    listSlas: () => listSlas(ctx),
+    listServices: (cursor) => listServices(ctx, cursor),
+    listContracts: (cursor) => listContracts(ctx, cursor),
+    listConfigurationItems: (cursor) => listConfigurationItems(ctx, cursor),
+    async registerWebhook(input) {
+      return registerTicketWebhook(ctx, input);
+    },
     async close() {
       await http.close();
     },
   };
 }
+
+/** What status back reads of a ticket. */
+interface AtTicket {
+  id: number;
+  externalID?: string | null;
+  status?: number | null;
+  lastActivityDate?: string | null;
+}
+const TICKET_STATE_FIELDS = ['id', 'externalID', 'status', 'lastActivityDate'];
 
 export const autotaskConnector: PsaConnector<AutotaskConfig> = {
   type: 'autotask',

@@ -38,6 +38,11 @@ export const autotaskConfigSchema = z.strictObject({
     .optional(),
   /** The secret key of the ticket webhook (status back, item 4). Secret. */
   webhookSecret: z.string().min(1).max(500).optional(),
+  /**
+   * Autotask's internal field id of the ticket's `status` for the webhook's subscribed field
+   * (`hub psa register-webhook`); absent = read from the TicketWebhookFields `fieldID` picklist.
+   */
+  webhookStatusFieldId: picklistId.optional(),
   /** Queue (QueueID picklist) new tickets go to; absent = Autotask's default for the API user. */
   queueId: picklistId.optional(),
   statusNew: picklistId.default(AUTOTASK_DEFAULTS.statusNew),

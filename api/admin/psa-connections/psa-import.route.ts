@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { importReferenceData } from '../../../app/psa/import-reference-data';
+import { psaFailure } from '../../../app/psa/register-webhook';
 import { todayIn } from '../../../core/dates';
 import { IMPORT_KINDS } from '../../../core/psa/import-plan';
 import { actorOf, type AppDeps } from '../../context';
@@ -47,15 +48,19 @@ export function psaImportRouter(deps: AppDeps): Router {
     },
     async ({ body, params, req }) => {
       requireUnscoped(req, 'PSA imports');
+      const name = params.name ?? '';
       const report = await importReferenceData(
         {
           db: deps.db,
           secretKeys: deps.config.HUB_SECRET_KEYS,
           connectorDeps: { now: () => new Date(), autotaskZoneLookupUrl: deps.config.HUB_AUTOTASK_ZONE_LOOKUP_URL, timeoutMs: deps.config.HUB_PSA_TIMEOUT_MS },
         },
-        params.name ?? '',
+        name,
         { dryRun: body.dryRun === true, actor: actorOf(req), requestId: req.requestId ?? null, today: todayIn('UTC', new Date()) },
-      );
+      ).catch((e: unknown) => {
+        // A PSA that refuses (4xx) or cannot be reached is the caller's 422 / 503, with the PSA's message, not a 500.
+        throw psaFailure(e, `importing from ${name}`);
+      });
       if (!report.dryRun) {
         await audit(deps.db, req, { action: 'import', entityType: 'psa_connection', entityId: report.connection, after: { counts: report.counts, refused: report.refused.length, linkErrors: report.linkErrors.length } });
       }
