@@ -72,7 +72,8 @@ export async function benchDelivery(ctx: BenchContext): Promise<DeliveryBenchRes
     // Autotask's default (null: HUB_PSA_AUTOTASK_RATE_PER_HOUR) in the full run; a small budget in --smoke so it waits one minute only.
     const atLimit = ctx.smoke ? 360 : null;
     const budget = Math.floor((atLimit ?? Number(ctx.env.HUB_PSA_AUTOTASK_RATE_PER_HOUR ?? 5000)) / 60);
-    throughput.push(await throughputRun(ctx, fake, 'at rate limit', atLimit, ctx.smoke ? budget + 2 : budget * 2 + 20));
+    // More than two minutes' budget, a whole number of 50-alert requests.
+    throughput.push(await throughputRun(ctx, fake, 'at rate limit', atLimit, ctx.smoke ? budget + 2 : Math.ceil((budget * 2 + 20) / 50) * 50));
 
     const cost: DeliveryCostRow[] = [];
     const alerts = ctx.smoke ? 300 : 5000;
@@ -133,7 +134,10 @@ async function throughputRun(
   const { api, worker } = await startHub(ctx);
   try {
     const t0 = Date.now();
-    await ctx.postAlerts(tickets, Math.min(50, tickets), `dlv-${run.replace(/\W/g, '')}`);
+    const perRequest = Math.min(50, tickets);
+    // postAlerts sends whole requests: the ticket count must be a multiple of the request size.
+    if (tickets % perRequest !== 0) throw new Error(`delivery bench: ${tickets} tickets is not a multiple of ${perRequest} alerts per request`);
+    await ctx.postAlerts(tickets, perRequest, `dlv-${run.replace(/\W/g, '')}`);
     // At the limit, one minute's budget goes at once and the rest waits for the next minutes.
     const minutes = Math.ceil(tickets / Math.max(1, Math.floor(rate / 60)));
     await ctx.waitUntil(async () => (await delivered(ctx)) >= tickets, (minutes + 2) * 60_000, 100);
