@@ -17,7 +17,8 @@ import type { AddressInfo } from 'node:net';
  *
  * Faults for tests: `failNext(n, status, retryAfterSeconds?)`, `down(true)` (500 until up again),
  * `delayMs` (slow answers), `loseNextCreate()` (the ticket is created, the answer never arrives:
- * the socket is destroyed). `calls` records every authenticated request in order.
+ * the socket is destroyed), `holdNextCreate()` (created, the answer never sent: the request hangs
+ * until its client goes away). `calls` records every authenticated request in order.
  */
 export interface FakeTicket {
   id: number;
@@ -37,6 +38,8 @@ export interface FakeAutotask {
   failNext(n: number, status: number, retryAfterSeconds?: number): void;
   down(on: boolean): void;
   loseNextCreate(): void;
+  /** The next create is made, and its answer never sent: the request hangs until the client goes away (a worker killed mid-call). */
+  holdNextCreate(): void;
   delayMs: number;
   reset(): void;
   close(): Promise<void>;
@@ -51,6 +54,7 @@ export async function startFakeAutotask(opts: { port?: number; host?: string } =
   let failures: Array<{ status: number; retryAfter?: number }> = [];
   let isDown = false;
   let loseCreate = false;
+  let holdCreate = false;
   const state = { delayMs: 0 };
 
   const server = http.createServer((req, res) => {
@@ -87,6 +91,10 @@ export async function startFakeAutotask(opts: { port?: number; host?: string } =
         if (typeof body.companyID !== 'number') return reply(400, { errors: ['companyID: must be an integer'] });
         const id = 1000 + tickets.length + 1;
         tickets.push({ id, ticketNumber: `T20261206.${String(tickets.length + 1).padStart(4, '0')}`, fields: body, notes: [], patches: [] });
+        if (holdCreate) {
+          holdCreate = false;
+          return;
+        }
         if (loseCreate) {
           loseCreate = false;
           // Created, but the answer is lost: the client sees a reset connection.
@@ -149,6 +157,9 @@ export async function startFakeAutotask(opts: { port?: number; host?: string } =
     loseNextCreate() {
       loseCreate = true;
     },
+    holdNextCreate() {
+      holdCreate = true;
+    },
     get delayMs() {
       return state.delayMs;
     },
@@ -161,6 +172,7 @@ export async function startFakeAutotask(opts: { port?: number; host?: string } =
       failures = [];
       isDown = false;
       loseCreate = false;
+      holdCreate = false;
       state.delayMs = 0;
     },
     close: () =>
