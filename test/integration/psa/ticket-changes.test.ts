@@ -24,7 +24,7 @@ let h: TestHub;
 let db: Knex;
 let world: World;
 let receiver: http.Server;
-let received: Array<{ type: string; ticketId: string; status: string }> = [];
+const received: Array<{ type: string; ticketId: string; status: string }> = [];
 
 const alert = (over: Record<string, unknown> = {}) => ({
   alertId: 'disk-mail01',
