@@ -1,6 +1,8 @@
 import { Router, type RequestHandler } from 'express';
 import { HubError } from '../core/errors';
 import { safeEqualText } from '../plugins/auth/verify-sender';
+import { deliveryCounts } from '../db/queries/psa-deliveries';
+import { withTimeout as withTimeoutOf } from '../lib/timeout';
 import { metrics, registry } from '../lib/metrics';
 import type { AppDeps } from './context';
 import { JOB_STATES, withTimeout } from './admin/queues/queues.route';
@@ -32,7 +34,7 @@ export function metricsRouter(deps: AppDeps): Router {
   });
   router.get('/metrics', metricsAuth(deps.config.HUB_METRICS_TOKEN), async (_req, res, next) => {
     try {
-      await sampleQueues(deps);
+      await Promise.all([sampleQueues(deps), samplePsaDeliveries(deps)]);
       sampleRulesetVersion(deps);
       res.setHeader('Content-Type', registry.contentType);
       res.setHeader('Cache-Control', 'no-store');
@@ -69,6 +71,27 @@ async function sampleQueues(deps: AppDeps): Promise<void> {
       }
     }),
   );
+}
+
+const PSA_STATES = ['pending', 'delivered', 'failed', 'skipped'] as const;
+
+/**
+ * hub_psa_deliveries{connection,state} (issue 16 item 6): counted in Postgres on each scrape, so
+ * every API process shows the same backlog whichever worker delivers. Every state of a connection
+ * is set (0 when none); a connection that no longer has deliveries disappears. When the count
+ * fails or takes too long the series are removed (unknown, not stale).
+ */
+async function samplePsaDeliveries(deps: AppDeps): Promise<void> {
+  try {
+    const rows = await withTimeoutOf(deliveryCounts(deps.db), QUEUE_SAMPLE_TIMEOUT_MS, () => new Error(`psa deliveries: Postgres did not answer within ${QUEUE_SAMPLE_TIMEOUT_MS} ms`));
+    metrics.psaBacklog.reset();
+    const connections = new Set(rows.map((r) => r.connection));
+    for (const connection of connections) for (const state of PSA_STATES) metrics.psaBacklog.set({ connection, state }, 0);
+    for (const r of rows) metrics.psaBacklog.set({ connection: r.connection, state: r.state }, r.count);
+  } catch (e) {
+    metrics.psaBacklog.reset();
+    deps.logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'metrics: PSA deliveries not counted');
+  }
 }
 
 function sampleRulesetVersion(deps: AppDeps): void {

@@ -167,6 +167,9 @@ export class PsaDeliveryService {
       concurrency: psaDeliveryCatalog.concurrency,
       name: this.workerId,
       maxStalledCount: psaDeliveryCatalog.maxStalledCount,
+      // A worker that died mid-run (SIGKILL, OOM) gives its jobs back after HUB_JOB_LOCK_SECONDS, like the alert queue's.
+      lockDuration: c.HUB_JOB_LOCK_SECONDS * 1000,
+      stalledInterval: c.HUB_JOB_LOCK_SECONDS * 1000,
     });
     rt.worker.on('error', (e: Error) => this.deps.logger.warn({ err: e.message, connection: row.name }, 'PSA worker error'));
     this.deps.logger.info({ connection: row.name, type: row.type, ratePerHour: perHour }, 'PSA delivery worker started');
@@ -198,6 +201,7 @@ export class PsaDeliveryService {
     try {
       const r = await deliverOnce({ db: this.deps.db, session: rt.session, token: `${this.workerId}:${job.id ?? ''}:${token ?? ''}`, leaseMs: this.deps.config.HUB_PSA_TIMEOUT_MS * 6 }, parsed.data.deliveryId, this.deps.now);
       rt.breaker = breakerOnSuccess();
+      metrics.psaBreaker.set({ connection: name }, 0);
       if (r.kind === 'not-claimed') return undefined;
       metrics.psaDeliveries.inc({ connection: name, outcome: r.created ? 'created' : 'updated' });
       if (r.latencyMs !== null) metrics.psaLatency.observe({ connection: name }, r.latencyMs / 1000);

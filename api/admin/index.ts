@@ -18,6 +18,7 @@ import { rulesRouter } from './rules/rules.route';
 import { servicesRouter } from './services/services.route';
 import { slasRouter } from './slas/slas.route';
 import { psaConnectionsRouter, psaImportRouter, psaWebhookRouter } from './psa-connections';
+import { psaDeliveriesRouter } from './psa-deliveries/psa-deliveries.route';
 import { sourcesRouter } from './sources/sources.route';
 import { ticketsRouter } from './tickets/tickets.route';
 import { tokensRouter } from './tokens/tokens.route';
@@ -49,6 +50,7 @@ export function adminRouters(deps: AppDeps): AdminRouterEntry[] {
     { path: '/psa-connections', router: psaConnectionsRouter(deps), policy: { read: 'admin', write: 'admin' } },
     { path: '/psa-connections', router: psaImportRouter(deps), policy: { read: 'admin', write: 'admin' } },
     { path: '/psa-connections', router: psaWebhookRouter(deps), policy: { read: 'admin', write: 'admin' } },
+    { path: '/psa-deliveries', router: psaDeliveriesRouter(deps), policy: { read: 'operator', write: 'operator' } },
     { path: '/tokens', router: tokensRouter(deps), policy: { read: 'admin', write: 'admin' } },
     { path: '/audit', router: auditRouter(deps) },
     // Operators schedule maintenance; rules test/diff change nothing (reload and server dirs need admin, checked in the routes).

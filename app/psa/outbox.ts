@@ -33,8 +33,12 @@ export async function recordNewTickets(trx: Knex.Transaction, tickets: readonly 
 }
 
 /** Changes of tickets that may have deliveries: repeats, notes, state changes (priority, status, contract). */
-export async function recordTicketChanges(trx: Knex.Transaction, changes: readonly DeliveryChange[]): Promise<DeliveryRef[]> {
-  return recordDeliveryChanges(trx, changes);
+export async function recordTicketChanges(
+  trx: Knex.Transaction,
+  changes: readonly DeliveryChange[],
+  opts: { exceptConnectionId?: string | undefined } = {},
+): Promise<DeliveryRef[]> {
+  return recordDeliveryChanges(trx, changes, opts);
 }
 
 export const rankOf = (p: Priority): number => PRIORITY_RANK[p];

@@ -62,7 +62,7 @@ async function applyOne(
     await workTicket(
       trx,
       { ticketId: String(delivery.ticket_id), status: 'closed', note: `closed in ${connection.name} (PSA ticket ${state.externalId}, status ${state.psaStatus || 'closed'})` },
-      { scope: ALL_COMPANIES, actor: `psa:${connection.name}`, requestId: ctx.requestId ?? null, now: ctx.now },
+      { scope: ALL_COMPANIES, actor: `psa:${connection.name}`, requestId: ctx.requestId ?? null, now: ctx.now, fromPsaConnectionId: String(connection.id) },
     );
     outcome = 'closed';
   }

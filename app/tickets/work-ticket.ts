@@ -33,6 +33,7 @@ import {
 import { withPgErrors } from '../../db/pg-errors';
 import { OPEN_TICKET_STATUSES, type TicketRow, type TicketStatus } from '../../db/tables';
 import { setDeviceContract } from '../devices/device-links';
+import { rankOf, recordTicketChanges, type DeliveryRef } from '../psa/outbox';
 
 /**
  * Working a ticket by hand (R-TKT-1, R-TKT-2; SPEC §9 `PATCH /api/v1/tickets/:id`): triage —
@@ -71,6 +72,11 @@ export interface WorkTicketContext {
   requestId?: string | null | undefined;
   /** When the change happens (SLA pause boundaries, first response). */
   now: Date;
+  /**
+   * The change came from this PSA connection (status back): it is recorded for the ticket's other
+   * connections only, never echoed back to the PSA it came from.
+   */
+  fromPsaConnectionId?: string | undefined;
 }
 
 export interface WorkTicketResult {
@@ -79,7 +85,12 @@ export interface WorkTicketResult {
   changed: AssignmentField[];
   statusChanged: boolean;
   movedTimeEntries: number;
+  /** PSA deliveries the change made pending (issue 16): the caller enqueues them once committed. */
+  psa: DeliveryRef[];
 }
+
+/** Assignment fields a PSA ticket carries (connectors' updateTicket); assignee is not mapped to any PSA. */
+const PSA_FIELDS: readonly AssignmentField[] = ['companyId', 'deviceId', 'contractId', 'serviceId', 'priority', 'queue'];
 
 const unprocessable = (field: string, message: string): HubError => new HubError('UNPROCESSABLE', `${field}: ${message}`, [{ field, message }]);
 
@@ -93,12 +104,23 @@ const assignmentOf = (t: TicketRow): TicketAssignment => ({
   queue: t.queue,
 });
 
+const TRIAGE_WORDS: Record<AssignmentField, string> = {
+  companyId: 'company',
+  deviceId: 'device',
+  contractId: 'contract',
+  serviceId: 'service',
+  priority: 'priority',
+  assignee: 'assignee',
+  queue: 'queue',
+};
+
 const ASSIGNMENT_KEYS: readonly AssignmentField[] = ['companyId', 'deviceId', 'contractId', 'serviceId', 'priority', 'assignee', 'queue'];
 
 export async function workTicket(knex: Knex, input: WorkTicketInput, ctx: WorkTicketContext): Promise<WorkTicketResult> {
   return knex.transaction(async (trx) => {
     let t = await lockTicket(trx, input.ticketId, ctx.scope);
     if (!t) throw notFound('ticket', input.ticketId);
+    const before = t;
     const requested: Partial<TicketAssignment> = {};
     for (const k of ASSIGNMENT_KEYS) if (input[k] !== undefined) (requested as Record<string, unknown>)[k] = input[k];
 
@@ -132,7 +154,24 @@ export async function workTicket(knex: Knex, input: WorkTicketInput, ctx: WorkTi
         requestId: ctx.requestId ?? null,
       });
     }
-    return { ticket: t, changed, statusChanged, movedTimeEntries };
+    // Issue 16: what the PSAs that have this ticket must be told, in this same transaction.
+    const notes: Array<{ title: string; body: string }> = [];
+    const psaChanged = changed.filter((f) => PSA_FIELDS.includes(f));
+    if (psaChanged.length > 0) {
+      const reason = input.reason?.trim() ? `: ${input.reason.trim()}` : '';
+      notes.push({ title: 'Triage', body: `${psaChanged.map((f) => TRIAGE_WORDS[f]).join(', ')} changed by ${ctx.actor}${reason}` });
+    }
+    if (statusChanged && !ctx.fromPsaConnectionId) notes.push({ title: 'Status', body: `${before.status} → ${t.status} by ${ctx.actor}${note ? `: ${note}` : ''}` });
+    else if (note) notes.push({ title: input.noteIsResponse ? 'Response' : 'Note', body: `${note} (${ctx.actor})` });
+    const psa =
+      psaChanged.length > 0 || statusChanged || notes.length > 0
+        ? await recordTicketChanges(
+            trx,
+            [{ ticketId: String(t.id), notes, changed: psaChanged.length > 0 || statusChanged, ...(changed.includes('priority') ? { rank: rankOf(t.priority) } : {}) }],
+            { exceptConnectionId: ctx.fromPsaConnectionId },
+          )
+        : [];
+    return { ticket: t, changed, statusChanged, movedTimeEntries, psa };
   });
 }
 

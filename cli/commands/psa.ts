@@ -1,10 +1,13 @@
 import os from 'node:os';
 import { SingleBar } from 'cli-progress';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import type { Knex } from 'knex';
 import { importReferenceData, type ImportProgress, type ImportReport } from '../../app/psa/import-reference-data';
 import { pollPsaStatus } from '../../app/psa/poll-status';
 import { registerPsaWebhook } from '../../app/psa/register-webhook';
+import { retryPsaDeliveries } from '../../app/psa/retry';
+import { ALL_COMPANIES } from '../../core/access/company-scope';
+import { listDeliveries } from '../../db/queries/psa-deliveries';
 import { loadConfig } from '../../config/env';
 import { todayIn } from '../../core/dates';
 import { IMPORT_KINDS } from '../../core/psa/import-plan';
@@ -144,6 +147,53 @@ export function registerPsaCommands(program: Command, io: PsaCliIo = defaultIo):
           if (r.statusFieldAdded) io.out('  subscribed to the ticket status');
           if (r.secretGenerated) io.out('  a webhookSecret was generated and stored encrypted with the connection');
         }
+      } finally {
+        await io.closeDb(db);
+      }
+    });
+  group
+    .command('failed')
+    .description('list PSA deliveries that failed (and, with --skipped, those not sent for a missing company ref), newest first')
+    .option('--connection <name>', 'one connection only')
+    .option('--skipped', 'list skipped deliveries instead of failed ones')
+    .option('--limit <n>', 'at most this many (1–500)', '100')
+    .option('--json', 'print them as JSON')
+    .action(async (opts: { connection?: string; skipped?: boolean; limit: string; json?: boolean }) => {
+      const limit = Number(opts.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new InvalidArgumentError(`--limit: must be a whole number from 1 to 500, got "${opts.limit}"`);
+      const db = io.openDb();
+      try {
+        const rows = await listDeliveries(db, { state: opts.skipped ? 'skipped' : 'failed', connection: opts.connection, limit }, ALL_COMPANIES);
+        if (opts.json) {
+          io.out(JSON.stringify(rows.map((d) => ({ id: String(d.id), ticketId: String(d.ticket_id), connection: d.connection_name, state: d.state, attempts: d.attempts, lastError: d.last_error, updatedAt: d.updated_at.toISOString() })), null, 2));
+          return;
+        }
+        if (rows.length === 0) {
+          io.out(`no ${opts.skipped ? 'skipped' : 'failed'} PSA deliveries${opts.connection ? ` for ${opts.connection}` : ''}`);
+          return;
+        }
+        for (const d of rows) io.out(`${String(d.id).padEnd(8)} ticket ${String(d.ticket_id).padEnd(8)} ${d.connection_name.padEnd(16)} ${d.attempts} attempts  ${d.updated_at.toISOString()}  ${d.last_error ?? ''}`);
+        io.out(`${rows.length} ${opts.skipped ? 'skipped' : 'failed'}; retry with: hub psa retry <id> | hub psa retry --all [--connection <name>]`);
+      } finally {
+        await io.closeDb(db);
+      }
+    });
+  group
+    .command('retry')
+    .description('make failed or skipped PSA deliveries pending again (fresh attempts, audited); a running worker sends them within HUB_PSA_SWEEP_MS')
+    .argument('[id]', 'the delivery id (from hub psa failed)')
+    .option('--all', 'every failed and skipped delivery')
+    .option('--connection <name>', 'with --all: of this connection only')
+    .action(async (id: string | undefined, opts: { all?: boolean; connection?: string }) => {
+      if ((id === undefined) === (opts.all !== true)) throw new InvalidArgumentError('name one delivery id or --all (not both)');
+      if (id !== undefined && !/^\d{1,18}$/.test(id)) throw new InvalidArgumentError(`id: must be a delivery id (digits), got "${id.slice(0, 40)}"`);
+      if (id !== undefined && opts.connection !== undefined) throw new InvalidArgumentError('--connection goes with --all');
+      const db = io.openDb();
+      try {
+        const refs = await retryPsaDeliveries(db, id !== undefined ? { ids: [id] } : { connection: opts.connection }, { scope: ALL_COMPANIES, actor: cliActor() });
+        if (id !== undefined && refs.length === 0) throw new InvalidArgumentError(`delivery ${id} does not exist or is not failed or skipped`);
+        for (const r of refs) io.out(`retrying ${r.id} (${r.connectionName})`);
+        io.out(`${refs.length} deliveries pending again`);
       } finally {
         await io.closeDb(db);
       }

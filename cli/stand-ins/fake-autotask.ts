@@ -37,7 +37,8 @@ import type { AddressInfo } from 'node:net';
  *
  * Faults for tests: `failNext(n, status, retryAfterSeconds?)`, `down(true)` (500 until up again),
  * `delayMs` (slow answers), `loseNextCreate()` (the ticket is created, the answer never arrives:
- * the socket is destroyed). `calls` records every authenticated request in order.
+ * the socket is destroyed), `holdNextCreate()` (created, the answer never sent: the request hangs
+ * until its client goes away). `calls` records every authenticated request in order.
  */
 export interface FakeTicket {
   id: number;
@@ -87,6 +88,8 @@ export interface FakeAutotask {
   failNext(n: number, status: number, retryAfterSeconds?: number): void;
   down(on: boolean): void;
   loseNextCreate(): void;
+  /** The next create is made, and its answer never sent: the request hangs until the client goes away (a worker killed mid-call). */
+  holdNextCreate(): void;
   delayMs: number;
   /** Items per query page (Autotask: at most 500). */
   pageSize: number;
@@ -167,6 +170,7 @@ export async function startFakeAutotask(opts: { port?: number; host?: string } =
   let failures: Array<{ status: number; retryAfter?: number }> = [];
   let isDown = false;
   let loseCreate = false;
+  let holdCreate = false;
   const state = { delayMs: 0, pageSize: 500 };
   let data = emptyData();
   let webhooks: FakeWebhook[] = [];
@@ -278,6 +282,10 @@ export async function startFakeAutotask(opts: { port?: number; host?: string } =
         // Autotask's ticket number: T<creation date>.<sequence>.
         const day = new Date().toISOString().slice(0, 10).replace(/-/g, '');
         tickets.push({ id, ticketNumber: `T${day}.${String(tickets.length + 1).padStart(4, '0')}`, fields: { ...body, lastActivityDate: new Date().toISOString() }, notes: [], patches: [] });
+        if (holdCreate) {
+          holdCreate = false;
+          return;
+        }
         if (loseCreate) {
           loseCreate = false;
           // Created, but the answer is lost: the client sees a reset connection.
@@ -418,6 +426,9 @@ export async function startFakeAutotask(opts: { port?: number; host?: string } =
     loseNextCreate() {
       loseCreate = true;
     },
+    holdNextCreate() {
+      holdCreate = true;
+    },
     get delayMs() {
       return state.delayMs;
     },
@@ -457,6 +468,7 @@ export async function startFakeAutotask(opts: { port?: number; host?: string } =
       failures = [];
       isDown = false;
       loseCreate = false;
+      holdCreate = false;
       state.delayMs = 0;
     },
     close: () =>

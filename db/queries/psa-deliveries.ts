@@ -61,9 +61,14 @@ export interface DeliveryChange {
 /**
  * One statement for a batch of changes. Failed and skipped deliveries collect the changes too
  * (a retry sends them); delivered ones become pending again. Several changes of one ticket in
- * the batch are summed first.
+ * the batch are summed first. `exceptConnectionId`: the connection the change came from (status
+ * back) is left alone — a PSA's own change is never echoed back to it.
  */
-export async function recordDeliveryChanges(db: Db, changes: readonly DeliveryChange[]): Promise<DeliveryRef[]> {
+export async function recordDeliveryChanges(
+  db: Db,
+  changes: readonly DeliveryChange[],
+  opts: { exceptConnectionId?: string | undefined } = {},
+): Promise<DeliveryRef[]> {
   if (changes.length === 0) return [];
   const { rows } = await db.raw<{ rows: Array<{ id: string; name: string; rank: number }> }>(
     `WITH v AS (
@@ -88,6 +93,7 @@ export async function recordDeliveryChanges(db: Db, changes: readonly DeliveryCh
               updated_at = now()
          FROM v
         WHERE d.ticket_id = v.ticket_id
+          AND d.connection_id IS DISTINCT FROM ?::bigint
        RETURNING d.id, d.connection_id, d.rank, d.state)
      SELECT upd.id, c.name, upd.rank FROM upd JOIN psa_connections c ON c.id = upd.connection_id WHERE upd.state = 'pending'`,
     [
@@ -102,6 +108,7 @@ export async function recordDeliveryChanges(db: Db, changes: readonly DeliveryCh
           rank: c.rank ?? null,
         })),
       ),
+      opts.exceptConnectionId ?? null,
     ],
   );
   return rows.map((r) => ({ id: String(r.id), connectionName: r.name, rank: r.rank }));
@@ -333,7 +340,7 @@ export async function deliveriesOfTicket(
 /** A list of deliveries (the operator's view of failures), scoped. */
 export async function listDeliveries(
   db: Db,
-  f: { state?: PsaDeliveryState | undefined; connection?: string | undefined; limit: number },
+  f: { state?: PsaDeliveryState | undefined; connection?: string | undefined; id?: string | undefined; limit: number },
   scope: CompanyScope,
 ): Promise<Array<PsaDeliveryRow & { connection_name: string }>> {
   const q = db('psa_deliveries as d')
@@ -344,6 +351,7 @@ export async function listDeliveries(
     .select('d.*', 'c.name as connection_name');
   if (f.state) q.where('d.state', f.state);
   if (f.connection) q.where('c.name', f.connection);
+  if (f.id) q.where('d.id', f.id);
   whereInScope(q, 't.company_id', scope);
   return (await q) as Array<PsaDeliveryRow & { connection_name: string }>;
 }

@@ -37,7 +37,7 @@ export interface FakeCwTicket {
   _info: { lastUpdated: string; dateEntered: string };
 }
 
-export type FakeCwFault = { kind: 'status'; status: 429 | 500 | 502 | 503; retryAfter?: number } | { kind: 'slow'; ms: number } | { kind: 'lose-response' };
+export type FakeCwFault = { kind: 'status'; status: 429 | 500 | 502 | 503; retryAfter?: number } | { kind: 'slow'; ms: number } | { kind: 'lose-response' } | { kind: 'hold-response' };
 
 interface Board {
   id: number;
@@ -187,6 +187,8 @@ export class FakeConnectWise {
 
     const i = this.faults.findIndex((f) => f.match(r));
     let loseResponse = false;
+    // Done, but never answered: the request hangs until its client goes away (a worker killed mid-call).
+    let holdResponse = false;
     if (i >= 0) {
       const fault = this.faults.splice(i, 1)[0]!.fault;
       if (fault.kind === 'status') {
@@ -195,6 +197,7 @@ export class FakeConnectWise {
       }
       if (fault.kind === 'slow') await new Promise((resolve) => setTimeout(resolve, fault.ms));
       if (fault.kind === 'lose-response') loseResponse = true;
+      if (fault.kind === 'hold-response') holdResponse = true;
     }
     try {
       const [status, payload] = this.route(r);
@@ -202,6 +205,7 @@ export class FakeConnectWise {
         req.socket.destroy();
         return;
       }
+      if (holdResponse) return;
       send(status, payload);
     } catch (e) {
       send(500, { code: 'ServerError', message: e instanceof Error ? e.message : String(e) });

@@ -161,7 +161,9 @@ export function ticketsRouter(deps: AppDeps): Router {
     },
     async ({ params, body, req }) => {
       const id = parseId(params.id, 'ticket');
-      await workTicket(deps.db, { ticketId: id, ...body }, { now: nowOf(deps), scope: scopeOf(req), actor: actorOf(req), requestId: req.requestId ?? null });
+      const r = await workTicket(deps.db, { ticketId: id, ...body }, { now: nowOf(deps), scope: scopeOf(req), actor: actorOf(req), requestId: req.requestId ?? null });
+      // Committed: the PSA deliveries the change made pending go on their queues (the worker's sweep finds any this misses).
+      if (r.psa.length > 0) await deps.services.psaEnqueuer?.enqueue(r.psa).catch((err: unknown) => deps.logger.warn({ err: String(err), ticketId: id }, 'PSA enqueue failed; the delivery sweep picks the change up'));
       return { body: await detail(id, scopeOf(req)) };
     },
   );

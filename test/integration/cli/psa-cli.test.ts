@@ -4,9 +4,13 @@ import { parseEnv } from '../../../config/env';
 import { createDb } from '../../../db/connection';
 import { FakeConnectWise } from '../../helpers/fake-connectwise';
 import { createTestDatabase, type TestDatabase } from '../../helpers/harness';
+import { insertRow } from '../../helpers/seed';
 import { insertPsaConnection } from '../psa/psa-fixtures';
 
-/** `hub psa import <connection> [--dry-run]` (R-PSA-4, R-LINK-1) and `hub psa poll` against the fake ConnectWise. */
+/**
+ * `hub psa import <connection> [--dry-run]` (R-PSA-4, R-LINK-1) and `hub psa poll` against the fake
+ * ConnectWise; `hub psa failed` / `hub psa retry` (issue 16 item 3) on delivery rows.
+ */
 let t: TestDatabase;
 let cw: FakeConnectWise;
 const keys = parseEnv({ ...process.env, DATABASE_URL: 'postgres://x@localhost/x' }).HUB_SECRET_KEYS;
@@ -58,5 +62,38 @@ describe('hub psa', () => {
 
   it('poll asks the connection once and reports', async () => {
     expect(await run(['psa', 'poll', 'cw'])).toEqual(['cw: 0 changed, 0 hub tickets closed']);
+  });
+
+  it('issue 16: failed lists failed deliveries with their error; retry <id> and retry --all make them pending again, audited; bad arguments refused', async () => {
+    const connectionId = String((await t.db('psa_connections').where({ name: 'cw' }).first()).id);
+    const ticket = (n: number) =>
+      insertRow(t.db, 'tickets', { source: 'rmm', dedup_key: `rmm:cli-${n}`, priority: 'high', title: `Ticket ${n}`, first_occurred_at: new Date('2026-06-15T08:00:00Z'), last_occurred_at: new Date('2026-06-15T08:00:00Z') });
+    const delivery = async (state: string, lastError: string | null) =>
+      (await insertRow(t.db, 'psa_deliveries', { ticket_id: (await ticket(Math.floor(Math.random() * 1e9))).id, connection_id: connectionId, state, attempts: 5, last_error: lastError })).id;
+    const failed = String(await delivery('failed', 'ConnectWise 400: board "Help Desk" not found'));
+    const skipped = String(await delivery('skipped', 'not sent to cw: company Acme has no psaRefs.cw (set it, then retry the delivery)'));
+    const delivered = String(await delivery('delivered', null));
+
+    const list = await run(['psa', 'failed']);
+    expect(list).toHaveLength(2);
+    expect(list[0]).toMatch(new RegExp(`^${failed}\\s+ticket \\d+\\s+cw\\s+5 attempts .*board "Help Desk" not found$`));
+    expect(list[1]).toMatch(/^1 failed; retry with: hub psa retry/);
+    const json = JSON.parse((await run(['psa', 'failed', '--skipped', '--json'])).join('\n')) as Array<{ id: string; state: string }>;
+    expect(json.map((d) => [d.id, d.state])).toEqual([[skipped, 'skipped']]);
+    expect(await run(['psa', 'failed', '--connection', 'other'])).toEqual(['no failed PSA deliveries for other']);
+
+    await expect(run(['psa', 'retry'])).rejects.toThrow(/one delivery id or --all/);
+    await expect(run(['psa', 'retry', failed, '--all'])).rejects.toThrow(/one delivery id or --all/);
+    await expect(run(['psa', 'retry', 'abc'])).rejects.toThrow(/must be a delivery id/);
+    await expect(run(['psa', 'retry', delivered])).rejects.toThrow(/not failed or skipped/);
+    await expect(run(['psa', 'failed', '--limit', '0'])).rejects.toThrow(/--limit/);
+
+    expect(await run(['psa', 'retry', failed])).toEqual([`retrying ${failed} (cw)`, '1 deliveries pending again']);
+    expect(await t.db('psa_deliveries').where({ id: failed }).first()).toMatchObject({ state: 'pending', attempts: 0 });
+    expect(await run(['psa', 'retry', '--all', '--connection', 'cw'])).toEqual([`retrying ${skipped} (cw)`, '1 deliveries pending again']);
+    expect((await t.db('psa_deliveries').where({ id: delivered }).first()).state).toBe('delivered');
+    const audit = await t.db('audit_log').where({ entity_type: 'psa_delivery', action: 'retry' }).orderBy('id');
+    expect(audit.map((a: { entity_id: string }) => a.entity_id)).toEqual([failed, skipped]);
+    expect(await run(['psa', 'failed'])).toEqual(['no failed PSA deliveries']);
   });
 });
