@@ -172,7 +172,7 @@ export async function startHub(opts: HubProcessOptions): Promise<HubProcess> {
         rulesWindows: () => rulesWindowsOf(rules.store.current()),
         secretKeys: config.HUB_SECRET_KEYS,
       }),
-      'rule-replays': replayProcessor({ db, slas: new SlaCache(), logger }),
+      'rule-replays': replayProcessor({ db, slas: new SlaCache(), logger, fallbackZone: config.HUB_RENEWAL_TIMEZONE }),
     };
     for (const name of Object.keys(processors) as QueueName[])
       workers.push(createQueueWorker(name, processors[name], { connection: workerRedis, prefix, config, logger }));

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { CompanyScope } from '../../core/access/company-scope';
-import { compareDates, type IsoDate } from '../../core/dates';
+import { compareDates, todayIn, type IsoDate } from '../../core/dates';
 import { HubError, notFound } from '../../core/errors';
 import { businessMinutesBetween } from '../../core/slas/business-calendar';
 import { shiftDueDatesForPause, type Priority } from '../../core/slas/due-dates';
@@ -18,6 +18,7 @@ import { writeAudit } from '../../db/queries/audit';
 import { findContract } from '../../db/queries/contracts';
 import { contractHasService, findDevice } from '../../db/queries/device-links';
 import { companyVisible } from '../../db/queries/devices';
+import { dateZonesOf } from '../../db/queries/companies';
 import { loadSlaDefinition } from '../../db/queries/sla-definitions';
 import {
   closeSlaPause,
@@ -71,6 +72,8 @@ export interface WorkTicketContext {
   requestId?: string | null | undefined;
   /** When the change happens (SLA pause boundaries, first response). */
   now: Date;
+  /** The zone a ticket's date is counted in when neither its company nor its contract's SLA has one (HUB_RENEWAL_TIMEZONE). @defaultValue 'UTC' */
+  fallbackZone?: string | undefined;
 }
 
 export interface WorkTicketResult {
@@ -154,7 +157,9 @@ async function triage(
   const changed = changedFields(before, next);
   assertReasonGiven(changed, input.reason);
 
-  const date = ticketDateOf(t.first_occurred_at);
+  // The ticket's date as the alert path counts it: in the (new) company's zone, else in the zone
+  // of the SLA of the (new) contract, else HUB_RENEWAL_TIMEZONE (issue 15 item 5).
+  const date = ticketDateOf(t.first_occurred_at, { ...(await dateZonesOf(trx, { companyId: next.companyId, contractId: next.contractId })), fallback: ctx.fallbackZone });
   if (changed.includes('companyId') && next.companyId !== null && !(await companyVisible(trx, next.companyId, ctx.scope))) {
     throw unprocessable('companyId', `company ${next.companyId} does not exist`);
   }
@@ -226,7 +231,7 @@ async function triage(
     const r = await setDeviceContract(
       trx,
       { deviceId: next.deviceId, contractId: next.contractId, serviceId: next.serviceId, from: input.linkDevice.from },
-      { scope: ctx.scope, actor: ctx.actor, requestId: ctx.requestId ?? null, today: ctx.now.toISOString().slice(0, 10) },
+      { scope: ctx.scope, actor: ctx.actor, requestId: ctx.requestId ?? null, today: todayIn(ctx.fallbackZone ?? 'UTC', ctx.now) },
     );
     link = r.link;
   }

@@ -161,7 +161,7 @@ export function ticketsRouter(deps: AppDeps): Router {
     },
     async ({ params, body, req }) => {
       const id = parseId(params.id, 'ticket');
-      await workTicket(deps.db, { ticketId: id, ...body }, { now: nowOf(deps), scope: scopeOf(req), actor: actorOf(req), requestId: req.requestId ?? null });
+      await workTicket(deps.db, { ticketId: id, ...body }, { now: nowOf(deps), scope: scopeOf(req), actor: actorOf(req), requestId: req.requestId ?? null, fallbackZone: deps.config.HUB_RENEWAL_TIMEZONE });
       return { body: await detail(id, scopeOf(req)) };
     },
   );
@@ -183,7 +183,7 @@ export function ticketsRouter(deps: AppDeps): Router {
     },
     async ({ params, query, req }) => {
       const id = parseId(params.id, 'ticket');
-      const o = await ticketOptions(deps.db, { ticketId: id, companyId: query.companyId, deviceId: query.deviceId }, scopeOf(req));
+      const o = await ticketOptions(deps.db, { ticketId: id, companyId: query.companyId, deviceId: query.deviceId }, scopeOf(req), deps.config.HUB_RENEWAL_TIMEZONE);
       return { body: o };
     },
   );
