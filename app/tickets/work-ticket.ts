@@ -34,6 +34,7 @@ import {
 import { withPgErrors } from '../../db/pg-errors';
 import { OPEN_TICKET_STATUSES, type TicketRow, type TicketStatus } from '../../db/tables';
 import { setDeviceContract } from '../devices/device-links';
+import { afterStormResolves } from '../alerts/storms';
 
 /**
  * Working a ticket by hand (R-TKT-1, R-TKT-2; SPEC §9 `PATCH /api/v1/tickets/:id`): triage —
@@ -117,8 +118,13 @@ export async function workTicket(knex: Knex, input: WorkTicketInput, ctx: WorkTi
     const note = input.note?.trim() ? input.note.trim() : null;
     let statusChanged = false;
     if (input.status !== undefined && input.status !== t.status) {
+      const wasOpen = OPEN_TICKET_STATUSES.includes(t.status);
       t = await changeStatus(trx, t, input.status, note, ctx);
       statusChanged = true;
+      // R-STORM-1: a ticket resolved or closed by hand (or by its PSA) is resolved as far as storms
+      // go: a source releases the targets it muted that still fire, and a parent whose last open
+      // child this was resolves — as when the alert's own resolution resolves it.
+      if (wasOpen && !OPEN_TICKET_STATUSES.includes(t.status)) await afterStormResolves(trx, [t.id], ctx.now);
     } else if (note) {
       await insertTicketNote(trx, { ticketId: t.id, kind: input.noteIsResponse ? 'response' : 'note', body: note, author: ctx.actor });
     }
