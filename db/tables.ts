@@ -123,6 +123,8 @@ export interface DeviceContractLinkRow {
   valid_to: IsoDate | null;
   /** The rule whose `link` event made it (R-LINK-7); null = by hand, import or renewal. */
   created_by_rule: string | null;
+  /** Where it came from (migration 20261207040000): a device import row, a rules `link` event, or null (by hand, triage, renewal, older). */
+  origin?: 'import' | 'rule' | null;
   created_at: Date;
 }
 

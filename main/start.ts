@@ -173,7 +173,7 @@ export async function startHub(opts: HubProcessOptions): Promise<HubProcess> {
         secretKeys: config.HUB_SECRET_KEYS,
         connectorDeps: { autotaskZoneLookupUrl: config.HUB_AUTOTASK_ZONE_LOOKUP_URL, timeoutMs: config.HUB_PSA_TIMEOUT_MS },
       }),
-      'rule-replays': replayProcessor({ db, slas: new SlaCache(), logger }),
+      'rule-replays': replayProcessor({ db, slas: new SlaCache(), logger, fallbackZone: config.HUB_RENEWAL_TIMEZONE }),
     };
     for (const name of Object.keys(processors) as QueueName[])
       workers.push(createQueueWorker(name, processors[name], { connection: workerRedis, prefix, config, logger }));

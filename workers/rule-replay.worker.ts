@@ -18,6 +18,8 @@ export interface ReplayJobDeps {
   logger: Logger;
   /** Alerts per batch. @defaultValue 500 */
   batchSize?: number;
+  /** The zone an alert's date is counted in when neither its company nor its SLA has one (HUB_RENEWAL_TIMEZONE), as the worker counts it. @defaultValue 'UTC' */
+  fallbackZone?: string | undefined;
 }
 
 export async function processReplayJob(deps: ReplayJobDeps, job: Pick<Job, 'id' | 'data' | 'attemptsMade' | 'opts'>): Promise<{ state: string; done: number } | null> {
@@ -26,7 +28,7 @@ export async function processReplayJob(deps: ReplayJobDeps, job: Pick<Job, 'id' 
   const { replayId } = parsed.data;
   const end = metrics.jobDuration.startTimer({ queue: 'rule-replays' });
   try {
-    const row = await runReplay({ db: deps.db, slas: deps.slas, ...(deps.batchSize ? { batchSize: deps.batchSize } : {}) }, replayId);
+    const row = await runReplay({ db: deps.db, slas: deps.slas, fallbackZone: deps.fallbackZone, ...(deps.batchSize ? { batchSize: deps.batchSize } : {}) }, replayId);
     if (row) deps.logger.info({ jobId: job.id, replayId, state: row.state, done: row.progress_done, total: row.progress_total }, 'rule replay run');
     return row ? { state: row.state, done: row.progress_done } : null;
   } catch (e) {

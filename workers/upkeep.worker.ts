@@ -3,8 +3,8 @@ import type { Knex } from 'knex';
 import { processEndedWindows } from '../app/maintenance/process-ended-windows';
 import { recordSlaBreachesNow } from '../app/tickets/record-sla-breaches';
 import { pollPsaStatus } from '../app/psa/poll-status';
+import { resolveStale } from '../app/tickets/stale-tickets';
 import type { MatchableWindow } from '../core/maintenance/window-match';
-import { resolveStaleTickets } from '../db/queries/upkeep';
 import type { Logger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
 import { jobCatalog, type UpkeepKind } from './catalog';
@@ -34,9 +34,9 @@ type UpkeepHandler = (deps: UpkeepDeps, job: Job) => Promise<unknown>;
 
 export const UPKEEP_HANDLERS: Record<UpkeepKind, UpkeepHandler> = {
   'stale-tickets': async ({ db, logger, now }, job) => {
-    const ids = await resolveStaleTickets(db, now());
-    if (ids.length) logger.info({ jobId: job.id, tickets: ids }, 'stale tickets resolved');
-    return { resolved: ids.length };
+    const r = await resolveStale(db, now());
+    if (r.resolved.length) logger.info({ jobId: job.id, tickets: r.resolved, parentsResolved: r.parentsResolved, released: r.released }, 'stale tickets resolved');
+    return { resolved: r.resolved.length };
   },
   // Alerts still firing when a processAfter maintenance window ends are processed then.
   'window-ends': async (deps) => processEndedWindows(deps),

@@ -1,6 +1,6 @@
 import type { CompanyScope } from '../../core/access/company-scope';
 import type { Knex } from 'knex';
-import type { IsoDate } from '../../core/dates';
+import { todayIn, type IsoDate } from '../../core/dates';
 import { HubError } from '../../core/errors';
 import { parseDeviceCsv } from '../../core/imports/device-csv';
 import { importVerdict, type DeviceImportCounts } from '../../core/imports/device-import-outcome';
@@ -28,6 +28,8 @@ import {
   insertOpenLinks,
   listCatalogueServiceRefs,
   listContractServicePairs,
+  listCompanyZones,
+  listContractsById,
   listContractsOfCompanies,
   listLinksInForceFrom,
   listSitesOfSources,
@@ -65,8 +67,13 @@ export interface DeviceImportOptions {
   dryRun?: boolean;
   /** Write the valid rows and report the others (default: any error, nothing written). @defaultValue false */
   skipInvalid?: boolean;
-  /** The first day of contract links the import makes (the link in force ends the day before). */
+  /**
+   * The first day of contract links of rows without `linkFrom` (the link in force ends the day
+   * before): today in HUB_RENEWAL_TIMEZONE. A company with its own zone links from today there.
+   */
   today: IsoDate;
+  /** The instant "today" is taken at for companies with their own zone. @defaultValue the system clock */
+  now?: Date;
   /** Audit actor. */
   actor: string;
   requestId?: string | null;
@@ -97,7 +104,7 @@ export async function importDevices(knex: Knex, csvText: string, opts: DeviceImp
     const resolved = resolveDeviceRows(parsed.rows, lookups);
     progress({ phase: 'check', done: 0, total: resolved.rows.length });
     const matches = await matchDevices(trx, resolved.rows, opts.today);
-    const plan = planDeviceRows(resolved.rows, (line) => matches.get(line) ?? { links: [] }, opts.today);
+    const plan = planDeviceRows(resolved.rows, (line) => matches.get(line) ?? { links: [] });
     progress({ phase: 'check', done: resolved.rows.length, total: resolved.rows.length });
 
     const verdict = importVerdict(parsed.total, [...parsed.errors, ...resolved.errors, ...plan.errors], plan.planned, opts.skipInvalid === true);
@@ -148,9 +155,17 @@ export async function importDevices(knex: Knex, csvText: string, opts: DeviceImp
 }
 
 /** Sites of the file's sources, the contracts of their companies, the catalogue. */
-async function loadLookups(trx: Knex.Transaction, rows: readonly { source: string }[], opts: DeviceImportOptions): Promise<ImportLookups> {
+async function loadLookups(trx: Knex.Transaction, rows: readonly { source: string; contract: string | null }[], opts: DeviceImportOptions): Promise<ImportLookups> {
   const sites = await listSitesOfSources(trx, [...new Set(rows.map((r) => r.source))]);
-  const contracts = await listContractsOfCompanies(trx, [...new Set(sites.map((s) => s.company_id))]);
+  const companyIds = [...new Set(sites.map((s) => s.company_id))];
+  const contracts = await listContractsOfCompanies(trx, companyIds);
+  // Contracts named by id that are not of the sites' companies: only to say whose they are.
+  const known = new Set(contracts.map((c) => c.id));
+  const byIdRefs = [...new Set(rows.flatMap((r) => (r.contract !== null && /^\d{1,18}$/.test(r.contract) && !known.has(r.contract) ? [r.contract] : [])))];
+  const others = await listContractsById(trx, byIdRefs);
+  const now = opts.now ?? new Date();
+  const todayOf = new Map<string, IsoDate>();
+  for (const c of await listCompanyZones(trx, companyIds)) if (c.timezone) todayOf.set(c.id, todayIn(c.timezone, now));
   const services = await listCatalogueServiceRefs(trx);
   const links = await listContractServicePairs(
     trx,
@@ -169,6 +184,8 @@ async function loadLookups(trx: Knex.Transaction, rows: readonly { source: strin
     contractServices,
     scope: opts.scope,
     today: opts.today,
+    todayOf,
+    contractsById: new Map(others.map((c) => [c.id, { id: c.id, companyId: c.company_id, code: c.code, name: c.name, startDate: c.start_date, endDate: c.end_date }])),
   };
 }
 
@@ -181,6 +198,8 @@ const toMatch = (id: string | null, companyId: string | null, hostname: string |
  * locking the matched devices.
  */
 async function matchDevices(trx: Knex.Transaction, rows: readonly ResolvedDeviceRow[], today: IsoDate): Promise<Map<number, RowMatches>> {
+  // Links in force on the earliest link day of the file, or later (a row's linkFrom may lie before today).
+  const earliest = rows.reduce<IsoDate>((d, r) => (r.contractId !== null && r.linkDay < d ? r.linkDay : d), today);
   const out = new Map<number, RowMatches>();
   if (rows.length === 0) return out;
   await createImportRowsTable(trx);
@@ -200,7 +219,7 @@ async function matchDevices(trx: Knex.Transaction, rows: readonly ResolvedDevice
   const linkDevices = matched.filter((m) => linkedLines.has(m.line)).map((m) => m.ref_id ?? m.host_id) as string[];
   const linksByDevice = new Map<string, ExistingLink[]>();
   if (linkDevices.length > 0) {
-    for (const l of await listLinksInForceFrom(trx, linkDevices, today)) {
+    for (const l of await listLinksInForceFrom(trx, linkDevices, earliest)) {
       const list = linksByDevice.get(l.device_id) ?? [];
       list.push({ id: l.id, contractId: l.contract_id, serviceId: l.service_id, validFrom: l.valid_from, validTo: l.valid_to });
       linksByDevice.set(l.device_id, list);
@@ -258,9 +277,12 @@ async function writePlan(trx: Knex.Transaction, planned: readonly PlannedRow[], 
       chunk.filter((p) => p.addRef).map((p) => ({ deviceId: deviceIdOf(p), source: p.row.source, sourceDeviceId: p.row.sourceDeviceId })),
     );
     const links = chunk.flatMap((p) => (p.link.kind === 'link' ? [{ p, link: p.link }] : []));
-    await endLinksOn(trx, links.flatMap((l) => (l.link.endLinkId ? [l.link.endLinkId] : [])), linkEndFor(opts.today));
+    await endLinksOn(trx, links.flatMap((l) => (l.link.endLinkId ? [{ id: l.link.endLinkId, validTo: linkEndFor(l.p.row.linkDay) }] : [])));
     await deleteLinksById(trx, links.flatMap((l) => (l.link.deleteLinkId ? [l.link.deleteLinkId] : [])));
-    await insertOpenLinks(trx, opts.today, links.map((l) => ({ deviceId: deviceIdOf(l.p), contractId: l.link.contractId, serviceId: l.link.serviceId })));
+    await insertOpenLinks(
+      trx,
+      links.map((l) => ({ deviceId: deviceIdOf(l.p), contractId: l.link.contractId, serviceId: l.link.serviceId, validFrom: l.p.row.linkDay })),
+    );
     done += chunk.length;
     progress({ phase: 'write', done, total });
   }

@@ -24,7 +24,7 @@ export interface RulesDiff {
  */
 export async function diffRules(
   db: Knex,
-  o: { live: CompiledRuleset; candidate: RulesCandidate; since: Date; until: Date; limit: number; slas: SlaCache },
+  o: { live: CompiledRuleset; candidate: RulesCandidate; since: Date; until: Date; limit: number; slas: SlaCache; /** HUB_RENEWAL_TIMEZONE, as the worker counts alert dates. */ fallbackZone?: string | undefined },
 ): Promise<RulesDiff> {
   let candidate: RulesDiff['candidate'];
   if ('dir' in o.candidate) {
@@ -34,7 +34,7 @@ export async function diffRules(
   } else {
     candidate = await compileCandidate(db, o.candidate.files);
   }
-  const report = await replayRuleset(db, { candidate: candidate.ruleset, live: o.live, since: o.since, until: o.until, limit: o.limit, slas: o.slas });
-  const storms = await replayStorms(db, { candidate: candidate.ruleset, live: o.live, since: o.since, until: o.until, limit: o.limit, slas: o.slas });
+  const report = await replayRuleset(db, { candidate: candidate.ruleset, live: o.live, since: o.since, until: o.until, limit: o.limit, slas: o.slas, fallbackZone: o.fallbackZone });
+  const storms = await replayStorms(db, { candidate: candidate.ruleset, live: o.live, since: o.since, until: o.until, limit: o.limit, slas: o.slas, fallbackZone: o.fallbackZone });
   return { candidate, report, storms };
 }

@@ -73,6 +73,8 @@ export interface ReplayRunDeps {
   slas: SlaCache;
   /** Alerts per batch (and per read-only transaction). @defaultValue 500 */
   batchSize?: number;
+  /** The zone an alert's date is counted in when neither its company nor its SLA has one (HUB_RENEWAL_TIMEZONE), as the worker counts it. @defaultValue 'UTC' */
+  fallbackZone?: string | undefined;
 }
 
 /** Runs (or resumes) one replay to its end. Idempotent: a finished replay is left as it is. */
@@ -100,7 +102,7 @@ export async function runReplay(deps: ReplayRunDeps, replayId: string): Promise<
     const from = row.cursor_alert_id === null ? null : String(row.cursor_alert_id);
     const batch = await firingAlertsStored(db, { since: row.since, until: row.until, afterId: from, limit: batchSize });
     if (batch.length === 0) break;
-    const changes = await readOnly(db, (trx) => changedAlerts(trx, deps.slas, batch, { live, candidate }, windows));
+    const changes = await readOnly(db, (trx) => changedAlerts(trx, deps.slas, batch, { live, candidate }, windows, deps.fallbackZone));
     const to = String(batch[batch.length - 1]!.id);
     const advanced = await db.transaction((trx) => advanceReplay(trx, { id: replayId, from, to, evaluated: batch.length, changes }));
     const next = await getReplay(db, replayId);
@@ -125,12 +127,13 @@ async function changedAlerts(
   batch: readonly StoredFiringAlert[],
   rulesets: { live: CompiledRuleset; candidate: CompiledRuleset },
   windows: { live: MatchableWindow[]; candidate: MatchableWindow[] },
+  fallbackZone: string | undefined,
 ): Promise<NewReplayChange[]> {
   const built = await buildFactsBatch(
     trx,
     slas,
     batch.map((alert) => ({ alert, source: alert.source_name })),
-    { discover: false },
+    { discover: false, fallbackZone },
   );
   const refs: RefMemo = new Map();
   const out: NewReplayChange[] = [];

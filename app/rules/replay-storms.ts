@@ -42,7 +42,7 @@ const releaseOf = (rules: StormRules): Record<string, 'open' | 'stay'> => Object
 
 export async function replayStorms(
   db: Knex,
-  o: { live: CompiledRuleset; candidate: CompiledRuleset; since: Date; until: Date; limit: number; slas: SlaCache; batchSize?: number },
+  o: { live: CompiledRuleset; candidate: CompiledRuleset; since: Date; until: Date; limit: number; slas: SlaCache; batchSize?: number; fallbackZone?: string | undefined },
 ): Promise<StormReplayReport | null> {
   const live = stormRulesOf(o.live);
   const cand = stormRulesOf(o.candidate);
@@ -62,7 +62,7 @@ export async function replayStorms(
     await db.transaction(async (trx) => {
       await trx.raw('SET TRANSACTION READ ONLY');
       for (const alert of batch) {
-        const built = await buildFacts(trx, o.slas, { alert, source: alert.source_name, discover: false });
+        const built = await buildFacts(trx, o.slas, { alert, source: alert.source_name, discover: false, fallbackZone: o.fallbackZone });
         const item = { id: String(alert.id), alert: { ...alert, id: String(alert.id) }, facts: built.facts, companyId: built.company?.id ?? null };
         liveEvents.push(eventsOf(live, alert, item));
         candEvents.push(eventsOf(cand, alert, item));

@@ -69,6 +69,8 @@ export interface ReplayOptions {
   batchSize?: number;
   /** @defaultValue 5 */
   maxExamples?: number;
+  /** The zone an alert's date is counted in when neither its company nor its SLA has one (HUB_RENEWAL_TIMEZONE), as the worker counts it. @defaultValue 'UTC' */
+  fallbackZone?: string | undefined;
 }
 
 const contractText = (c: Decision['assignment']['contract']): string | null => (c === null ? null : typeof c === 'string' ? c : `ref:${c.ref}`);
@@ -125,7 +127,7 @@ export async function replayRuleset(db: Knex, o: ReplayOptions): Promise<ReplayR
     const decided = await readOnly(db, async (trx) => {
       const out: Array<{ id: string; from: MaterialDecision; to: MaterialDecision }> = [];
       for (const alert of batch) {
-        const built = await buildFacts(trx, o.slas, { alert, source: alert.source_name, discover: false });
+        const built = await buildFacts(trx, o.slas, { alert, source: alert.source_name, discover: false, fallbackZone: o.fallbackZone });
         const ctx = {
           alert,
           companyId: built.company?.id ?? null,

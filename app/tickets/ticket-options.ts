@@ -4,6 +4,7 @@ import { HubError, notFound } from '../../core/errors';
 import { ticketDateOf } from '../../core/tickets/triage';
 import { findDevice } from '../../db/queries/device-links';
 import { companyVisible } from '../../db/queries/devices';
+import { dateZonesOf } from '../../db/queries/companies';
 import { getTicket } from '../../db/queries/tickets';
 import { listCompanyChoices, listContractChoices, listDeviceChoices, type Choice, type ContractChoice } from '../../db/queries/ticket-options';
 
@@ -26,10 +27,11 @@ export async function ticketOptions(
   db: Knex,
   input: { ticketId: string; companyId?: string | undefined; deviceId?: string | undefined },
   scope: CompanyScope,
+  /** HUB_RENEWAL_TIMEZONE: the zone the ticket's date is counted in when its company has none. @defaultValue 'UTC' */
+  fallbackZone?: string,
 ): Promise<TicketOptions> {
   const t = await getTicket(db, input.ticketId, scope);
   if (!t) throw notFound('ticket', input.ticketId);
-  const date = ticketDateOf(t.first_occurred_at);
   let companyId = input.companyId ?? (t.company_id === null ? undefined : String(t.company_id));
   let deviceOnly: string | undefined;
   if (input.deviceId !== undefined) {
@@ -42,6 +44,9 @@ export async function ticketOptions(
     companyId = String(device.company_id);
     deviceOnly = String(device.id);
   }
+  // The ticket's date in the company's zone, else HUB_RENEWAL_TIMEZONE (issue 15 item 5), as
+  // PATCH /tickets/:id judges it for a contract whose SLA names no other zone.
+  const date = ticketDateOf(t.first_occurred_at, { ...(await dateZonesOf(db, { companyId: companyId ?? null, contractId: null })), fallback: fallbackZone });
   const companies = await listCompanyChoices(db, scope, deviceOnly === undefined ? undefined : companyId);
   if (companyId === undefined || !(await companyVisible(db, companyId, scope))) {
     if (input.companyId !== undefined) throw unprocessable('companyId', `company ${input.companyId} does not exist`);

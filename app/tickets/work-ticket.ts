@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { CompanyScope } from '../../core/access/company-scope';
-import { compareDates, type IsoDate } from '../../core/dates';
+import { compareDates, todayIn, type IsoDate } from '../../core/dates';
 import { HubError, notFound } from '../../core/errors';
 import { businessMinutesBetween } from '../../core/slas/business-calendar';
 import { shiftDueDatesForPause, type Priority } from '../../core/slas/due-dates';
@@ -18,6 +18,7 @@ import { writeAudit } from '../../db/queries/audit';
 import { findContract } from '../../db/queries/contracts';
 import { contractHasService, findDevice } from '../../db/queries/device-links';
 import { companyVisible } from '../../db/queries/devices';
+import { dateZonesOf } from '../../db/queries/companies';
 import { loadSlaDefinition } from '../../db/queries/sla-definitions';
 import {
   closeSlaPause,
@@ -34,6 +35,7 @@ import { withPgErrors } from '../../db/pg-errors';
 import { OPEN_TICKET_STATUSES, type TicketRow, type TicketStatus } from '../../db/tables';
 import { setDeviceContract } from '../devices/device-links';
 import { rankOf, recordTicketChanges, type DeliveryRef } from '../psa/outbox';
+import { afterStormResolves } from '../alerts/storms';
 
 /**
  * Working a ticket by hand (R-TKT-1, R-TKT-2; SPEC §9 `PATCH /api/v1/tickets/:id`): triage —
@@ -77,6 +79,8 @@ export interface WorkTicketContext {
    * connections only, never echoed back to the PSA it came from.
    */
   fromPsaConnectionId?: string | undefined;
+  /** The zone a ticket's date is counted in when neither its company nor its contract's SLA has one (HUB_RENEWAL_TIMEZONE). @defaultValue 'UTC' */
+  fallbackZone?: string | undefined;
 }
 
 export interface WorkTicketResult {
@@ -136,8 +140,13 @@ export async function workTicket(knex: Knex, input: WorkTicketInput, ctx: WorkTi
     const note = input.note?.trim() ? input.note.trim() : null;
     let statusChanged = false;
     if (input.status !== undefined && input.status !== t.status) {
+      const wasOpen = OPEN_TICKET_STATUSES.includes(t.status);
       t = await changeStatus(trx, t, input.status, note, ctx);
       statusChanged = true;
+      // R-STORM-1: a ticket resolved or closed by hand (or by its PSA) is resolved as far as storms
+      // go: a source releases the targets it muted that still fire, and a parent whose last open
+      // child this was resolves — as when the alert's own resolution resolves it.
+      if (wasOpen && !OPEN_TICKET_STATUSES.includes(t.status)) await afterStormResolves(trx, [t.id], ctx.now);
     } else if (note) {
       await insertTicketNote(trx, { ticketId: t.id, kind: input.noteIsResponse ? 'response' : 'note', body: note, author: ctx.actor });
     }
@@ -193,7 +202,9 @@ async function triage(
   const changed = changedFields(before, next);
   assertReasonGiven(changed, input.reason);
 
-  const date = ticketDateOf(t.first_occurred_at);
+  // The ticket's date as the alert path counts it: in the (new) company's zone, else in the zone
+  // of the SLA of the (new) contract, else HUB_RENEWAL_TIMEZONE (issue 15 item 5).
+  const date = ticketDateOf(t.first_occurred_at, { ...(await dateZonesOf(trx, { companyId: next.companyId, contractId: next.contractId })), fallback: ctx.fallbackZone });
   if (changed.includes('companyId') && next.companyId !== null && !(await companyVisible(trx, next.companyId, ctx.scope))) {
     throw unprocessable('companyId', `company ${next.companyId} does not exist`);
   }
@@ -265,7 +276,7 @@ async function triage(
     const r = await setDeviceContract(
       trx,
       { deviceId: next.deviceId, contractId: next.contractId, serviceId: next.serviceId, from: input.linkDevice.from },
-      { scope: ctx.scope, actor: ctx.actor, requestId: ctx.requestId ?? null, today: ctx.now.toISOString().slice(0, 10) },
+      { scope: ctx.scope, actor: ctx.actor, requestId: ctx.requestId ?? null, today: todayIn(ctx.fallbackZone ?? 'UTC', ctx.now) },
     );
     link = r.link;
   }

@@ -21,6 +21,8 @@ export interface ImportCliIo {
   isTTY(): boolean;
   /** Today in the hub's renewal zone: the first day of the links the import makes. */
   today(): IsoDate;
+  /** The instant "today" is taken at for companies with their own zone. @defaultValue the system clock */
+  now?(): Date;
 }
 
 const defaultIo: ImportCliIo = {
@@ -50,7 +52,7 @@ export function describeImport(r: DeviceImportReport): string[] {
   const lines = [
     `${r.rows} rows: ${r.valid} valid, ${r.invalid} invalid (${verb}, ${(r.durationMs / 1000).toFixed(1)} s)`,
     `devices: ${r.created} ${r.applied ? 'created' : 'to create'}, ${r.updated} ${r.applied ? 'updated' : 'to update'}, ${r.unchanged} unchanged`,
-    `contract links: ${r.linked} ${r.applied ? 'set from today' : 'to set from today'}, ${r.linksUnchanged} unchanged`,
+    `contract links: ${r.linked} ${r.applied ? 'set' : 'to set'} (from linkFrom, else today), ${r.linksUnchanged} unchanged`,
   ];
   for (const e of r.errors.slice(0, PRINTED_ERRORS)) lines.push(`  line ${e.line}, ${e.field}: ${e.message}`);
   if (r.errorCount > PRINTED_ERRORS) lines.push(`  … and ${r.errorCount - PRINTED_ERRORS} more errors (--json lists up to ${r.errors.length})`);
@@ -90,7 +92,8 @@ export function registerImportCommands(program: Command, io: ImportCliIo = defau
     .command('devices')
     .description(
       `create or update devices from an RMM's device export (CSV with header ${DEVICE_CSV_COLUMNS.join(',')}; ` +
-        'site maps to a company through its sourceSites; contract and service by code or name, linked from today)',
+        'site maps to a company through its sourceSites; contract by code, name or id and service by code or name, ' +
+        "linked from linkFrom (YYYY-MM-DD), else from today in the company's zone; links are recorded with origin import)",
     )
     .argument('<file>', 'the CSV file')
     .option('--dry-run', 'check every row and report what would happen; write nothing')
@@ -111,6 +114,7 @@ export function registerImportCommands(program: Command, io: ImportCliIo = defau
           dryRun: opts.dryRun === true,
           skipInvalid: opts.skipInvalid === true,
           today: io.today(),
+          ...(io.now ? { now: io.now() } : {}),
           actor: cliActor(),
           scope: ALL_COMPANIES,
           onProgress: bar.onProgress,

@@ -19,6 +19,8 @@ export interface RulesDiffIo {
   err(line: string): void;
   setExitCode(code: number): void;
   now(): Date;
+  /** The zone alert dates are counted in when neither company nor SLA names one (HUB_RENEWAL_TIMEZONE), as the worker counts them. @defaultValue UTC */
+  zone?(): string;
 }
 
 const defaultIo: RulesDiffIo = {
@@ -30,6 +32,7 @@ const defaultIo: RulesDiffIo = {
     process.exitCode = code;
   },
   now: () => new Date(),
+  zone: () => loadConfig().HUB_RENEWAL_TIMEZONE,
 };
 
 const show = (v: string | null): string => v ?? '—';
@@ -109,7 +112,7 @@ export function registerRulesDiffCommand(program: Command, io: RulesDiffIo = def
         }
         let diff;
         try {
-          diff = await diffRules(db, { live, candidate: { dir }, since, until, limit, slas: new SlaCache() });
+          diff = await diffRules(db, { live, candidate: { dir }, since, until, limit, slas: new SlaCache(), fallbackZone: io.zone?.() ?? 'UTC' });
         } catch (e) {
           const issues = issuesOf(e);
           if (!issues) throw e;

@@ -8,15 +8,15 @@ describe('parseDeviceCsv (R-LINK-7: device import rows, errors with line numbers
     expect(r.errors).toEqual([]);
     expect(r.total).toBe(2);
     expect(r.rows).toEqual([
-      { line: 2, hostname: 'web01', source: 'datto', sourceDeviceId: 'D-1', site: 'site-1', contract: 'CT-1', service: 'Monitoring' },
-      { line: 3, hostname: 'web02', source: 'datto', sourceDeviceId: 'D-2', site: 'site-1', contract: null, service: null },
+      { line: 2, hostname: 'web01', source: 'datto', sourceDeviceId: 'D-1', site: 'site-1', contract: 'CT-1', service: 'Monitoring', linkFrom: null },
+      { line: 3, hostname: 'web02', source: 'datto', sourceDeviceId: 'D-2', site: 'site-1', contract: null, service: null, linkFrom: null },
     ]);
   });
 
   it('accepts columns in any order and case, without the optional ones, with a BOM, CRLF and blank lines', () => {
     const r = parseDeviceCsv('\uFEFFSite,HOSTNAME,sourcedeviceid,Source\r\n\r\nsite-1, web01 ,D-1,datto\r\n,,,\r\n');
     expect(r.errors).toEqual([]);
-    expect(r.rows).toEqual([{ line: 3, hostname: 'web01', source: 'datto', sourceDeviceId: 'D-1', site: 'site-1', contract: null, service: null }]);
+    expect(r.rows).toEqual([{ line: 3, hostname: 'web01', source: 'datto', sourceDeviceId: 'D-1', site: 'site-1', contract: null, service: null, linkFrom: null }]);
     expect(r.total).toBe(1);
   });
 
@@ -81,5 +81,16 @@ describe('parseDeviceCsv (R-LINK-7: device import rows, errors with line numbers
     const r = parseDeviceCsv(`${HEADER}\nweb01,datto,D-1,site-1,,\nweb02,datto,"D-2,site-1,,\n`);
     expect(r.rows).toEqual([]);
     expect(r.errors).toEqual([{ line: 3, field: '(file)', message: 'not valid CSV: a quoted field is never closed (missing ")' }]);
+  });
+});
+
+describe('parseDeviceCsv: linkFrom (issue 15 item 3)', () => {
+  it('reads a link date; refuses one that is not a calendar day, or one without a contract', () => {
+    const r = parseDeviceCsv('hostname,source,sourceDeviceId,site,contract,linkFrom\nweb01,datto,D-1,site-1,CT-1,2026-04-01\nweb02,datto,D-2,site-1,CT-1,2026-02-30\nweb03,datto,D-3,site-1,,2026-04-01\n');
+    expect(r.rows).toEqual([{ line: 2, hostname: 'web01', source: 'datto', sourceDeviceId: 'D-1', site: 'site-1', contract: 'CT-1', service: null, linkFrom: '2026-04-01' }]);
+    expect(r.errors).toEqual([
+      { line: 3, field: 'linkFrom', message: 'must be a date YYYY-MM-DD, got "2026-02-30"' },
+      { line: 4, field: 'linkFrom', message: 'needs a contract in the same row' },
+    ]);
   });
 });

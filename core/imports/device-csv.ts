@@ -3,10 +3,11 @@
  * is written. Pure: text in, rows and errors (with the CSV line they come from) out. The header is
  * line 1; a record that spans lines (a quoted newline) is reported at the line it starts on.
  */
+import { isIsoDate, type IsoDate } from '../dates';
 import { parseCsv } from './csv';
 
 /** Columns of the import file, in the order `hub import devices` documents them. */
-export const DEVICE_CSV_COLUMNS = ['hostname', 'source', 'sourceDeviceId', 'site', 'contract', 'service'] as const;
+export const DEVICE_CSV_COLUMNS = ['hostname', 'source', 'sourceDeviceId', 'site', 'contract', 'service', 'linkFrom'] as const;
 export type DeviceCsvColumn = (typeof DEVICE_CSV_COLUMNS)[number];
 const REQUIRED_COLUMNS: readonly DeviceCsvColumn[] = ['hostname', 'source', 'sourceDeviceId', 'site'];
 
@@ -24,10 +25,12 @@ export interface DeviceCsvRow {
   source: string;
   sourceDeviceId: string;
   site: string;
-  /** Contract code or name, or null. */
+  /** Contract code or name (or id), or null. */
   contract: string | null;
   /** Service code or name, or null (needs a contract). */
   service: string | null;
+  /** First day of the contract link (R-LINK-8), or null: today in the company's zone. */
+  linkFrom: IsoDate | null;
 }
 
 export interface ParsedDeviceCsv {
@@ -44,14 +47,14 @@ const SOURCE_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 // eslint-disable-next-line no-control-regex -- control characters are exactly what this refuses
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
-const LIMITS: Record<DeviceCsvColumn, number> = { hostname: 253, source: 63, sourceDeviceId: 200, site: 200, contract: 200, service: 200 };
+const LIMITS: Record<DeviceCsvColumn, number> = { hostname: 253, source: 63, sourceDeviceId: 200, site: 200, contract: 200, service: 200, linkFrom: 10 };
 
 /** Most errors kept: a file of 100,000 bad rows should not answer with 100,000 messages. */
 export const MAX_REPORTED_ERRORS = 1000;
 
 /**
  * Reads the file: a header naming the columns (any order, case-insensitive; hostname, source,
- * sourceDeviceId and site required; contract and service optional; an unknown column is an error
+ * sourceDeviceId and site required; contract, service and linkFrom optional; an unknown column is an error
  * so a typo does not silently drop data), then one device a row. Blank lines are skipped; an
  * Excel BOM is ignored. A malformed file (an unclosed quote) is one error at the line it breaks.
  */
@@ -76,7 +79,7 @@ export function parseDeviceCsv(text: string): ParsedDeviceCsv {
     else index.set(column, i);
   });
   for (const c of REQUIRED_COLUMNS) {
-    if (!index.has(c)) errors.push({ line: header.line, field: '(header)', message: `missing column "${c}" (header must name ${REQUIRED_COLUMNS.join(', ')}; contract and service are optional)` });
+    if (!index.has(c)) errors.push({ line: header.line, field: '(header)', message: `missing column "${c}" (header must name ${REQUIRED_COLUMNS.join(', ')}; contract, service and linkFrom are optional)` });
   }
   if (errors.length > 0) return { rows: [], errors, total: data.length };
   if (parsed.fatal) {
@@ -106,11 +109,14 @@ export function parseDeviceCsv(text: string): ParsedDeviceCsv {
     const site = checkField(record, index, 'site', true, line, errors);
     const contract = checkField(record, index, 'contract', false, line, errors);
     const service = checkField(record, index, 'service', false, line, errors);
+    const linkFrom = checkField(record, index, 'linkFrom', false, line, errors);
     if (source !== null && !SOURCE_NAME.test(source)) {
       errors.push({ line, field: 'source', message: `must be a source name (lower-case letters, digits, - and _), got "${source}"` });
     }
     if (hostname !== null && /\s/.test(hostname)) errors.push({ line, field: 'hostname', message: 'must not contain spaces' });
     if (service !== null && contract === null) errors.push({ line, field: 'service', message: 'needs a contract in the same row' });
+    if (linkFrom !== null && !isIsoDate(linkFrom)) errors.push({ line, field: 'linkFrom', message: `must be a date YYYY-MM-DD, got "${linkFrom}"` });
+    else if (linkFrom !== null && contract === null) errors.push({ line, field: 'linkFrom', message: 'needs a contract in the same row' });
     if (source !== null && sourceDeviceId !== null) {
       const key = `${source}\u0000${sourceDeviceId}`;
       const first = seenRefs.get(key);
@@ -118,7 +124,7 @@ export function parseDeviceCsv(text: string): ParsedDeviceCsv {
       else seenRefs.set(key, line);
     }
     if (errors.length > before || hostname === null || source === null || sourceDeviceId === null || site === null) continue;
-    rows.push({ line, hostname, source, sourceDeviceId, site, contract, service });
+    rows.push({ line, hostname, source, sourceDeviceId, site, contract, service, linkFrom: linkFrom as IsoDate | null });
   }
   return { rows, errors, total };
 }

@@ -35,6 +35,7 @@ const row = (line: number, over: Partial<DeviceCsvRow> = {}): DeviceCsvRow => ({
   site: 's-1',
   contract: null,
   service: null,
+  linkFrom: null,
   ...over,
 });
 
@@ -76,7 +77,7 @@ describe('resolveDeviceRows (R-LINK-7: site → company, contract and service by
     expect(r.errors).toEqual([
       { line: 2, field: 'site', message: 'site "nowhere" of source datto is not mapped to a company (add it to the company\'s sourceSites)' },
       { line: 3, field: 'site', message: expect.stringContaining('is ambiguous (companies 2, 3)') },
-      { line: 4, field: 'contract', message: 'company 1 has no contract with code or name "BR-1"' },
+      { line: 4, field: 'contract', message: 'company 1 has no contract with code, name or id "BR-1"' },
       { line: 5, field: 'contract', message: `contract 11 ended on 2025-12-31; a link from ${TODAY} cannot be made` },
       { line: 6, field: 'service', message: 'service 101 (Backup) is not on contract 10' },
       { line: 7, field: 'service', message: 'no service with code or name "Firewall"' },
@@ -90,10 +91,49 @@ describe('resolveDeviceRows (R-LINK-7: site → company, contract and service by
   });
 });
 
+describe('resolveDeviceRows: the link day (issue 15 item 3: linkFrom, else today in the company’s zone) and contracts by id', () => {
+  it('linkFrom is the link day; without it, today in the company’s zone, else today', () => {
+    const r = resolveDeviceRows(
+      [row(2, { contract: 'ACME-MS', linkFrom: '2026-02-01' }), row(3, { contract: 'ACME-MS' }), row(4, { site: 's-2', contract: 'BR-1' })],
+      lookups({ todayOf: new Map([['1', '2026-05-11']]) }),
+    );
+    expect(r.errors).toEqual([]);
+    expect(r.rows.map((x) => [x.line, x.linkDay])).toEqual([
+      [2, '2026-02-01'],
+      [3, '2026-05-11'],
+      [4, TODAY],
+    ]);
+  });
+
+  it('the contract must be effective on the link day: not ended before it, not starting after it; a name picks the one in force that day', () => {
+    const r = resolveDeviceRows(
+      [row(2, { contract: 'ACME-MS', linkFrom: '2025-12-31' }), row(3, { contract: 'Old deal', linkFrom: '2025-06-01' }), row(4, { contract: 'Printers', linkFrom: '2025-03-01' })],
+      lookups(),
+    );
+    expect(r.errors).toEqual([{ line: 2, field: 'contract', message: 'contract 10 starts on 2026-01-01; a link from 2025-12-31 cannot be made (give linkFrom 2026-01-01 or later)' }]);
+    expect(r.rows.map((x) => [x.line, x.contractId])).toEqual([
+      [3, '11'],
+      [4, '12'],
+    ]);
+  });
+
+  it('a contract named by id: the company’s own is taken; another company’s is an error naming it; one outside the scope is unknown', () => {
+    const byId = new Map([['20', { id: '20', companyId: '2', code: 'BR-1', name: 'Branch contract', startDate: '2026-01-01', endDate: '2026-12-31' }]]);
+    const r = resolveDeviceRows([row(2, { contract: '10' }), row(3, { contract: '20' }), row(4, { contract: '999' })], lookups({ contractsById: byId }));
+    expect(r.rows.map((x) => [x.line, x.contractId])).toEqual([[2, '10']]);
+    expect(r.errors).toEqual([
+      { line: 3, field: 'contract', message: "contract 20 belongs to company 2, not to company 1 (the company of the row's site)" },
+      { line: 4, field: 'contract', message: 'company 1 has no contract with code, name or id "999"' },
+    ]);
+    const scoped = resolveDeviceRows([row(3, { contract: '20' })], lookups({ contractsById: byId, scope: onlyCompanies(['1']) }));
+    expect(scoped.errors).toEqual([{ line: 3, field: 'contract', message: 'company 1 has no contract with code, name or id "20"' }]);
+  });
+});
+
 describe('planDeviceRows (R-LINK-7/8: create or update, link from today)', () => {
-  const resolved = (line: number, over: Partial<ResolvedDeviceRow> = {}): ResolvedDeviceRow => ({ ...row(line), companyId: '1', contractId: null, serviceId: null, ...over });
+  const resolved = (line: number, over: Partial<ResolvedDeviceRow> = {}): ResolvedDeviceRow => ({ ...row(line), companyId: '1', contractId: null, serviceId: null, linkDay: TODAY, ...over });
   const device = (id: string, over: Partial<NonNullable<RowMatches['byRef']>> = {}) => ({ deviceId: id, companyId: '1', hostname: 'host2', site: 's-1', discovered: false, ...over });
-  const plan = (rows: ResolvedDeviceRow[], matches: Record<number, RowMatches>) => planDeviceRows(rows, (line) => matches[line] ?? { links: [] }, TODAY);
+  const plan = (rows: ResolvedDeviceRow[], matches: Record<number, RowMatches>) => planDeviceRows(rows, (line) => matches[line] ?? { links: [] });
 
   it('R-LINK-7: a new device is created with its reference; a contract row links it from today', () => {
     const r = plan([resolved(2, { contractId: '10', serviceId: '100' })], {});
@@ -135,6 +175,18 @@ describe('planDeviceRows (R-LINK-7/8: create or update, link from today)', () =>
     const r = plan([resolved(2, { contractId: '10' })], { 2: { byRef: device('5'), links: [later] } });
     expect(r.planned).toEqual([]);
     expect(r.errors).toEqual([{ line: 2, field: 'contract', message: expect.stringContaining('has a contract link starting 2026-06-01 (contract 12)') }]);
+  });
+
+  it('R-LINK-8: a back-dated row (linkFrom) ends the link in force on that day the day before; a link that ended before it is not in the way; the same link again is unchanged', () => {
+    const ended = { id: '80', contractId: '12', serviceId: null, validFrom: '2025-01-01', validTo: '2025-12-31' };
+    const inForce = { id: '81', contractId: '13', serviceId: null, validFrom: '2026-01-01', validTo: null };
+    const r = plan([resolved(2, { contractId: '10', linkDay: '2026-03-01' })], { 2: { byRef: device('5'), links: [ended, inForce] } });
+    expect(r.errors).toEqual([]);
+    expect(r.planned[0]?.link).toEqual({ kind: 'link', endLinkId: '81', deleteLinkId: null, contractId: '10', serviceId: null });
+    const again = plan([resolved(2, { contractId: '10', linkDay: '2026-03-01' })], {
+      2: { byRef: device('5'), links: [{ id: '82', contractId: '10', serviceId: null, validFrom: '2026-03-01', validTo: null }] },
+    });
+    expect(again.planned[0]?.link).toEqual({ kind: 'unchanged', linkId: '82' });
   });
 
   it('refuses moving a device between companies, a hostname held by another device, and two rows for one device', () => {

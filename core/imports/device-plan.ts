@@ -44,14 +44,20 @@ export interface ImportLookups {
   contractServices: ReadonlyMap<string, ReadonlySet<string>>;
   /** Companies the caller may write. A site of another company reads as unmapped. */
   scope: CompanyScope;
-  /** The first day of the new links. */
+  /** The first day of the new links of a row without `linkFrom`: today in HUB_RENEWAL_TIMEZONE. */
   today: IsoDate;
+  /** Today in the company's own zone, for companies that have one (issue 15 item 5); others use `today`. */
+  todayOf?: ReadonlyMap<string, IsoDate>;
+  /** Contracts the file names by id (digits) that are not among `contracts`: to say whose they are. */
+  contractsById?: ReadonlyMap<string, ContractRef>;
 }
 
 export interface ResolvedDeviceRow extends DeviceCsvRow {
   companyId: string;
   contractId: string | null;
   serviceId: string | null;
+  /** The first day of the row's contract link: its `linkFrom`, else today in the company's zone. */
+  linkDay: IsoDate;
 }
 
 const lower = (s: string) => s.toLowerCase();
@@ -98,6 +104,7 @@ export function resolveDeviceRows(input: readonly DeviceCsvRow[], lookups: Impor
     (s) => `${s.source}\u0000${lower(s.siteName ?? '')}`,
   );
   const contractsByCompany = groupBy(lookups.contracts, (c) => c.companyId);
+  const contractById = new Map(lookups.contracts.map((c) => [c.id, c]));
   const hostLines = new Map<string, number>();
 
   // An export repeats a few sites, contracts and services thousands of times: each distinct
@@ -110,16 +117,30 @@ export function resolveDeviceRows(input: readonly DeviceCsvRow[], lookups: Impor
     if (named.length > 1) return { error: `site name "${site}" of source ${source} is ambiguous (companies ${named.map((x) => x.companyId).join(', ')}); use the site id` };
     return { error: `site "${site}" of source ${source} is not mapped to a company (add it to the company's sourceSites)` };
   });
-  const contractOf = memo((companyId: string, ref: string): Resolution<ContractRef> => {
-    let found = findByCodeOrName(contractsByCompany.get(companyId) ?? [], ref);
+  // As a rules `link` event names a contract (code, else name; among several, the one in force on
+  // the day) — and, for a file exported from the hub, by its id.
+  const contractOf = memo((companyDay: string, ref: string): Resolution<ContractRef> => {
+    const [companyId = '', day = lookups.today] = companyDay.split('\u0000') as [string, IsoDate];
+    const own = contractsByCompany.get(companyId) ?? [];
+    let found = findByCodeOrName(own, ref);
+    if (found.length === 0 && /^\d+$/.test(ref)) {
+      const byId = contractById.get(ref) ?? lookups.contractsById?.get(ref);
+      if (byId && byId.companyId !== companyId && scopeIncludes(lookups.scope, byId.companyId)) {
+        return { error: `contract ${byId.id} belongs to company ${byId.companyId}, not to company ${companyId} (the company of the row's site)` };
+      }
+      if (byId && byId.companyId === companyId) found = [byId];
+    }
     if (found.length > 1) {
-      const current = found.filter((c) => inForce(c, lookups.today));
+      const current = found.filter((c) => inForce(c, day));
       if (current.length === 1) found = current;
     }
     if (found.length > 1) return { error: `"${ref}" matches several contracts of company ${companyId} (${found.map((c) => c.id).join(', ')}); use the contract code` };
     const contract = found[0];
-    if (!contract) return { error: `company ${companyId} has no contract with code or name "${ref}"` };
-    if (cmp(contract.endDate, lookups.today) < 0) return { error: `contract ${contract.id} ended on ${contract.endDate}; a link from ${lookups.today} cannot be made`, value: contract };
+    if (!contract) return { error: `company ${companyId} has no contract with code, name or id "${ref}"` };
+    if (cmp(contract.endDate, day) < 0) return { error: `contract ${contract.id} ended on ${contract.endDate}; a link from ${day} cannot be made`, value: contract };
+    if (cmp(contract.startDate, day) > 0) {
+      return { error: `contract ${contract.id} starts on ${contract.startDate}; a link from ${day} cannot be made (give linkFrom ${contract.startDate} or later)`, value: contract };
+    }
     return { value: contract };
   });
   const serviceOf = memo((contractId: string, ref: string): Resolution<ServiceRef> => {
@@ -140,6 +161,7 @@ export function resolveDeviceRows(input: readonly DeviceCsvRow[], lookups: Impor
     }
     const before = errors.length;
     const companyId = site.value.companyId;
+    const linkDay = row.linkFrom ?? lookups.todayOf?.get(companyId) ?? lookups.today;
 
     const hostKey = `${companyId}\u0000${lower(row.hostname)}`;
     const firstHost = hostLines.get(hostKey);
@@ -149,7 +171,7 @@ export function resolveDeviceRows(input: readonly DeviceCsvRow[], lookups: Impor
     let contractId: string | null = null;
     let serviceId: string | null = null;
     if (row.contract !== null) {
-      const contract = contractOf(companyId, row.contract);
+      const contract = contractOf(`${companyId}\u0000${linkDay}`, row.contract);
       if (contract.error !== undefined) errors.push({ line: row.line, field: 'contract', message: contract.error });
       else contractId = contract.value?.id ?? null;
       if (row.service !== null) {
@@ -169,9 +191,11 @@ export function resolveDeviceRows(input: readonly DeviceCsvRow[], lookups: Impor
         site: row.site,
         contract: row.contract,
         service: row.service,
+        linkFrom: row.linkFrom,
         companyId,
         contractId,
         serviceId,
+        linkDay,
       });
     }
   }
@@ -227,7 +251,7 @@ export interface RowMatches {
 export type LinkPlan =
   | { kind: 'none' }
   | { kind: 'unchanged'; linkId: string }
-  /** End `endLinkId` yesterday (or delete `deleteLinkId`, a link starting today), then link from today. */
+  /** End `endLinkId` the day before the row's link day (or delete `deleteLinkId`, a link starting that day), then link from that day. */
   | { kind: 'link'; endLinkId: string | null; deleteLinkId: string | null; contractId: string; serviceId: string | null };
 
 export interface PlannedRow {
@@ -251,9 +275,7 @@ export interface PlannedRow {
 export function planDeviceRows(
   rows: readonly ResolvedDeviceRow[],
   matchesOf: (line: number) => RowMatches,
-  today: IsoDate,
 ): { planned: PlannedRow[]; errors: RowError[] } {
-  assertIsoDate(today, 'today');
   const planned: PlannedRow[] = [];
   const errors: RowError[] = [];
   const deviceLines = new Map<string, number>();
@@ -280,8 +302,11 @@ export function planDeviceRows(
 
     let link: LinkPlan = { kind: 'none' };
     if (row.contractId !== null) {
-      const current = device ? m.links.find((l) => cmp(l.validFrom, today) <= 0) : undefined;
-      const later = device ? m.links.filter((l) => cmp(l.validFrom, today) > 0) : [];
+      // The row's link day: its linkFrom, else today in the company's zone (R-LINK-8).
+      const day = row.linkDay;
+      const live = device ? m.links.filter((l) => l.validTo === null || cmp(l.validTo, day) >= 0) : [];
+      const current = live.find((l) => cmp(l.validFrom, day) <= 0);
+      const later = live.filter((l) => cmp(l.validFrom, day) > 0);
       if (current && current.contractId === row.contractId && current.serviceId === row.serviceId && current.validTo === null) {
         link = { kind: 'unchanged', linkId: current.id };
       } else if (later.length > 0) {
@@ -289,7 +314,7 @@ export function planDeviceRows(
         rowError(errors, row.line, 'contract', `device ${device?.deviceId ?? ''} has a contract link starting ${l.validFrom} (contract ${l.contractId}); end it first (DELETE /api/v1/devices/:id/contract) or link by hand`);
         continue;
       } else {
-        const startsToday = current !== undefined && cmp(current.validFrom, today) === 0;
+        const startsToday = current !== undefined && cmp(current.validFrom, day) === 0;
         link = {
           kind: 'link',
           endLinkId: current && !startsToday ? current.id : null,

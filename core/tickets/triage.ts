@@ -4,6 +4,7 @@
  * ticket's contract must be effective on. Pure: the use case (app/tickets/work-ticket.ts) loads the
  * rows, asks here, and writes.
  */
+import { alertDate, alertDateZone } from '../contracts/links';
 import { HubError } from '../errors';
 import { computeDueDates, shiftDueDatesForPause, type OpenDueDates, type Priority, type SlaDefinition } from '../slas/due-dates';
 
@@ -66,11 +67,14 @@ export function assertReasonGiven(changed: readonly AssignmentField[], reason: s
 }
 
 /**
- * The day a ticket's contract must be effective on: the date of its first occurrence (UTC, as
- * app/alerts/build-facts.ts decides the contract of a new ticket).
+ * The day a ticket's contract must be effective on: the date of its first occurrence counted as
+ * app/alerts/build-facts.ts counts an alert's date (issue 15 item 5) — in the company's zone, else
+ * in the zone of the SLA of the contract (the one being assigned), else in the fallback zone
+ * (HUB_RENEWAL_TIMEZONE, UTC by default). 00:30 Berlin time on a renewal's start date is the
+ * renewal's day for a company in Berlin, not the day before.
  */
-export function ticketDateOf(firstOccurredAt: Date): string {
-  return firstOccurredAt.toISOString().slice(0, 10);
+export function ticketDateOf(firstOccurredAt: Date, zones: { company?: string | null | undefined; sla?: string | null | undefined; fallback?: string | undefined } = {}): string {
+  return alertDate(firstOccurredAt, alertDateZone({ company: zones.company, sla: zones.sla, fallback: zones.fallback ?? 'UTC' }));
 }
 
 /** R-LINK-4: a ticket without a contract waits for triage; one that gets a contract leaves it. */

@@ -298,8 +298,8 @@ export async function insertRuleLinks(
 ): Promise<void> {
   if (rows.length === 0) return;
   await trx.raw(
-    `INSERT INTO device_contract_links (device_id, contract_id, service_id, valid_from, created_by_rule)
-     SELECT d, c, s, f, r FROM jsonb_to_recordset(?::jsonb) AS x(d bigint, c bigint, s bigint, f date, r text) ORDER BY d, f
+    `INSERT INTO device_contract_links (device_id, contract_id, service_id, valid_from, created_by_rule, origin)
+     SELECT d, c, s, f, r, 'rule' FROM jsonb_to_recordset(?::jsonb) AS x(d bigint, c bigint, s bigint, f date, r text) ORDER BY d, f
      ON CONFLICT DO NOTHING`,
     [JSON.stringify(rows.map((r) => ({ d: r.deviceId, c: r.contractId, s: r.serviceId, f: r.from, r: r.rule })))],
   );

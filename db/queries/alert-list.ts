@@ -12,6 +12,8 @@ export interface AlertFilter extends PageRequest {
   source?: string | undefined;
   companyId?: string | undefined;
   deviceId?: string | undefined;
+  /** The alerts of one ticket (its own, its repeats' alert rows, and alerts attached to it as related). */
+  ticketId?: string | undefined;
   state?: 'firing' | 'resolved' | undefined;
   outcome?: string | undefined;
   /** occurred_at ≥ since */
@@ -39,6 +41,7 @@ export async function listAlerts(db: Db, f: AlertFilter): Promise<Page<AlertList
   if (f.source) q.where('s.name', f.source);
   if (f.companyId) q.where('t.company_id', f.companyId);
   if (f.deviceId) q.where('t.device_id', f.deviceId);
+  if (f.ticketId) q.where('a.ticket_id', f.ticketId);
   if (f.state) q.where('a.state', f.state);
   if (f.outcome) q.where('a.outcome', f.outcome);
   if (f.since) q.where('a.occurred_at', '>=', f.since);

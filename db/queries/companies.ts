@@ -117,3 +117,19 @@ export async function companyNamesIn(db: Db, ids: readonly string[]): Promise<Ar
   const rows = (await db('companies').whereIn('id', ids).orderBy('id').select('id', 'name')) as Array<{ id: string | number; name: string }>;
   return rows.map((r) => ({ id: String(r.id), name: r.name }));
 }
+
+/**
+ * The zones a ticket's date is counted in (issue 15 item 5): the company's own zone and the zone of
+ * the SLA of the contract; null where there is none (no company, no zone set, no contract, no SLA).
+ */
+export async function dateZonesOf(db: Db, ids: { companyId: string | null; contractId: string | null }): Promise<{ company: string | null; sla: string | null }> {
+  const company =
+    ids.companyId !== null && /^\d+$/.test(ids.companyId)
+      ? ((await db('companies').where('id', ids.companyId).first('timezone')) as { timezone: string | null } | undefined)
+      : undefined;
+  const sla =
+    ids.contractId !== null && /^\d+$/.test(ids.contractId)
+      ? ((await db('contracts as c').join('slas as s', 's.id', 'c.sla_id').where('c.id', ids.contractId).first('s.timezone')) as { timezone: string } | undefined)
+      : undefined;
+  return { company: company?.timezone ?? null, sla: sla?.timezone ?? null };
+}

@@ -187,9 +187,13 @@ export async function insertDeviceSourceRefs(db: Db, rows: ReadonlyArray<{ devic
 }
 
 /** The links end on `validTo`. */
-export async function endLinksOn(db: Db, linkIds: readonly string[], validTo: IsoDate): Promise<void> {
-  if (linkIds.length === 0) return;
-  await db.raw('UPDATE device_contract_links SET valid_to = ?::date WHERE id = ANY(?::bigint[])', [validTo, [...linkIds]]);
+/** Ends each link on its own last day (the day before the import's new link of that device starts). */
+export async function endLinksOn(db: Db, ends: ReadonlyArray<{ id: string; validTo: IsoDate }>): Promise<void> {
+  if (ends.length === 0) return;
+  await db.raw(
+    `UPDATE device_contract_links l SET valid_to = v.t FROM unnest(?::bigint[], ?::date[]) AS v(i, t) WHERE l.id = v.i`,
+    [ends.map((e) => e.id), ends.map((e) => e.validTo)],
+  );
 }
 
 export async function deleteLinksById(db: Db, linkIds: readonly string[]): Promise<void> {
@@ -197,16 +201,35 @@ export async function deleteLinksById(db: Db, linkIds: readonly string[]): Promi
   await db.raw('DELETE FROM device_contract_links WHERE id = ANY(?::bigint[])', [[...linkIds]]);
 }
 
-/** Open-ended links from `validFrom`, in one statement. */
+/** Open-ended links, each from its own first day, recorded as made by an import (origin 'import'), in one statement. */
 export async function insertOpenLinks(
   db: Db,
-  validFrom: IsoDate,
-  links: ReadonlyArray<{ deviceId: string; contractId: string; serviceId: string | null }>,
+  links: ReadonlyArray<{ deviceId: string; contractId: string; serviceId: string | null; validFrom: IsoDate }>,
 ): Promise<void> {
   if (links.length === 0) return;
   await db.raw(
-    `INSERT INTO device_contract_links (device_id, contract_id, service_id, valid_from)
-     SELECT d, c, s, ?::date FROM unnest(?::bigint[], ?::bigint[], ?::bigint[]) AS v(d, c, s)`,
-    [validFrom, links.map((l) => l.deviceId), links.map((l) => l.contractId), idArray(links.map((l) => l.serviceId))],
+    `INSERT INTO device_contract_links (device_id, contract_id, service_id, valid_from, origin)
+     SELECT d, c, s, f, 'import' FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::date[]) AS v(d, c, s, f)`,
+    [links.map((l) => l.deviceId), links.map((l) => l.contractId), idArray(links.map((l) => l.serviceId)), links.map((l) => l.validFrom)],
   );
+}
+
+/** Contracts by id (any company): the import says whose a contract named by id is. */
+export async function listContractsById(
+  db: Db,
+  ids: readonly string[],
+): Promise<Array<{ id: string; company_id: string; code: string | null; name: string; start_date: IsoDate; end_date: IsoDate }>> {
+  if (ids.length === 0) return [];
+  return (
+    await db.raw<{ rows: Array<{ id: string; company_id: string; code: string | null; name: string; start_date: IsoDate; end_date: IsoDate }> }>(
+      'SELECT id::text, company_id::text, code, name, start_date, end_date FROM contracts WHERE id = ANY(?::bigint[])',
+      [[...ids]],
+    )
+  ).rows;
+}
+
+/** The companies' own time zones (null where none is set). */
+export async function listCompanyZones(db: Db, companyIds: readonly string[]): Promise<Array<{ id: string; timezone: string | null }>> {
+  if (companyIds.length === 0) return [];
+  return (await db.raw<{ rows: Array<{ id: string; timezone: string | null }> }>('SELECT id::text, timezone FROM companies WHERE id = ANY(?::bigint[])', [[...companyIds]])).rows;
 }

@@ -78,6 +78,19 @@ describe('tickets', () => {
     expect(text).toMatch(/set the priority to critical because alert\.severity is critical/);
     expect(await page.getByRole('table', { name: 'Due dates' }).innerText()).toMatch(/First response due\s+\S+/);
     await screenshot(page, '03-ticket');
+
+    // Issue 17: the ticket lists its alerts (GET /alerts?ticketId=): received, device, title, severity, state.
+    const alerts = page.getByRole('table', { name: 'Alerts' });
+    await alerts.getByRole('cell', { name: 'Disk full on mail01' }).waitFor();
+    const headers = await alerts.getByRole('columnheader').allInnerTexts();
+    expect(headers.map((h) => h.trim())).toEqual(['Received', 'Device', 'Title', 'Severity', 'State']);
+    const rows = alerts.locator('tbody tr');
+    expect(await rows.count()).toBe(1);
+    const cells = (await rows.first().getByRole('cell').allInnerTexts()).map((c) => c.trim());
+    expect(cells.slice(1)).toEqual(['mail01', 'Disk full on mail01', 'critical', 'firing']);
+    expect(cells[0]).not.toBe('—');
+    await alerts.scrollIntoViewIfNeeded();
+    await screenshot(page, '14-ticket-alerts', { keepScroll: true });
   });
 });
 

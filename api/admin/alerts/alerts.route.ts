@@ -148,7 +148,7 @@ const alertSummaryOut = (a: AlertListRow): z.infer<typeof alertSummarySchema> =>
 });
 
 /**
- * `GET /alerts` (SPEC §9: filters source, companyId, deviceId, state, outcome, from/to — also
+ * `GET /alerts` (SPEC §9: filters source, companyId, deviceId, ticketId, state, outcome, from/to — also
  * since/until —, q; paged like the other lists) and (the id the webhook's 202 returned): what happened to an alert — its
  * processing state, outcome, ticket and every delivery (receipt). A scoped token sees alerts whose
  * ticket belongs to its companies.
@@ -168,6 +168,7 @@ export function alertsRouter(deps: AppDeps): Router {
         source: z.string().max(200).optional().openapi({ description: 'A source’s name.' }),
         companyId: idSchema.optional().openapi({ description: 'The company of the alert’s ticket.' }),
         deviceId: idSchema.optional().openapi({ description: 'The hub device of the alert’s ticket.' }),
+        ticketId: idSchema.optional().openapi({ description: 'The alerts of this ticket (a ticket outside the token’s companies lists none).' }),
         state: z.enum(['firing', 'resolved']).optional(),
         outcome: z.enum(OUTCOMES).optional(),
         from: instantQuery.optional().openapi({ description: 'occurredAt at or after.' }),
@@ -188,6 +189,7 @@ export function alertsRouter(deps: AppDeps): Router {
         source: query.source,
         companyId: query.companyId,
         deviceId: query.deviceId,
+        ticketId: query.ticketId,
         state: query.state,
         outcome: query.outcome,
         since: from ? new Date(from) : undefined,

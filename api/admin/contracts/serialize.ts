@@ -206,6 +206,8 @@ export const deviceLinkSchema = z
     serviceName: z.string().nullable(),
     from: z.string().openapi({ format: 'date' }),
     to: z.string().nullable().openapi({ format: 'date', description: 'Inclusive; null = open-ended.' }),
+    origin: z.enum(['import', 'rule']).nullable().openapi({ description: 'Where the link came from: a device import row, a rules `link` event (rule in createdByRule), or null (by hand, triage, renewal).' }),
+    createdByRule: z.string().nullable().openapi({ description: 'The rule whose `link` event made it (R-LINK-7).' }),
     createdAt: instant,
   })
   .openapi('DeviceContractLink');
@@ -219,6 +221,8 @@ export const deviceLinkOut = (l: DeviceLinkView & { hostname?: string }) => ({
   serviceName: l.service_name,
   from: l.valid_from,
   to: l.valid_to,
+  origin: l.origin ?? null,
+  createdByRule: l.created_by_rule,
   createdAt: l.created_at.toISOString(),
 });
 

@@ -26,8 +26,8 @@ export const importReportSchema = z
     created: z.number().int(),
     updated: z.number().int(),
     unchanged: z.number().int(),
-    linked: z.number().int().openapi({ description: 'Contract links made from today.' }),
-    linksUnchanged: z.number().int(),
+    linked: z.number().int().openapi({ description: "Contract links made (each from its row's linkFrom, else from today in the company's zone), recorded with origin import." }),
+    linksUnchanged: z.number().int().openapi({ description: 'Rows whose device already has that link (a re-import changes nothing).' }),
     errorCount: z.number().int(),
     errors: z.array(rowErrorSchema).openapi({ description: 'By line (the header is line 1); at most 1000.' }),
     durationMs: z.number().int(),
@@ -38,7 +38,9 @@ const csvBody = express.text({ type: ['text/csv', 'application/csv', 'text/plain
 
 /**
  * `POST /api/v1/devices/import` (R-LINK-7/8): the body is the CSV itself (`Content-Type: text/csv`,
- * header `hostname,source,sourceDeviceId,site,contract,service`). `dryRun=true` checks and writes
+ * header `hostname,source,sourceDeviceId,site` and optionally `contract,service,linkFrom`): a row
+ * naming a contract (code, name or id) links the device to it from `linkFrom`, else from today in
+ * the company's zone (R-LINK-8), recorded with origin `import`. `dryRun=true` checks and writes
  * nothing; `skipInvalid=true` writes the valid rows. Without it any invalid row refuses the whole
  * file: 422 with the report (every error with its line) in `error.details`.
  */
@@ -56,7 +58,7 @@ export function importsRouter(deps: AppDeps): Router {
     {
       method: 'post',
       path: '',
-      summary: `Import devices from an RMM export (body: CSV with header ${DEVICE_CSV_COLUMNS.join(',')}; Content-Type: text/csv)`,
+      summary: `Import devices from an RMM export (body: CSV with header ${DEVICE_CSV_COLUMNS.join(',')}; Content-Type: text/csv); a row naming a contract (code, name or id) links the device from linkFrom, else today in the company's zone (R-LINK-7/8)`,
       tags: ['devices'],
       role: 'admin',
       query: z.strictObject({
@@ -71,6 +73,7 @@ export function importsRouter(deps: AppDeps): Router {
         dryRun: query.dryRun === 'true',
         skipInvalid: query.skipInvalid === 'true',
         today: todayFor(deps),
+        now: deps.services.clock?.() ?? new Date(),
         actor: actorOf(req),
         requestId: req.requestId ?? null,
         scope: scopeOf(req),

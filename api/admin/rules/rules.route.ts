@@ -339,7 +339,7 @@ export function rulesRouter(deps: AppDeps): Router {
       } else {
         candidate = { files: Object.entries(body.candidate.files).map(([name, content]) => ({ name, content })) };
       }
-      const { candidate: compiled, report, storms } = await diffRules(deps.db, { live, candidate, since, until, limit: body.limit ?? DEFAULT_REPLAY_LIMIT, slas });
+      const { candidate: compiled, report, storms } = await diffRules(deps.db, { live, candidate, since, until, limit: body.limit ?? DEFAULT_REPLAY_LIMIT, slas, fallbackZone: deps.config.HUB_RENEWAL_TIMEZONE });
       const warnings: RuleIssue[] = compiled.warnings;
       return {
         body: {

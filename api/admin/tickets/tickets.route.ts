@@ -161,7 +161,7 @@ export function ticketsRouter(deps: AppDeps): Router {
     },
     async ({ params, body, req }) => {
       const id = parseId(params.id, 'ticket');
-      const r = await workTicket(deps.db, { ticketId: id, ...body }, { now: nowOf(deps), scope: scopeOf(req), actor: actorOf(req), requestId: req.requestId ?? null });
+      const r = await workTicket(deps.db, { ticketId: id, ...body }, { now: nowOf(deps), scope: scopeOf(req), actor: actorOf(req), requestId: req.requestId ?? null, fallbackZone: deps.config.HUB_RENEWAL_TIMEZONE });
       // Committed: the PSA deliveries the change made pending go on their queues (the worker's sweep finds any this misses).
       if (r.psa.length > 0) await deps.services.psaEnqueuer?.enqueue(r.psa).catch((err: unknown) => deps.logger.warn({ err: String(err), ticketId: id }, 'PSA enqueue failed; the delivery sweep picks the change up'));
       return { body: await detail(id, scopeOf(req)) };
@@ -185,7 +185,7 @@ export function ticketsRouter(deps: AppDeps): Router {
     },
     async ({ params, query, req }) => {
       const id = parseId(params.id, 'ticket');
-      const o = await ticketOptions(deps.db, { ticketId: id, companyId: query.companyId, deviceId: query.deviceId }, scopeOf(req));
+      const o = await ticketOptions(deps.db, { ticketId: id, companyId: query.companyId, deviceId: query.deviceId }, scopeOf(req), deps.config.HUB_RENEWAL_TIMEZONE);
       return { body: o };
     },
   );

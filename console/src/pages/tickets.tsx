@@ -47,7 +47,91 @@ export interface Ticket {
   sla?: Sla;
   psa?: Array<{ connection: string; externalId: string | null; state: string; attempts: number; lastError: string | null; deliveredAt: string | null }>;
   notes?: Array<{ id: string; kind: string; body: string; author: string | null; createdAt: string }>;
-  alerts?: Array<{ id: string; title?: string; state?: string; occurredAt?: string }>;
+}
+
+/** One row of `GET /alerts` (AlertSummary), as the ticket page shows it. */
+interface AlertSummary {
+  id: string;
+  title: string;
+  severity: string;
+  state: string;
+  outcome: string | null;
+  device: { id: string | null; hostname: string | null; site: string | null };
+  occurredAt: string;
+  createdAt: string;
+}
+
+const ALERTS_PER_PAGE = 25;
+
+/**
+ * The ticket's alerts (issue 17: `GET /alerts?ticketId=`), newest first, a page at a time: its
+ * firing and resolving alerts, and the alerts attached to it by a storm rule.
+ */
+function TicketAlerts({ ticketId }: { ticketId: string }) {
+  const [cursors, setCursors] = useState<Array<string | null>>([null]);
+  const [page, setPage] = useState<{ items: AlertSummary[]; nextCursor: string | null } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const cursor = cursors[cursors.length - 1] ?? null;
+  useEffect(() => {
+    get<{ items: AlertSummary[]; nextCursor: string | null }>('/alerts', { ticketId, limit: ALERTS_PER_PAGE, cursor }).then(
+      (r) => {
+        setPage(r);
+        setError(null);
+      },
+      (e) => setError(messageOf(e)),
+    );
+  }, [ticketId, cursor]);
+  return (
+    <>
+      <h2 id="ticket-alerts-h">Alerts</h2>
+      {error && (
+        <p role="alert" class="error">
+          {error}
+        </p>
+      )}
+      {!page && !error && <p class="muted">Loading…</p>}
+      {page && page.items.length === 0 && cursors.length === 1 && <p class="muted">No stored alerts for this ticket.</p>}
+      {page && page.items.length > 0 && (
+        <table aria-labelledby="ticket-alerts-h">
+          <thead>
+            <tr>
+              <th>Received</th>
+              <th>Device</th>
+              <th>Title</th>
+              <th>Severity</th>
+              <th>State</th>
+            </tr>
+          </thead>
+          <tbody>
+            {page.items.map((a) => (
+              <tr>
+                <td>{when(a.createdAt)}</td>
+                <td>{a.device.hostname ?? a.device.id ?? '—'}</td>
+                <td>{a.title}</td>
+                <td>
+                  <span class={`prio ${a.severity}`}>{a.severity}</span>
+                </td>
+                <td>
+                  {a.state}
+                  {a.outcome === 'inhibited' ? ' (related alert)' : ''}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {(cursors.length > 1 || page?.nextCursor) && (
+        <div class="pager">
+          <button type="button" disabled={cursors.length === 1} onClick={() => setCursors((c) => c.slice(0, -1))}>
+            Newer alerts
+          </button>
+          <button type="button" disabled={!page?.nextCursor} onClick={() => page?.nextCursor && setCursors((c) => [...c, page.nextCursor])}>
+            Older alerts
+          </button>
+        </div>
+      )}
+    </>
+  );
 }
 
 const STATUSES = ['new', 'in_progress', 'waiting_customer', 'resolved', 'closed'];
@@ -309,15 +393,7 @@ function TicketView({ id }: { me: Me; id: string }) {
       )}
       <h2>Alert</h2>
       <pre class="text">{t.description ?? t.title}</pre>
-      {t.alerts && t.alerts.length > 0 && (
-        <ul>
-          {t.alerts.map((a) => (
-            <li>
-              alert #{a.id} {a.title ?? ''} {a.state ?? ''} {when(a.occurredAt)}
-            </li>
-          ))}
-        </ul>
-      )}
+      <TicketAlerts ticketId={t.id} />
       <h2>Notes</h2>
       {t.notes?.length ? (
         <ul class="notes">

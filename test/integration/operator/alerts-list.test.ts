@@ -1,6 +1,6 @@
 import { createTestApp, type TestApp } from '../../helpers/app';
 import { seedWorld, type World } from '../../helpers/seed';
-import { client, tokenFor, type Client } from '../admin/admin-helpers';
+import { client, expectConforms, tokenFor, type Client } from '../admin/admin-helpers';
 import { insertAlert, insertCompany, insertSource, insertTicket } from './operator-fixtures';
 
 /**
@@ -14,6 +14,7 @@ describe('GET /api/v1/alerts', () => {
   let w: World;
   let other: string;
   const a: Record<string, string> = {};
+  const tk: Record<string, string> = {};
 
   beforeAll(async () => {
     t = await createTestApp();
@@ -25,6 +26,7 @@ describe('GET /api/v1/alerts', () => {
     const mailTicket = (await insertTicket(t.db, { company_id: w.company.id, device_id: w.mailServer.id })).id;
     const printerTicket = (await insertTicket(t.db, { company_id: w.company.id, device_id: w.printer.id })).id;
     const otherTicket = (await insertTicket(t.db, { company_id: other })).id;
+    Object.assign(tk, { mail: mailTicket, printer: printerTicket, other: otherTicket });
     a.mailDisk = (await insertAlert(t.db, datto, { ticketId: mailTicket })).alertId;
     a.mailResolved = (await insertAlert(t.db, datto, { ticketId: mailTicket, outcome: 'resolved' })).alertId;
     a.printer = (await insertAlert(t.db, ninja, { ticketId: printerTicket })).alertId;
@@ -64,6 +66,19 @@ describe('GET /api/v1/alerts', () => {
     expect(await idsOf('?q=50%25_')).toEqual([a.printer]);
     expect(await idsOf('?q=_')).toEqual([a.printer]);
     expect(await idsOf(`?source=datto&state=firing&companyId=${w.company.id}`)).toEqual([a.mailDisk]);
+  });
+
+  it('issue 17: ticketId lists the ticket’s alerts (the console’s ticket page); scoped like the rest; a bad id is 400', async () => {
+    expect(await idsOf(`?ticketId=${tk.mail}`)).toEqual([a.mailResolved, a.mailDisk]);
+    expect(await idsOf(`?ticketId=${tk.printer}&state=firing`)).toEqual([a.printer]);
+    expect(await idsOf(`?ticketId=${tk.mail}&state=resolved`)).toEqual([a.mailResolved]);
+    expect(await idsOf('?ticketId=999999')).toEqual([]);
+    const res = await api.get(`/alerts?ticketId=${tk.printer}`);
+    expectConforms('get', '/api/v1/alerts', res);
+    const scoped = await tokenFor(t, 'viewer', [other]);
+    expect(await idsOf(`?ticketId=${tk.mail}`, scoped)).toEqual([]);
+    expect(await idsOf(`?ticketId=${tk.other}`, scoped)).toEqual([a.other]);
+    expect((await api.get('/alerts?ticketId=abc')).status).toBe(400);
   });
 
   it('pages with limit and nextCursor without repeats or gaps', async () => {
