@@ -25,6 +25,7 @@ import { renewalProcessor } from '../workers/renewal.worker';
 import { replayProcessor } from '../workers/rule-replay.worker';
 import { ensureSchedules } from '../workers/schedules';
 import { upkeepProcessor } from '../workers/upkeep.worker';
+import { retentionPolicyOf } from '../app/retention/apply-retention';
 import { PsaDeliveryService, PsaEnqueuer } from '../workers/psa-delivery';
 import { createQueues, createQueueWorker } from './workers';
 
@@ -171,6 +172,7 @@ export async function startHub(opts: HubProcessOptions): Promise<HubProcess> {
         },
         rulesWindows: () => rulesWindowsOf(rules.store.current()),
         secretKeys: config.HUB_SECRET_KEYS,
+        retention: retentionPolicyOf(config),
       }),
       'rule-replays': replayProcessor({ db, slas: new SlaCache(), logger }),
     };

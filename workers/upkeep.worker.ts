@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { processEndedWindows } from '../app/maintenance/process-ended-windows';
 import { recordSlaBreachesNow } from '../app/tickets/record-sla-breaches';
 import { pollPsaStatus } from '../app/psa/poll-status';
+import { applyRetention, type RetentionPolicy } from '../app/retention/apply-retention';
 import type { MatchableWindow } from '../core/maintenance/window-match';
 import { resolveStaleTickets } from '../db/queries/upkeep';
 import type { Logger } from '../lib/logger';
@@ -26,6 +27,8 @@ export interface UpkeepDeps {
   rulesWindows: () => readonly MatchableWindow[];
   /** HUB_SECRET_KEYS: opens PSA connections' secrets for the status poll. */
   secretKeys: readonly string[];
+  /** Issue 19: how long each kind of data is kept (HUB_RETENTION_*). */
+  retention: RetentionPolicy;
 }
 
 type UpkeepHandler = (deps: UpkeepDeps, job: Job) => Promise<unknown>;
@@ -45,6 +48,8 @@ export const UPKEEP_HANDLERS: Record<UpkeepKind, UpkeepHandler> = {
     const results = await pollPsaStatus(deps);
     return results.map(({ connection, polled, reports, closed, error }) => ({ connection, polled, reports, closed, error }));
   },
+  // Issue 19: bounded batches per run; what is left (report.unfinished) goes in the next run.
+  retention: async ({ db, logger, now, retention }, job) => applyRetention({ db, logger: logger.child({ jobId: job.id }), now }, retention),
 };
 
 export function upkeepProcessor(deps: UpkeepDeps) {

@@ -26,7 +26,8 @@ import type { Knex } from 'knex';
  * - Two indexes that make those deletes cheap: `alerts (first_delivery_id)` and
  *   `alert_receipts (delivery_id)` — without them each deleted delivery would scan both tables
  *   to check its foreign keys (the second also serves findDeliveryAlertIds, a delivery-id retry).
- *   Both are appended in id order (right-most leaf page), the cheapest index to maintain.
+ *   Both are appended in id order (right-most leaf page), the cheapest index to maintain. And
+ *   `storm_related_alerts (alert_id)`: each deleted alert sets its attachments' alert_id to NULL.
  *
  * - `retention_marks`: where each id-ordered walk stopped (one row per kind).
  *
@@ -86,6 +87,7 @@ export async function up(knex: Knex): Promise<void> {
 
     CREATE INDEX alerts_first_delivery_idx ON alerts (first_delivery_id);
     CREATE INDEX alert_receipts_delivery_idx ON alert_receipts (delivery_id);
+    CREATE INDEX storm_related_alerts_alert_idx ON storm_related_alerts (alert_id) WHERE alert_id IS NOT NULL;
 
     CREATE TABLE retention_marks (
       kind text PRIMARY KEY,
@@ -100,6 +102,7 @@ export async function down(knex: Knex): Promise<void> {
   await knex.raw(`
     DROP TABLE IF EXISTS retention_marks;
     DROP INDEX IF EXISTS alert_receipts_delivery_idx;
+    DROP INDEX IF EXISTS storm_related_alerts_alert_idx;
     DROP INDEX IF EXISTS alerts_first_delivery_idx;
 
     CREATE TABLE audit_log_plain (
