@@ -10,6 +10,9 @@
  *  e. memory: peak RSS of the API and worker processes during (b).
  *
  *  f. CPU per alert beside every end-to-end rate (bench/cpu.ts).
+ *  g. aged database (bench/aged.bench.ts, issue 19): end to end, dry run, 7-day replay and ticket
+ *     list on the empty database and again with a year of history (3 million alerts), plus the
+ *     query plans of the hot path.
  *
  * --smoke: seconds instead of minutes (CI runs it so the benchmark cannot rot).
  *
@@ -30,17 +33,18 @@ import { createDb } from '../db/connection';
 import { BENCH_PG, adminSql, withDatabase } from './bench-db';
 import { renewContract } from '../app/renewals/renew-contract';
 import { benchImport } from './import.bench';
+import { benchAged, type AgedResult } from './aged.bench';
 import { BENCH_APPLICATION_NAME, startCpuMeter } from './cpu';
 import { benchRules, type RulesBenchRow } from './rules.bench';
 import { createSource, insertRow, seedWorld } from '../test/helpers/seed';
 
 const SMOKE = process.argv.includes('--smoke');
-/** `--only=intake,e2e,rules,renewal,import`: run only these sections (for profiling one of them). */
+/** `--only=intake,e2e,rules,renewal,import,aged`: run only these sections (for profiling one of them). */
 const ONLY = process.argv
   .find((a) => a.startsWith('--only='))
   ?.slice('--only='.length)
   .split(',');
-const run = (section: 'intake' | 'e2e' | 'rules' | 'renewal' | 'import') => !ONLY || ONLY.includes(section);
+const run = (section: 'intake' | 'e2e' | 'rules' | 'renewal' | 'import' | 'aged') => !ONLY || ONLY.includes(section);
 /** Alerts per request in the end-to-end run (a generic-plugin array, like an Alertmanager group). */
 const E2E_BATCH = 50;
 const ROOT = path.join(__dirname, '..');
@@ -246,6 +250,11 @@ async function main(): Promise<void> {
     if (run('import')) {
       log(`import: ${importRows} device rows`);
       results.import = await benchImport(importRows);
+    }
+
+    // g. the same figures on a database aged by a year of history (issue 19; last: it fills the database)
+    if (run('aged')) {
+      results.aged = await benchAged({ db, env, apiPort, procs, smoke: SMOKE, log, startProcess, stopProcess, waitHttp, waitUntil, postAlerts });
     }
 
     results.meta = {
@@ -556,6 +565,21 @@ function print(results: Record<string, unknown>): void {
   if (results.import) {
     console.log('Device import');
     console.table([results.import]);
+  }
+  const aged = results.aged as AgedResult | undefined;
+  if (aged) {
+    console.log(`Aged database: ${aged.alerts} alerts, ${aged.tickets} tickets over a year, filled in ${aged.fillSeconds} s, ${aged.databaseMb.before} → ${aged.databaseMb.after} MB`);
+    const row = (f: AgedResult['empty']) => ({
+      'e2e alerts/s': f.e2eAlertsPerSec,
+      'dry run ms (median)': f.dryRunMedianMs,
+      'dry run ms (p95)': f.dryRunP95Ms,
+      'replay 7 d alerts/s': f.replayAlertsPerSec,
+      ...Object.fromEntries(Object.entries(f.ticketList).map(([k, v]) => [`tickets ${k} ms`, v])),
+    });
+    console.table({ empty: row(aged.empty), aged: row(aged.aged) });
+    console.log('aged vs empty (1 = the same; below 1 = slower on the aged database; target ≥ 0.85)');
+    console.table([aged.ratios]);
+    console.table(aged.plans.map((p) => ({ statement: p.statement, indexes: p.indexes.join(', '), 'seq scans': p.seqScans.join(', '), ms: p.ms })));
   }
 }
 
