@@ -84,7 +84,7 @@ export async function benchAged(h: AgedHelpers): Promise<AgedResult> {
   const empty = await measure(h, 'empty');
   h.log(`aged: filling ${alerts.toLocaleString('en')} alerts over a year (generate_series)`);
   const t0 = Date.now();
-  const tickets = await fill(h.db, alerts);
+  const tickets = await fill(h.db, alerts, h.log);
   const fillSeconds = round((Date.now() - t0) / 1000, 1);
   const after = await sizeMb();
   h.log(`aged: filled in ${fillSeconds} s, database ${after} MB; the same figures again`);
@@ -105,7 +105,7 @@ export async function benchAged(h: AgedHelpers): Promise<AgedResult> {
  * tickets, then per alert its delivery, the alert (with a decision like the worker writes) and a
  * processed receipt. Returns the number of tickets.
  */
-async function fill(db: Knex, n: number): Promise<number> {
+async function fill(db: Knex, n: number, log: (s: string) => void): Promise<number> {
   const t = Math.max(100, Math.floor(n / 10));
   const source = (await db('sources').where('name', 'bench').first('id')) as { id: string };
   await db.raw(`INSERT INTO companies (name, code) SELECT 'Aged ' || i, 'AGED' || i FROM generate_series(1, 200) AS i ON CONFLICT DO NOTHING`);
@@ -165,7 +165,9 @@ async function fill(db: Knex, n: number): Promise<number> {
        SELECT id, first_delivery_id, created_at, created_at, created_at + interval '50 milliseconds', 'ticket', ticket_id FROM a ORDER BY id`,
       [n, t, n, from, to, source.id, from, source.id, ticket0],
     );
+    log(`aged: ${to.toLocaleString('en')} of ${n.toLocaleString('en')} alerts written`);
   }
+  log('aged: VACUUM ANALYZE');
   await db.raw('VACUUM ANALYZE deliveries');
   await db.raw('VACUUM ANALYZE alerts');
   await db.raw('VACUUM ANALYZE alert_receipts');
