@@ -13,7 +13,10 @@
  *  g. delivery: PSA delivery throughput to the Autotask stand-in with no limit and at its rate limit, and
  *     the end-to-end cost of one PSA connection vs none (bench/delivery.bench.ts, issue 16);
  *  h. storm: 100,000 alerts from 10,000 devices at 200 sites, 5 going down, with the storm rules on
- *     (bench/storm.bench.ts, issue 18).
+ *     (bench/storm.bench.ts, issue 18);
+ *  i. aged database (bench/aged.bench.ts, issue 19): end to end, dry run, 7-day replay and ticket
+ *     list on the empty database and again with a year of history (3 million alerts), plus the
+ *     query plans of the hot path.
  *
  * --smoke: seconds instead of minutes (CI runs it so the benchmark cannot rot).
  *
@@ -34,6 +37,7 @@ import { createDb } from '../db/connection';
 import { BENCH_PG, adminSql, withDatabase } from './bench-db';
 import { renewContract } from '../app/renewals/renew-contract';
 import { benchImport } from './import.bench';
+import { benchAged, type AgedResult } from './aged.bench';
 import { BENCH_APPLICATION_NAME, startCpuMeter } from './cpu';
 import { benchRules, type RulesBenchRow } from './rules.bench';
 import { createSource, insertRow, seedWorld } from '../test/helpers/seed';
@@ -42,12 +46,12 @@ import { benchDelivery, printDelivery, type DeliveryBenchResult } from './delive
 import { benchStorm, printStorm, type StormBenchResult } from './storm.bench';
 
 const SMOKE = process.argv.includes('--smoke');
-/** `--only=intake,e2e,delivery,storm,rules,renewal,import`: run only these sections (for profiling one of them). */
+/** `--only=intake,e2e,delivery,storm,rules,renewal,import,aged`: run only these sections (for profiling one of them). */
 const ONLY = process.argv
   .find((a) => a.startsWith('--only='))
   ?.slice('--only='.length)
   .split(',');
-const SECTIONS = ['intake', 'e2e', 'delivery', 'storm', 'rules', 'renewal', 'import'] as const;
+const SECTIONS = ['intake', 'e2e', 'delivery', 'storm', 'rules', 'renewal', 'import', 'aged'] as const;
 const unknownSection = ONLY?.find((s) => !(SECTIONS as readonly string[]).includes(s));
 if (unknownSection !== undefined) {
   console.error(`--only: unknown section "${unknownSection}" (sections: ${SECTIONS.join(', ')})`);
@@ -289,6 +293,12 @@ async function main(): Promise<void> {
     if (run('import')) {
       log(`import: ${importRows} device rows`);
       results.import = await benchImport(importRows);
+    }
+
+    // g. the same figures on a database aged by a year of history (issue 19; last: it fills the
+    // database). Minutes and gigabytes at full size, so only when asked for (--only=aged) or in smoke.
+    if (ONLY?.includes('aged') || (SMOKE && run('aged'))) {
+      results.aged = await benchAged({ db, env, apiPort, procs, smoke: SMOKE, log, startProcess, stopProcess, waitHttp, waitUntil, postAlerts });
     }
 
     results.meta = {
@@ -601,6 +611,21 @@ function print(results: Record<string, unknown>): void {
   if (results.import) {
     console.log('Device import');
     console.table([results.import]);
+  }
+  const aged = results.aged as AgedResult | undefined;
+  if (aged) {
+    console.log(`Aged database: ${aged.alerts} alerts, ${aged.tickets} tickets over a year, filled in ${aged.fillSeconds} s, ${aged.databaseMb.before} → ${aged.databaseMb.after} MB`);
+    const row = (f: AgedResult['empty']) => ({
+      'e2e alerts/s': f.e2eAlertsPerSec,
+      'dry run ms (median)': f.dryRunMedianMs,
+      'dry run ms (p95)': f.dryRunP95Ms,
+      'replay 7 d alerts/s': f.replayAlertsPerSec,
+      ...Object.fromEntries(Object.entries(f.ticketList).map(([k, v]) => [`tickets ${k} ms`, v])),
+    });
+    console.table({ empty: row(aged.empty), aged: row(aged.aged) });
+    console.log('aged vs empty (1 = the same; below 1 = slower on the aged database; target ≥ 0.85)');
+    console.table([aged.ratios]);
+    console.table(aged.plans.map((p) => ({ statement: p.statement, indexes: p.indexes.join(', '), 'seq scans': p.seqScans.join(', '), ms: p.ms })));
   }
 }
 

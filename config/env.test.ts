@@ -62,3 +62,28 @@ describe('issue 13 item 8: the placeholders of .env.example are refused outside 
     }
   });
 });
+
+describe('issue 19: retention settings', () => {
+  const base = { ...example, NODE_ENV: 'development' };
+  it('defaults: 30 days of raw payloads, 90 of receipts, a year of alerts, two years of audit, hourly runs', () => {
+    const c = parseEnv(base);
+    expect([c.HUB_RETENTION_RAW_PAYLOAD_DAYS, c.HUB_RETENTION_RECEIPT_DAYS, c.HUB_RETENTION_ALERT_DAYS, c.HUB_RETENTION_AUDIT_DAYS]).toEqual([30, 90, 365, 730]);
+    expect([c.HUB_RETENTION_INTERVAL_SECONDS, c.HUB_RETENTION_BATCH_ROWS, c.HUB_RETENTION_MAX_BATCHES]).toEqual([3600, 5000, 50]);
+    expect(parseEnv({ ...base, HUB_RETENTION_ALERT_DAYS: ' 0 ', HUB_RETENTION_RAW_PAYLOAD_DAYS: '7' })).toMatchObject({ HUB_RETENTION_ALERT_DAYS: 0, HUB_RETENTION_RAW_PAYLOAD_DAYS: 7 });
+  });
+
+  it.each([
+    ['HUB_RETENTION_RECEIPT_DAYS', '-1', 'must be a whole number of days (0 keeps forever)'],
+    ['HUB_RETENTION_ALERT_DAYS', '1.5', 'must be a whole number of days (0 keeps forever)'],
+    ['HUB_RETENTION_AUDIT_DAYS', '2y', 'must be a whole number of days (0 keeps forever)'],
+    ['HUB_RETENTION_ALERT_DAYS', '99999', 'must be at most 36500 days (100 years)'],
+  ])('%s=%j is refused with one line naming it', (name, value, problem) => {
+    expect(messageOf({ ...base, [name]: value })).toBe(`configuration: ${name} is invalid: ${problem} (see .env.example)`);
+  });
+
+  it('an empty value is an error (not "keep forever"); interval and batch bounds are checked too', () => {
+    expect(messageOf({ ...base, HUB_RETENTION_RAW_PAYLOAD_DAYS: '' })).toBe('configuration: HUB_RETENTION_RAW_PAYLOAD_DAYS is missing (see .env.example)');
+    expect(messageOf({ ...base, HUB_RETENTION_INTERVAL_SECONDS: '5' })).toMatch(/^configuration: HUB_RETENTION_INTERVAL_SECONDS is invalid: /);
+    expect(messageOf({ ...base, HUB_RETENTION_BATCH_ROWS: '0' })).toMatch(/^configuration: HUB_RETENTION_BATCH_ROWS is invalid: /);
+  });
+});

@@ -7,6 +7,16 @@ import { z } from 'zod';
  */
 const intFrom = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
 
+/** Days of retention: digits only (an empty or fractional value is an error, not "forever"); 0 keeps forever. */
+const daysFrom = (def: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d{1,5}$/, 'must be a whole number of days (0 keeps forever)')
+    .default(String(def))
+    .transform(Number)
+    .refine((n) => n <= 36_500, 'must be at most 36500 days (100 years)');
+
 const redisUrl = z
   .string()
   .min(1)
@@ -82,6 +92,24 @@ export const envSchema = z.object({
    * enabled connection for tickets closed there since the last poll. @defaultValue 300
    */
   HUB_PSA_POLL_INTERVAL_SECONDS: intFrom(300, 10, 86_400),
+  /**
+   * Issue 19, retention (app/retention/, the `retention` upkeep job). Days each kind of data is
+   * kept; 0 keeps it forever. Raw payloads: the sender's JSON of each alert (`alerts.raw`), emptied
+   * (JSON null) after this many days; the alert itself stays. @defaultValue 30
+   */
+  HUB_RETENTION_RAW_PAYLOAD_DAYS: daysFrom(30),
+  /** Processed receipts (one per delivery of an alert) and the deliveries nothing else refers to. Unprocessed or dead-lettered receipts are never removed. @defaultValue 90 */
+  HUB_RETENTION_RECEIPT_DAYS: daysFrom(90),
+  /** Alerts without a ticket or whose ticket is resolved or closed, quiet (not re-delivered) for this long. Tickets and their decisions are kept. @defaultValue 365 */
+  HUB_RETENTION_ALERT_DAYS: daysFrom(365),
+  /** Audit rows, by whole months (monthly partitions dropped once entirely older). @defaultValue 730 */
+  HUB_RETENTION_AUDIT_DAYS: daysFrom(730),
+  /** Seconds between retention runs. @defaultValue 3600 */
+  HUB_RETENTION_INTERVAL_SECONDS: intFrom(3600, 60, 7 * 86_400),
+  /** Rows one retention statement deletes or empties (one short transaction each). @defaultValue 5000 */
+  HUB_RETENTION_BATCH_ROWS: intFrom(5000, 100, 100_000),
+  /** Most batches of each kind per run: a backlog is worked off over several runs, never in one long run. @defaultValue 50 */
+  HUB_RETENTION_MAX_BATCHES: intFrom(50, 1, 10_000),
   /** Local time (HH:MM) of the daily renewal run. @defaultValue 00:15 */
   HUB_RENEWAL_TIME: z
     .string()

@@ -25,6 +25,7 @@ import { renewalProcessor } from '../workers/renewal.worker';
 import { replayProcessor } from '../workers/rule-replay.worker';
 import { ensureSchedules } from '../workers/schedules';
 import { upkeepProcessor } from '../workers/upkeep.worker';
+import { retentionPolicyOf } from '../app/retention/apply-retention';
 import { PsaDeliveryService, PsaEnqueuer } from '../workers/psa-delivery';
 import { createQueues, createQueueWorker } from './workers';
 
@@ -172,6 +173,7 @@ export async function startHub(opts: HubProcessOptions): Promise<HubProcess> {
         rulesWindows: () => rulesWindowsOf(rules.store.current()),
         secretKeys: config.HUB_SECRET_KEYS,
         connectorDeps: { autotaskZoneLookupUrl: config.HUB_AUTOTASK_ZONE_LOOKUP_URL, timeoutMs: config.HUB_PSA_TIMEOUT_MS },
+        retention: retentionPolicyOf(config),
       }),
       'rule-replays': replayProcessor({ db, slas: new SlaCache(), logger, fallbackZone: config.HUB_RENEWAL_TIMEZONE }),
     };

@@ -26,6 +26,8 @@ export const UPKEEP_JOBS = {
   'sla-breaches': { everySeconds: (c: Pick<HubConfig, 'HUB_UPKEEP_INTERVAL_SECONDS'>) => c.HUB_UPKEEP_INTERVAL_SECONDS },
   /** PSA status back by polling: tickets completed or closed in a PSA close the hub's (R-PSA-3, issue 16 item 4). */
   'psa-status-poll': { everySeconds: (c: Pick<HubConfig, 'HUB_PSA_POLL_INTERVAL_SECONDS'>) => c.HUB_PSA_POLL_INTERVAL_SECONDS },
+  /** Issue 19: data past its retention removed in bounded batches; audit_log months created ahead and dropped when old (app/retention/). */
+  retention: { everySeconds: (c: Pick<HubConfig, 'HUB_RETENTION_INTERVAL_SECONDS'>) => c.HUB_RETENTION_INTERVAL_SECONDS },
 } as const;
 export type UpkeepKind = keyof typeof UPKEEP_JOBS;
 const upkeepKinds = Object.keys(UPKEEP_JOBS) as [UpkeepKind, ...UpkeepKind[]];
@@ -161,7 +163,7 @@ export function cronPattern(time: string): string {
 /** What the schedules of each queue read of the configuration. */
 export interface ScheduleConfigOf {
   alerts: Record<never, never>;
-  upkeep: Pick<HubConfig, 'HUB_UPKEEP_INTERVAL_SECONDS' | 'HUB_PSA_POLL_INTERVAL_SECONDS'>;
+  upkeep: Pick<HubConfig, 'HUB_UPKEEP_INTERVAL_SECONDS' | 'HUB_PSA_POLL_INTERVAL_SECONDS' | 'HUB_RETENTION_INTERVAL_SECONDS'>;
   renewals: Pick<HubConfig, 'HUB_RENEWAL_TIME' | 'HUB_RENEWAL_TIMEZONE'>;
   'rule-replays': Record<never, never>;
 }

@@ -3,7 +3,7 @@ import { UPKEEP_HANDLERS } from './upkeep.worker';
 
 /** Issue 14 item 4: a periodic job is one catalog entry plus one handler; the schedules follow from the catalog. */
 describe('the periodic jobs of workers/catalog.ts', () => {
-  const config = { HUB_UPKEEP_INTERVAL_SECONDS: 60, HUB_PSA_POLL_INTERVAL_SECONDS: 300, HUB_RENEWAL_TIME: '00:15', HUB_RENEWAL_TIMEZONE: 'Europe/Berlin' };
+  const config = { HUB_UPKEEP_INTERVAL_SECONDS: 60, HUB_PSA_POLL_INTERVAL_SECONDS: 300, HUB_RETENTION_INTERVAL_SECONDS: 3600, HUB_RENEWAL_TIME: '00:15', HUB_RENEWAL_TIMEZONE: 'Europe/Berlin' };
 
   it('every upkeep job has a handler, a scheduler upkeep-<name> repeating at its interval, and a payload the queue accepts', () => {
     expect(Object.keys(UPKEEP_HANDLERS).sort()).toEqual(Object.keys(UPKEEP_JOBS).sort());
@@ -13,6 +13,8 @@ describe('the periodic jobs of workers/catalog.ts', () => {
       // R-TKT-2 (issue 15): SLA breaches recorded as they happen.
       { id: 'upkeep-sla-breaches', name: 'sla-breaches', data: { v: 1, kind: 'sla-breaches' }, repeat: { every: 60_000 } },
       { id: 'upkeep-psa-status-poll', name: 'psa-status-poll', data: { v: 1, kind: 'psa-status-poll' }, repeat: { every: 300_000 } },
+      // Issue 19: retention, hourly by default.
+      { id: 'upkeep-retention', name: 'retention', data: { v: 1, kind: 'retention' }, repeat: { every: 3_600_000 } },
     ]);
     for (const s of SCHEDULES.upkeep) expect(jobCatalog.upkeep.payload.safeParse(s.data).success).toBe(true);
   });

@@ -4,6 +4,7 @@ import { processEndedWindows } from '../app/maintenance/process-ended-windows';
 import { recordSlaBreachesNow } from '../app/tickets/record-sla-breaches';
 import { pollPsaStatus } from '../app/psa/poll-status';
 import { resolveStale } from '../app/tickets/stale-tickets';
+import { applyRetention, type RetentionPolicy } from '../app/retention/apply-retention';
 import type { MatchableWindow } from '../core/maintenance/window-match';
 import type { Logger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
@@ -28,6 +29,8 @@ export interface UpkeepDeps {
   secretKeys: readonly string[];
   /** The status poll's connector settings (HUB_AUTOTASK_ZONE_LOOKUP_URL, HUB_PSA_TIMEOUT_MS). */
   connectorDeps?: { autotaskZoneLookupUrl?: string; timeoutMs?: number };
+  /** Issue 19: how long each kind of data is kept (HUB_RETENTION_*). */
+  retention: RetentionPolicy;
 }
 
 type UpkeepHandler = (deps: UpkeepDeps, job: Job) => Promise<unknown>;
@@ -47,6 +50,8 @@ export const UPKEEP_HANDLERS: Record<UpkeepKind, UpkeepHandler> = {
     const results = await pollPsaStatus(deps);
     return results.map(({ connection, polled, reports, closed, error }) => ({ connection, polled, reports, closed, error }));
   },
+  // Issue 19: bounded batches per run; what is left (report.unfinished) goes in the next run.
+  retention: async ({ db, logger, now, retention }, job) => applyRetention({ db, logger: logger.child({ jobId: job.id }), now }, retention),
 };
 
 export function upkeepProcessor(deps: UpkeepDeps) {

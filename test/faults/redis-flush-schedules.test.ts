@@ -42,6 +42,7 @@ describe('fault: Redis flushed under a running worker (issue 13 item 5)', () => 
     const before = await schedulers();
     expect(before.upkeep).toEqual([
       { key: 'upkeep-psa-status-poll', every: 300_000 },
+      { key: 'upkeep-retention', every: 3_600_000 },
       { key: 'upkeep-sla-breaches', every: 2000 },
       { key: 'upkeep-stale-tickets', every: 2000 },
       { key: 'upkeep-window-ends', every: 2000 },
@@ -57,7 +58,7 @@ describe('fault: Redis flushed under a running worker (issue 13 item 5)', () => 
     const after = await waitFor(
       async () => {
         const s = await schedulers();
-        return s.upkeep.length === 4 && s.renewals.length === 1 ? s : null;
+        return s.upkeep.length === 5 && s.renewals.length === 1 ? s : null;
       },
       10_000,
       'the job schedulers to be re-created',

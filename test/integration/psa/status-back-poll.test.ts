@@ -60,7 +60,7 @@ describe('status back by polling (R-PSA-3)', () => {
   it('is a periodic upkeep job of the catalog, every HUB_PSA_POLL_INTERVAL_SECONDS', () => {
     const s = SCHEDULES.upkeep.find((x) => x.name === 'psa-status-poll');
     expect(s).toMatchObject({ id: 'upkeep-psa-status-poll', data: { v: 1, kind: 'psa-status-poll' } });
-    expect(s!.repeat({ HUB_UPKEEP_INTERVAL_SECONDS: 60, HUB_PSA_POLL_INTERVAL_SECONDS: 120 })).toEqual({ every: 120_000 });
+    expect(s!.repeat({ HUB_UPKEEP_INTERVAL_SECONDS: 60, HUB_PSA_POLL_INTERVAL_SECONDS: 120, HUB_RETENTION_INTERVAL_SECONDS: 3600 })).toEqual({ every: 120_000 });
     expect(UPKEEP_JOBS['psa-status-poll'].everySeconds(h.config)).toBe(300);
   });
 
