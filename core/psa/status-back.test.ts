@@ -6,6 +6,8 @@ describe('statusBackDecision', () => {
     ['new', 'closed', undefined, 'close'],
     ['in_progress', 'resolved', undefined, 'close'],
     ['resolved', 'closed', undefined, 'close'],
+    // The hub's own resolution reported back (Autotask's Complete): the reopen window stays (R-ALR-4).
+    ['resolved', 'resolved', undefined, 'already-resolved'],
     ['waiting_customer', 'closed', undefined, 'close'],
     ['closed', 'closed', undefined, 'already-closed'],
     ['new', 'in_progress', undefined, 'still-open-in-psa'],
@@ -23,7 +25,8 @@ describe('statusBackDecision', () => {
 describe('reverseStatusMap', () => {
   const autotask = { new: '1', in_progress: '8', waiting_customer: '7', resolved: '5', closed: '5' };
   it('maps a shared "Complete" value to closed, others to their status, unknown to null', () => {
-    expect(reverseStatusMap(autotask, 5)).toBe('closed');
+    // Complete stands for both resolved and closed: it reads as resolved (done, but no more final than the hub's own resolution).
+    expect(reverseStatusMap(autotask, 5)).toBe('resolved');
     expect(reverseStatusMap(autotask, '8')).toBe('in_progress');
     expect(reverseStatusMap(autotask, 42)).toBeNull();
     expect(reverseStatusMap(autotask, undefined)).toBeNull();

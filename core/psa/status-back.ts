@@ -9,7 +9,7 @@ export type HubTicketStatus = 'new' | 'in_progress' | 'waiting_customer' | 'reso
 
 export type StatusBackDecision = { kind: 'close'; from: HubTicketStatus } | { kind: 'ignore'; reason: StatusBackIgnoreReason };
 
-export type StatusBackIgnoreReason = 'not-a-hub-ticket' | 'status-unknown' | 'still-open-in-psa' | 'already-closed' | 'deleted-in-psa';
+export type StatusBackIgnoreReason = 'not-a-hub-ticket' | 'status-unknown' | 'still-open-in-psa' | 'already-closed' | 'already-resolved' | 'deleted-in-psa';
 
 export interface StatusBackInput {
   /** The hub ticket the PSA ticket was delivered for; null when no delivery has that external id. */
@@ -27,17 +27,24 @@ export function statusBackDecision(input: StatusBackInput): StatusBackDecision {
   if (input.psaStatus === null) return { kind: 'ignore', reason: 'status-unknown' };
   if (input.psaStatus !== 'resolved' && input.psaStatus !== 'closed') return { kind: 'ignore', reason: 'still-open-in-psa' };
   if (input.hubStatus === 'closed') return { kind: 'ignore', reason: 'already-closed' };
+  // The hub resolved the ticket itself and told the PSA so: the PSA reporting that same state back is
+  // our own change, not a technician's decision. Closing here would take away the resolved ticket's
+  // reopen window (R-ALR-4: a re-fire soon after a resolution reopens it). Only a PSA status that is
+  // distinctly "closed" (ConnectWise's Closed beside its Resolved) closes a resolved hub ticket.
+  if (input.hubStatus === 'resolved' && input.psaStatus === 'resolved') return { kind: 'ignore', reason: 'already-resolved' };
   return { kind: 'close', from: input.hubStatus };
 }
 
 /**
  * The PSA's status value → the hub status, from the connector's hub → PSA status map. When several
- * hub statuses share one PSA value (Autotask's "Complete" for both resolved and closed), the most
- * final one wins: a PSA ticket in that status is done.
+ * hub statuses share one PSA value (Autotask's "Complete" for both resolved and closed), the value
+ * reads as the least final of the done statuses ("resolved"): a PSA ticket in that status is done —
+ * an open hub ticket is closed by it — but it cannot say more than the hub's own resolution did, so a
+ * hub ticket the hub resolved keeps its reopen window (statusBackDecision).
  */
 export function reverseStatusMap(map: Readonly<Record<HubTicketStatus, string>>, psaValue: string | number | null | undefined): HubTicketStatus | null {
   if (psaValue === null || psaValue === undefined) return null;
   const value = String(psaValue);
-  const order: HubTicketStatus[] = ['closed', 'resolved', 'waiting_customer', 'in_progress', 'new'];
+  const order: HubTicketStatus[] = ['resolved', 'closed', 'waiting_customer', 'in_progress', 'new'];
   return order.find((s) => map[s] === value) ?? null;
 }

@@ -192,10 +192,27 @@ describe('status back from the fake Autotask', () => {
     expect(after.filter((c) => c.path === `/Tickets/${atId}/Notes`)).toEqual([]);
   });
 
+  it('R-ALR-4: the hub\'s own resolution reported back by the webhook (Complete) leaves the hub ticket resolved — its reopen window stays', async () => {
+    expect((await post(alert({ alertId: 'cpu-mail01', category: 'cpu', title: 'CPU high', occurredAt: '2026-03-10T12:00:00+01:00' }))).status).toBe(202);
+    await settled();
+    const t = await newestTicket();
+    await delivered(String(t.id));
+    const before = fake.callouts.length;
+    expect((await post(alert({ alertId: 'cpu-mail01', category: 'cpu', title: 'CPU high', state: 'resolved', occurredAt: '2026-03-10T12:05:00+01:00' }))).status).toBe(202);
+    await settled();
+    expect((await db('tickets').where({ id: t.id }).first()).status).toBe('resolved');
+    // The hub tells Autotask (status Complete); Autotask's webhook reports that same change back.
+    const back = await waitFor(async () => fake.callouts.slice(before).find((c) => String(c.body).includes(`"Id":${Number((fake.tickets.find((x) => x.fields.externalID === String(t.id)) ?? { id: -1 }).id)}`)), 30_000, 'the callout of the hub\'s own resolution');
+    expect(back.status).toBe(200);
+    expect(JSON.parse(back.answer)).toMatchObject({ outcome: 'already-resolved' });
+    expect((await db('tickets').where({ id: t.id }).first()).status).toBe('resolved');
+  });
+
   it('R-PSA-3 by polling (no webhook): lastActivityDate since the cursor, every page read; tickets the hub did not make are not asked for', async () => {
     fake.webhooks[0]!.fields.isActive = false;
     fake.pageSize = 1;
-    const t = await newestTicket();
+    // The open one (the newest is the ticket the hub resolved itself, above).
+    const t = await db('tickets').where({ status: 'new' }).orderBy('id', 'desc').first();
     const d = await delivered(String(t.id));
     // A ticket made in Autotask by a technician (no externalID): not part of the poll's answer.
     fake.tickets.push({ id: 99_001, ticketNumber: 'T20261206.9999', fields: { companyID: 29683, title: 'by hand', status: 5, lastActivityDate: new Date().toISOString() }, notes: [], patches: [] });
@@ -204,12 +221,14 @@ describe('status back from the fake Autotask', () => {
 
     const [r] = await poll();
     expect(r).toMatchObject({ connection: 'autotask', polled: true, error: null });
-    // Both hub tickets changed within the look-back (the first one already closed by its webhook): two pages of one.
-    expect(r!.reports).toBe(2);
+    // The three hub tickets of this file changed within the look-back (the first closed by its webhook,
+    // the second resolved by the hub itself): three pages of one.
+    expect(r!.reports).toBe(3);
     expect(r!.results).toEqual(
       expect.arrayContaining([
         { externalId: d.external_id, ticketId: String(t.id), outcome: 'closed' },
         expect.objectContaining({ outcome: 'already-closed' }),
+        expect.objectContaining({ outcome: 'already-resolved' }),
       ]),
     );
     expect(r!.results.map((x) => x.externalId)).not.toContain('99001');
