@@ -26,7 +26,7 @@ import { findConnection } from './connections';
  * changes nothing the second time.
  *
  * The PSA records are the connector's normalized ones (`PsaRecord.fields`, documented in
- * app/psa/README.md): contract `companyId`, `startDate`, `endDate`, `slaId`, `periodType`,
+ * `PsaRecord` in connectors/types.ts): contract `companyId`, `startDate`, `endDate`, `slaId`, `periodType`,
  * `services: [{ serviceId, units, unitPrice }]`, `configurationItemIds`; service `unitPrice`;
  * configuration item `companyId`, `contractId`.
  */
