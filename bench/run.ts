@@ -93,6 +93,16 @@ interface E2eRow {
   cpuPgMs: number;
   cpuRedisMs: number;
   cpuTotalMs: number;
+  /** With BENCH_COUNT_DIR: Postgres statements/transactions and Redis commands/round trips per request, by process kind. */
+  calls?: CallsPerRequest;
+}
+
+interface CallsPerRequest {
+  requests: number;
+  api: { pgStatements: number; pgTransactions: number; redisCommands: number; redisRoundTrips: number };
+  workers: { pgStatements: number; pgTransactions: number; redisCommands: number; redisRoundTrips: number };
+  /** Raw counts (whole run), for reading what the statements and commands were. */
+  raw: unknown[];
 }
 
 async function main(): Promise<void> {
@@ -164,7 +174,10 @@ async function main(): Promise<void> {
     }
 
     // b + e. end to end with 1 and 2 worker processes
-    const total = SMOKE ? 300 : 20000;
+    // `--alerts=N`: alerts per end-to-end run (default 20,000), e.g. a shorter run for counting calls.
+    const alertsArg = process.argv.find((a) => a.startsWith('--alerts='))?.slice('--alerts='.length);
+    const total = alertsArg ? Number(alertsArg) : SMOKE ? 300 : 20000;
+    if (!Number.isInteger(total) || total < 1) throw new Error(`--alerts: "${alertsArg}" is not a positive whole number`);
     const e2e: E2eRow[] = [];
     // With E2E_BATCH alerts per request (the target's figure) at 1 and 2 workers; then one alert per
     // request, where the intake's request rate is the limit.
@@ -192,6 +205,13 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, SMOKE ? 500 : 1500));
       const rss = sampleRss(apiP, ws);
       const cpu = await startCpuMeter({ db, database: dbName, redis: cpuRedis, api: apiP.pid, workers: ws.map((w) => w.pid) });
+      // BENCH_COUNT_DIR: the processes count from here (count-calls.ts snapshots on SIGUSR2).
+      // Sent once the process has its handler (before that, SIGUSR2 would end it).
+      if (process.env.BENCH_COUNT_DIR)
+        for (const p of [apiP, ...ws]) {
+          await waitUntil(async () => catchesSignal(p.pid, 12), 60_000, 50);
+          p.kill('SIGUSR2');
+        }
       log('posting');
       const t0 = Date.now();
       // Drained is watched while posting (every 50 ms): autocannon itself returns only on its
@@ -236,6 +256,8 @@ async function main(): Promise<void> {
         cpuTotalMs: cpuPerAlert.totalMs,
       });
       await Promise.all([stopProcess(apiP), ...ws.map(stopProcess)]);
+      const calls = readCallCounts(apiP, ws, Math.ceil(total / perRequest));
+      if (calls) e2e[e2e.length - 1]!.calls = calls;
       if (!process.env.BENCH_KEEP_DB) await resetPipeline(db, prefix);
     }
     results.endToEnd = e2e;
@@ -341,7 +363,9 @@ function spawnNode(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
   // `node --import tsx` (not the tsx CLI) so the pid is the process whose RSS we measure.
   // BENCH_CPU_PROF=<dir>: every hub process writes a V8 CPU profile there when it exits.
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const p = spawn(process.execPath, [...prof, '--import', 'tsx', ...args], {
+  // BENCH_COUNT_DIR=<dir>: every hub process counts its Postgres statements and Redis commands (count-calls.ts).
+  const counting = process.env.BENCH_COUNT_DIR ? ['--import', path.join(__dirname, 'count-calls.ts')] : [];
+  const p = spawn(process.execPath, [...prof, '--import', 'tsx', ...counting, ...args], {
     cwd: ROOT,
     env,
     stdio: ['ignore', process.env.BENCH_DEBUG ? 'inherit' : 'ignore', 'pipe'],
@@ -485,6 +509,39 @@ async function postAlerts(port: number, total: number, perRequest: number, tag: 
   return last;
 }
 
+/** Reads what count-calls.ts wrote for these processes at exit; per request (undefined without BENCH_COUNT_DIR). */
+function readCallCounts(api: ChildProcess, workers: ChildProcess[], requests: number): CallsPerRequest | undefined {
+  const dir = process.env.BENCH_COUNT_DIR;
+  if (!dir) return undefined;
+  type Counts = { pgStatements: number; pgTransactions: number; redisCommands: number; redisRoundTrips: number };
+  const read = (p: ChildProcess): (Counts & Record<string, unknown>) | undefined => {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(dir, `${p.pid}.json`), 'utf8')) as Counts & Record<string, unknown>;
+    } catch {
+      return undefined;
+    }
+  };
+  const per = (cs: Array<Counts | undefined>) => {
+    const sum = (k: keyof Counts) => cs.reduce((a, c) => a + (c?.[k] ?? 0), 0);
+    const r = (n: number) => Math.round((n / requests) * 1000) / 1000;
+    return { pgStatements: r(sum('pgStatements')), pgTransactions: r(sum('pgTransactions')), redisCommands: r(sum('redisCommands')), redisRoundTrips: r(sum('redisRoundTrips')) };
+  };
+  const a = read(api);
+  const w = workers.map(read);
+  return { requests, api: per([a]), workers: per(w), raw: [a, ...w] };
+}
+
+/** Whether the process has a handler for signal number `signo` (SigCgt in /proc/<pid>/status). */
+function catchesSignal(pid: number | undefined, signo: number): boolean {
+  if (!pid) return false;
+  try {
+    const m = /SigCgt:\s+([0-9a-f]+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? (BigInt(`0x${m[1]}`) & (1n << BigInt(signo - 1))) !== 0n : false;
+  } catch {
+    return false;
+  }
+}
+
 function rssMb(pid: number | undefined): number {
   if (!pid) return 0;
   try {
@@ -596,7 +653,25 @@ function print(results: Record<string, unknown>): void {
   }
   if (results.endToEnd && (results.endToEnd as unknown[]).length > 0) {
     console.log('End to end (webhook → committed ticket)');
-    console.table(results.endToEnd);
+    const e2eRows = results.endToEnd as E2eRow[];
+    console.table(e2eRows.map(({ calls: _calls, ...r }) => r));
+    const counted = e2eRows.filter((r) => r.calls);
+    if (counted.length > 0) {
+      console.log('Calls per request (BENCH_COUNT_DIR; client-side counts, whole run from the first post to exit)');
+      console.table(
+        counted.map((r) => ({
+          run: `${r.workers}x${r.alertsPerRequest}`,
+          'api pg stmts': r.calls!.api.pgStatements,
+          'api pg tx': r.calls!.api.pgTransactions,
+          'api redis cmds': r.calls!.api.redisCommands,
+          'api redis trips': r.calls!.api.redisRoundTrips,
+          'worker pg stmts': r.calls!.workers.pgStatements,
+          'worker pg tx': r.calls!.workers.pgTransactions,
+          'worker redis cmds': r.calls!.workers.redisCommands,
+          'worker redis trips': r.calls!.workers.redisRoundTrips,
+        })),
+      );
+    }
   }
   if (results.delivery) printDelivery(results.delivery as DeliveryBenchResult);
   if (results.storm) printStorm(results.storm as StormBenchResult);

@@ -18,7 +18,7 @@ import { metrics } from '../lib/metrics';
 import { startPeriodic } from '../lib/periodic';
 import { checkNoEviction, createRedis, type RedisConnection } from '../lib/redis';
 import { AlertEnqueuer, relayGraceSeconds } from '../workers/alert-queue';
-import { alertProcessor } from '../workers/alert.worker';
+import { batchedAlertProcessor } from '../workers/alert-batcher';
 import { jobOptions, PROCESS_TIMERS, type ProcessTimerName, type QueueName } from '../workers/catalog';
 import { bullReceiptJobs } from '../workers/receipt-jobs';
 import { renewalProcessor } from '../workers/renewal.worker';
@@ -161,7 +161,8 @@ export async function startHub(opts: HubProcessOptions): Promise<HubProcess> {
     closers.push(() => psaDelivery.close());
     // Every queue of the catalog gets its worker the same way; only the processors differ.
     const processors: Record<QueueName, Parameters<typeof createQueueWorker>[1]> = {
-      alerts: alertProcessor(pipeline),
+      // The jobs running at once in this process applied together, in one transaction (issue 19).
+      alerts: batchedAlertProcessor(pipeline),
       renewals: renewalProcessor({ db, logger, now, timezone: config.HUB_RENEWAL_TIMEZONE }),
       upkeep: upkeepProcessor({
         db,

@@ -119,7 +119,10 @@ export async function assignStormGroups(
 ): Promise<string[]> {
   if (items.length === 0) return [];
   const r = (await trx.raw(
-    `WITH x AS (SELECT DISTINCT ON (t) * FROM jsonb_to_recordset(?::jsonb) AS x(t bigint, g bigint, p bigint) ORDER BY t)
+    // A ticket may come twice: a candidate of the round that the same round's parent then adopted.
+    // The row with the parent wins (ORDER BY p NULLS LAST); DISTINCT ON with ORDER BY t alone picked
+    // either, and an adopted child was left without its parent (seen once rounds grew, issue 19).
+    `WITH x AS (SELECT DISTINCT ON (t) * FROM jsonb_to_recordset(?::jsonb) AS x(t bigint, g bigint, p bigint) ORDER BY t, p NULLS LAST)
      UPDATE tickets t SET storm_group_id = coalesce(t.storm_group_id, x.g), parent_ticket_id = x.p, updated_at = now()
        FROM x
       WHERE t.id = x.t AND NOT t.storm_parent AND t.parent_ticket_id IS NULL
