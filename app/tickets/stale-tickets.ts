@@ -8,7 +8,10 @@ import { afterStormResolves } from '../alerts/storms';
  * (R-STORM-1), a resolved source releases the targets it muted that still fire, and a parent whose
  * last open child this was resolves. One transaction.
  */
-export async function resolveStale(db: Knex, now: Date): Promise<{ resolved: string[]; parentsResolved: number; released: number }> {
+export async function resolveStale(
+  db: Knex,
+  now: Date,
+): Promise<{ resolved: string[]; parentsResolved: number; released: number }> {
   return db.transaction(async (trx) => {
     const resolved = await resolveStaleTickets(trx, now);
     const storms = await afterStormResolves(trx, resolved, now);

@@ -29,15 +29,41 @@ describe('R-TKT-1, issue 15 item 5: triage judges the contract on the ticket’s
     berlin = String((await insertRow(t.db, 'companies', { name: 'Berlin GmbH', timezone: 'Europe/Berlin' })).id);
     plain = String((await insertRow(t.db, 'companies', { name: 'No Zone Ltd' })).id);
     const contract = async (company: string, name: string, start: string, end: string, slaId: string | null) =>
-      String((await insertRow(t.db, 'contracts', { company_id: company, name, type: 'recurring_service', period_type: 'yearly', start_date: start, end_date: end, sla_id: slaId })).id);
+      String(
+        (
+          await insertRow(t.db, 'contracts', {
+            company_id: company,
+            name,
+            type: 'recurring_service',
+            period_type: 'yearly',
+            start_date: start,
+            end_date: end,
+            sla_id: slaId,
+          })
+        ).id,
+      );
     april = await contract(berlin, 'Berlin from April', '2026-04-01', '2027-03-31', null);
     march = await contract(berlin, 'Berlin until March', '2025-04-01', '2026-03-31', null);
-    aprilBerlinSla = await contract(plain, 'No-zone company, Berlin SLA, from April', '2026-04-01', '2027-03-31', w.sla24x7.id);
+    aprilBerlinSla = await contract(
+      plain,
+      'No-zone company, Berlin SLA, from April',
+      '2026-04-01',
+      '2027-03-31',
+      w.sla24x7.id,
+    );
     aprilNoSla = await contract(plain, 'No-zone company, no SLA, from April', '2026-04-01', '2027-03-31', null);
   });
   afterAll(async () => t.close());
 
-  const ticketOf = async (companyId: string) => (await insertTicket(t.db, { company_id: companyId, needs_triage: true, created_at: firstOccurredAt, first_occurred_at: firstOccurredAt })).id;
+  const ticketOf = async (companyId: string) =>
+    (
+      await insertTicket(t.db, {
+        company_id: companyId,
+        needs_triage: true,
+        created_at: firstOccurredAt,
+        first_occurred_at: firstOccurredAt,
+      })
+    ).id;
 
   it('the company’s zone: a contract starting on the Berlin date is accepted, one that ended the UTC date before is refused (422 naming the date)', async () => {
     const id = await ticketOf(berlin);
@@ -85,10 +111,24 @@ describe('R-TKT-1, issue 15 item 5: HUB_RENEWAL_TIMEZONE is the fallback zone of
   it('a company without zone and a contract without SLA: the date is counted in HUB_RENEWAL_TIMEZONE', async () => {
     const company = String((await insertRow(t.db, 'companies', { name: 'Fallback Ltd' })).id);
     const contract = String(
-      (await insertRow(t.db, 'contracts', { company_id: company, name: 'From April', type: 'recurring_service', period_type: 'yearly', start_date: '2026-04-01', end_date: '2027-03-31' })).id,
+      (
+        await insertRow(t.db, 'contracts', {
+          company_id: company,
+          name: 'From April',
+          type: 'recurring_service',
+          period_type: 'yearly',
+          start_date: '2026-04-01',
+          end_date: '2027-03-31',
+        })
+      ).id,
     );
     const at = new Date('2026-03-31T22:30:00Z');
-    const { id } = await insertTicket(t.db, { company_id: company, needs_triage: true, created_at: at, first_occurred_at: at });
+    const { id } = await insertTicket(t.db, {
+      company_id: company,
+      needs_triage: true,
+      created_at: at,
+      first_occurred_at: at,
+    });
     const res = await api.patch(`/tickets/${id}`, { contractId: contract, reason: 'renewal' });
     expect(res.status).toBe(200);
   });

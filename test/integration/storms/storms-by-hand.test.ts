@@ -45,7 +45,11 @@ let db: Knex;
 let rulesDir: string;
 
 const post = (body: unknown) =>
-  request(h.url).post('/hooks/rmm').set('Authorization', `Bearer ${TOKEN}`).set('Content-Type', 'application/json').send(JSON.stringify(body));
+  request(h.url)
+    .post('/hooks/rmm')
+    .set('Authorization', `Bearer ${TOKEN}`)
+    .set('Content-Type', 'application/json')
+    .send(JSON.stringify(body));
 const alert = (alertId: string, category: string, site: string, over: Record<string, unknown> = {}) => ({
   alertId,
   state: 'firing',
@@ -59,14 +63,24 @@ const alert = (alertId: string, category: string, site: string, over: Record<str
 const settled = () =>
   waitFor(
     async () => {
-      const r = (await db('alert_receipts').whereNull('processed_at').whereNull('not_before').count({ n: '*' }).first()) as { n: string };
+      const r = (await db('alert_receipts')
+        .whereNull('processed_at')
+        .whereNull('not_before')
+        .count({ n: '*' })
+        .first()) as { n: string };
       return r.n === '0';
     },
     60_000,
     'receipts processed',
   );
-const patch = (id: string, body: object) => request(h.url).patch(`/api/v1/tickets/${id}`).set('Authorization', ADMIN).send(body);
-const ticketOf = async (alertId: string) => (await db('tickets').where('dedup_key', 'like', `%:${alertId}`).first()) as { id: string; status: string; parent_ticket_id: string | null };
+const patch = (id: string, body: object) =>
+  request(h.url).patch(`/api/v1/tickets/${id}`).set('Authorization', ADMIN).send(body);
+const ticketOf = async (alertId: string) =>
+  (await db('tickets').where('dedup_key', 'like', `%:${alertId}`).first()) as {
+    id: string;
+    status: string;
+    parent_ticket_id: string | null;
+  };
 
 /** Three outage alerts at `site` (more than 2): one parent, three children. */
 async function group(site: string): Promise<{ parentId: string; children: string[] }> {
@@ -87,9 +101,14 @@ beforeAll(async () => {
   }
   h = await startTestHub({ env: { RULES_DIR: rulesDir, HUB_QUEUE_PREFIX: testQueuePrefix() } });
   db = h.t.db;
-  await createSource(db, h.config.HUB_SECRET_KEY, { name: 'rmm', plugin: 'generic', auth: { type: 'token', token: TOKEN } });
+  await createSource(db, h.config.HUB_SECRET_KEY, {
+    name: 'rmm',
+    plugin: 'generic',
+    auth: { type: 'token', token: TOKEN },
+  });
   const world = await seedWorld(db, { source: 'rmm', site: 'hq' });
-  for (const site of ['a', 'b', 'c', 'd', 'e']) await insertRow(db, 'company_source_sites', { company_id: world.company.id, source: 'rmm', site_id: site });
+  for (const site of ['a', 'b', 'c', 'd', 'e'])
+    await insertRow(db, 'company_source_sites', { company_id: world.company.id, source: 'rmm', site_id: site });
   fs.writeFileSync(path.join(rulesDir, '60-storms.json'), JSON.stringify(storms));
   expect(await h.hub.rules.store.loadFromDir(rulesDir, 'test')).toMatchObject({ ok: true });
 }, 60_000);
@@ -101,7 +120,8 @@ afterAll(async () => {
 describe('R-STORM-1: a parent resolves with its last child, however that child is resolved', () => {
   it('two children resolved by their alerts, the last by hand: the parent resolves then, not before', async () => {
     const { parentId, children } = await group('a');
-    for (const i of [0, 1]) await post(alert(`a-srv-${i}`, 'outage', 'a', { state: 'resolved', occurredAt: '2026-04-01T10:05:00Z' }));
+    for (const i of [0, 1])
+      await post(alert(`a-srv-${i}`, 'outage', 'a', { state: 'resolved', occurredAt: '2026-04-01T10:05:00Z' }));
     await settled();
     expect(await status(parentId)).toBe('new');
     const res = await patch(children[2]!, { status: 'resolved', note: 'fixed on site' });
