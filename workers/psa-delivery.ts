@@ -145,7 +145,9 @@ export class PsaDeliveryService {
         }
       }
       const pending = await pendingDeliveries(this.deps.db, row.name, 500);
-      if (pending.length > 0) await this.deps.enqueuer.enqueue(pending);
+      // Like the pipeline's: a delivery not yet created goes at once, a change of a created one after
+      // the coalescing window (a sweep enqueueing at once would send a note per sweep in a storm).
+      if (pending.length > 0) await this.deps.enqueuer.enqueueRecorded(pending);
       const rt = this.running.get(row.name);
       if (rt) metrics.psaBreaker.set({ connection: row.name }, breakerLabel(rt.breaker, this.deps.now().getTime()) === 'closed' ? 0 : 1);
     }
