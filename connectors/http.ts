@@ -20,11 +20,12 @@ export interface HttpClient {
 /** Request timeout. @defaultValue 15000 ms */
 export const DEFAULT_TIMEOUT_MS = 15_000;
 
-export function createHttpClient(opts: { timeoutMs?: number | undefined; now: () => Date }): HttpClient {
+export function createHttpClient(opts: { timeoutMs?: number | undefined; now: () => Date; beforeCall?: (() => Promise<void>) | undefined }): HttpClient {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const agent = new Agent({ keepAliveTimeout: 30_000, connections: 16, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connectTimeout: Math.min(timeoutMs, 10_000) });
   return {
     async send(method, url, o = {}) {
+      await opts.beforeCall?.();
       const headers: Record<string, string> = { accept: 'application/json', ...(o.headers ?? {}) };
       let body: string | undefined;
       if (o.rawBody !== undefined) body = o.rawBody;

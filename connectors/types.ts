@@ -150,6 +150,11 @@ export interface ConnectorDeps {
   autotaskZoneLookupUrl?: string;
   /** Per-request timeout. @defaultValue 15000 */
   timeoutMs?: number;
+  /**
+   * Called before every HTTP request of the session (the delivery worker's per-connection rate
+   * limit: one point per PSA call). What it throws propagates and the request is not sent.
+   */
+  beforeCall?: () => Promise<void>;
 }
 
 /**

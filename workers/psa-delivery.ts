@@ -21,8 +21,9 @@ import { psaDeliveryCatalog, RETENTION } from './catalog';
  * connection, refreshed as connections come and go; the enqueuer the pipeline, the ticket API and
  * the retry use; and the sweep that re-enqueues pending deliveries whose job was lost.
  *
- * Per connection: a rate limit on PSA calls (rate-limiter-flexible in Redis, shared by every
- * worker process; `rateLimitPerHour` or the type's default, spread per minute), `Retry-After`
+ * Per connection: a rate limit on PSA calls — every HTTP call counted, not every run —
+ * (rate-limiter-flexible in Redis, shared by every worker process; `rateLimitPerHour` or the type's
+ * default, spread per minute), `Retry-After`
  * honoured (the queue waits, no attempt spent), exponential backoff on other transient failures,
  * and a circuit breaker that pauses the queue after HUB_PSA_BREAKER_FAILURES consecutive failures
  * and lets one delivery try again after the cooldown. Jobs carry the delivery's rank as BullMQ
@@ -77,6 +78,17 @@ export class PsaEnqueuer {
   async close(): Promise<void> {
     await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
     this.queues.clear();
+  }
+}
+
+/**
+ * The connection's rate limit has no call left in this window: thrown before the HTTP request, so
+ * nothing was sent. What the run sent before stays saved (the PSA id is committed at once); the
+ * rest goes in the next run.
+ */
+class CallBudgetSpent extends Error {
+  constructor(readonly waitMs: number) {
+    super(`PSA rate limit: no call left in this minute (next in ${Math.ceil(waitMs)} ms)`);
   }
 }
 
@@ -145,7 +157,9 @@ export class PsaDeliveryService {
         }
       }
       const pending = await pendingDeliveries(this.deps.db, row.name, 500);
-      if (pending.length > 0) await this.deps.enqueuer.enqueue(pending);
+      // Like the pipeline's: a delivery not yet created goes at once, a change of a created one after
+      // the coalescing window (a sweep enqueueing at once would send a note per sweep in a storm).
+      if (pending.length > 0) await this.deps.enqueuer.enqueueRecorded(pending);
       const rt = this.running.get(row.name);
       if (rt) metrics.psaBreaker.set({ connection: row.name }, breakerLabel(rt.breaker, this.deps.now().getTime()) === 'closed' ? 0 : 1);
     }
@@ -154,12 +168,23 @@ export class PsaDeliveryService {
   private startConnection(row: PsaConnectionRow): ConnectionRuntime {
     const { config: c } = this.deps;
     const { connector, config } = connectionConfig(row, c.HUB_SECRET_KEYS);
-    const session = connector.open(config, { connectionName: row.name, now: this.deps.now, autotaskZoneLookupUrl: c.HUB_AUTOTASK_ZONE_LOOKUP_URL, timeoutMs: c.HUB_PSA_TIMEOUT_MS });
     const perHour = row.rate_limit_per_hour ?? (row.type === 'autotask' ? c.HUB_PSA_AUTOTASK_RATE_PER_HOUR : null);
     const limiter =
       perHour === null
         ? null
         : new RateLimiterRedis({ storeClient: this.deps.producer, keyPrefix: `${this.deps.prefix}:psa-rate`, points: Math.max(1, Math.floor(perHour / 60)), duration: 60 });
+    // One point per HTTP call to the PSA (a run may look up, create, read the ticket number, note, update).
+    const beforeCall = limiter
+      ? async (): Promise<void> => {
+          try {
+            await limiter.consume(row.name, 1);
+          } catch (e) {
+            if (e instanceof RateLimiterRes) throw new CallBudgetSpent(e.msBeforeNext);
+            throw e;
+          }
+        }
+      : undefined;
+    const session = connector.open(config, { connectionName: row.name, now: this.deps.now, autotaskZoneLookupUrl: c.HUB_AUTOTASK_ZONE_LOOKUP_URL, timeoutMs: c.HUB_PSA_TIMEOUT_MS, ...(beforeCall ? { beforeCall } : {}) });
     const rt = { row, session, limiter, breaker: closedBreaker() } as Omit<ConnectionRuntime, 'worker'> as ConnectionRuntime;
     rt.worker = new Worker(psaDeliveryCatalog.queueOf(row.name), (job, token) => this.process(rt, job, token), {
       connection: this.deps.connection,
@@ -188,15 +213,6 @@ export class PsaDeliveryService {
     const name = rt.row.name;
     const wait = breakerWaitMs(rt.breaker, this.deps.now().getTime());
     if (wait > 0) return this.pause(rt, wait);
-    if (rt.limiter) {
-      try {
-        // Up to five calls per run (lookup, create, note, update); one point per run keeps the budget simple, the per-minute window keeps bursts short.
-        await rt.limiter.consume(name, 1);
-      } catch (e) {
-        if (e instanceof RateLimiterRes) return this.pause(rt, e.msBeforeNext);
-        throw e;
-      }
-    }
     const end = metrics.jobDuration.startTimer({ queue: 'psa' });
     try {
       const r = await deliverOnce({ db: this.deps.db, session: rt.session, token: `${this.workerId}:${job.id ?? ''}:${token ?? ''}`, leaseMs: this.deps.config.HUB_PSA_TIMEOUT_MS * 6 }, parsed.data.deliveryId, this.deps.now);
@@ -209,6 +225,8 @@ export class PsaDeliveryService {
       if (r.state === 'pending') await this.deps.enqueuer.enqueue([{ id: parsed.data.deliveryId, connectionName: name, rank: job.opts.priority ?? 3, delayMs: this.deps.config.HUB_PSA_COALESCE_MS, unique: true }]);
       return { state: r.state, calls: r.calls };
     } catch (err) {
+      // Out of calls for this window: the queue waits, no attempt spent, not a PSA failure (the breaker is untouched).
+      if (err instanceof CallBudgetSpent) return this.pause(rt, err.waitMs);
       if (err instanceof PsaError && err.kind === 'permanent') {
         metrics.psaDeliveries.inc({ connection: name, outcome: 'failed' });
         this.deps.logger.warn({ connection: name, deliveryId: parsed.data.deliveryId, err: err.message }, 'PSA delivery failed permanently (retry it once fixed)');

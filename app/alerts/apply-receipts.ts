@@ -357,6 +357,7 @@ async function applyRound(
     inserts.map((i) => i.ticket),
   );
   const newTickets: Parameters<typeof recordNewTickets>[1][number][] = [];
+  const stormNotes: DeliveryChange[] = [];
   const countedByInsert: Array<{ ticketId: string; at: Date }> = [];
   for (const { w, ticket } of inserts) {
     const c = created.get(ticket.dedup_key);
@@ -374,7 +375,7 @@ async function applyRound(
       if (!w) throw new Error(`storm: receipt ${id} is not in this round`);
       return w;
     };
-    await storms.finishRound(
+    const round = await storms.finishRound(
       trx,
       created,
       (id, assignment) => {
@@ -386,6 +387,18 @@ async function applyRound(
     for (const [id, n] of storms.grouped) {
       const r = results.get(id);
       if (r) r.grouped = n;
+    }
+    // Issue 18 item 3: a PSA gets one ticket for the parent, the children as (coalesced) notes on it.
+    // A ticket that became a child in the round that created it is not delivered on its own; one
+    // delivered before (a candidate adopted later) keeps its PSA ticket.
+    for (const p of round.parents) {
+      const opener = work(p.opener);
+      newTickets.push({ ticketId: p.ticketId, companyId: p.ticket.company_id, companyName: opener.built.company?.name ?? null, priority: p.ticket.priority, deliver: opener.decision.deliver });
+    }
+    if (round.children.length > 0) {
+      const childIds = new Set(round.children.map((c) => c.ticketId));
+      for (let i = newTickets.length - 1; i >= 0; i--) if (childIds.has(newTickets[i]!.ticketId)) newTickets.splice(i, 1);
+      stormNotes.push(...(await childNotes(trx, round.children)));
     }
   }
   await countOccurrences(trx, occurrences);
@@ -399,8 +412,16 @@ async function applyRound(
   await addTicketNotes(trx, notes);
   // Issue 16: the PSA outbox, in this same transaction (R-PSA-1, R-PSA-2).
   psaOutbox.push(...(await recordNewTickets(trx, newTickets)));
-  psaOutbox.push(...(await recordTicketChanges(trx, psaChanges([...occurrences, ...countedByInsert], resolves, notes, reopened))));
+  psaOutbox.push(...(await recordTicketChanges(trx, [...psaChanges([...occurrences, ...countedByInsert], resolves, notes, reopened), ...stormNotes])));
   await finishReceipts(trx, finishes);
+}
+
+/** "Child ticket #12 joined: Device offline (sw-01)" on the parent, one per child (folded into one PSA note per run). */
+async function childNotes(trx: Knex.Transaction, children: ReadonlyArray<{ ticketId: string; parentId: string }>): Promise<DeliveryChange[]> {
+  const titles = new Map(
+    ((await trx('tickets').whereIn('id', children.map((c) => c.ticketId)).select('id', 'title')) as Array<{ id: string; title: string }>).map((r) => [String(r.id), r.title]),
+  );
+  return children.map((c) => ({ ticketId: c.parentId, notes: [{ title: 'Child ticket', body: `Child ticket #${c.ticketId} joined: ${titles.get(c.ticketId) ?? ''}` }] }));
 }
 
 /** The ticket changes of a round as PSA delivery changes: repeats counted, notes, resolutions and reopenings as state changes. */

@@ -94,6 +94,12 @@ interface GroupState {
   roundCandidates: string[];
 }
 
+/** What a round did that the PSA outbox needs (issue 18 item 3): parents it opened, tickets it put under a parent. */
+export interface StormRoundResult {
+  parents: Array<{ ticketId: string; opener: string; ticket: NewTicket }>;
+  children: Array<{ ticketId: string; parentId: string }>;
+}
+
 export type StormOutcomeCallback = (receiptId: string, outcome: 'inhibited', ticketId: string) => void;
 
 const groupId = (rule: string, key: string): string => `${rule}\u0000${key}`;
@@ -253,7 +259,8 @@ export class StormBatch {
     created: ReadonlyMap<string, { id: string; created: boolean }>,
     parentTicket: (receiptId: string, assignment: Partial<Assignment>) => Promise<NewTicket>,
     finish: StormOutcomeCallback,
-  ): Promise<void> {
+  ): Promise<StormRoundResult> {
+    const result: StormRoundResult = { parents: [], children: [] };
     await countRelated(trx, this.counts);
     await resolveRelated(trx, this.resolves);
 
@@ -302,6 +309,7 @@ export class StormBatch {
       const row = parentRows.get(p.ticket.dedup_key);
       if (!row) throw new Error(`parent insert returned no row for ${p.ticket.dedup_key}`);
       p.state.openParentId = row.id;
+      if (row.created) result.parents.push({ ticketId: row.id, opener: p.state.opener!, ticket: p.ticket });
       parentIds.push({ groupId: p.state.lock.id, parentId: row.id });
       // Later rounds of this job see the parent without asking again.
       p.state.lock.parentTicketId = row.id;
@@ -330,6 +338,11 @@ export class StormBatch {
       refresh.push({ parentId: s.openParentId, titleTemplate: groupTitle(s.match.rule.def.title, s.match.values, null), at: latest ?? new Date(0) });
     }
     const children = await assignStormGroups(trx, assign);
+    const parentOf = new Map(assign.filter((a) => a.parentId !== null).map((a) => [a.ticketId, a.parentId!]));
+    for (const t of children) {
+      const parentId = parentOf.get(t);
+      if (parentId) result.children.push({ ticketId: t, parentId });
+    }
     for (const t of children) {
       const receipt = byTicket.get(t);
       if (receipt) this.grouped.set(receipt, (this.grouped.get(receipt) ?? 0) + 1);
@@ -345,6 +358,7 @@ export class StormBatch {
       for (const s of m.sources) sources.push({ ticketId: t.id, rule: s.rule.def.name, equalKey: s.equalKey, matchesTarget: s.matchesTarget });
     }
     await registerInhibitSources(trx, sources);
+    return result;
   }
 
   private alertIdOf(dedupKey: string): string {

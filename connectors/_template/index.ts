@@ -24,7 +24,7 @@ export type ExampleConfig = z.infer<typeof exampleConfigSchema>;
 const statusMap = (): Record<TicketStatus, string> => Object.fromEntries(TICKET_STATUSES.map((s) => [s, s === 'resolved' || s === 'closed' ? 'done' : 'open'])) as Record<TicketStatus, string>;
 
 function openExample(c: ExampleConfig, deps: ConnectorDeps): PsaSession {
-  const http = createHttpClient({ timeoutMs: deps.timeoutMs, now: deps.now });
+  const http = createHttpClient({ timeoutMs: deps.timeoutMs, now: deps.now, beforeCall: deps.beforeCall });
   const headers = { authorization: `Bearer ${c.apiToken}` };
   const call = async (method: 'GET' | 'POST' | 'PATCH', path: string, json?: unknown): Promise<JsonResponse> => {
     const url = `${c.baseUrl.replace(/\/$/, '')}${path}`;

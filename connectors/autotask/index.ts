@@ -91,7 +91,7 @@ export function ticketFields(c: AutotaskConfig, t: PsaTicket): Record<string, un
 }
 
 function openAutotask(c: AutotaskConfig, deps: ConnectorDeps): PsaSession {
-  const http = createHttpClient({ timeoutMs: deps.timeoutMs, now: deps.now });
+  const http = createHttpClient({ timeoutMs: deps.timeoutMs, now: deps.now, beforeCall: deps.beforeCall });
   const headers = { ApiIntegrationCode: c.integrationCode, UserName: c.username, Secret: c.secret };
   let base: Promise<string> | null = c.baseUrl ? Promise.resolve(c.baseUrl) : null;
 

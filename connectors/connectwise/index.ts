@@ -49,7 +49,7 @@ export const connectWiseConnector: PsaConnector<ConnectWiseConfig> = {
   }),
   statusMap,
   open(config, deps): PsaSession {
-    const http = createHttpClient({ timeoutMs: deps.timeoutMs ?? config.timeoutMs, now: deps.now });
+    const http = createHttpClient({ timeoutMs: deps.timeoutMs ?? config.timeoutMs, now: deps.now, beforeCall: deps.beforeCall });
     const ctx: CwContext = { config, http, now: deps.now };
     const input = (t: PsaTicket) => ({
       hubTicketId: t.hubTicketId,

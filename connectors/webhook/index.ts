@@ -22,7 +22,7 @@ export type WebhookEventType = 'ticket.created' | 'ticket.note' | 'ticket.update
 const digest = (s: string): string => crypto.createHash('sha256').update(s).digest('base64url').slice(0, 22);
 
 function openWebhook(c: WebhookConfig, deps: ConnectorDeps): PsaSession {
-  const http = createHttpClient({ timeoutMs: deps.timeoutMs, now: deps.now });
+  const http = createHttpClient({ timeoutMs: deps.timeoutMs, now: deps.now, beforeCall: deps.beforeCall });
   const signer = new Webhook(c.secret);
 
   const post = async (msgId: string, type: WebhookEventType, data: Record<string, unknown>): Promise<void> => {

@@ -321,8 +321,8 @@ export async function pendingDeliveries(db: Db, connectionName: string, limit: n
     .where((w) => void w.whereNull('d.claimed_until').orWhere('d.claimed_until', '<', db.fn.now()))
     .orderBy([{ column: 'd.rank' }, { column: 'd.id' }])
     .limit(limit)
-    .select('d.id', 'c.name', 'd.rank')) as Array<{ id: string; name: string; rank: number }>;
-  return rows.map((r) => ({ id: String(r.id), connectionName: r.name, rank: r.rank }));
+    .select('d.id', 'c.name', 'd.rank', db.raw('d.external_id IS NULL AS is_new'))) as Array<{ id: string; name: string; rank: number; is_new: boolean }>;
+  return rows.map((r) => ({ id: String(r.id), connectionName: r.name, rank: r.rank, isNew: r.is_new }));
 }
 
 /** The PSA side of a ticket (`GET /api/v1/tickets/:id` → `psa`). The caller already checked the ticket's scope. */
