@@ -404,11 +404,12 @@ async function applyRound(
   await countOccurrences(trx, occurrences);
   await resolveTickets(trx, resolves);
   // R-STORM-1: a resolved source releases its muted alerts; a parent resolves with its last child.
-  await afterStormResolves(
+  const afterResolves = await afterStormResolves(
     trx,
     resolves.map((r) => r.ticketId),
     now,
   );
+  psaOutbox.push(...afterResolves.psa);
   await addTicketNotes(trx, notes);
   // Issue 16: the PSA outbox, in this same transaction (R-PSA-1, R-PSA-2).
   psaOutbox.push(...(await recordNewTickets(trx, newTickets)));

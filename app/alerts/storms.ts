@@ -29,6 +29,7 @@ import {
 import { fieldValues, stormRulesOf, type CompiledGroupRule, type CompiledInhibitRule, type StormRules } from '../../rules/engine/storm-rules';
 import type { Assignment, DecisionFacts } from '../../rules/engine/types';
 import type { PipelineDeps } from './deps';
+import { recordNewTickets, recordTicketChanges, type DeliveryRef } from '../psa/outbox';
 
 /**
  * Alert storms in the worker (R-STORM-1, issue 18): inhibition and grouping around the ticket
@@ -415,8 +416,12 @@ export function matchStormRules(rules: StormRules, item: StormItem): Matches {
  * tickets (or stay attached, per rule), and parents whose last open child resolved resolve.
  * Returns the receipts-independent counts for the log.
  */
-export async function afterStormResolves(trx: Knex.Transaction, resolvedTicketIds: readonly string[], at: Date): Promise<{ released: number; parentsResolved: number }> {
-  if (resolvedTicketIds.length === 0) return { released: 0, parentsResolved: 0 };
+export async function afterStormResolves(
+  trx: Knex.Transaction,
+  resolvedTicketIds: readonly string[],
+  at: Date,
+): Promise<{ released: number; parentsResolved: number; psa: DeliveryRef[] }> {
+  if (resolvedTicketIds.length === 0) return { released: 0, parentsResolved: 0, psa: [] };
   const { related: firing, parents } = await stormsOfResolved(trx, resolvedTicketIds);
   const toOpen = firing.filter((r) => releaseEffect(r.whenSourceResolves).kind === 'open-ticket' && r.pendingTicket !== null);
   const opened = await insertTicketsOrCount(
@@ -425,10 +430,12 @@ export async function afterStormResolves(trx: Knex.Transaction, resolvedTicketId
   );
   const released: Array<{ id: string; ticketId: string }> = [];
   const notes: Array<{ ticketId: string; kind: string; body: string }> = [];
+  const newTickets: Array<{ ticketId: string; companyId: string | null; companyName: null; priority: NewTicket['priority']; deliver: undefined }> = [];
   for (const r of toOpen) {
     const t = opened.get(r.dedupKey);
     if (!t) continue;
     released.push({ id: r.id, ticketId: t.id });
+    if (t.created) newTickets.push({ ticketId: t.id, companyId: r.pendingTicket!.company_id, companyName: null, priority: r.pendingTicket!.priority, deliver: undefined });
     notes.push({ ticketId: t.id, kind: 'storm', body: `Opened when ticket #${r.ticketId} resolved: this alert was inhibited by it (rule "${r.rule}") since ${r.firstOccurredAt.toISOString()} and still fires.` });
   }
   await markRelatedReleased(trx, released);
@@ -436,11 +443,18 @@ export async function afterStormResolves(trx: Knex.Transaction, resolvedTicketId
 
   const locked = await openParents(trx, parents, { lock: true });
   const empty = await parentsWithoutOpenChildren(trx, [...locked]);
+  const parentNote = 'Resolved automatically: the last of its child tickets resolved.';
   await resolveTickets(
     trx,
-    empty.map((id) => ({ ticketId: id, at, note: 'Resolved automatically: the last of its child tickets resolved.' })),
+    empty.map((id) => ({ ticketId: id, at, note: parentNote })),
   );
-  return { released: released.length, parentsResolved: empty.length };
+  // Issue 16: the PSAs hear of both, in this same transaction — a released target's new ticket is
+  // delivered like any new ticket, a parent's resolution closes its PSA ticket.
+  const psa = [
+    ...(await recordNewTickets(trx, newTickets)),
+    ...(await recordTicketChanges(trx, empty.map((id) => ({ ticketId: id, notes: [{ title: 'Resolved', body: parentNote }], changed: true })))),
+  ];
+  return { released: released.length, parentsResolved: empty.length, psa };
 }
 
 /** What the dry run says about storms (R-RUL-4 with R-STORM-1): the worker's own matching and decisions, read only. */

@@ -139,6 +139,8 @@ export async function workTicket(knex: Knex, input: WorkTicketInput, ctx: WorkTi
 
     const note = input.note?.trim() ? input.note.trim() : null;
     let statusChanged = false;
+    // PSA deliveries the storm effects of a resolution made pending (a parent resolved, a target released).
+    const stormPsa: DeliveryRef[] = [];
     if (input.status !== undefined && input.status !== t.status) {
       const wasOpen = OPEN_TICKET_STATUSES.includes(t.status);
       t = await changeStatus(trx, t, input.status, note, ctx);
@@ -146,7 +148,7 @@ export async function workTicket(knex: Knex, input: WorkTicketInput, ctx: WorkTi
       // R-STORM-1: a ticket resolved or closed by hand (or by its PSA) is resolved as far as storms
       // go: a source releases the targets it muted that still fire, and a parent whose last open
       // child this was resolves — as when the alert's own resolution resolves it.
-      if (wasOpen && !OPEN_TICKET_STATUSES.includes(t.status)) await afterStormResolves(trx, [t.id], ctx.now);
+      if (wasOpen && !OPEN_TICKET_STATUSES.includes(t.status)) stormPsa.push(...(await afterStormResolves(trx, [t.id], ctx.now)).psa);
     } else if (note) {
       await insertTicketNote(trx, { ticketId: t.id, kind: input.noteIsResponse ? 'response' : 'note', body: note, author: ctx.actor });
     }
@@ -180,7 +182,7 @@ export async function workTicket(knex: Knex, input: WorkTicketInput, ctx: WorkTi
             { exceptConnectionId: ctx.fromPsaConnectionId },
           )
         : [];
-    return { ticket: t, changed, statusChanged, movedTimeEntries, psa };
+    return { ticket: t, changed, statusChanged, movedTimeEntries, psa: [...psa, ...stormPsa] };
   });
 }
 

@@ -114,4 +114,25 @@ describe('storm parents to the PSA (issue 18 item 3)', () => {
     await waitFor(async () => childNotesOf(String(parent!.id)).length === 9, 30_000, 'ninth child note');
     expect(fake.tickets).toHaveLength(4);
   }, 120_000);
+
+  it('the parent resolved with its last child (children resolved by their alerts, the last one by hand): its PSA ticket is completed', async () => {
+    const parent = (await db('tickets').where({ storm_parent: true }).first()) as { id: string };
+    const children = (await db('tickets').where({ parent_ticket_id: parent.id }).orderBy('id').select('id', 'dedup_key')) as Array<{ id: string }>;
+    expect(children).toHaveLength(9);
+    // Eight children resolve through their alerts' resolutions…
+    expect((await post([1, 2, 3, 4, 5, 6, 7, 8].map((n) => ({ ...outage(n), state: 'resolved', occurredAt: new Date().toISOString() })))).status).toBe(202);
+    await settled();
+    expect((await db('tickets').where({ id: parent.id }).first()).status).not.toBe('resolved');
+    // …the last one by hand (PATCH): the parent resolves in that transaction and its PSA ticket is told.
+    const open = (await db('tickets').where({ parent_ticket_id: parent.id }).whereNotIn('status', ['resolved', 'closed']).select('id')) as Array<{ id: string }>;
+    expect(open).toHaveLength(1);
+    const res = await request(h.url).patch(`/api/v1/tickets/${open[0]!.id}`).set('Authorization', ADMIN).send({ status: 'resolved', note: 'fixed the switch' });
+    expect(res.status).toBe(200);
+    expect((await db('tickets').where({ id: parent.id }).first()).status).toBe('resolved');
+    const psaParent = fake.tickets.find((x) => x.fields.externalID === String(parent.id))!;
+    // Autotask's Complete (statusComplete, default 5) reaches the parent's PSA ticket.
+    await waitFor(async () => psaParent.patches.some((p) => p.status === 5), 30_000, "the parent's PSA ticket completed");
+    await allDelivered();
+    expect(fake.tickets).toHaveLength(4);
+  }, 120_000);
 });
