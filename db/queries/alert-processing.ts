@@ -161,10 +161,13 @@ export type StoredFiringAlert = Pick<
   'id' | 'source_alert_id' | 'dedup_key' | 'state' | 'severity' | 'category' | 'title' | 'message' | 'hostname' | 'site' | 'labels' | 'occurred_at' | 'device_source_id'
 > & { source_name: string };
 
-export async function firingAlertsStored(db: Db, o: { since: Date; until: Date; afterId: string | null; limit: number }): Promise<StoredFiringAlert[]> {
+/**
+ * Stored alerts created in [since, until), oldest id first, paged by id (the replays' reading):
+ * `state: 'firing'` for the decisions a replay re-makes; without it also the resolutions (the storm replay).
+ */
+export async function storedAlerts(db: Db, o: { since: Date; until: Date; afterId: string | null; limit: number; state?: 'firing' }): Promise<StoredFiringAlert[]> {
   const q = db('alerts as a')
     .join('sources as s', 's.id', 'a.source_id')
-    .where('a.state', 'firing')
     .where('a.created_at', '>=', o.since)
     .where('a.created_at', '<', o.until)
     .orderBy('a.id')
@@ -185,6 +188,11 @@ export async function firingAlertsStored(db: Db, o: { since: Date; until: Date; 
       'a.device_source_id',
       's.name as source_name',
     );
+  if (o.state) q.where('a.state', o.state);
   if (o.afterId) q.where('a.id', '>', o.afterId);
   return (await q) as StoredFiringAlert[];
+}
+
+export async function firingAlertsStored(db: Db, o: { since: Date; until: Date; afterId: string | null; limit: number }): Promise<StoredFiringAlert[]> {
+  return storedAlerts(db, { ...o, state: 'firing' });
 }

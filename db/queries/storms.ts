@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { Db } from '../connection';
 import { whereInScope, type CompanyScope } from '../company-scope';
 import { OPEN_TICKET_STATUSES, type TicketRow } from '../tables';
-import type { NewTicket, StoredFiringAlert } from './alert-processing';
+import { storedAlerts, type NewTicket, type StoredFiringAlert } from './alert-processing';
 
 /**
  * Alert storms (R-STORM-1): the statements of inhibition and grouping, one per function, set-based
@@ -451,28 +451,5 @@ export async function periodAlerts(
   db: Db,
   o: { since: Date; until: Date; afterId: string | null; limit: number },
 ): Promise<StoredFiringAlert[]> {
-  const q = db('alerts as a')
-    .join('sources as s', 's.id', 'a.source_id')
-    .where('a.created_at', '>=', o.since)
-    .where('a.created_at', '<', o.until)
-    .orderBy('a.id')
-    .limit(o.limit)
-    .select(
-      'a.id',
-      'a.source_alert_id',
-      'a.dedup_key',
-      'a.state',
-      'a.severity',
-      'a.category',
-      'a.title',
-      'a.message',
-      'a.hostname',
-      'a.site',
-      'a.labels',
-      'a.occurred_at',
-      'a.device_source_id',
-      's.name as source_name',
-    );
-  if (o.afterId) q.where('a.id', '>', o.afterId);
-  return (await q) as StoredFiringAlert[];
+  return storedAlerts(db, o);
 }

@@ -23,19 +23,24 @@ const receiptSchema = z.strictObject({
   error: z.string().nullable(),
 });
 
+/** The fields every view of a stored alert has (the list's summary and the detail). */
+const alertFields = {
+  id: z.string(),
+  source: z.string(),
+  sourceAlertId: z.string(),
+  dedupKey: z.string(),
+  state: z.enum(['firing', 'resolved']),
+  severity: z.enum(['critical', 'high', 'medium', 'low', 'info']),
+  category: z.string().nullable(),
+  title: z.string(),
+  message: z.string().nullable(),
+  device: z.strictObject({ id: z.string().nullable(), hostname: z.string().nullable(), site: z.string().nullable() }),
+  occurredAt: instant,
+};
+
 const alertSchema = z
   .strictObject({
-    id: z.string(),
-    source: z.string(),
-    sourceAlertId: z.string(),
-    dedupKey: z.string(),
-    state: z.enum(['firing', 'resolved']),
-    severity: z.enum(['critical', 'high', 'medium', 'low', 'info']),
-    category: z.string().nullable(),
-    title: z.string(),
-    message: z.string().nullable(),
-    device: z.strictObject({ id: z.string().nullable(), hostname: z.string().nullable(), site: z.string().nullable() }),
-    occurredAt: instant,
+    ...alertFields,
     labels: z.record(z.string(), z.string()),
     raw: z.unknown().openapi({ description: 'The payload as the source sent it.' }),
     status: z.enum(['received', 'processed', 'suppressed', 'held', 'failed']).openapi({ description: 'Processing state (of the latest receipt).' }),
@@ -105,17 +110,7 @@ const OUTCOMES = [
 
 const alertSummarySchema = z
   .strictObject({
-    id: z.string(),
-    source: z.string(),
-    sourceAlertId: z.string(),
-    dedupKey: z.string(),
-    state: z.enum(['firing', 'resolved']),
-    severity: z.enum(['critical', 'high', 'medium', 'low', 'info']),
-    category: z.string().nullable(),
-    title: z.string(),
-    message: z.string().nullable(),
-    device: z.strictObject({ id: z.string().nullable(), hostname: z.string().nullable(), site: z.string().nullable() }),
-    occurredAt: instant,
+    ...alertFields,
     status: z.enum(['received', 'processed', 'suppressed', 'held', 'failed']),
     outcome: z.string().nullable(),
     ticketId: z.string().nullable(),
