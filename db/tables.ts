@@ -2,6 +2,8 @@
  * Row types of every table, in one place (Backstage catalog style). Conventions of the pg driver
  * as configured in db/connection.ts: bigint ids and numeric come back as strings, DATE as
  * 'YYYY-MM-DD' strings, timestamptz as Date.
+ *
+ * One file over 300 lines on purpose: only type declarations, one per table, looked up by name.
  */
 export type Id = string;
 export type Money = string;

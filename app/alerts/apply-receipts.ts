@@ -40,6 +40,9 @@ export type { PipelineDeps, ReceiptOutcome, ReceiptResult } from './deps';
  * The receipts are marked processed in the same transaction as the ticket writes, so a job that
  * runs twice (BullMQ is at-least-once), a crash after the insert, or two workers on one receipt
  * all have the effect of once.
+ *
+ * One file over 300 lines on purpose: it is one transaction's use case — lock, facts, decide, write
+ * — and the round loop ties them; the decisions themselves live in core/tickets and core/storms.
  */
 
 /**

@@ -50,6 +50,9 @@ import { recordNewTickets, recordTicketChanges, type DeliveryRef } from '../psa/
  *    targets of a resolved source open their tickets; a parent whose last child resolved resolves).
  *
  * Storms never cross companies: the company is part of every equal and group key.
+ *
+ * One file over 300 lines on purpose: the four points share one batch's state (matched rules,
+ * locked groups, planned parents) and their lock order; split, the order would be spread over files.
  */
 
 export interface StormItem {

@@ -29,6 +29,9 @@ import { findConnection } from './connections';
  * `PsaRecord` in connectors/types.ts): contract `companyId`, `startDate`, `endDate`, `slaId`, `periodType`,
  * `services: [{ serviceId, units, unitPrice }]`, `configurationItemIds`; service `unitPrice`;
  * configuration item `companyId`, `contractId`.
+ *
+ * One file over 300 lines on purpose: the five kinds are imported in dependency order in one run
+ * (companies before contracts before configuration items) with one report.
  */
 export interface ImportProgress {
   kind: ImportKind;

@@ -44,6 +44,9 @@ import { afterStormResolves } from '../alerts/storms';
  * device linked to the new contract (R-LINK-8); then a status change (SLA pauses) and a note,
  * recording the first response. One transaction under the ticket's row lock; every change audited
  * with who and why.
+ *
+ * One file over 300 lines on purpose: every field of a hand edit runs under the same row lock and
+ * audit record, and their order (company before contract before SLA) matters.
  */
 
 /** Statuses an operator may set; `new` is only where a ticket starts. */

@@ -39,6 +39,9 @@ import type { AddressInfo } from 'node:net';
  * `delayMs` (slow answers), `loseNextCreate()` (the ticket is created, the answer never arrives:
  * the socket is destroyed), `holdNextCreate()` (created, the answer never sent: the request hangs
  * until its client goes away). `calls` records every authenticated request in order.
+ *
+ * One file over 300 lines on purpose: it is one stand-in server whose entities share one in-memory
+ * store and one auth check; the routes are small and read best side by side with the docs above.
  */
 export interface FakeTicket {
   id: number;

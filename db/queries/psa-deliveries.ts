@@ -8,6 +8,9 @@ import type { PsaDeliveryRow, PsaDeliveryState, PsaRefs, TicketRow } from '../ta
  * of the ticket change; the delivery worker claims a row (a lease, so one worker at a time calls
  * the PSA for a ticket), sends, and settles exactly what it sent — changes that arrived meanwhile
  * stay pending.
+ *
+ * One file over 300 lines on purpose: the statements of the one outbox table, whose lease and
+ * sequence columns (claim, settle, retry) must agree with each other.
  */
 
 /** A delivery the enqueuer should know about: its queue (connection) and its priority. */

@@ -14,6 +14,9 @@ import { storedAlerts, type NewTicket, type StoredFiringAlert } from './alert-pr
  * - a source ticket is locked FOR SHARE by every target it inhibits, so its resolution (which
  *   releases its still-firing targets) waits for them, and they see it resolved afterwards;
  * - the partial unique index of `storm_related_alerts` keeps one firing attachment per dedup key.
+ *
+ * One file over 300 lines on purpose: every statement of the storm tables, whose lock order (above)
+ * is only checkable with all of them in view.
  */
 
 const OPEN = OPEN_TICKET_STATUSES.map((s) => `'${s}'`).join(',');

@@ -20,6 +20,9 @@ import type { DecisionFacts, FactName, Priority, RefCatalog } from './types';
  *
  * The decisions themselves are core/storms'; this module only says which alerts match and with
  * which values.
+ *
+ * One file over 300 lines on purpose: both storm kinds share the matcher compilation and field
+ * resolution, and their validation errors follow one format.
  */
 
 const fieldPath = z.string().trim().min(3).max(200);
