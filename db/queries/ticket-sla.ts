@@ -20,6 +20,31 @@ export const NEXT_DUE_SQL = `LEAST(
   CASE WHEN t.first_response_due_at IS NOT NULL AND ${RESPONSE_MET} IS NULL THEN t.first_response_due_at END,
   CASE WHEN t.resolution_due_at IS NOT NULL AND ${RESOLUTION_MET} IS NULL THEN t.resolution_due_at END)`;
 
+/**
+ * NEXT_DUE_SQL split by which due date is the next one, so `sort=nextDue` can read each part from
+ * its index (migration 20261208030000) instead of computing every ticket's next due date. `where`
+ * states exactly "`due` is not null and equals NEXT_DUE_SQL" (a tie goes to the response): a ticket
+ * matches at most one of the two, and one of them exactly when NEXT_DUE_SQL is not null, i.e. when
+ * NOTHING_DUE_SQL is false. The clauses repeat the indexes' predicates word for word, so the
+ * planner proves the indexes usable.
+ */
+export const NEXT_DUE_BRANCHES = [
+  {
+    due: 't.first_response_due_at',
+    where: `t.first_response_at IS NULL AND t.resolved_at IS NULL AND t.closed_at IS NULL AND t.first_response_due_at IS NOT NULL
+      AND (t.resolution_due_at IS NULL OR t.first_response_due_at <= t.resolution_due_at)`,
+  },
+  {
+    due: 't.resolution_due_at',
+    where: `t.resolved_at IS NULL AND t.closed_at IS NULL AND t.resolution_due_at IS NOT NULL
+      AND (t.first_response_due_at IS NULL OR t.first_response_at IS NOT NULL OR t.first_response_due_at > t.resolution_due_at)`,
+  },
+] as const;
+
+/** "NEXT_DUE_SQL IS NULL" written as tickets_open_nothing_due_idx's predicate (no open due date). */
+export const NOTHING_DUE_SQL = `(t.first_response_due_at IS NULL OR t.first_response_at IS NOT NULL OR t.resolved_at IS NOT NULL OR t.closed_at IS NOT NULL)
+  AND (t.resolution_due_at IS NULL OR t.resolved_at IS NOT NULL OR t.closed_at IS NOT NULL)`;
+
 /** SQL for the ticket's SLA state and its bindings (now, four times). */
 export function slaStateSql(now: Date): { sql: string; bindings: Date[] } {
   const sql = `CASE

@@ -5,7 +5,7 @@ import type { SlaState } from '../../core/slas/sla-state';
 import type { Db } from '../connection';
 import { whereInScope, type CompanyScope } from '../company-scope';
 import type { Page, PageRequest } from '../paging';
-import { NEXT_DUE_SQL, slaStateSql } from './ticket-sla';
+import { NEXT_DUE_BRANCHES, NOTHING_DUE_SQL, slaStateSql } from './ticket-sla';
 import { OPEN_TICKET_STATUSES, type AlertReceiptRow, type AlertRow, type Priority, type TicketNoteRow, type TicketRow, type TicketSlaPauseRow, type TicketStatus, type TimeEntryRow } from '../tables';
 
 /**
@@ -44,6 +44,17 @@ const NEXT_DUE_CURSOR = /^(\d{1,15}|none)_(\d{1,18})$/;
  * (tickets with nothing due last), the cursor carrying both.
  */
 export async function listTickets(db: Db, f: TicketFilter): Promise<Page<TicketRow>> {
+  if (f.sort === 'nextDue') return listTicketsByNextDue(db, f);
+  const q = filtered(db, f);
+  if (f.cursor !== undefined) q.where('t.id', '<', f.cursor);
+  const rows = (await q.orderBy('t.id', 'desc').limit(f.limit + 1)) as TicketRow[];
+  const items = rows.slice(0, f.limit);
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > f.limit && last ? String(last.id) : null };
+}
+
+/** The tickets the filter selects (not yet ordered or paged). */
+function filtered(db: Db, f: TicketFilter): Knex.QueryBuilder {
   const q = db('tickets as t').select('t.*');
   if (f.deviceId) q.where('t.device_id', f.deviceId);
   if (f.companyId) q.where('t.company_id', f.companyId);
@@ -60,25 +71,38 @@ export async function listTickets(db: Db, f: TicketFilter): Promise<Page<TicketR
     q.whereRaw(`(${state.sql}) = ?`, [...state.bindings, f.slaState]);
   }
   inScope(q, 't.company_id', f.scope);
-  if (f.sort !== 'nextDue') {
-    if (f.cursor !== undefined) q.where('t.id', '<', f.cursor);
-    const rows = (await q.orderBy('t.id', 'desc').limit(f.limit + 1)) as TicketRow[];
-    const items = rows.slice(0, f.limit);
-    const last = items[items.length - 1];
-    return { items, nextCursor: rows.length > f.limit && last ? String(last.id) : null };
-  }
-  const outer = db.select('*').from(q.select(db.raw(`${NEXT_DUE_SQL} AS next_due`)).as('x'));
+  return q;
+}
+
+/**
+ * `sort: 'nextDue'`: the page is the first limit + 1 of three index-ordered parts — tickets whose
+ * next due date is the response's, those whose is the resolution's (each read in (due date, id)
+ * order from its open-SLA index, after the cursor), and tickets with nothing due by id (after the
+ * cursor when it is in that tail). Each part stops at limit + 1 rows, so a page costs the same
+ * whatever the number of tickets due later or closed long ago (with open statuses asked for, the
+ * nothing-due part reads tickets_open_nothing_due_idx: open tickets with no open due date).
+ */
+async function listTicketsByNextDue(db: Db, f: TicketFilter): Promise<Page<TicketRow>> {
   const c = f.cursor === undefined ? null : NEXT_DUE_CURSOR.exec(f.cursor);
   if (f.cursor !== undefined && !c) throw validationError('cursor', 'must be the nextCursor of a previous page of this sort');
-  if (c) {
-    const id = c[2]!;
-    if (c[1] === 'none') outer.whereNull('next_due').where('id', '>', id);
-    else {
-      const due = new Date(Number(c[1]));
-      outer.where((w) => w.where('next_due', '>', due).orWhere((e) => e.where('next_due', '=', due).where('id', '>', id)).orWhereNull('next_due'));
+  const size = f.limit + 1;
+  const parts: Knex.QueryBuilder[] = [];
+  if (c?.[1] !== 'none') {
+    for (const b of NEXT_DUE_BRANCHES) {
+      const part = filtered(db, f).select(db.raw(`${b.due} AS next_due`)).whereRaw(b.where);
+      if (c) part.whereRaw(`(${b.due}, t.id) > (?::timestamptz, ?::bigint)`, [new Date(Number(c[1])), c[2]!]);
+      parts.push(part.orderByRaw(`${b.due}, t.id`).limit(size));
     }
   }
-  const rows = (await outer.orderByRaw('next_due ASC NULLS LAST, id ASC').limit(f.limit + 1)) as Array<TicketRow & { next_due: Date | null }>;
+  const tail = filtered(db, f).select(db.raw('NULL::timestamptz AS next_due')).whereRaw(NOTHING_DUE_SQL);
+  if (c?.[1] === 'none') tail.where('t.id', '>', c[2]!);
+  parts.push(tail.orderBy('t.id').limit(size));
+  const union = db.raw(parts.map(() => '?').join(' UNION ALL '), parts);
+  const rows = (await db
+    .select('*')
+    .from(db.raw('(?) AS x', [union]))
+    .orderByRaw('next_due ASC NULLS LAST, id ASC')
+    .limit(size)) as Array<TicketRow & { next_due: Date | null }>;
   const items = rows.slice(0, f.limit).map(({ next_due: _nextDue, ...t }) => t as TicketRow);
   const last = rows[Math.min(rows.length, f.limit) - 1];
   return { items, nextCursor: rows.length > f.limit && last ? `${last.next_due ? last.next_due.getTime() : 'none'}_${last.id}` : null };
