@@ -247,7 +247,14 @@ export type ProcessTimerName = keyof typeof PROCESS_TIMERS;
  */
 export const psaDeliveryCatalog = {
   queueOf: (connectionName: string): string => `psa-${connectionName}`,
-  payload: z.object({ v: z.literal(1), deliveryId: id }),
+  /**
+   * `more`: further deliveries of the same connection and priority run by the same job (the new
+   * tickets of one pipeline round), so their claim, numbers read and settle are one statement or
+   * call each instead of one per ticket.
+   */
+  payload: z.object({ v: z.literal(1), deliveryId: id, more: z.array(id).max(99).optional() }),
+  /** New deliveries one job carries at most. @defaultValue 25 */
+  batchSize: 25,
   /** HUB_PSA_ATTEMPTS / HUB_PSA_BACKOFF_MS (exponential); a job that uses them up fails its delivery (visible, retryable). */
   attempts: (c: Pick<HubConfig, 'HUB_PSA_ATTEMPTS'>) => c.HUB_PSA_ATTEMPTS,
   backoff: (c: Pick<HubConfig, 'HUB_PSA_BACKOFF_MS'>) => ({ type: 'exponential' as const, delay: c.HUB_PSA_BACKOFF_MS }),
