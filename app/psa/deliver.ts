@@ -182,7 +182,10 @@ export async function deliverRun(deps: DeliverDeps & DeliverDepsHooks, deliveryI
     for (const n of numberless) {
       const s = sent.find((x) => x.id === n.id)!;
       if (numbers) s.number = numbers.get(n.externalId) ?? null;
-      else s.awaitNumber = true;
+      else {
+        s.awaitNumber = true;
+        s.error = `ticket number not read yet: ${stop!.message}`;
+      }
     }
   }
   const settled = new Map((await settleDeliveries(deps.db, deps.token, sent)).map((r) => [String(r.id), r.state]));

@@ -252,6 +252,8 @@ export interface DeliverySent {
    * the call budget ran out): the delivery stays pending so a later run reads it.
    */
   awaitNumber?: boolean;
+  /** Why the number is awaited (kept as the delivery's last error); null clears it. */
+  error?: string | null;
 }
 
 /**
@@ -264,7 +266,7 @@ export async function settleDeliveries(db: Db, token: string, sent: ReadonlyArra
   if (sent.length === 0) return [];
   const { rows } = await db.raw<{ rows: PsaDeliveryRow[] }>(
     `WITH s AS (
-       SELECT * FROM jsonb_to_recordset(?::jsonb) AS s(id bigint, occurrences int, notes int, sent_seq bigint, closed boolean, number text, await_number boolean)),
+       SELECT * FROM jsonb_to_recordset(?::jsonb) AS s(id bigint, occurrences int, notes int, sent_seq bigint, closed boolean, number text, await_number boolean, error text)),
      n AS (
        SELECT d.id, coalesce(s.number, d.external_number) AS number,
               d.external_id IS NOT NULL
@@ -281,7 +283,7 @@ export async function settleDeliveries(db: Db, token: string, sent: ReadonlyArra
             sent_seq = greatest(d.sent_seq, coalesce(s.sent_seq, d.sent_seq)),
             closed_in_psa = d.closed_in_psa OR s.closed,
             external_number = n.number,
-            last_error = NULL,
+            last_error = s.error,
             claimed_by = NULL, claimed_until = NULL,
             state = CASE WHEN n.done THEN 'delivered' ELSE 'pending' END,
             pending_since = CASE WHEN n.done THEN NULL ELSE d.pending_since END,
@@ -291,7 +293,7 @@ export async function settleDeliveries(db: Db, token: string, sent: ReadonlyArra
       RETURNING d.*`,
     [
       JSON.stringify(
-        sent.map((x) => ({ id: x.id, occurrences: x.occurrences, notes: x.notes, sent_seq: x.sentSeq, closed: x.closed, number: x.number ?? null, await_number: x.awaitNumber ?? false })),
+        sent.map((x) => ({ id: x.id, occurrences: x.occurrences, notes: x.notes, sent_seq: x.sentSeq, closed: x.closed, number: x.number ?? null, await_number: x.awaitNumber ?? false, error: x.error?.slice(0, 2000) ?? null })),
       ),
       token,
     ],
