@@ -125,6 +125,8 @@ interface ConnectionRuntime {
    * so every call is still counted once.
    */
   prepaid: number;
+  /** When the limiter's window of those prepaid calls ends (ms since epoch): after it they are void, neither used nor given back. */
+  prepaidUntil: number;
 }
 
 export interface PsaDeliveryDeps {
@@ -205,10 +207,11 @@ export class PsaDeliveryService {
     // One point per HTTP call to the PSA (a run may look up, create, read the ticket numbers, note, update).
     const beforeCall = limiter
       ? async (): Promise<void> => {
-          if (rt.prepaid > 0) {
+          if (rt.prepaid > 0 && Date.now() < rt.prepaidUntil) {
             rt.prepaid--;
             return;
           }
+          rt.prepaid = 0;
           try {
             await limiter.consume(row.name, 1);
           } catch (e) {
@@ -218,7 +221,7 @@ export class PsaDeliveryService {
         }
       : undefined;
     const session = connector.open(config, { connectionName: row.name, now: this.deps.now, autotaskZoneLookupUrl: c.HUB_AUTOTASK_ZONE_LOOKUP_URL, timeoutMs: c.HUB_PSA_TIMEOUT_MS, ...(beforeCall ? { beforeCall } : {}) });
-    Object.assign(rt, { row, session, limiter, breaker: closedBreaker(), prepaid: 0 });
+    Object.assign(rt, { row, session, limiter, breaker: closedBreaker(), prepaid: 0, prepaidUntil: 0 });
     rt.worker = new Worker(psaDeliveryCatalog.queueOf(row.name), (job, token) => this.process(rt, job, token), {
       connection: this.deps.connection,
       prefix: this.deps.prefix,
@@ -240,24 +243,41 @@ export class PsaDeliveryService {
     throw Worker.RateLimitError();
   }
 
-  /** Takes a run's `n` expected calls from the rate limit in one command; without room for all of them, its calls are counted one by one. */
-  private async prepay(rt: ConnectionRuntime, n: number): Promise<void> {
-    if (!rt.limiter || n < 2) return;
+  /**
+   * Takes a run's `n` expected calls from the rate limit in one command; without room for all of
+   * them, its calls are counted one by one. Returns how many were taken.
+   */
+  private async prepay(rt: ConnectionRuntime, n: number): Promise<number> {
+    if (!rt.limiter || n < 2) return 0;
     try {
-      await rt.limiter.consume(rt.row.name, n);
+      const res = await rt.limiter.consume(rt.row.name, n);
+      // Left from an earlier window: void (those points were spent there).
+      if (Date.now() >= rt.prepaidUntil) rt.prepaid = 0;
       rt.prepaid += n;
+      rt.prepaidUntil = Date.now() + res.msBeforeNext;
+      return n;
     } catch (e) {
       // A refused consume counted its points all the same: given back, so the window holds only calls.
       if (e instanceof RateLimiterRes) await rt.limiter.reward(rt.row.name, n).catch(() => undefined);
       else throw e;
+      return 0;
     }
   }
 
-  /** Gives back the calls taken ahead and not made (a lookup that found the ticket, a run that stopped). */
-  private async refund(rt: ConnectionRuntime): Promise<void> {
-    const n = rt.prepaid;
-    if (!rt.limiter || n === 0) return;
-    rt.prepaid = 0;
+  /**
+   * Gives back what a run took ahead and did not call (a lookup that found the ticket, a run that
+   * stopped): never more than is still prepaid, so every call made stays counted even when
+   * concurrent runs used each other's calls.
+   */
+  private async refund(rt: ConnectionRuntime, unused: number): Promise<void> {
+    const n = Math.min(unused, rt.prepaid);
+    if (!rt.limiter || n <= 0) return;
+    // Given back into a later window they would let that window take more calls than its budget.
+    if (Date.now() > rt.prepaidUntil - 200) {
+      rt.prepaid = 0;
+      return;
+    }
+    rt.prepaid -= n;
     await rt.limiter.reward(rt.row.name, n).catch(() => undefined);
   }
 
@@ -269,6 +289,9 @@ export class PsaDeliveryService {
     if (wait > 0) return this.pause(rt, wait);
     const end = metrics.jobDuration.startTimer({ queue: 'psa' });
     const ids = [parsed.data.deliveryId, ...(parsed.data.more ?? [])];
+    // Calls this run took ahead, and made (unknown when it failed outside the PSA calls: nothing given back then).
+    let prepaid = 0;
+    let made: number | null = null;
     try {
       const r = await deliverRun(
         {
@@ -276,11 +299,14 @@ export class PsaDeliveryService {
           session: rt.session,
           token: `${this.workerId}:${job.id ?? ''}:${token ?? ''}`,
           leaseMs: this.deps.config.HUB_PSA_TIMEOUT_MS * 6,
-          expectCalls: (n) => this.prepay(rt, n),
+          expectCalls: async (n) => {
+            prepaid = await this.prepay(rt, n);
+          },
         },
         ids,
         this.deps.now,
       );
+      made = r.kind === 'done' ? r.calls : 0;
       rt.breaker = breakerOnSuccess();
       metrics.psaBreaker.set({ connection: name }, 0);
       if (r.kind === 'not-claimed') return undefined;
@@ -303,6 +329,7 @@ export class PsaDeliveryService {
       return { delivered: r.outcomes.filter((o) => o.state === 'delivered').length, calls: r.calls };
     } catch (thrown) {
       if (thrown instanceof UnrecoverableError) throw thrown;
+      if (thrown instanceof DeliveryStopped) made = thrown.calls;
       // The delivery the run stopped at (the job's own for a failure outside a delivery, e.g. the database).
       const deliveryId = thrown instanceof DeliveryStopped ? thrown.deliveryId : parsed.data.deliveryId;
       const err = thrown instanceof DeliveryStopped ? thrown.cause : thrown;
@@ -330,7 +357,7 @@ export class PsaDeliveryService {
       if (last) await failDelivery(this.deps.db, deliveryId, `gave up after ${job.attemptsMade + 1} attempts: ${message}`);
       throw err;
     } finally {
-      await this.refund(rt);
+      if (made !== null) await this.refund(rt, prepaid - made);
       end();
     }
   }

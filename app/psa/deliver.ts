@@ -65,6 +65,8 @@ export class DeliveryStopped extends Error {
   constructor(
     readonly deliveryId: string,
     override readonly cause: unknown,
+    /** PSA calls the run made or tried before it stopped. */
+    readonly calls: number,
   ) {
     super(cause instanceof Error ? cause.message : String(cause));
   }
@@ -157,7 +159,7 @@ export async function deliverRun(deps: DeliverDeps & DeliverDepsHooks, deliveryI
       const message = e instanceof Error ? e.message : String(e);
       await recordDeliveryError(deps.db, d.id, deps.token, message, permanent).catch(() => undefined);
       if (!permanent) {
-        stop = new DeliveryStopped(d.id, e);
+        stop = new DeliveryStopped(d.id, e, calls);
         break;
       }
       outcomes.push({ id: d.id, state: 'failed', externalId: d.external_id, created, latencyMs: null, failed: message });
@@ -176,7 +178,7 @@ export async function deliverRun(deps: DeliverDeps & DeliverDepsHooks, deliveryI
       } catch (e) {
         // A refused read (4xx) will not work later either: settled without numbers, as a create whose number is unknown.
         if (e instanceof PsaError && e.kind === 'permanent') numbers = new Map();
-        else stop = new DeliveryStopped(numberless[0]!.id, e);
+        else stop = new DeliveryStopped(numberless[0]!.id, e, calls);
       }
     }
     for (const n of numberless) {
