@@ -11,9 +11,16 @@
  *     and more tickets than one minute's budget: the most PSA calls seen in any 60 s (must not exceed
  *     the budget) and the rate achieved;
  *  3. extra cost per alert on the intake → ticket path: the same N alerts end to end (webhook → committed
- *     ticket) with the connection disabled (no delivery is recorded) and enabled (every ticket recorded
- *     in the PSA outbox and delivered by the same worker process meanwhile): alerts/s and CPU per alert
- *     of both, and the drop (target: under 10 %). Alternated `rounds` times, since the machine is noisy.
+ *     ticket) with the connection disabled (no delivery is recorded), enabled at no limit (every ticket
+ *     recorded in the PSA outbox and delivered by the same worker process meanwhile) and enabled at
+ *     Autotask's default limit (what a user runs: the budget's share is delivered meanwhile, the rest
+ *     waits): alerts/s and CPU per alert of each, CPU per delivered ticket (the run's CPU beyond the same
+ *     round's run without a connection, divided by the tickets the PSA holds), with BENCH_COUNT_DIR the
+ *     Postgres statements and Redis commands per delivered ticket, and the drops (target: under 10 %).
+ *     Alternated `rounds` times, since the machine is noisy.
+ *
+ * `--delivery=cost` (or `throughput`) runs one part; `--delivery-alerts=N` and `--delivery-rounds=N` size
+ * the cost part (default 5,000 alerts, 2 rounds).
  */
 import type { ChildProcess } from 'node:child_process';
 import { createConnection } from '../app/psa/connections';

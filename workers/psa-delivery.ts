@@ -1,7 +1,6 @@
 import os from 'node:os';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Knex } from 'knex';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { HubConfig } from '../config/env';
 import { connectionConfig } from '../app/psa/connection-secrets';
 import { DeliveryStopped, deliverRun } from '../app/psa/deliver';
@@ -15,6 +14,7 @@ import type { Logger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
 import type { RedisConnection } from '../lib/redis';
 import { psaDeliveryCatalog, RETENTION } from './catalog';
+import { CallBudgetSpent, PsaCallBudget } from './psa-call-budget';
 
 /**
  * PSA delivery (issue 16 item 3), the adapter side: one BullMQ queue and worker per enabled
@@ -101,32 +101,13 @@ export class PsaEnqueuer {
   }
 }
 
-/**
- * The connection's rate limit has no call left in this window: thrown before the HTTP request, so
- * nothing was sent. What the run sent before stays saved (the PSA id is committed at once); the
- * rest goes in the next run.
- */
-class CallBudgetSpent extends Error {
-  constructor(readonly waitMs: number) {
-    super(`PSA rate limit: no call left in this minute (next in ${Math.ceil(waitMs)} ms)`);
-  }
-}
-
 interface ConnectionRuntime {
   row: PsaConnectionRow;
   session: PsaSession;
   worker: Worker;
-  limiter: RateLimiterRedis | null;
+  /** The connection's rate limit (null: none). */
+  budget: PsaCallBudget | null;
   breaker: BreakerState;
-  /**
-   * Calls taken from the rate limit ahead (a run's expected calls, one Redis command instead of one
-   * per call) and not made yet: a call takes one of these before asking the limiter; what is left
-   * at the end of a run is given back. Shared by the process's concurrent runs of the connection,
-   * so every call is still counted once.
-   */
-  prepaid: number;
-  /** When the limiter's window of those prepaid calls ends (ms since epoch): after it they are void, neither used nor given back. */
-  prepaidUntil: number;
 }
 
 export interface PsaDeliveryDeps {
@@ -198,30 +179,11 @@ export class PsaDeliveryService {
     const { config: c } = this.deps;
     const { connector, config } = connectionConfig(row, c.HUB_SECRET_KEYS);
     const perHour = row.rate_limit_per_hour ?? (row.type === 'autotask' ? c.HUB_PSA_AUTOTASK_RATE_PER_HOUR : null);
-    const limiter =
-      perHour === null
-        ? null
-        : new RateLimiterRedis({ storeClient: this.deps.producer, keyPrefix: `${this.deps.prefix}:psa-rate`, points: Math.max(1, Math.floor(perHour / 60)), duration: 60 });
-    // Filled below; the call hook reads its prepaid calls.
-    const rt = {} as ConnectionRuntime;
     // One point per HTTP call to the PSA (a run may look up, create, read the ticket numbers, note, update).
-    const beforeCall = limiter
-      ? async (): Promise<void> => {
-          if (rt.prepaid > 0 && Date.now() < rt.prepaidUntil) {
-            rt.prepaid--;
-            return;
-          }
-          rt.prepaid = 0;
-          try {
-            await limiter.consume(row.name, 1);
-          } catch (e) {
-            if (e instanceof RateLimiterRes) throw new CallBudgetSpent(e.msBeforeNext);
-            throw e;
-          }
-        }
-      : undefined;
+    const budget = perHour === null ? null : new PsaCallBudget(row.name, { redis: this.deps.producer, keyPrefix: `${this.deps.prefix}:psa-rate`, perHour });
+    const beforeCall = budget ? () => budget.beforeCall() : undefined;
     const session = connector.open(config, { connectionName: row.name, now: this.deps.now, autotaskZoneLookupUrl: c.HUB_AUTOTASK_ZONE_LOOKUP_URL, timeoutMs: c.HUB_PSA_TIMEOUT_MS, ...(beforeCall ? { beforeCall } : {}) });
-    Object.assign(rt, { row, session, limiter, breaker: closedBreaker(), prepaid: 0, prepaidUntil: 0 });
+    const rt = { row, session, budget, breaker: closedBreaker() } as Omit<ConnectionRuntime, 'worker'> as ConnectionRuntime;
     rt.worker = new Worker(psaDeliveryCatalog.queueOf(row.name), (job, token) => this.process(rt, job, token), {
       connection: this.deps.connection,
       prefix: this.deps.prefix,
@@ -243,44 +205,6 @@ export class PsaDeliveryService {
     throw Worker.RateLimitError();
   }
 
-  /**
-   * Takes a run's `n` expected calls from the rate limit in one command; without room for all of
-   * them, its calls are counted one by one. Returns how many were taken.
-   */
-  private async prepay(rt: ConnectionRuntime, n: number): Promise<number> {
-    if (!rt.limiter || n < 2) return 0;
-    try {
-      const res = await rt.limiter.consume(rt.row.name, n);
-      // Left from an earlier window: void (those points were spent there).
-      if (Date.now() >= rt.prepaidUntil) rt.prepaid = 0;
-      rt.prepaid += n;
-      rt.prepaidUntil = Date.now() + res.msBeforeNext;
-      return n;
-    } catch (e) {
-      // A refused consume counted its points all the same: given back, so the window holds only calls.
-      if (e instanceof RateLimiterRes) await rt.limiter.reward(rt.row.name, n).catch(() => undefined);
-      else throw e;
-      return 0;
-    }
-  }
-
-  /**
-   * Gives back what a run took ahead and did not call (a lookup that found the ticket, a run that
-   * stopped): never more than is still prepaid, so every call made stays counted even when
-   * concurrent runs used each other's calls.
-   */
-  private async refund(rt: ConnectionRuntime, unused: number): Promise<void> {
-    const n = Math.min(unused, rt.prepaid);
-    if (!rt.limiter || n <= 0) return;
-    // Given back into a later window they would let that window take more calls than its budget.
-    if (Date.now() > rt.prepaidUntil - 200) {
-      rt.prepaid = 0;
-      return;
-    }
-    rt.prepaid -= n;
-    await rt.limiter.reward(rt.row.name, n).catch(() => undefined);
-  }
-
   private async process(rt: ConnectionRuntime, job: Job, token?: string): Promise<{ delivered: number; calls: number } | undefined> {
     const parsed = psaDeliveryCatalog.payload.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid PSA delivery job: ${parsed.error.message}`);
@@ -300,7 +224,7 @@ export class PsaDeliveryService {
           token: `${this.workerId}:${job.id ?? ''}:${token ?? ''}`,
           leaseMs: this.deps.config.HUB_PSA_TIMEOUT_MS * 6,
           expectCalls: async (n) => {
-            prepaid = await this.prepay(rt, n);
+            prepaid = (await rt.budget?.prepay(n)) ?? 0;
           },
         },
         ids,
@@ -357,7 +281,7 @@ export class PsaDeliveryService {
       if (last) await failDelivery(this.deps.db, deliveryId, `gave up after ${job.attemptsMade + 1} attempts: ${message}`);
       throw err;
     } finally {
-      if (made !== null) await this.refund(rt, prepaid - made);
+      if (made !== null) await rt.budget?.refund(prepaid - made);
       end();
     }
   }
