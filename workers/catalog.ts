@@ -262,6 +262,12 @@ export const psaDeliveryCatalog = {
   maxStalledCount: 3,
   /** Completed jobs are removed at once, so the job id `d-<delivery>` is free for the next change; failed ones kept like other queues'. */
   removeOnComplete: true,
-  /** Deliveries one worker process runs at once per connection. */
-  concurrency: 4,
+  /**
+   * Delivery runs one worker process makes at once per connection. One: a run carries many tickets
+   * (`batchSize`, plus more urgent ones it takes along) and sends them most urgent first; two runs at
+   * once would interleave one's low tickets with the other's critical ones. One PSA call at a time
+   * (~0.3 s each at Autotask) is ~12,000 calls/h, above Autotask's own 10,000/h; more worker
+   * processes add runs.
+   */
+  concurrency: 1,
 } as const;

@@ -223,6 +223,7 @@ export class PsaDeliveryService {
           session: rt.session,
           token: `${this.workerId}:${job.id ?? ''}:${token ?? ''}`,
           leaseMs: this.deps.config.HUB_PSA_TIMEOUT_MS * 6,
+          pullUrgent: psaDeliveryCatalog.batchSize,
           expectCalls: async (n) => {
             prepaid = (await rt.budget?.prepay(n)) ?? 0;
           },

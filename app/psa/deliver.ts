@@ -40,6 +40,8 @@ export interface DeliverDepsHooks {
    * number read), before the first: the worker takes that many from the rate limit at once.
    */
   expectCalls?: (n: number) => Promise<void>;
+  /** New deliveries of the connection more urgent than the job's it may take along (0: none). */
+  pullUrgent?: number;
 }
 
 /** What happened to one delivery of the run. */
@@ -99,7 +101,8 @@ export function psaTicketOf(work: DeliveryWork): PsaTicket {
 }
 
 export async function deliverRun(deps: DeliverDeps & DeliverDepsHooks, deliveryIds: readonly string[], now: () => Date): Promise<DeliverResult> {
-  const claimed = await claimDeliveries(deps.db, deliveryIds, deps.token, deps.leaseMs);
+  // More urgent new tickets waiting (their job in backoff after an outage) go first, in this run.
+  const claimed = await claimDeliveries(deps.db, deliveryIds, deps.token, deps.leaseMs, deps.pullUrgent ?? 0);
   if (claimed.length === 0) return { kind: 'not-claimed' };
   // Most urgent first (the queue orders jobs; this orders a job's deliveries).
   const works = (await loadDeliveryWorks(deps.db, claimed)).sort((a, b) => a.delivery.rank - b.delivery.rank || Number(a.delivery.id) - Number(b.delivery.id));

@@ -117,16 +117,29 @@ export async function recordDeliveryChanges(
 /**
  * Takes the lease of the pending deliveries among `ids` for `leaseMs` and counts their attempt, in one
  * statement (committed before the PSA is called: a later attempt knows an earlier one may have
- * created the ticket). Returns the ids taken: not those no longer pending or leased by another worker.
+ * created the ticket). With `pullUrgent`, also up to that many new deliveries (no PSA ticket yet) of
+ * the same connection more urgent than the most urgent of `ids` — waiting in their job's backoff or
+ * behind it — so a run never sends low tickets while critical ones wait (the backlog index
+ * `psa_deliveries_backlog_idx`). Returns the ids taken: not those no longer pending or leased by
+ * another worker.
  */
-export async function claimDeliveries(db: Db, ids: readonly string[], token: string, leaseMs: number): Promise<string[]> {
+export async function claimDeliveries(db: Db, ids: readonly string[], token: string, leaseMs: number, pullUrgent = 0): Promise<string[]> {
   if (ids.length === 0) return [];
   const { rows } = await db.raw<{ rows: Array<{ id: string }> }>(
-    `UPDATE psa_deliveries
+    `WITH own AS (
+       SELECT connection_id, min(rank) AS rank FROM psa_deliveries WHERE id = ANY(?::bigint[]) GROUP BY connection_id),
+     urgent AS (
+       SELECT d.id FROM psa_deliveries d JOIN own ON own.connection_id = d.connection_id
+        WHERE d.state = 'pending' AND d.rank < own.rank AND d.external_id IS NULL
+          AND (d.claimed_until IS NULL OR d.claimed_until < now())
+        ORDER BY d.rank, d.id
+        LIMIT ?)
+     UPDATE psa_deliveries
         SET claimed_by = ?, claimed_until = now() + (? || ' milliseconds')::interval, attempts = attempts + 1, updated_at = now()
-      WHERE id = ANY(?::bigint[]) AND state = 'pending' AND (claimed_until IS NULL OR claimed_until < now())
+      WHERE (id = ANY(?::bigint[]) OR id IN (SELECT id FROM urgent))
+        AND state = 'pending' AND (claimed_until IS NULL OR claimed_until < now())
       RETURNING id`,
-    [token, String(leaseMs), [...ids]],
+    [[...ids], pullUrgent, token, String(leaseMs), [...ids]],
   );
   return rows.map((r) => String(r.id));
 }
