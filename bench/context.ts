@@ -32,6 +32,20 @@ export interface BenchContext {
   /** Posts `total` generic alerts (distinct ids, site-1 of the seeded company) `perRequest` per request; resolves at the last response. */
   postAlerts(total: number, perRequest: number, tag: string): Promise<number>;
   sampleRss(api: ChildProcess, workers: ChildProcess[]): { stop(): { api: number; workers: number } };
+  /** With BENCH_COUNT_DIR: the processes start counting their Postgres statements and Redis commands now (count-calls.ts). */
+  startCounting(procs: ChildProcess[]): Promise<void>;
+  /** With BENCH_COUNT_DIR, after the processes exited: what each counted since startCounting (undefined without it). */
+  readCounts(procs: ChildProcess[]): ProcessCounts[] | undefined;
+}
+
+/** What count-calls.ts wrote for one process (raw counts since the snapshot). */
+export interface ProcessCounts {
+  pgStatements: number;
+  pgTransactions: number;
+  pgByKind: Record<string, number>;
+  redisCommands: number;
+  redisRoundTrips: number;
+  redisByName: Record<string, number>;
 }
 
 export const round = (n: number): number => Math.round(n * 100) / 100;

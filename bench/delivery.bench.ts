@@ -11,15 +11,22 @@
  *     and more tickets than one minute's budget: the most PSA calls seen in any 60 s (must not exceed
  *     the budget) and the rate achieved;
  *  3. extra cost per alert on the intake → ticket path: the same N alerts end to end (webhook → committed
- *     ticket) with the connection disabled (no delivery is recorded) and enabled (every ticket recorded
- *     in the PSA outbox and delivered by the same worker process meanwhile): alerts/s and CPU per alert
- *     of both, and the drop (target: under 10 %). Alternated `rounds` times, since the machine is noisy.
+ *     ticket) with the connection disabled (no delivery is recorded), enabled at no limit (every ticket
+ *     recorded in the PSA outbox and delivered by the same worker process meanwhile) and enabled at
+ *     Autotask's default limit (what a user runs: the budget's share is delivered meanwhile, the rest
+ *     waits): alerts/s and CPU per alert of each, CPU per delivered ticket (the run's CPU beyond the same
+ *     round's run without a connection, divided by the tickets the PSA holds), with BENCH_COUNT_DIR the
+ *     Postgres statements and Redis commands per delivered ticket, and the drops (target: under 10 %).
+ *     Alternated `rounds` times, since the machine is noisy.
+ *
+ * `--delivery=cost` (or `throughput`) runs one part; `--delivery-alerts=N` and `--delivery-rounds=N` size
+ * the cost part (default 5,000 alerts, 2 rounds).
  */
 import type { ChildProcess } from 'node:child_process';
 import { createConnection } from '../app/psa/connections';
 import { startFakeAutotask, type FakeAutotask } from '../test/helpers/fake-autotask';
 import { startCpuMeter } from './cpu';
-import { round, type BenchContext } from './context';
+import { round, type BenchContext, type ProcessCounts } from './context';
 
 export const DELIVERY_CONNECTION = 'bench-autotask';
 /** The seeded company's Autotask id (any integer: the stand-in only checks it is one). */
@@ -43,58 +50,133 @@ export interface DeliveryThroughputRow {
 
 export interface DeliveryCostRow {
   round: number;
-  psa: 'none' | 'one connection';
+  /** No connection; one at no limit (1,000,000 calls/h); one at Autotask's default limit (what a user runs). */
+  psa: 'none' | 'no limit' | 'at rate limit';
+  ratePerHour: number | null;
   alerts: number;
   /** Webhook → committed ticket (every receipt processed). */
   ticketSeconds: number;
   alertsPerSec: number;
-  /** CPU per alert (bench/cpu.ts) until every ticket is committed and, with a connection, delivered. */
+  /**
+   * CPU per alert (bench/cpu.ts) until every ticket is committed and, at no limit, delivered (at the rate
+   * limit only what the budget let through by the time every ticket was committed is delivered).
+   */
   cpuTotalMs: number;
-  /** With a connection: first post until the PSA holds every ticket. */
+  cpuWorkersMs: number;
+  cpuPgMs: number;
+  cpuRedisMs: number;
+  /** Tickets the PSA held when the CPU was read. */
+  delivered: number;
+  /** (this run's CPU − the same round's run without a connection) / tickets delivered. */
+  cpuPerDeliveredMs: number | null;
+  /** At no limit: first post until the PSA holds every ticket. */
   allDeliveredSeconds: number | null;
+  /** With BENCH_COUNT_DIR: what every hub process asked of Postgres and Redis, per delivered ticket, beyond the run without a connection. */
+  extraPerDelivered?: { pgStatements: number; pgTransactions: number; redisCommands: number; redisRoundTrips: number; pgByKind: Record<string, number>; redisByName: Record<string, number> };
 }
 
 export interface DeliveryBenchResult {
   throughput: DeliveryThroughputRow[];
   cost: DeliveryCostRow[];
-  /** Median alerts/s with one connection vs none, as a drop in percent (positive = slower). */
-  endToEndDropPercent: number;
-  cpuPerAlertExtraPercent: number;
+  /** Median alerts/s with one connection (no limit / at the rate limit) vs none, as a drop in percent (positive = slower). */
+  endToEndDropPercent: number | null;
+  endToEndDropAtRateLimitPercent: number | null;
+  cpuPerAlertExtraPercent: number | null;
 }
 
+/** `--delivery=cost` (or `throughput`): only that part; `--delivery-alerts=N`, `--delivery-rounds=N`: the cost part's size. */
+function deliveryOptions(smoke: boolean): { parts: Set<string>; alerts: number; rounds: number } {
+  const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const parts = new Set((arg('delivery') ?? 'throughput,cost').split(','));
+  for (const p of parts) if (p !== 'throughput' && p !== 'cost') throw new Error(`--delivery: unknown part "${p}" (throughput, cost)`);
+  const whole = (name: string, dflt: number): number => {
+    const v = arg(name);
+    const n = v === undefined ? dflt : Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name}: "${v}" is not a positive whole number`);
+    return n;
+  };
+  const alerts = whole('delivery-alerts', smoke ? 300 : 5000);
+  if (alerts % 50 !== 0) throw new Error(`--delivery-alerts: ${alerts} is not a multiple of 50 (alerts per request)`);
+  return { parts, alerts, rounds: whole('delivery-rounds', smoke ? 1 : 2) };
+}
+
+const median = (xs: number[]): number | null => {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
 export async function benchDelivery(ctx: BenchContext): Promise<DeliveryBenchResult> {
+  const opts = deliveryOptions(ctx.smoke);
   const fake = await startFakeAutotask();
   try {
     await ctx.db('companies').update({ psa_refs: ctx.db.raw(`coalesce(psa_refs, '{}'::jsonb) || ?::jsonb`, [JSON.stringify({ [DELIVERY_CONNECTION]: COMPANY_REF })]) });
     const throughput: DeliveryThroughputRow[] = [];
     const unlimited = 1_000_000;
-    throughput.push(await throughputRun(ctx, fake, 'no limit', unlimited, ctx.smoke ? 100 : 3000));
     // Autotask's default (null: HUB_PSA_AUTOTASK_RATE_PER_HOUR) in the full run; a small budget in --smoke so it waits one minute only.
     const atLimit = ctx.smoke ? 360 : null;
-    const budget = Math.floor((atLimit ?? Number(ctx.env.HUB_PSA_AUTOTASK_RATE_PER_HOUR ?? 5000)) / 60);
-    // More than two minutes' budget, a whole number of 50-alert requests.
-    throughput.push(await throughputRun(ctx, fake, 'at rate limit', atLimit, ctx.smoke ? budget + 2 : Math.ceil((budget * 2 + 20) / 50) * 50));
+    if (opts.parts.has('throughput')) {
+      throughput.push(await throughputRun(ctx, fake, 'no limit', unlimited, ctx.smoke ? 100 : 3000));
+      const budget = Math.floor((atLimit ?? Number(ctx.env.HUB_PSA_AUTOTASK_RATE_PER_HOUR ?? 5000)) / 60);
+      // More than two minutes' budget, a whole number of 50-alert requests.
+      throughput.push(await throughputRun(ctx, fake, 'at rate limit', atLimit, ctx.smoke ? budget + 2 : Math.ceil((budget * 2 + 20) / 50) * 50));
+    }
 
     const cost: DeliveryCostRow[] = [];
-    const alerts = ctx.smoke ? 300 : 5000;
-    const rounds = ctx.smoke ? 1 : 2;
-    for (let r = 1; r <= rounds; r++) {
-      cost.push(await costRun(ctx, fake, r, 'none', alerts));
-      cost.push(await costRun(ctx, fake, r, 'one connection', alerts));
+    for (let r = 1; opts.parts.has('cost') && r <= opts.rounds; r++) {
+      const none = await costRun(ctx, fake, r, 'none', null, opts.alerts);
+      cost.push(none.row);
+      for (const [psa, rate] of [
+        ['no limit', unlimited],
+        ['at rate limit', atLimit],
+      ] as const) {
+        const run = await costRun(ctx, fake, r, psa, rate, opts.alerts);
+        const extraMs = (run.row.cpuTotalMs - none.row.cpuTotalMs) * opts.alerts;
+        run.row.cpuPerDeliveredMs = run.row.delivered > 0 ? round(extraMs / run.row.delivered) : null;
+        if (run.counts && none.counts && run.row.delivered > 0) run.row.extraPerDelivered = extraCounts(run.counts, none.counts, run.row.delivered);
+        cost.push(run.row);
+      }
     }
-    const median = (xs: number[]) => {
-      const s = [...xs].sort((a, b) => a - b);
-      return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+    const alertsPerSec = (psa: DeliveryCostRow['psa']) => median(cost.filter((c) => c.psa === psa).map((c) => c.alertsPerSec));
+    const cpu = (psa: DeliveryCostRow['psa']) => median(cost.filter((c) => c.psa === psa).map((c) => c.cpuTotalMs));
+    const none = alertsPerSec('none');
+    const drop = (psa: DeliveryCostRow['psa']) => {
+      const one = alertsPerSec(psa);
+      return none === null || one === null ? null : round((1 - one / none) * 100);
     };
-    const none = cost.filter((c) => c.psa === 'none');
-    const one = cost.filter((c) => c.psa !== 'none');
-    const drop = (1 - median(one.map((c) => c.alertsPerSec)) / median(none.map((c) => c.alertsPerSec))) * 100;
-    const cpuExtra = (median(one.map((c) => c.cpuTotalMs)) / median(none.map((c) => c.cpuTotalMs)) - 1) * 100;
-    return { throughput, cost, endToEndDropPercent: round(drop), cpuPerAlertExtraPercent: round(cpuExtra) };
+    const cpuNone = cpu('none');
+    const cpuOne = cpu('no limit');
+    return {
+      throughput,
+      cost,
+      endToEndDropPercent: drop('no limit'),
+      endToEndDropAtRateLimitPercent: drop('at rate limit'),
+      cpuPerAlertExtraPercent: cpuNone === null || cpuOne === null ? null : round((cpuOne / cpuNone - 1) * 100),
+    };
   } finally {
     await ctx.db('psa_connections').where({ name: DELIVERY_CONNECTION }).delete();
     await fake.close();
   }
+}
+
+/** Summed over the processes: what the run with a connection asked beyond the run without, per delivered ticket. */
+function extraCounts(run: ProcessCounts[], none: ProcessCounts[], delivered: number): NonNullable<DeliveryCostRow['extraPerDelivered']> {
+  const per = (n: number) => Math.round((n / delivered) * 100) / 100;
+  const total = (cs: ProcessCounts[], k: 'pgStatements' | 'pgTransactions' | 'redisCommands' | 'redisRoundTrips') => cs.reduce((a, c) => a + c[k], 0);
+  const byKey = (k: 'pgByKind' | 'redisByName') => {
+    const m = new Map<string, number>();
+    for (const c of run) for (const [n, v] of Object.entries(c[k])) m.set(n, (m.get(n) ?? 0) + v);
+    for (const c of none) for (const [n, v] of Object.entries(c[k])) m.set(n, (m.get(n) ?? 0) - v);
+    return Object.fromEntries([...m].filter(([, v]) => v !== 0).map(([n, v]) => [n, per(v)]));
+  };
+  return {
+    pgStatements: per(total(run, 'pgStatements') - total(none, 'pgStatements')),
+    pgTransactions: per(total(run, 'pgTransactions') - total(none, 'pgTransactions')),
+    redisCommands: per(total(run, 'redisCommands') - total(none, 'redisCommands')),
+    redisRoundTrips: per(total(run, 'redisRoundTrips') - total(none, 'redisRoundTrips')),
+    pgByKind: byKey('pgByKind'),
+    redisByName: byKey('redisByName'),
+  };
 }
 
 /** The bench connection, made anew (deliveries go with it), enabled or not, with this rate limit (null: the type's default). */
@@ -168,12 +250,22 @@ async function throughputRun(
   }
 }
 
-async function costRun(ctx: BenchContext, fake: FakeAutotask, roundNo: number, psa: DeliveryCostRow['psa'], alerts: number): Promise<DeliveryCostRow> {
-  console.log(`▶ delivery: end to end, ${alerts} alerts, PSA: ${psa} (round ${roundNo})`);
+async function costRun(
+  ctx: BenchContext,
+  fake: FakeAutotask,
+  roundNo: number,
+  psa: DeliveryCostRow['psa'],
+  ratePerHour: number | null,
+  alerts: number,
+): Promise<{ row: DeliveryCostRow; counts: ProcessCounts[] | undefined }> {
+  const rate = psa === 'none' ? null : (ratePerHour ?? Number(ctx.env.HUB_PSA_AUTOTASK_RATE_PER_HOUR ?? 5000));
+  console.log(`▶ delivery: end to end, ${alerts} alerts, PSA: ${psa}${rate === null ? '' : ` (${rate} calls/h)`} (round ${roundNo})`);
   fake.reset();
-  await connect(ctx, fake, psa !== 'none', 1_000_000);
+  await connect(ctx, fake, psa !== 'none', ratePerHour);
   const { api, worker } = await startHub(ctx);
+  let row: DeliveryCostRow;
   try {
+    await ctx.startCounting([api, worker]);
     const cpu = await startCpuMeter({ db: ctx.db, database: ctx.database, redis: ctx.cpuRedis, api: api.pid, workers: [worker.pid] });
     const t0 = Date.now();
     let ticketsAt = 0;
@@ -190,32 +282,40 @@ async function costRun(ctx: BenchContext, fake: FakeAutotask, roundNo: number, p
       () => null,
       (e: unknown) => e,
     );
-    await ctx.postAlerts(alerts, 50, `cost-${psa === 'none' ? 'none' : 'psa'}-${roundNo}`);
+    await ctx.postAlerts(alerts, 50, `cost-${psa.replace(/\W/g, '')}-${roundNo}`);
     const err = await settled;
     if (err) throw err;
     let allDeliveredSeconds: number | null = null;
-    if (psa !== 'none') {
+    if (psa === 'no limit') {
       await ctx.waitUntil(async () => (await delivered(ctx)) >= alerts, ctx.smoke ? 180_000 : 600_000, 100);
       allDeliveredSeconds = round((Date.now() - t0) / 1000);
       if (fake.tickets.length !== alerts) throw new Error(`delivery bench: the stand-in holds ${fake.tickets.length} tickets, expected ${alerts}`);
     }
     const perAlert = await cpu.perAlert(alerts);
+    const deliveredNow = fake.tickets.length;
     const tickets = await ctx.count('tickets');
     if (tickets !== alerts) throw new Error(`delivery bench: expected ${alerts} tickets, found ${tickets}`);
     const ticketSeconds = (ticketsAt - t0) / 1000;
-    return {
+    row = {
       round: roundNo,
       psa,
+      ratePerHour: rate,
       alerts,
       ticketSeconds: round(ticketSeconds),
       alertsPerSec: Math.round(alerts / ticketSeconds),
       cpuTotalMs: perAlert.totalMs,
+      cpuWorkersMs: perAlert.workersMs,
+      cpuPgMs: perAlert.postgresMs,
+      cpuRedisMs: perAlert.redisMs,
+      delivered: deliveredNow,
+      cpuPerDeliveredMs: null,
       allDeliveredSeconds,
     };
   } finally {
     await Promise.all([ctx.stopProcess(api), ctx.stopProcess(worker)]);
     await ctx.resetPipeline();
   }
+  return { row, counts: ctx.readCounts([api, worker]) };
 }
 
 /** The most timestamps in any window of `ms` (sliding). */
@@ -231,11 +331,14 @@ export function maxInWindow(times: number[], ms: number): number {
 }
 
 export function printDelivery(r: DeliveryBenchResult): void {
-  console.log('\nPSA delivery to the Autotask stand-in (one worker process)');
-  console.table(r.throughput);
-  console.log('Intake → ticket with one PSA connection vs none (50 alerts per request, one worker process)');
-  console.table(r.cost);
-  console.log(
-    `End-to-end alerts/s with one PSA connection: ${r.endToEndDropPercent >= 0 ? `${r.endToEndDropPercent} % lower` : `${-r.endToEndDropPercent} % higher`} than with none (target: less than 10 % lower: ${r.endToEndDropPercent < 10 ? 'met' : 'NOT met'}); CPU per alert ${r.cpuPerAlertExtraPercent >= 0 ? '+' : ''}${r.cpuPerAlertExtraPercent} %`,
-  );
+  if (r.throughput.length > 0) {
+    console.log('\nPSA delivery to the Autotask stand-in (one worker process)');
+    console.table(r.throughput);
+  }
+  if (r.cost.length === 0) return;
+  console.log('Intake → ticket with one PSA connection (no limit, at the rate limit) vs none (50 alerts per request, one worker process)');
+  console.table(r.cost.map(({ extraPerDelivered, ...row }) => ({ ...row, ...(extraPerDelivered ? { pgStmtsPerDelivered: extraPerDelivered.pgStatements, pgTxPerDelivered: extraPerDelivered.pgTransactions, redisCmdsPerDelivered: extraPerDelivered.redisCommands } : {}) })));
+  for (const c of r.cost) if (c.extraPerDelivered) console.log(`round ${c.round} ${c.psa}: per delivered ticket`, JSON.stringify(c.extraPerDelivered));
+  const words = (d: number | null) => (d === null ? 'n/a' : `${d >= 0 ? `${d} % lower` : `${-d} % higher`} than with none (target: less than 10 % lower: ${d < 10 ? 'met' : 'NOT met'})`);
+  console.log(`End-to-end alerts/s with one PSA connection at no limit: ${words(r.endToEndDropPercent)}; at the rate limit: ${words(r.endToEndDropAtRateLimitPercent)}; CPU per alert (no limit) ${r.cpuPerAlertExtraPercent === null ? 'n/a' : `${r.cpuPerAlertExtraPercent >= 0 ? '+' : ''}${r.cpuPerAlertExtraPercent} %`}`);
 }

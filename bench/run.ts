@@ -41,7 +41,7 @@ import { benchAged, type AgedResult } from './aged.bench';
 import { BENCH_APPLICATION_NAME, startCpuMeter } from './cpu';
 import { benchRules, type RulesBenchRow } from './rules.bench';
 import { createSource, insertRow, seedWorld } from '../test/helpers/seed';
-import type { BenchContext } from './context';
+import type { BenchContext, ProcessCounts } from './context';
 import { benchDelivery, printDelivery, type DeliveryBenchResult } from './delivery.bench';
 import { benchStorm, printStorm, type StormBenchResult } from './storm.bench';
 
@@ -281,6 +281,18 @@ async function main(): Promise<void> {
       resetPipeline: () => resetPipeline(db, prefix),
       postAlerts: (n, perRequest, tag) => postAlerts(apiPort, n, perRequest, tag),
       sampleRss,
+      startCounting: async (ps) => {
+        if (!process.env.BENCH_COUNT_DIR) return;
+        for (const p of ps) {
+          await waitUntil(async () => catchesSignal(p.pid, 12), 60_000, 50);
+          p.kill('SIGUSR2');
+        }
+      },
+      readCounts: (ps) => {
+        const dir = process.env.BENCH_COUNT_DIR;
+        if (!dir) return undefined;
+        return ps.map((p) => JSON.parse(fs.readFileSync(path.join(dir, `${p.pid}.json`), 'utf8')) as ProcessCounts);
+      },
     };
     if (run('delivery')) {
       log('delivery: PSA delivery to the Autotask stand-in');

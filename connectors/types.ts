@@ -47,7 +47,10 @@ export interface PsaTicket {
 export interface PsaTicketHandle {
   /** The PSA's id of the ticket (Autotask `itemId` / `id`). */
   externalId: string;
-  /** The number technicians see (Autotask `ticketNumber`, e.g. T20261206.0001), when the PSA has one. */
+  /**
+   * The number technicians see (Autotask `ticketNumber`, e.g. T20261206.0001), when the PSA has one
+   * and answered it here (Autotask's create does not: see {@link PsaSession.ticketNumbers}).
+   */
   number: string | null;
 }
 
@@ -118,6 +121,12 @@ export interface ConnectionTestResult {
  */
 export interface PsaSession {
   createTicket(ticket: PsaTicket): Promise<PsaTicketHandle>;
+  /**
+   * The numbers technicians see of tickets this session created, by PSA id, read in one call after a
+   * run's creates (Autotask answers a create with its id only). A connector whose create answers the
+   * number, or that has none, leaves this out. Ids the PSA no longer knows are missing from the map.
+   */
+  ticketNumbers?(externalIds: readonly string[]): Promise<Map<string, string>>;
   /** The ticket created earlier for this hub ticket, or null: called before every retried create. */
   findByExternalId(hubTicketId: string): Promise<PsaTicketHandle | null>;
   addNote(externalId: string, note: PsaNote, ticket: PsaTicket): Promise<void>;

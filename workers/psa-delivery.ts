@@ -1,10 +1,9 @@
 import os from 'node:os';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Knex } from 'knex';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { HubConfig } from '../config/env';
 import { connectionConfig } from '../app/psa/connection-secrets';
-import { deliverOnce } from '../app/psa/deliver';
+import { DeliveryStopped, deliverRun } from '../app/psa/deliver';
 import type { DeliveryRef } from '../app/psa/outbox';
 import { PsaError, type PsaSession } from '../connectors';
 import { breakerLabel, breakerOnFailure, breakerOnSuccess, breakerWaitMs, closedBreaker, type BreakerState } from '../core/psa/delivery';
@@ -15,6 +14,7 @@ import type { Logger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
 import type { RedisConnection } from '../lib/redis';
 import { psaDeliveryCatalog, RETENTION } from './catalog';
+import { CallBudgetSpent, PsaCallBudget } from './psa-call-budget';
 
 /**
  * PSA delivery (issue 16 item 3), the adapter side: one BullMQ queue and worker per enabled
@@ -46,20 +46,40 @@ export class PsaEnqueuer {
   }
 
   /**
-   * Adds one job per delivery. `d-<id>` dedupes a storm (one job waits while repeats fold into
-   * the row); `delayMs` lets repeats of a delivered ticket gather before a note goes out.
+   * Adds the jobs of these deliveries. A change gets a job of its own: `d-<id>` dedupes a storm (one
+   * job waits while repeats fold into the row); `delayMs` lets repeats of a delivered ticket gather
+   * before a note goes out. New deliveries sent at once are grouped per connection and priority, up
+   * to `batchSize` a job (`d-<first>+<count>`: the same group added twice, e.g. by the sweep, is one
+   * job), so one run claims, reads the numbers of and settles many tickets.
    */
   async enqueue(refs: ReadonlyArray<DeliveryRef & { delayMs?: number; unique?: boolean }>): Promise<void> {
     const c = this.ctx.config;
+    const jobs: Array<{ connectionName: string; rank: number; ids: string[]; jobId: string; delayMs?: number }> = [];
+    const groups = new Map<string, string[]>();
+    for (const r of refs) {
+      if (r.isNew && !r.delayMs && !r.unique) {
+        const key = `${r.rank}\u0000${r.connectionName}`;
+        groups.set(key, [...(groups.get(key) ?? []), r.id]);
+        continue;
+      }
+      jobs.push({ connectionName: r.connectionName, rank: r.rank, ids: [r.id], jobId: r.unique ? `d-${r.id}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}` : `d-${r.id}`, ...(r.delayMs ? { delayMs: r.delayMs } : {}) });
+    }
+    for (const [key, ids] of groups) {
+      const [rank, connectionName] = key.split('\u0000') as [string, string];
+      for (let i = 0; i < ids.length; i += psaDeliveryCatalog.batchSize) {
+        const chunk = ids.slice(i, i + psaDeliveryCatalog.batchSize);
+        jobs.push({ connectionName, rank: Number(rank), ids: chunk, jobId: chunk.length === 1 ? `d-${chunk[0]!}` : `d-${chunk[0]!}+${chunk.length}` });
+      }
+    }
     await Promise.all(
-      refs.map((r) =>
-        this.queue(r.connectionName).add(
+      jobs.map((j) =>
+        this.queue(j.connectionName).add(
           'deliver',
-          { v: 1, deliveryId: r.id },
+          { v: 1, deliveryId: j.ids[0]!, ...(j.ids.length > 1 ? { more: j.ids.slice(1) } : {}) },
           {
-            jobId: r.unique ? `d-${r.id}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}` : `d-${r.id}`,
-            priority: r.rank,
-            ...(r.delayMs ? { delay: r.delayMs } : {}),
+            jobId: j.jobId,
+            priority: j.rank,
+            ...(j.delayMs ? { delay: j.delayMs } : {}),
             attempts: psaDeliveryCatalog.attempts(c),
             backoff: psaDeliveryCatalog.backoff(c),
             removeOnComplete: psaDeliveryCatalog.removeOnComplete,
@@ -81,22 +101,12 @@ export class PsaEnqueuer {
   }
 }
 
-/**
- * The connection's rate limit has no call left in this window: thrown before the HTTP request, so
- * nothing was sent. What the run sent before stays saved (the PSA id is committed at once); the
- * rest goes in the next run.
- */
-class CallBudgetSpent extends Error {
-  constructor(readonly waitMs: number) {
-    super(`PSA rate limit: no call left in this minute (next in ${Math.ceil(waitMs)} ms)`);
-  }
-}
-
 interface ConnectionRuntime {
   row: PsaConnectionRow;
   session: PsaSession;
   worker: Worker;
-  limiter: RateLimiterRedis | null;
+  /** The connection's rate limit (null: none). */
+  budget: PsaCallBudget | null;
   breaker: BreakerState;
 }
 
@@ -169,23 +179,11 @@ export class PsaDeliveryService {
     const { config: c } = this.deps;
     const { connector, config } = connectionConfig(row, c.HUB_SECRET_KEYS);
     const perHour = row.rate_limit_per_hour ?? (row.type === 'autotask' ? c.HUB_PSA_AUTOTASK_RATE_PER_HOUR : null);
-    const limiter =
-      perHour === null
-        ? null
-        : new RateLimiterRedis({ storeClient: this.deps.producer, keyPrefix: `${this.deps.prefix}:psa-rate`, points: Math.max(1, Math.floor(perHour / 60)), duration: 60 });
-    // One point per HTTP call to the PSA (a run may look up, create, read the ticket number, note, update).
-    const beforeCall = limiter
-      ? async (): Promise<void> => {
-          try {
-            await limiter.consume(row.name, 1);
-          } catch (e) {
-            if (e instanceof RateLimiterRes) throw new CallBudgetSpent(e.msBeforeNext);
-            throw e;
-          }
-        }
-      : undefined;
+    // One point per HTTP call to the PSA (a run may look up, create, read the ticket numbers, note, update).
+    const budget = perHour === null ? null : new PsaCallBudget(row.name, { redis: this.deps.producer, keyPrefix: `${this.deps.prefix}:psa-rate`, perHour });
+    const beforeCall = budget ? () => budget.beforeCall() : undefined;
     const session = connector.open(config, { connectionName: row.name, now: this.deps.now, autotaskZoneLookupUrl: c.HUB_AUTOTASK_ZONE_LOOKUP_URL, timeoutMs: c.HUB_PSA_TIMEOUT_MS, ...(beforeCall ? { beforeCall } : {}) });
-    const rt = { row, session, limiter, breaker: closedBreaker() } as Omit<ConnectionRuntime, 'worker'> as ConnectionRuntime;
+    const rt = { row, session, budget, breaker: closedBreaker() } as Omit<ConnectionRuntime, 'worker'> as ConnectionRuntime;
     rt.worker = new Worker(psaDeliveryCatalog.queueOf(row.name), (job, token) => this.process(rt, job, token), {
       connection: this.deps.connection,
       prefix: this.deps.prefix,
@@ -207,29 +205,64 @@ export class PsaDeliveryService {
     throw Worker.RateLimitError();
   }
 
-  private async process(rt: ConnectionRuntime, job: Job, token?: string): Promise<{ state: string; calls: number } | undefined> {
+  private async process(rt: ConnectionRuntime, job: Job, token?: string): Promise<{ delivered: number; calls: number } | undefined> {
     const parsed = psaDeliveryCatalog.payload.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid PSA delivery job: ${parsed.error.message}`);
     const name = rt.row.name;
     const wait = breakerWaitMs(rt.breaker, this.deps.now().getTime());
     if (wait > 0) return this.pause(rt, wait);
     const end = metrics.jobDuration.startTimer({ queue: 'psa' });
+    const ids = [parsed.data.deliveryId, ...(parsed.data.more ?? [])];
+    // Calls this run took ahead, and made (unknown when it failed outside the PSA calls: nothing given back then).
+    let prepaid = 0;
+    let made: number | null = null;
     try {
-      const r = await deliverOnce({ db: this.deps.db, session: rt.session, token: `${this.workerId}:${job.id ?? ''}:${token ?? ''}`, leaseMs: this.deps.config.HUB_PSA_TIMEOUT_MS * 6 }, parsed.data.deliveryId, this.deps.now);
+      const r = await deliverRun(
+        {
+          db: this.deps.db,
+          session: rt.session,
+          token: `${this.workerId}:${job.id ?? ''}:${token ?? ''}`,
+          leaseMs: this.deps.config.HUB_PSA_TIMEOUT_MS * 6,
+          pullUrgent: psaDeliveryCatalog.batchSize,
+          expectCalls: async (n) => {
+            prepaid = (await rt.budget?.prepay(n)) ?? 0;
+          },
+        },
+        ids,
+        this.deps.now,
+      );
+      made = r.kind === 'done' ? r.calls : 0;
       rt.breaker = breakerOnSuccess();
       metrics.psaBreaker.set({ connection: name }, 0);
       if (r.kind === 'not-claimed') return undefined;
-      metrics.psaDeliveries.inc({ connection: name, outcome: r.created ? 'created' : 'updated' });
-      if (r.latencyMs !== null) metrics.psaLatency.observe({ connection: name }, r.latencyMs / 1000);
-      // Changes recorded while this run was sending: one more run after the coalescing window.
-      if (r.state === 'pending') await this.deps.enqueuer.enqueue([{ id: parsed.data.deliveryId, connectionName: name, rank: job.opts.priority ?? 3, delayMs: this.deps.config.HUB_PSA_COALESCE_MS, unique: true }]);
-      return { state: r.state, calls: r.calls };
-    } catch (err) {
+      const again: Array<{ id: string; connectionName: string; rank: number; delayMs: number; unique: boolean }> = [];
+      for (const o of r.outcomes) {
+        if (o.failed !== undefined) {
+          metrics.psaDeliveries.inc({ connection: name, outcome: 'failed' });
+          this.deps.logger.warn({ connection: name, deliveryId: o.id, err: o.failed }, 'PSA delivery failed permanently (retry it once fixed)');
+          continue;
+        }
+        metrics.psaDeliveries.inc({ connection: name, outcome: o.created ? 'created' : 'updated' });
+        if (o.latencyMs !== null) metrics.psaLatency.observe({ connection: name }, o.latencyMs / 1000);
+        // Changes recorded while this run was sending: one more run after the coalescing window.
+        if (o.state === 'pending') again.push({ id: o.id, connectionName: name, rank: job.opts.priority ?? 3, delayMs: this.deps.config.HUB_PSA_COALESCE_MS, unique: true });
+      }
+      if (again.length > 0) await this.deps.enqueuer.enqueue(again);
+      const failed = r.outcomes.filter((o) => o.failed !== undefined);
+      // Every delivery of the job refused by the PSA: the job fails too (kept with the failed jobs, like a single delivery's).
+      if (failed.length > 0 && failed.length === r.outcomes.length) throw new UnrecoverableError(failed.map((o) => o.failed).join('; '));
+      return { delivered: r.outcomes.filter((o) => o.state === 'delivered').length, calls: r.calls };
+    } catch (thrown) {
+      if (thrown instanceof UnrecoverableError) throw thrown;
+      if (thrown instanceof DeliveryStopped) made = thrown.calls;
+      // The delivery the run stopped at (the job's own for a failure outside a delivery, e.g. the database).
+      const deliveryId = thrown instanceof DeliveryStopped ? thrown.deliveryId : parsed.data.deliveryId;
+      const err = thrown instanceof DeliveryStopped ? thrown.cause : thrown;
       // Out of calls for this window: the queue waits, no attempt spent, not a PSA failure (the breaker is untouched).
       if (err instanceof CallBudgetSpent) return this.pause(rt, err.waitMs);
       if (err instanceof PsaError && err.kind === 'permanent') {
         metrics.psaDeliveries.inc({ connection: name, outcome: 'failed' });
-        this.deps.logger.warn({ connection: name, deliveryId: parsed.data.deliveryId, err: err.message }, 'PSA delivery failed permanently (retry it once fixed)');
+        this.deps.logger.warn({ connection: name, deliveryId, err: err.message }, 'PSA delivery failed permanently (retry it once fixed)');
         throw new UnrecoverableError(err.message);
       }
       metrics.psaDeliveries.inc({ connection: name, outcome: 'retry' });
@@ -246,9 +279,10 @@ export class PsaDeliveryService {
         return this.pause(rt, open);
       }
       const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      if (last) await failDelivery(this.deps.db, parsed.data.deliveryId, `gave up after ${job.attemptsMade + 1} attempts: ${message}`);
+      if (last) await failDelivery(this.deps.db, deliveryId, `gave up after ${job.attemptsMade + 1} attempts: ${message}`);
       throw err;
     } finally {
+      if (made !== null) await rt.budget?.refund(prepaid - made);
       end();
     }
   }

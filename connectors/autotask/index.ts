@@ -16,7 +16,9 @@ import { registerTicketWebhook } from './webhooks';
  *   `…/atservicesrest/`); looked up once per session unless `baseUrl` is configured.
  * - `POST /v1.0/Tickets` answers `{ itemId }`; `PATCH /v1.0/Tickets` with `{ id, … }`;
  *   `POST /v1.0/Tickets/query` with `{ filter: [{ op, field, value }] }` answers `{ items }`;
- *   notes: `POST /v1.0/Tickets/{id}/Notes` (TicketNotes, a child entity).
+ *   notes: `POST /v1.0/Tickets/{id}/Notes` (TicketNotes, a child entity). The ticket number
+ *   (`ticketNumber`) is not in the create's answer: `ticketNumbers` reads those of a whole delivery
+ *   run's creates in one `POST /v1.0/Tickets/query` with `id in [...]`.
  * - Status back: `listChangedSince` (the polling fallback) queries Tickets with
  *   `lastActivityDate gt <since>` and an `externalID` (only tickets the hub made), page by page
  *   (`pageDetails.nextPageUrl`, query.ts); `registerWebhook` registers the hub's ticket webhook
@@ -147,15 +149,18 @@ function openAutotask(c: AutotaskConfig, deps: ConnectorDeps): PsaSession {
       const res = await call('POST', '/Tickets', ticketFields(c, t));
       const itemId = (res.body as { itemId?: unknown }).itemId;
       if (typeof itemId !== 'number' && typeof itemId !== 'string') throw new PsaError('transient', 'POST /Tickets: no itemId in the answer');
-      // The number technicians see; a failure here must not fail a create that happened.
-      let number: string | null;
-      try {
-        const got = await call('GET', `/Tickets/${encodeURIComponent(String(itemId))}`);
-        number = (got.body as { item?: { ticketNumber?: string } }).item?.ticketNumber ?? null;
-      } catch {
-        number = null;
+      // The create answers the id only; the number is read for a whole run's creates at once (ticketNumbers).
+      return { externalId: String(itemId), number: null };
+    },
+    async ticketNumbers(externalIds) {
+      const ids = externalIds.map(int).filter((n): n is number => n !== undefined);
+      const out = new Map<string, string>();
+      // One query page holds 500 items; a delivery run reads far fewer.
+      for (let i = 0; i < ids.length; i += 500) {
+        const res = await call('POST', '/Tickets/query', { MaxRecords: 500, IncludeFields: ['id', 'ticketNumber'], filter: [{ op: 'in', field: 'id', value: ids.slice(i, i + 500) }] });
+        for (const t of (res.body as { items?: Array<{ id: number; ticketNumber?: string | null }> }).items ?? []) if (t.ticketNumber) out.set(String(t.id), t.ticketNumber);
       }
-      return { externalId: String(itemId), number };
+      return out;
     },
     findByExternalId,
     async addNote(externalId, note) {

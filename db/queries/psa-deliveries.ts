@@ -118,19 +118,47 @@ export async function recordDeliveryChanges(
 }
 
 /**
- * Takes the lease of a pending delivery for `leaseMs` and counts the attempt (committed before the
- * PSA is called: a later attempt knows an earlier one may have created the ticket). Undefined when
- * it is not pending or another worker holds a live lease.
+ * Takes the lease of the pending deliveries among `ids` for `leaseMs` and counts their attempt, in one
+ * statement (committed before the PSA is called: a later attempt knows an earlier one may have
+ * created the ticket). With `pullUrgent`, also up to that many new deliveries (no PSA ticket yet) of
+ * the same connection more urgent than the most urgent of `ids` — waiting in their job's backoff or
+ * behind it — so a run never sends low tickets while critical ones wait (the backlog index
+ * `psa_deliveries_backlog_idx`). Returns the ids taken: not those no longer pending or leased by
+ * another worker.
  */
-export async function claimDelivery(db: Db, id: string, token: string, leaseMs: number): Promise<PsaDeliveryRow | undefined> {
-  const { rows } = await db.raw<{ rows: PsaDeliveryRow[] }>(
-    `UPDATE psa_deliveries
+export async function claimDeliveries(db: Db, ids: readonly string[], token: string, leaseMs: number, pullUrgent = 0): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await db.raw<{ rows: Array<{ id: string }> }>(
+    `WITH own AS (
+       SELECT connection_id, min(rank) AS rank FROM psa_deliveries WHERE id = ANY(?::bigint[]) GROUP BY connection_id),
+     urgent AS (
+       SELECT d.id FROM psa_deliveries d JOIN own ON own.connection_id = d.connection_id
+        WHERE d.state = 'pending' AND d.rank < own.rank AND d.external_id IS NULL
+          AND (d.claimed_until IS NULL OR d.claimed_until < now())
+        ORDER BY d.rank, d.id
+        LIMIT ?)
+     UPDATE psa_deliveries
         SET claimed_by = ?, claimed_until = now() + (? || ' milliseconds')::interval, attempts = attempts + 1, updated_at = now()
-      WHERE id = ? AND state = 'pending' AND (claimed_until IS NULL OR claimed_until < now())
-      RETURNING *`,
-    [token, String(leaseMs), id],
+      WHERE (id = ANY(?::bigint[]) OR id IN (SELECT id FROM urgent))
+        AND state = 'pending' AND (claimed_until IS NULL OR claimed_until < now())
+      RETURNING id`,
+    [[...ids], pullUrgent, token, String(leaseMs), [...ids]],
   );
-  return rows[0];
+  return rows.map((r) => String(r.id));
+}
+
+/**
+ * Gives back leases taken by {@link claimDeliveries} for deliveries a run never sent anything for
+ * (it stopped before their turn): the attempt is not counted, so their next run does not look up a
+ * create that never happened.
+ */
+export async function releaseUnsent(db: Db, ids: readonly string[], token: string): Promise<void> {
+  if (ids.length === 0) return;
+  await db.raw(
+    `UPDATE psa_deliveries SET claimed_by = NULL, claimed_until = NULL, attempts = greatest(attempts - 1, 0), updated_at = now()
+      WHERE id = ANY(?::bigint[]) AND claimed_by = ?`,
+    [[...ids], token],
+  );
 }
 
 /** Everything one delivery run sends: the ticket, the connection, the PSA ids and names of its records. */
@@ -142,7 +170,9 @@ export interface DeliveryWork {
   names: { company: string | null; device: string | null; contract: string | null; service: string | null; sla: string | null };
 }
 
-export async function loadDeliveryWork(db: Db, id: string): Promise<DeliveryWork | undefined> {
+/** The work of each delivery among `ids` (one statement), in the order of `ids`; ids not found are left out. */
+export async function loadDeliveryWorks(db: Db, ids: readonly string[]): Promise<DeliveryWork[]> {
+  if (ids.length === 0) return [];
   const { rows } = await db.raw<{ rows: Array<Record<string, unknown>> }>(
     `SELECT to_jsonb(d) AS delivery, to_jsonb(t) AS ticket, pc.name AS connection_name,
             co.psa_refs AS company_refs, co.name AS company_name,
@@ -158,11 +188,17 @@ export async function loadDeliveryWork(db: Db, id: string): Promise<DeliveryWork
        LEFT JOIN contracts ct ON ct.id = t.contract_id
        LEFT JOIN services sv ON sv.id = t.service_id
        LEFT JOIN slas sl ON sl.id = t.sla_id
-      WHERE d.id = ?`,
-    [id],
+      WHERE d.id = ANY(?::bigint[])`,
+    [[...ids]],
   );
-  const r = rows[0];
-  if (!r) return undefined;
+  const byId = new Map(rows.map((r) => [String((r.delivery as { id: unknown }).id), r]));
+  return ids.flatMap((id) => {
+    const r = byId.get(id);
+    return r ? [workOf(r)] : [];
+  });
+}
+
+function workOf(r: Record<string, unknown>): DeliveryWork {
   const d = r.delivery as Record<string, unknown>;
   const t = r.ticket as Record<string, unknown>;
   const date = (v: unknown): Date | null => (v === null || v === undefined ? null : new Date(String(v)));
@@ -225,53 +261,60 @@ export interface DeliverySent {
   /** The change_seq whose state was sent (update or close), or null. */
   sentSeq: string | null;
   closed: boolean;
+  /** The PSA's ticket number, when this run learnt it (kept; null leaves the stored one). */
+  number?: string | null;
+  /**
+   * The connector reads ticket numbers after the creates and this run could not (the PSA failed or
+   * the call budget ran out): the delivery stays pending so a later run reads it.
+   */
+  awaitNumber?: boolean;
+  /** Why the number is awaited (kept as the delivery's last error); null clears it. */
+  error?: string | null;
 }
 
 /**
- * Settles a run: subtracts what was sent, releases the lease, and marks the row delivered when
- * nothing is left (else it stays pending and the returned row says so). Returns undefined when
- * the lease was lost (another worker took over; it sends what is left).
+ * Settles a run's deliveries in one statement: subtracts what was sent, keeps the ticket number,
+ * releases the lease, and marks a row delivered when nothing is left (else it stays pending and the
+ * returned row says so). A row whose lease was lost (another worker took over; it sends what is
+ * left) is not returned.
  */
-export async function settleDelivery(db: Db, id: string, token: string, sent: DeliverySent): Promise<PsaDeliveryRow | undefined> {
+export async function settleDeliveries(db: Db, token: string, sent: ReadonlyArray<DeliverySent & { id: string }>): Promise<PsaDeliveryRow[]> {
+  if (sent.length === 0) return [];
   const { rows } = await db.raw<{ rows: PsaDeliveryRow[] }>(
-    `UPDATE psa_deliveries d
-        SET pending_occurrences = d.pending_occurrences - ?,
-            occurrences_since = CASE WHEN d.pending_occurrences - ? > 0 THEN d.occurrences_since END,
-            pending_notes = (SELECT coalesce(jsonb_agg(e ORDER BY i), '[]'::jsonb) FROM jsonb_array_elements(d.pending_notes) WITH ORDINALITY AS x(e, i) WHERE i > ?),
-            sent_seq = greatest(d.sent_seq, coalesce(?::bigint, d.sent_seq)),
-            closed_in_psa = d.closed_in_psa OR ?,
-            last_error = NULL,
+    `WITH s AS (
+       SELECT * FROM jsonb_to_recordset(?::jsonb) AS s(id bigint, occurrences int, notes int, sent_seq bigint, closed boolean, number text, await_number boolean, error text)),
+     n AS (
+       SELECT d.id, coalesce(s.number, d.external_number) AS number,
+              d.external_id IS NOT NULL
+                AND d.pending_occurrences - s.occurrences = 0
+                AND jsonb_array_length(d.pending_notes) <= s.notes
+                AND d.change_seq <= greatest(d.sent_seq, coalesce(s.sent_seq, d.sent_seq))
+                AND NOT (s.await_number AND coalesce(s.number, d.external_number) IS NULL) AS done
+         FROM psa_deliveries d JOIN s ON s.id = d.id
+        WHERE d.claimed_by = ?)
+     UPDATE psa_deliveries d
+        SET pending_occurrences = d.pending_occurrences - s.occurrences,
+            occurrences_since = CASE WHEN d.pending_occurrences - s.occurrences > 0 THEN d.occurrences_since END,
+            pending_notes = (SELECT coalesce(jsonb_agg(e ORDER BY i), '[]'::jsonb) FROM jsonb_array_elements(d.pending_notes) WITH ORDINALITY AS x(e, i) WHERE i > s.notes),
+            sent_seq = greatest(d.sent_seq, coalesce(s.sent_seq, d.sent_seq)),
+            closed_in_psa = d.closed_in_psa OR s.closed,
+            external_number = n.number,
+            last_error = s.error,
             claimed_by = NULL, claimed_until = NULL,
-            state = CASE WHEN d.external_id IS NOT NULL
-                          AND d.pending_occurrences - ? = 0
-                          AND jsonb_array_length(d.pending_notes) <= ?
-                          AND d.change_seq <= greatest(d.sent_seq, coalesce(?::bigint, d.sent_seq))
-                         THEN 'delivered' ELSE 'pending' END,
-            pending_since = CASE WHEN d.external_id IS NOT NULL
-                          AND d.pending_occurrences - ? = 0
-                          AND jsonb_array_length(d.pending_notes) <= ?
-                          AND d.change_seq <= greatest(d.sent_seq, coalesce(?::bigint, d.sent_seq))
-                         THEN NULL ELSE d.pending_since END,
+            state = CASE WHEN n.done THEN 'delivered' ELSE 'pending' END,
+            pending_since = CASE WHEN n.done THEN NULL ELSE d.pending_since END,
             updated_at = now()
-      WHERE d.id = ? AND d.claimed_by = ?
-      RETURNING *`,
+       FROM s JOIN n ON n.id = s.id
+      WHERE d.id = s.id
+      RETURNING d.*`,
     [
-      sent.occurrences,
-      sent.occurrences,
-      sent.notes,
-      sent.sentSeq,
-      sent.closed,
-      sent.occurrences,
-      sent.notes,
-      sent.sentSeq,
-      sent.occurrences,
-      sent.notes,
-      sent.sentSeq,
-      id,
+      JSON.stringify(
+        sent.map((x) => ({ id: x.id, occurrences: x.occurrences, notes: x.notes, sent_seq: x.sentSeq, closed: x.closed, number: x.number ?? null, await_number: x.awaitNumber ?? false, error: x.error?.slice(0, 2000) ?? null })),
+      ),
       token,
     ],
   );
-  return rows[0];
+  return rows;
 }
 
 /** A failed run: the lease is released with the error; `permanent` fails the delivery (visible, retryable). */

@@ -7,7 +7,7 @@ import { createSource, seedWorld } from '../../helpers/seed';
 /**
  * Issue 16: a connection's rate limit counts PSA calls (every HTTP request), not delivery runs.
  * `rateLimitPerHour: 120` is 2 calls a minute; an Autotask create is 2 calls (POST /Tickets, then
- * GET /Tickets/{id} for the ticket number; `baseUrl` configured, so no zone lookup). The second
+ * POST /Tickets/query for the run's ticket numbers; `baseUrl` configured, so no zone lookup). The second
  * ticket's create waits for the next minute — with one point per run it would have gone out as the
  * second run. (The test does not wait for that minute.)
  */
@@ -39,7 +39,7 @@ it('counts every PSA call: one create (2 calls) uses up 2 calls a minute; the ne
   await post(alert('first'));
   const d1 = await deliveryOf('first');
   await waitFor(async () => (await db('psa_deliveries').where({ id: d1.id }).first()).state === 'delivered', 20_000, 'first delivered');
-  expect(fake.calls.map((c) => `${c.method} ${c.path}`)).toEqual(['POST /Tickets', 'GET /Tickets/1001']);
+  expect(fake.calls.map((c) => `${c.method} ${c.path}`)).toEqual(['POST /Tickets', 'POST /Tickets/query']);
 
   await post(alert('second'));
   const d2 = await deliveryOf('second');

@@ -1,0 +1,65 @@
+import { createRedis, type RedisConnection } from '../../../lib/redis';
+import { CallBudgetSpent, PsaCallBudget } from '../../../workers/psa-call-budget';
+import { testQueuePrefix } from '../../helpers/harness';
+
+/**
+ * The PSA rate limit on the real Redis (workers/psa-call-budget.ts): a delivery run takes its expected
+ * calls ahead in one command and gives back what it did not call; every call made stays counted, a
+ * refused reservation takes nothing, and no call goes out past the window's budget.
+ */
+let redis: RedisConnection;
+const budgetOf = (perHour: number, clock?: () => number) => new PsaCallBudget('conn', { redis, keyPrefix: `${testQueuePrefix()}:psa-rate`, perHour }, clock);
+/** Calls until the budget refuses one (at most `max`). */
+async function callsLeft(b: PsaCallBudget, max = 20): Promise<number> {
+  for (let i = 0; i < max; i++) {
+    try {
+      await b.beforeCall();
+    } catch (e) {
+      expect(e).toBeInstanceOf(CallBudgetSpent);
+      return i;
+    }
+  }
+  return max;
+}
+
+beforeAll(() => {
+  redis = createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+});
+afterAll(async () => {
+  redis.disconnect();
+});
+
+it('a run takes 4 of 6 calls a minute ahead, makes 3, gives 1 back: 3 calls are left for others', async () => {
+  const b = budgetOf(360);
+  expect(await b.prepay(4)).toBe(4);
+  for (let i = 0; i < 3; i++) await b.beforeCall();
+  await b.refund(1);
+  expect(await callsLeft(b)).toBe(3);
+});
+
+it('a reservation larger than what is left takes nothing: the calls are then counted one by one up to the budget', async () => {
+  const b = budgetOf(360);
+  await b.beforeCall();
+  await b.beforeCall();
+  expect(await b.prepay(5)).toBe(0);
+  expect(await callsLeft(b)).toBe(4);
+});
+
+it('never gives back more than is still prepaid (a concurrent run used the calls)', async () => {
+  const b = budgetOf(360);
+  expect(await b.prepay(3)).toBe(3);
+  // Two runs share the prepaid calls: this one made none, the other made three.
+  for (let i = 0; i < 3; i++) await b.beforeCall();
+  await b.refund(3);
+  expect(await callsLeft(b)).toBe(3);
+});
+
+it('calls taken ahead in a window that has ended are void: neither used nor given back into the next one', async () => {
+  let now = Date.now();
+  const b = budgetOf(360, () => now);
+  expect(await b.prepay(4)).toBe(4);
+  now += 120_000;
+  await b.refund(4);
+  // The real window has not ended: the 4 points stay spent, and the next call asks Redis (2 left).
+  expect(await callsLeft(b)).toBe(2);
+});
