@@ -30,7 +30,7 @@ export class AlertEnqueuer {
   private flushing: Promise<void> = Promise.resolve();
   private readonly inflight = new Set<Promise<boolean>>();
   /** How long enqueueSoon holds receipts: longer when they arrive fast (fewer, larger jobs). */
-  private readonly window: EnqueueWindow;
+  private readonly window = new EnqueueWindow();
 
   private readonly addTimeoutMs: number;
   /**
@@ -55,10 +55,9 @@ export class AlertEnqueuer {
     private readonly queue: Queue,
     private readonly db: Knex,
     private readonly logger: Logger,
-    opts: { addTimeoutMs?: number; redis?: RedisConnection; relayIntervalSeconds?: number; retry?: RetryBudget; window?: EnqueueWindow } = {},
+    opts: { addTimeoutMs?: number; redis?: RedisConnection; relayIntervalSeconds?: number; retry?: RetryBudget } = {},
   ) {
     this.addTimeoutMs = opts.addTimeoutMs ?? 1000;
-    this.window = opts.window ?? new EnqueueWindow();
     this.retry = opts.retry ?? {};
     this.markDelayMs = (relayGraceSeconds(opts.relayIntervalSeconds ?? 5) * 1000) / 2;
     this.redis = opts.redis;
