@@ -13,6 +13,8 @@ import { errorHandler, notFoundHandler } from './middleware/error-handler';
 import { perAddressRateLimit, perTokenRateLimit } from './middleware/rate-limit';
 import { requestId } from './middleware/request-id';
 import { psaHookRouter } from './webhooks/psa-hook.route';
+import { serveHooksFirst } from './webhooks/hooks-first';
+import { createWebhookIntake } from './webhooks/webhook-intake';
 import { webhookRouter } from './webhooks/webhook.route';
 
 /** The Express app, without listen() (tests use supertest on it). */
@@ -26,7 +28,10 @@ export function createApp(deps: AppDeps): Express {
   // per 202 costs more than the intake itself. They log their own refusals and failures.
   // PSA status back (R-PSA-3): signed per connection, like the alert intake, before /hooks/:source.
   app.use('/hooks/psa', psaHookRouter(deps));
-  app.use('/hooks', webhookRouter(deps));
+  // POST /hooks/:source is served before Express sees it (serveHooksFirst, below); this route gets
+  // only the paths that dispatch leaves to Express, with the same intake.
+  const intake = createWebhookIntake(deps);
+  app.use('/hooks', webhookRouter(intake));
   app.use(
     pinoHttp({
       logger: deps.logger,
@@ -65,5 +70,6 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(notFoundHandler);
   app.use(errorHandler(deps.logger));
+  serveHooksFirst(app, intake);
   return app;
 }

@@ -3,7 +3,7 @@ import { receiveAutotaskCallout } from '../../app/psa/autotask-callout';
 import { isHubError } from '../../core/errors';
 import type { AppDeps } from '../context';
 import { registerDoc } from '../route';
-import { headersOf, readBody } from './webhook.route';
+import { headersOf, readBody } from './read-body';
 
 registerDoc('/hooks/psa/:connection', {
   method: 'post',
