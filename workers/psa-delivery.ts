@@ -1,7 +1,6 @@
 import os from 'node:os';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Knex } from 'knex';
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { HubConfig } from '../config/env';
 import { connectionConfig } from '../app/psa/connection-secrets';
 import { deliverOnce } from '../app/psa/deliver';
@@ -15,6 +14,7 @@ import type { Logger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
 import type { RedisConnection } from '../lib/redis';
 import { psaDeliveryCatalog, RETENTION } from './catalog';
+import { SlidingCallBudget } from './psa-rate-limit';
 
 /**
  * PSA delivery (issue 16 item 3), the adapter side: one BullMQ queue and worker per enabled
@@ -22,8 +22,8 @@ import { psaDeliveryCatalog, RETENTION } from './catalog';
  * the retry use; and the sweep that re-enqueues pending deliveries whose job was lost.
  *
  * Per connection: a rate limit on PSA calls — every HTTP call counted, not every run —
- * (rate-limiter-flexible in Redis, shared by every worker process; `rateLimitPerHour` or the type's
- * default, spread per minute), `Retry-After`
+ * (a sliding 60 s window in Redis, psa-rate-limit.ts, shared by every worker process; `rateLimitPerHour`
+ * or the type's default, spread per minute), `Retry-After`
  * honoured (the queue waits, no attempt spent), exponential backoff on other transient failures,
  * and a circuit breaker that pauses the queue after HUB_PSA_BREAKER_FAILURES consecutive failures
  * and lets one delivery try again after the cooldown. Jobs carry the delivery's rank as BullMQ
@@ -96,7 +96,7 @@ interface ConnectionRuntime {
   row: PsaConnectionRow;
   session: PsaSession;
   worker: Worker;
-  limiter: RateLimiterRedis | null;
+  limiter: SlidingCallBudget | null;
   breaker: BreakerState;
 }
 
@@ -172,16 +172,12 @@ export class PsaDeliveryService {
     const limiter =
       perHour === null
         ? null
-        : new RateLimiterRedis({ storeClient: this.deps.producer, keyPrefix: `${this.deps.prefix}:psa-rate`, points: Math.max(1, Math.floor(perHour / 60)), duration: 60 });
+        : new SlidingCallBudget(this.deps.producer, { prefix: this.deps.prefix, limit: Math.max(1, Math.floor(perHour / 60)) });
     // One point per HTTP call to the PSA (a run may look up, create, read the ticket number, note, update).
     const beforeCall = limiter
       ? async (): Promise<void> => {
-          try {
-            await limiter.consume(row.name, 1);
-          } catch (e) {
-            if (e instanceof RateLimiterRes) throw new CallBudgetSpent(e.msBeforeNext);
-            throw e;
-          }
+          const waitMs = await limiter.take(row.name);
+          if (waitMs > 0) throw new CallBudgetSpent(waitMs);
         }
       : undefined;
     const session = connector.open(config, { connectionName: row.name, now: this.deps.now, autotaskZoneLookupUrl: c.HUB_AUTOTASK_ZONE_LOOKUP_URL, timeoutMs: c.HUB_PSA_TIMEOUT_MS, ...(beforeCall ? { beforeCall } : {}) });

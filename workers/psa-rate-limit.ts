@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import type { Result } from 'ioredis';
+import type { RedisConnection } from '../lib/redis';
+
+/**
+ * A PSA connection's call budget over a **sliding** window, shared by every worker process through
+ * Redis (issue 16, "per-connection rate limit, well under the PSA's hourly threshold").
+ *
+ * Why not fixed windows (rate-limiter-flexible, what this replaces): a full budget at the end of one
+ * minute and another at the start of the next let ~2× the budget through in 60 s (the benchmark saw
+ * 124 calls against 83 a minute). Here every granted call is a member of a sorted set scored with
+ * its time; a call is granted only while fewer than `limit` members lie in the last `windowMs`, so
+ * ANY window of that length holds at most `limit` calls (and an hour at most 60 × that).
+ *
+ * One Lua script does the check and the take atomically (no two processes can both take the last
+ * call), with Redis's own clock (TIME), so worker processes on machines whose clocks differ agree on
+ * the window. A refused call is told how long until the oldest call that blocks it leaves the
+ * window — the wait the delivery queue pauses for. Memory: at most `limit` members per connection,
+ * expiring with the window.
+ */
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    hubPsaTakeCall(key: string, limit: number, windowMs: number, member: string): Result<number, Context>;
+  }
+}
+
+/** KEYS[1] the set; ARGV limit, window (ms), a unique member. Returns 0 (taken) or the ms to wait. */
+const TAKE_CALL = `
+local key = KEYS[1]
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+local n = redis.call('ZCARD', key)
+if n < limit then
+  redis.call('ZADD', key, now, ARGV[3])
+  redis.call('PEXPIRE', key, window)
+  return 0
+end
+local blocking = redis.call('ZRANGE', key, n - limit, n - limit, 'WITHSCORES')
+local wait = tonumber(blocking[2]) + window - now
+if wait < 1 then wait = 1 end
+return wait
+`;
+
+export interface CallBudgetOptions {
+  /** Calls allowed in any window. */
+  limit: number;
+  /** The window's length. @defaultValue 60000 */
+  windowMs?: number;
+  /** Key prefix (HUB_QUEUE_PREFIX), so hubs sharing a Redis keep their budgets apart. */
+  prefix: string;
+}
+
+export class SlidingCallBudget {
+  private readonly windowMs: number;
+  private readonly limit: number;
+
+  constructor(
+    private readonly redis: RedisConnection,
+    private readonly opts: CallBudgetOptions,
+  ) {
+    if (!Number.isInteger(opts.limit) || opts.limit < 1) throw new Error(`call budget: limit must be a whole number ≥ 1, got ${opts.limit}`);
+    this.limit = opts.limit;
+    this.windowMs = opts.windowMs ?? 60_000;
+    // Idempotent: the same script under the same name on a shared connection.
+    redis.defineCommand('hubPsaTakeCall', { numberOfKeys: 1, lua: TAKE_CALL });
+  }
+
+  /**
+   * Takes one call of `name`'s budget: 0 when granted, else the milliseconds until one is free
+   * (nothing taken). The braces keep the key in one Redis Cluster slot.
+   */
+  async take(name: string): Promise<number> {
+    const key = `${this.opts.prefix}:psa-calls:{${name}}`;
+    return Number(await this.redis.hubPsaTakeCall(key, this.limit, this.windowMs, randomUUID()));
+  }
+}
