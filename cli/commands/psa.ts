@@ -140,6 +140,7 @@ export function registerPsaCommands(program: Command, io: PsaCliIo = defaultIo):
           { db, secretKeys: io.secretKeys(), connectorDeps: { now: () => io.now(), autotaskZoneLookupUrl: io.autotaskZoneLookupUrl(), timeoutMs: io.timeoutMs() } },
           connection,
           { url: opts.url, deactivationUrl: opts.deactivationUrl, notificationEmail: opts.notificationEmail },
+          { actor: cliActor() },
         );
         if (opts.json) io.out(JSON.stringify(r, null, 2));
         else {
