@@ -30,7 +30,7 @@ afterAll(async () => {
 });
 
 it('N calls pass, call N+1 waits until the first leaves the window, then passes', async () => {
-  const budget = new SlidingCallBudget(a, { prefix, limit: 3, windowMs: WINDOW });
+  const budget = new SlidingCallBudget(a, { prefix, limit: 3, windowMs: WINDOW, marginMs: 0 });
   const started = Date.now();
   expect(await budget.take('autotask')).toBe(0);
   await sleep(400);
@@ -51,7 +51,7 @@ it('N calls pass, call N+1 waits until the first leaves the window, then passes'
 });
 
 it('holds in a sliding window: a burst late in one window leaves only what the window still allows', async () => {
-  const budget = new SlidingCallBudget(a, { prefix, limit: 4, windowMs: WINDOW });
+  const budget = new SlidingCallBudget(a, { prefix, limit: 4, windowMs: WINDOW, marginMs: 0 });
   const t0 = Date.now();
   expect(await budget.take('autotask')).toBe(0);
   await sleep(1_500);
@@ -71,8 +71,8 @@ it('holds in a sliding window: a burst late in one window leaves only what the w
 });
 
 it('two limiters on two connections (two worker processes) share one budget, even when racing', async () => {
-  const inA = new SlidingCallBudget(a, { prefix, limit: 5, windowMs: WINDOW });
-  const inB = new SlidingCallBudget(b, { prefix, limit: 5, windowMs: WINDOW });
+  const inA = new SlidingCallBudget(a, { prefix, limit: 5, windowMs: WINDOW, marginMs: 0 });
+  const inB = new SlidingCallBudget(b, { prefix, limit: 5, windowMs: WINDOW, marginMs: 0 });
   const results = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? inA : inB).take('autotask')));
   expect(results.filter((w) => w === 0)).toHaveLength(5);
   expect(results.filter((w) => w > 0)).toHaveLength(15);
@@ -81,12 +81,20 @@ it('two limiters on two connections (two worker processes) share one budget, eve
 });
 
 it('connections and hubs (queue prefixes) have budgets of their own', async () => {
-  const budget = new SlidingCallBudget(a, { prefix, limit: 1, windowMs: WINDOW });
-  const otherHub = new SlidingCallBudget(a, { prefix: `${prefix}-other`, limit: 1, windowMs: WINDOW });
+  const budget = new SlidingCallBudget(a, { prefix, limit: 1, windowMs: WINDOW, marginMs: 0 });
+  const otherHub = new SlidingCallBudget(a, { prefix: `${prefix}-other`, limit: 1, windowMs: WINDOW, marginMs: 0 });
   expect(await budget.take('autotask')).toBe(0);
   expect(await budget.take('autotask')).toBeGreaterThan(0);
   expect(await budget.take('connectwise')).toBe(0);
   expect(await otherHub.take('autotask')).toBe(0);
+});
+
+it('a granted call holds its slot the margin longer than the window (the PSA sees requests a little after the grant)', async () => {
+  const budget = new SlidingCallBudget(a, { prefix, limit: 1, windowMs: WINDOW });
+  expect(await budget.take('autotask')).toBe(0);
+  const wait = await budget.take('autotask');
+  expect(wait).toBeGreaterThan(WINDOW);
+  expect(wait).toBeLessThanOrEqual(WINDOW + 1_000);
 });
 
 it('refuses a budget that is not a whole number of calls', () => {
