@@ -85,3 +85,39 @@ export class SlidingCallBudget {
     return Number(await this.redis.hubPsaTakeCall(key, this.limit, this.windowMs, randomUUID()));
   }
 }
+
+/**
+ * A connection's calls per window: its `rateLimitPerHour`, else the type's default (Autotask:
+ * HUB_PSA_AUTOTASK_RATE_PER_HOUR), spread per minute; null = no limit. As the delivery worker reckons it.
+ */
+export function callsPerWindow(row: { type: string; rate_limit_per_hour: number | null }, autotaskPerHour: number): number | null {
+  const perHour = row.rate_limit_per_hour ?? (row.type === 'autotask' ? autotaskPerHour : null);
+  return perHour === null ? null : Math.max(1, Math.floor(perHour / 60));
+}
+
+/**
+ * The status poll's calls count in the same budget as the deliveries' (Autotask counts them all):
+ * each call waits for its slot — the poll is background work — but at most `maxWaitMs` in all, then
+ * the poll of that connection fails with the reason and runs again at its next interval.
+ */
+export function waitingCallBudget(
+  redis: RedisConnection,
+  prefix: string,
+  name: string,
+  limit: number | null,
+  maxWaitMs = 120_000,
+  windowMs?: number,
+): (() => Promise<void>) | undefined {
+  if (limit === null) return undefined;
+  const budget = new SlidingCallBudget(redis, { prefix, limit, ...(windowMs === undefined ? {} : { windowMs }) });
+  let waited = 0;
+  return async () => {
+    for (;;) {
+      const wait = await budget.take(name);
+      if (wait === 0) return;
+      if (waited + wait > maxWaitMs) throw new Error(`PSA rate limit: no call left for ${name} within ${Math.round(maxWaitMs / 1000)} s (the poll runs again at its next interval)`);
+      waited += wait;
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  };
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createRedis, type RedisConnection } from '../../../lib/redis';
-import { SlidingCallBudget } from '../../../workers/psa-rate-limit';
+import { callsPerWindow, SlidingCallBudget, waitingCallBudget } from '../../../workers/psa-rate-limit';
 
 /**
  * Issue 16 (psafix item 1): a PSA connection's call budget holds in ANY window of its length, across
@@ -95,6 +95,25 @@ it('a granted call holds its slot the margin longer than the window (the PSA see
   const wait = await budget.take('autotask');
   expect(wait).toBeGreaterThan(WINDOW);
   expect(wait).toBeLessThanOrEqual(WINDOW + 1_000);
+});
+
+it('a caller that may wait (the status poll) sleeps until its call is free, up to its limit', async () => {
+  const take = waitingCallBudget(a, prefix, 'autotask', 1, 3_000, 500)!;
+  const started = Date.now();
+  await take();
+  await take();
+  // The second call waited for the first to leave the window (0.5 s) plus the margin (1 s).
+  expect(Date.now() - started).toBeGreaterThanOrEqual(1_400);
+  const impatient = waitingCallBudget(a, prefix, 'autotask', 1, 100, 500)!;
+  await expect(impatient()).rejects.toThrow(/PSA rate limit: no call left for autotask/);
+  expect(waitingCallBudget(a, prefix, 'relay', null)).toBeUndefined();
+});
+
+it('the budget per window: rateLimitPerHour, else the Autotask default, spread per minute; none for other types', () => {
+  expect(callsPerWindow({ type: 'autotask', rate_limit_per_hour: null }, 5_000)).toBe(83);
+  expect(callsPerWindow({ type: 'autotask', rate_limit_per_hour: 120 }, 5_000)).toBe(2);
+  expect(callsPerWindow({ type: 'connectwise', rate_limit_per_hour: 30 }, 5_000)).toBe(1);
+  expect(callsPerWindow({ type: 'webhook', rate_limit_per_hour: null }, 5_000)).toBeNull();
 });
 
 it('refuses a budget that is not a whole number of calls', () => {
