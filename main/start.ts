@@ -25,6 +25,7 @@ import { renewalProcessor } from '../workers/renewal.worker';
 import { replayProcessor } from '../workers/rule-replay.worker';
 import { ensureSchedules } from '../workers/schedules';
 import { upkeepProcessor } from '../workers/upkeep.worker';
+import { callsPerWindow, waitingCallBudget } from '../workers/psa-rate-limit';
 import { retentionPolicyOf } from '../app/retention/apply-retention';
 import { PsaDeliveryService, PsaEnqueuer } from '../workers/psa-delivery';
 import { createQueues, createQueueWorker } from './workers';
@@ -174,6 +175,7 @@ export async function startHub(opts: HubProcessOptions): Promise<HubProcess> {
         rulesWindows: () => rulesWindowsOf(rules.store.current()),
         secretKeys: config.HUB_SECRET_KEYS,
         connectorDeps: { autotaskZoneLookupUrl: config.HUB_AUTOTASK_ZONE_LOOKUP_URL, timeoutMs: config.HUB_PSA_TIMEOUT_MS },
+        psaCallBudget: (row) => waitingCallBudget(producerRedis, prefix, row.name, callsPerWindow(row, config.HUB_PSA_AUTOTASK_RATE_PER_HOUR)),
         retention: retentionPolicyOf(config),
       }),
       'rule-replays': replayProcessor({ db, slas: new SlaCache(), logger, fallbackZone: config.HUB_RENEWAL_TIMEZONE }),

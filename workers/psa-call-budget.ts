@@ -1,12 +1,19 @@
-import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { randomUUID } from 'node:crypto';
 import type { RedisConnection } from '../lib/redis';
+import { SlidingCallBudget } from './psa-rate-limit';
 
 /**
- * The rate limit of one PSA connection (issue 16 item 3): every HTTP call to the PSA takes one point
- * (rate-limiter-flexible in Redis, shared by every worker process; `perHour` spread over fixed
- * minutes). A delivery run may take its expected calls ahead in one Redis command ({@link prepay});
- * its calls then use those, and what it did not call is given back ({@link refund}) — one or two
- * Redis commands a run instead of one a call, every call still counted once.
+ * The rate limit of one PSA connection as a delivery run uses it (issue 16 item 3): every HTTP call
+ * to the PSA takes one slot of the connection's sliding window (psa-rate-limit.ts, in Redis, shared by
+ * every worker process; `perHour` spread per minute). A run may take its expected calls ahead in one
+ * Redis command ({@link PsaCallBudget.prepay}); its calls then use those slots, and what it did not
+ * call is given back ({@link PsaCallBudget.refund}) — one or two Redis commands a run instead of one
+ * a call, every call still counted once.
+ *
+ * A slot stands for a request at the time it was granted; a request sent much later would not be
+ * where the window counted it. So a slot taken ahead is used only within `marginMs` of its grant
+ * (the slack the window already keeps for grant-to-arrival delays); after that the run's remaining
+ * slots are given back and its next calls take their slot one by one.
  */
 export class CallBudgetSpent extends Error {
   /**
@@ -20,36 +27,40 @@ export class CallBudgetSpent extends Error {
 }
 
 export class PsaCallBudget {
-  private readonly limiter: RateLimiterRedis;
+  private readonly window: SlidingCallBudget;
+  private readonly marginMs: number;
   /**
-   * Calls taken ahead and not made yet, shared by the process's concurrent runs of the connection
-   * (a call takes one before asking Redis), and when the window they were taken in ends: after it
-   * they are void, neither used nor given back (their points were spent in that window).
+   * Slots taken ahead and not used yet, shared by the process's concurrent runs of the connection
+   * (a call takes one before asking Redis), usable until `prepaidUntil`.
    */
-  private prepaid = 0;
+  private prepaid: string[] = [];
   private prepaidUntil = 0;
 
   constructor(
-    private readonly key: string,
-    opts: { redis: RedisConnection; keyPrefix: string; perHour: number },
+    private readonly name: string,
+    opts: { redis: RedisConnection; prefix: string; perHour: number; windowMs?: number; marginMs?: number },
     private readonly clock: () => number = Date.now,
   ) {
-    this.limiter = new RateLimiterRedis({ storeClient: opts.redis, keyPrefix: opts.keyPrefix, points: Math.max(1, Math.floor(opts.perHour / 60)), duration: 60 });
+    this.marginMs = opts.marginMs ?? 1_000;
+    this.window = new SlidingCallBudget(opts.redis, {
+      prefix: opts.prefix,
+      limit: Math.max(1, Math.floor(opts.perHour / 60)),
+      marginMs: this.marginMs,
+      ...(opts.windowMs === undefined ? {} : { windowMs: opts.windowMs }),
+    });
   }
 
-  /** Before every HTTP call: a prepaid call, or one point now; {@link CallBudgetSpent} when the window has none left. */
+  /** Before every HTTP call: a slot taken ahead, or one slot now; {@link CallBudgetSpent} when the window has none free. */
   async beforeCall(): Promise<void> {
-    if (this.prepaid > 0 && this.clock() < this.prepaidUntil) {
-      this.prepaid--;
-      return;
+    if (this.prepaid.length > 0) {
+      if (this.clock() < this.prepaidUntil) {
+        this.prepaid.pop();
+        return;
+      }
+      await this.giveBackStale();
     }
-    this.prepaid = 0;
-    try {
-      await this.limiter.consume(this.key, 1);
-    } catch (e) {
-      if (e instanceof RateLimiterRes) throw new CallBudgetSpent(e.msBeforeNext);
-      throw e;
-    }
+    const wait = await this.window.take(this.name);
+    if (wait !== 0) throw new CallBudgetSpent(wait);
   }
 
   /**
@@ -58,31 +69,30 @@ export class PsaCallBudget {
    */
   async prepay(n: number): Promise<number> {
     if (n < 2) return 0;
-    try {
-      const res = await this.limiter.consume(this.key, n);
-      if (this.clock() >= this.prepaidUntil) this.prepaid = 0;
-      this.prepaid += n;
-      this.prepaidUntil = this.clock() + res.msBeforeNext;
-      return n;
-    } catch (e) {
-      if (!(e instanceof RateLimiterRes)) throw e;
-      // A refused consume counted its points all the same: given back, so the window holds only calls.
-      await this.limiter.reward(this.key, n).catch(() => undefined);
-      return 0;
-    }
+    if (this.prepaid.length > 0 && this.clock() >= this.prepaidUntil) await this.giveBackStale();
+    const members = Array.from({ length: n }, () => randomUUID());
+    if ((await this.window.takeMany(this.name, members)) !== 0) return 0;
+    this.prepaid.push(...members);
+    this.prepaidUntil = this.clock() + this.marginMs;
+    return n;
   }
 
   /**
    * Gives back what a run took ahead and did not call (a lookup that found the ticket, a run that
    * stopped): never more than is still prepaid, so every call made stays counted even when
-   * concurrent runs used each other's calls; never into a later window (it would let that window
-   * take more calls than its budget).
+   * concurrent runs used each other's slots.
    */
   async refund(unused: number): Promise<void> {
-    const n = Math.min(unused, this.prepaid);
+    const n = Math.min(unused, this.prepaid.length);
     if (n <= 0) return;
-    this.prepaid -= n;
-    if (this.clock() > this.prepaidUntil - 200) return;
-    await this.limiter.reward(this.key, n).catch(() => undefined);
+    const members = this.prepaid.splice(this.prepaid.length - n, n);
+    await this.window.giveBack(this.name, members).catch(() => undefined);
+  }
+
+  /** Slots taken ahead that were not used in time: they stood for no request, so they leave the window. */
+  private async giveBackStale(): Promise<void> {
+    const members = this.prepaid;
+    this.prepaid = [];
+    await this.window.giveBack(this.name, members).catch(() => undefined);
   }
 }

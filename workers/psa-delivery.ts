@@ -22,8 +22,8 @@ import { CallBudgetSpent, PsaCallBudget } from './psa-call-budget';
  * the retry use; and the sweep that re-enqueues pending deliveries whose job was lost.
  *
  * Per connection: a rate limit on PSA calls — every HTTP call counted, not every run —
- * (rate-limiter-flexible in Redis, shared by every worker process; `rateLimitPerHour` or the type's
- * default, spread per minute), `Retry-After`
+ * (a sliding 60 s window in Redis, psa-rate-limit.ts, shared by every worker process; `rateLimitPerHour`
+ * or the type's default, spread per minute), `Retry-After`
  * honoured (the queue waits, no attempt spent), exponential backoff on other transient failures,
  * and a circuit breaker that pauses the queue after HUB_PSA_BREAKER_FAILURES consecutive failures
  * and lets one delivery try again after the cooldown. Jobs carry the delivery's rank as BullMQ
@@ -179,8 +179,8 @@ export class PsaDeliveryService {
     const { config: c } = this.deps;
     const { connector, config } = connectionConfig(row, c.HUB_SECRET_KEYS);
     const perHour = row.rate_limit_per_hour ?? (row.type === 'autotask' ? c.HUB_PSA_AUTOTASK_RATE_PER_HOUR : null);
-    // One point per HTTP call to the PSA (a run may look up, create, read the ticket numbers, note, update).
-    const budget = perHour === null ? null : new PsaCallBudget(row.name, { redis: this.deps.producer, keyPrefix: `${this.deps.prefix}:psa-rate`, perHour });
+    // One slot of the sliding window per HTTP call to the PSA (a run may look up, create, read the ticket numbers, note, update).
+    const budget = perHour === null ? null : new PsaCallBudget(row.name, { redis: this.deps.producer, prefix: this.deps.prefix, perHour });
     const beforeCall = budget ? () => budget.beforeCall() : undefined;
     const session = connector.open(config, { connectionName: row.name, now: this.deps.now, autotaskZoneLookupUrl: c.HUB_AUTOTASK_ZONE_LOOKUP_URL, timeoutMs: c.HUB_PSA_TIMEOUT_MS, ...(beforeCall ? { beforeCall } : {}) });
     const rt = { row, session, budget, breaker: closedBreaker() } as Omit<ConnectionRuntime, 'worker'> as ConnectionRuntime;

@@ -6,6 +6,7 @@ import { pollPsaStatus } from '../app/psa/poll-status';
 import { resolveStale } from '../app/tickets/stale-tickets';
 import { applyRetention, type RetentionPolicy } from '../app/retention/apply-retention';
 import type { MatchableWindow } from '../core/maintenance/window-match';
+import type { PsaConnectionRow } from '../db/tables';
 import type { Logger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
 import { jobCatalog, type UpkeepKind } from './catalog';
@@ -29,6 +30,8 @@ export interface UpkeepDeps {
   secretKeys: readonly string[];
   /** The status poll's connector settings (HUB_AUTOTASK_ZONE_LOOKUP_URL, HUB_PSA_TIMEOUT_MS). */
   connectorDeps?: { autotaskZoneLookupUrl?: string; timeoutMs?: number };
+  /** The status poll's calls taken from each connection's delivery budget (psa-rate-limit.ts). */
+  psaCallBudget?: (row: PsaConnectionRow) => (() => Promise<void>) | undefined;
   /** Issue 19: how long each kind of data is kept (HUB_RETENTION_*). */
   retention: RetentionPolicy;
 }

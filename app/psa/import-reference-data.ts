@@ -4,6 +4,7 @@ import { HubError, isHubError } from '../../core/errors';
 import type { IsoDate } from '../../core/dates';
 import { countAction, emptySummary, planRecord, psaDate, psaId, psaMoney, type ImportAction, type ImportKind, type ImportMatch, type ImportSummary } from '../../core/psa/import-plan';
 import type { ConnectorDeps, PsaPage, PsaRecord, PsaSession } from '../../connectors/types';
+import { writeAudit } from '../../db/queries/audit';
 import { insertCompany, updateCompany } from '../../db/queries/companies';
 import { insertContractLines, listContractLines } from '../../db/queries/contract-lines';
 import { insertContract, updateContract } from '../../db/queries/contracts';
@@ -23,7 +24,8 @@ import { findConnection } from './connections';
  * and created, updated (only what differs), left unchanged or refused with a reason
  * (core/psa/import-plan). Each configuration item is linked to its contract (R-LINK-1). Every
  * write is one transaction; a dry run makes the same plan and rolls it back. Running it twice
- * changes nothing the second time.
+ * changes nothing the second time. A run that wrote is audited (`import`, with its counts) in that
+ * transaction, by whoever ran it: the API's token or `cli:<os user>` — the two twins leave the same row.
  *
  * The PSA records are the connector's normalized ones (`PsaRecord.fields`, documented in
  * `PsaRecord` in connectors/types.ts): contract `companyId`, `startDate`, `endDate`, `slaId`, `periodType`,
@@ -103,6 +105,14 @@ export async function importReferenceData(deps: ImportDeps, name: string, opts: 
           opts.onProgress?.({ kind, read: records.get(kind)?.length ?? 0, phase: 'write' });
         }
         if (opts.dryRun) throw new DryRunRollback();
+        await writeAudit(trx, {
+          actor: opts.actor,
+          requestId: opts.requestId ?? null,
+          action: 'import',
+          entityType: 'psa_connection',
+          entityId: name,
+          after: { counts: report.counts, refused: report.refused.length, linkErrors: report.linkErrors.length },
+        });
       });
     } catch (e) {
       if (!(e instanceof DryRunRollback)) throw e;

@@ -1,9 +1,10 @@
 import type { Knex } from 'knex';
 import { connectors } from '../../connectors';
-import { deliveryPlan, PRIORITY_RANK, type PlanTicket } from '../../core/psa/delivery';
+import { companyRefGap, deliveryPlan, PRIORITY_RANK, type PlanTicket } from '../../core/psa/delivery';
 import type { Priority } from '../../core/slas/due-dates';
+import { companyNamesIn } from '../../db/queries/companies';
 import { listPsaConnections } from '../../db/queries/psa-connections';
-import { insertDeliveries, recordDeliveryChanges, type DeliveryChange, type DeliveryRef } from '../../db/queries/psa-deliveries';
+import { deliveriesOfTicket, insertDeliveries, recordDeliveryChanges, type DeliveryChange, type DeliveryRef } from '../../db/queries/psa-deliveries';
 import { psaRefsOf } from '../../db/queries/psa-refs';
 
 /**
@@ -42,3 +43,26 @@ export async function recordTicketChanges(
 }
 
 export const rankOf = (p: Priority): number => PRIORITY_RANK[p];
+
+/**
+ * A ticket moved to another company (triage): the PSAs that have it but cannot move it there —
+ * the new company has no psaRefs entry for them (the update then leaves the PSA ticket's company
+ * as it is, connectors' updateTicket). One sentence each, for the triage note that goes out with
+ * the move, so the technician in that PSA is told instead of the company silently staying.
+ */
+export async function companyMoveGaps(trx: Knex.Transaction, ticketId: string, companyId: string | null): Promise<string[]> {
+  const created = (await deliveriesOfTicket(trx, ticketId)).filter((d) => d.external_id !== null);
+  if (created.length === 0) return [];
+  const types = new Map((await listPsaConnections(trx)).map((c) => [c.name, c.type]));
+  const company = { id: companyId, name: companyId === null ? null : ((await companyNamesIn(trx, [companyId]))[0]?.name ?? null) };
+  const refs = companyId === null ? undefined : (await psaRefsOf(trx, 'companies', [companyId])).get(companyId);
+  const out: string[] = [];
+  for (const d of created) {
+    const type = types.get(d.connection_name);
+    const needsCompanyRef = type === undefined ? true : (connectors[type]?.needsCompanyRef ?? true);
+    if (companyRefGap({ companyId: company.id, companyName: company.name }, { name: d.connection_name, needsCompanyRef }, refs) === null) continue;
+    const what = company.id === null ? 'the ticket has no company' : `company ${company.name ?? company.id} has no psaRefs.${d.connection_name}`;
+    out.push(`not moved in ${d.connection_name}: ${what}; the PSA ticket stays with its previous company until the ref is set and the ticket changes again`);
+  }
+  return out;
+}

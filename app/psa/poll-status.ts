@@ -22,6 +22,11 @@ export interface PollDeps {
   secretKeys: readonly string[];
   /** Connector dependencies (zone lookup URL for tests). */
   connectorDeps?: Partial<Omit<ConnectorDeps, 'connectionName' | 'now'>>;
+  /**
+   * The connection's call budget, shared with its deliveries (the worker's rate limit: Autotask counts
+   * the poll's calls too): called before each of the poll's PSA calls. None: not limited (the CLI's poll).
+   */
+  psaCallBudget?: (row: PsaConnectionRow) => (() => Promise<void>) | undefined;
 }
 
 /** The window read again at every poll. @defaultValue 5 minutes */
@@ -54,7 +59,8 @@ async function pollOne(deps: PollDeps, row: PsaConnectionRow): Promise<PollResul
   let session;
   try {
     const { connector, config } = connectionConfig(row, deps.secretKeys);
-    session = connector.open(config, { connectionName: row.name, now: deps.now, ...deps.connectorDeps });
+    const beforeCall = deps.psaCallBudget?.(row);
+    session = connector.open(config, { connectionName: row.name, now: deps.now, ...deps.connectorDeps, ...(beforeCall ? { beforeCall } : {}) });
   } catch (e) {
     result.error = e instanceof Error ? e.message : String(e);
     return result;

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import { HubError } from '../../core/errors';
+import { writeAudit } from '../../db/queries/audit';
 import { PsaError, type ConnectorDeps } from '../../connectors/types';
 import { connectionConfig } from './connection-secrets';
 import { findConnection, updateConnection } from './connections';
@@ -16,6 +17,10 @@ import { findConnection, updateConnection } from './connections';
  * webhook whose callouts the hub cannot verify. Idempotent: the connector finds an existing webhook
  * by its URL and brings it up to date (secret key, active, status field) instead of creating a
  * second one. The secret is never returned.
+ *
+ * Audited here, so the API and the CLI leave the same rows (actor: the token's, or `cli:<os user>`):
+ * `update` of the connection when a secret was generated (in its transaction; never the secret) and
+ * `register-webhook` once Autotask accepted it.
  */
 export interface RegisterWebhookOptions {
   /** The hub's public base URL (https; http only for a loopback host). */
@@ -35,6 +40,12 @@ export interface RegisterWebhookReport {
   statusFieldAdded: boolean;
   /** A webhookSecret was generated and stored now (the connection had none). */
   secretGenerated: boolean;
+}
+
+/** Who asked (the audit rows' actor and request id). */
+export interface RegisterWebhookActor {
+  actor: string;
+  requestId?: string | null | undefined;
 }
 
 export interface RegisterWebhookDeps {
@@ -70,7 +81,7 @@ export function psaFailure(e: unknown, what: string): unknown {
     : new HubError('NOT_READY', `${what}: the PSA did not answer usably, try again: ${e.message}`, { status: e.details.status ?? null, retryAfterMs: e.details.retryAfterMs ?? null });
 }
 
-export async function registerPsaWebhook(deps: RegisterWebhookDeps, name: string, opts: RegisterWebhookOptions, audit?: (trx: Knex.Transaction) => Promise<void>): Promise<RegisterWebhookReport> {
+export async function registerPsaWebhook(deps: RegisterWebhookDeps, name: string, opts: RegisterWebhookOptions, by: RegisterWebhookActor): Promise<RegisterWebhookReport> {
   const base = hubPublicUrl(opts.url);
   const deactivationUrl = opts.deactivationUrl === undefined ? undefined : hubPublicUrl(opts.deactivationUrl, 'deactivationUrl');
   let row = await findConnection(deps.db, name);
@@ -82,7 +93,7 @@ export async function registerPsaWebhook(deps: RegisterWebhookDeps, name: string
     const secret = crypto.randomBytes(32).toString('base64url');
     row = await deps.db.transaction(async (trx) => {
       const r = await updateConnection(trx, name, { config: { webhookSecret: secret } }, deps.secretKeys);
-      await audit?.(trx);
+      await writeAudit(trx, { actor: by.actor, requestId: by.requestId ?? null, action: 'update', entityType: 'psa_connection', entityId: name, after: { webhookSecret: 'generated' } });
       return r.after;
     });
     config = connectionConfig(row, deps.secretKeys).config;
@@ -93,6 +104,7 @@ export async function registerPsaWebhook(deps: RegisterWebhookDeps, name: string
   const { connector } = connectionConfig(row, deps.secretKeys);
   const session = connector.open(config, { ...deps.connectorDeps, connectionName: row.name });
   const webhookUrl = `${base}/hooks/psa/${encodeURIComponent(row.name)}`;
+  let report: RegisterWebhookReport;
   try {
     if (!session.registerWebhook) throw new HubError('UNPROCESSABLE', `connection ${name}: its connector cannot register webhooks`);
     const r = await session.registerWebhook({
@@ -102,10 +114,19 @@ export async function registerPsaWebhook(deps: RegisterWebhookDeps, name: string
       name: `Alert hub status back (${row.name})`,
       notificationEmail: opts.notificationEmail ?? null,
     });
-    return { connection: row.name, webhookUrl, webhookId: r.webhookId, guid: r.guid, created: r.created, statusFieldAdded: r.statusFieldAdded, secretGenerated };
+    report = { connection: row.name, webhookUrl, webhookId: r.webhookId, guid: r.guid, created: r.created, statusFieldAdded: r.statusFieldAdded, secretGenerated };
   } catch (e) {
     throw psaFailure(e, `registering the webhook of ${name}`);
   } finally {
     await session.close?.();
   }
+  await writeAudit(deps.db, {
+    actor: by.actor,
+    requestId: by.requestId ?? null,
+    action: 'register-webhook',
+    entityType: 'psa_connection',
+    entityId: report.connection,
+    after: { webhookUrl: report.webhookUrl, webhookId: report.webhookId, created: report.created },
+  });
+  return report;
 }

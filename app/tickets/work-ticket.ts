@@ -34,7 +34,7 @@ import {
 import { withPgErrors } from '../../db/pg-errors';
 import { OPEN_TICKET_STATUSES, type TicketRow, type TicketStatus } from '../../db/tables';
 import { setDeviceContract } from '../devices/device-links';
-import { rankOf, recordTicketChanges, type DeliveryRef } from '../psa/outbox';
+import { companyMoveGaps, rankOf, recordTicketChanges, type DeliveryRef } from '../psa/outbox';
 import { afterStormResolves } from '../alerts/storms';
 
 /**
@@ -173,7 +173,9 @@ export async function workTicket(knex: Knex, input: WorkTicketInput, ctx: WorkTi
     const psaChanged = changed.filter((f) => PSA_FIELDS.includes(f));
     if (psaChanged.length > 0) {
       const reason = input.reason?.trim() ? `: ${input.reason.trim()}` : '';
-      notes.push({ title: 'Triage', body: `${psaChanged.map((f) => TRIAGE_WORDS[f]).join(', ')} changed by ${ctx.actor}${reason}` });
+      // A move to a company a PSA has no id for cannot reach that PSA: the note says so (issue 16, psafix).
+      const gaps = changed.includes('companyId') ? await companyMoveGaps(trx, String(t.id), t.company_id === null ? null : String(t.company_id)) : [];
+      notes.push({ title: 'Triage', body: [`${psaChanged.map((f) => TRIAGE_WORDS[f]).join(', ')} changed by ${ctx.actor}${reason}`, ...gaps].join('\n') });
     }
     if (statusChanged && !ctx.fromPsaConnectionId) notes.push({ title: 'Status', body: `${before.status} → ${t.status} by ${ctx.actor}${note ? `: ${note}` : ''}` });
     else if (note) notes.push({ title: input.noteIsResponse ? 'Response' : 'Note', body: `${note} (${ctx.actor})` });

@@ -140,6 +140,7 @@ export function registerPsaCommands(program: Command, io: PsaCliIo = defaultIo):
           { db, secretKeys: io.secretKeys(), connectorDeps: { now: () => io.now(), autotaskZoneLookupUrl: io.autotaskZoneLookupUrl(), timeoutMs: io.timeoutMs() } },
           connection,
           { url: opts.url, deactivationUrl: opts.deactivationUrl, notificationEmail: opts.notificationEmail },
+          { actor: cliActor() },
         );
         if (opts.json) io.out(JSON.stringify(r, null, 2));
         else {
@@ -190,10 +191,12 @@ export function registerPsaCommands(program: Command, io: PsaCliIo = defaultIo):
       if (id !== undefined && opts.connection !== undefined) throw new InvalidArgumentError('--connection goes with --all');
       const db = io.openDb();
       try {
-        const refs = await retryPsaDeliveries(db, id !== undefined ? { ids: [id] } : { connection: opts.connection }, { scope: ALL_COMPANIES, actor: cliActor() });
-        if (id !== undefined && refs.length === 0) throw new InvalidArgumentError(`delivery ${id} does not exist or is not failed or skipped`);
-        for (const r of refs) io.out(`retrying ${r.id} (${r.connectionName})`);
-        io.out(`${refs.length} deliveries pending again`);
+        const { retried, stillSkipped } = await retryPsaDeliveries(db, id !== undefined ? { ids: [id] } : { connection: opts.connection }, { scope: ALL_COMPANIES, actor: cliActor() });
+        if (id !== undefined && stillSkipped[0]) throw new InvalidArgumentError(`delivery ${id} stays skipped: ${stillSkipped[0].reason}`);
+        if (id !== undefined && retried.length === 0) throw new InvalidArgumentError(`delivery ${id} does not exist or is not failed or skipped`);
+        for (const r of retried) io.out(`retrying ${r.id} (${r.connectionName})`);
+        for (const s of stillSkipped) io.out(`still skipped ${s.id} (${s.connectionName}): ${s.reason}`);
+        io.out(`${retried.length} deliveries pending again${stillSkipped.length > 0 ? `, ${stillSkipped.length} still skipped` : ''}`);
       } finally {
         await io.closeDb(db);
       }

@@ -15,7 +15,9 @@ import type { AddressInfo } from 'node:net';
  * - header auth `ApiIntegrationCode`, `UserName`, `Secret` on everything else (401 otherwise)
  * - `POST /atservicesrest/v1.0/Tickets` → `{ itemId }`; requires companyID, title, status, priority, dueDateTime
  * - `GET /atservicesrest/v1.0/Tickets/{id}` → `{ item }`
- * - `PATCH /atservicesrest/v1.0/Tickets` with `{ id, … }` → `{ itemId }`
+ * - `PATCH /atservicesrest/v1.0/Tickets` with `{ id, … }` → `{ itemId }`; `null` clears a field. A contract or
+ *   configuration item of `data` whose `companyID` is not the ticket's (after the PATCH) is refused (400),
+ *   as Autotask ties both to the ticket's company (the Tickets entity's conditions)
  * - `POST /atservicesrest/v1.0/<Entity>/query` with `{ MaxRecords?, IncludeFields?, filter: [{ op, field, value }] }`
  *   → `{ items, pageDetails: { count, requestCount, prevPageUrl, nextPageUrl } }` for Tickets, Companies,
  *   Contracts, ContractServices, Services, ConfigurationItems and TicketWebhooks; ops eq, noteq, gt, gte,
@@ -305,6 +307,12 @@ export async function startFakeAutotask(opts: { port?: number; host?: string } =
       if (req.method === 'PATCH' && p === '/Tickets') {
         const t = tickets.find((x) => x.id === Number(body.id));
         if (!t) return reply(404, { errors: [`ticket ${String(body.id)} not found`] });
+        const companyAfter = body.companyID !== undefined ? body.companyID : t.fields.companyID;
+        for (const [field, rows] of [['contractID', data.contracts], ['configurationItemID', data.configurationItems]] as const) {
+          const ref = body[field] !== undefined ? body[field] : t.fields[field];
+          const known = ref === null || ref === undefined ? undefined : rows.find((r) => r.id === ref);
+          if (known && known.companyID !== companyAfter) return reply(400, { errors: [`${field}: ${String(ref)} does not belong to company ${String(companyAfter)}`] });
+        }
         t.patches.push(body);
         const statusBefore = t.fields.status;
         Object.assign(t.fields, body, { lastActivityDate: new Date().toISOString() });

@@ -92,6 +92,27 @@ export function ticketFields(c: AutotaskConfig, t: PsaTicket): Record<string, un
   return fields;
 }
 
+/**
+ * The PATCH of a hub ticket's change (triage: company, device, contract, SLA, priority; status; due
+ * date). The company, contract and configuration item become what a create would send now: the
+ * ticket moved to another company (PATCH /api/v1/tickets/:id) gets its new `companyID`, and a
+ * contract or item the hub cannot name in this PSA (none, or no psaRefs entry) is cleared (`null`)
+ * rather than left — one of the previous company beside a new companyID would be refused, and a
+ * refused update would fail every later delivery of the ticket. A company without a ref is not
+ * sent: the PSA ticket stays where it is (the hub's triage note says so, app/psa/outbox.ts). The
+ * SLA is sent when the hub has one, else left (a picklist, not tied to the company; Autotask may
+ * have set its own default).
+ */
+export function updateFields(c: AutotaskConfig, t: PsaTicket): Record<string, unknown> {
+  const f = ticketFields(c, t);
+  const fields: Record<string, unknown> = { priority: f.priority, status: f.status, dueDateTime: f.dueDateTime };
+  if (f.companyID !== undefined) fields.companyID = f.companyID;
+  fields.contractID = f.contractID ?? null;
+  fields.configurationItemID = f.configurationItemID ?? null;
+  for (const k of ['serviceLevelAgreementID', 'queueID'] as const) if (f[k] !== undefined) fields[k] = f[k];
+  return fields;
+}
+
 function openAutotask(c: AutotaskConfig, deps: ConnectorDeps): PsaSession {
   const http = createHttpClient({ timeoutMs: deps.timeoutMs, now: deps.now, beforeCall: deps.beforeCall });
   const headers = { ApiIntegrationCode: c.integrationCode, UserName: c.username, Secret: c.secret };
@@ -173,10 +194,7 @@ function openAutotask(c: AutotaskConfig, deps: ConnectorDeps): PsaSession {
       });
     },
     async updateTicket(externalId, t) {
-      const f = ticketFields(c, t);
-      const fields: Record<string, unknown> = { priority: f.priority, status: f.status, dueDateTime: f.dueDateTime };
-      for (const k of ['contractID', 'serviceLevelAgreementID', 'configurationItemID', 'queueID'] as const) if (f[k] !== undefined) fields[k] = f[k];
-      await patch(externalId, fields);
+      await patch(externalId, updateFields(c, t));
     },
     async closeTicket(externalId) {
       await patch(externalId, { status: c.statusComplete });

@@ -74,7 +74,8 @@ export const connectWiseConnector: PsaConnector<ConnectWiseConfig> = {
         await addNote(ctx, externalId, noteText(note.title, note.body));
       },
       async updateTicket(externalId, ticket) {
-        await updateTicket(ctx, externalId, { priority: ticket.priority, contractRef: ticket.refs.contract, dueAt: ticket.dueAt });
+        // The company first (the agreement must be the new company's); a company without a ref is not sent (the ticket stays there).
+        await updateTicket(ctx, externalId, { priority: ticket.priority, ...(ticket.refs.company ? { companyRef: ticket.refs.company } : {}), contractRef: ticket.refs.contract, dueAt: ticket.dueAt });
         // A crash between the create and the configuration's attach is healed by the next update.
         if (ticket.refs.device) await attachConfiguration(ctx, Number(externalId), ticket.refs.device);
       },

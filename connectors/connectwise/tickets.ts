@@ -21,6 +21,8 @@ export interface CwTicketInput {
 
 export interface CwTicketChange {
   priority?: HubPriority | undefined;
+  /** The company's ConnectWise id: a ticket moved to another company in the hub moves there too. */
+  companyRef?: string | undefined;
   contractRef?: string | null | undefined;
   title?: string | undefined;
   dueAt?: string | null | undefined;
@@ -123,6 +125,7 @@ export async function addNote(ctx: CwContext, ticketId: string, text: string, ki
 export async function updateTicket(ctx: CwContext, ticketId: string, change: CwTicketChange): Promise<void> {
   const ops: Array<{ op: 'replace'; path: string; value: unknown }> = [];
   if (change.priority !== undefined) ops.push({ op: 'replace', path: 'priority', value: refObject(cwPriority(ctx.config, change.priority)) });
+  if (change.companyRef !== undefined) ops.push({ op: 'replace', path: 'company', value: { id: numericId('company ref', change.companyRef) } });
   if (change.title !== undefined) ops.push({ op: 'replace', path: 'summary', value: clip(change.title, SUMMARY_MAX) });
   if (change.contractRef !== undefined)
     ops.push({ op: 'replace', path: 'agreement', value: change.contractRef === null ? null : { id: numericId('agreement ref', change.contractRef) } });

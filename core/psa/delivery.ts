@@ -48,22 +48,28 @@ export function deliveryPlan(
   for (const t of tickets) {
     const targets = t.deliver === undefined ? enabled : enabled.filter((c) => t.deliver!.includes(c.name));
     for (const c of targets) {
-      const ref = t.companyId === null ? undefined : companyRefs.get(t.companyId)?.[c.name];
-      const missing = c.needsCompanyRef && (ref === undefined || ref === '');
-      out.push({
-        ticketId: t.ticketId,
-        connectionId: c.id,
-        rank: PRIORITY_RANK[t.priority],
-        state: missing ? 'skipped' : 'pending',
-        lastError: missing
-          ? t.companyId === null
-            ? `not sent to ${c.name}: the ticket has no company (triage it, then retry the delivery)`
-            : `not sent to ${c.name}: company ${t.companyName ?? t.companyId} has no psaRefs.${c.name} (set it, then retry the delivery)`
-          : null,
-      });
+      const gap = companyRefGap(t, c, t.companyId === null ? undefined : companyRefs.get(t.companyId));
+      out.push({ ticketId: t.ticketId, connectionId: c.id, rank: PRIORITY_RANK[t.priority], state: gap === null ? 'pending' : 'skipped', lastError: gap });
     }
   }
   return out;
+}
+
+/**
+ * Why a ticket cannot be created in a connection's PSA yet (its company, or the company's
+ * `psaRefs[<connection>]`, is missing), or null when it can. The reason a `skipped` delivery
+ * shows — at the ticket's creation and again at each retry while the gap remains.
+ */
+export function companyRefGap(
+  t: { companyId: string | null; companyName: string | null },
+  c: { name: string; needsCompanyRef: boolean },
+  companyRefs: Readonly<Record<string, string>> | undefined,
+): string | null {
+  if (!c.needsCompanyRef) return null;
+  if (t.companyId === null) return `not sent to ${c.name}: the ticket has no company (triage it, then retry the delivery)`;
+  const ref = companyRefs?.[c.name];
+  if (ref !== undefined && ref !== '') return null;
+  return `not sent to ${c.name}: company ${t.companyName ?? t.companyId} has no psaRefs.${c.name} (set it, then retry the delivery)`;
 }
 
 /** What a delivery row still owes the PSA, as the worker read it. */

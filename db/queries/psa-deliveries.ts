@@ -1,7 +1,7 @@
 import type { CompanyScope } from '../../core/access/company-scope';
 import type { Db } from '../connection';
 import { whereInScope } from '../company-scope';
-import type { PsaDeliveryRow, PsaDeliveryState, PsaRefs, TicketRow } from '../tables';
+import type { PsaConnectionRow, PsaDeliveryRow, PsaDeliveryState, PsaRefs, TicketRow } from '../tables';
 
 /**
  * The PSA outbox (migration 20261206183000). Writers record what is to be sent in the transaction
@@ -330,6 +330,58 @@ export async function failDelivery(db: Db, id: string, message: string): Promise
     .where({ id })
     .whereIn('state', ['pending'])
     .update({ state: 'failed', last_error: message.slice(0, 2000), claimed_by: null, claimed_until: null, updated_at: db.fn.now() });
+}
+
+/** A failed or skipped delivery a retry asks for, with what decides whether the PSA can take it now. */
+export interface RetryCandidate {
+  id: string;
+  connectionName: string;
+  connectionType: PsaConnectionRow['type'];
+  /** Already created in the PSA: a retry sends changes, no company ref needed. */
+  externalId: string | null;
+  companyId: string | null;
+  companyName: string | null;
+  companyRefs: PsaRefs | null;
+}
+
+/** The failed and skipped deliveries a retry names (ids, or every one of a connection), scoped, their rows locked. */
+export async function retryCandidates(
+  db: Db,
+  f: { ids?: readonly string[] | undefined; connection?: string | undefined },
+  scope: CompanyScope,
+): Promise<RetryCandidate[]> {
+  const q = db('psa_deliveries as d')
+    .join('tickets as t', 't.id', 'd.ticket_id')
+    .join('psa_connections as c', 'c.id', 'd.connection_id')
+    .leftJoin('companies as co', 'co.id', 't.company_id')
+    .whereIn('d.state', ['failed', 'skipped'])
+    .orderBy('d.id')
+    .forUpdate('d')
+    .select('d.id', 'c.name as connection_name', 'c.type as connection_type', 'd.external_id', 't.company_id', 'co.name as company_name', 'co.psa_refs as company_refs');
+  if (f.ids) q.whereIn('d.id', [...f.ids]);
+  if (f.connection) q.where('c.name', f.connection);
+  whereInScope(q, 't.company_id', scope);
+  const rows = (await q) as Array<{ id: string; connection_name: string; connection_type: PsaConnectionRow['type']; external_id: string | null; company_id: string | null; company_name: string | null; company_refs: PsaRefs | null }>;
+  return rows.map((r) => ({
+    id: String(r.id),
+    connectionName: r.connection_name,
+    connectionType: r.connection_type,
+    externalId: r.external_id,
+    companyId: r.company_id === null ? null : String(r.company_id),
+    companyName: r.company_name,
+    companyRefs: r.company_refs,
+  }));
+}
+
+/** Deliveries a retry cannot send yet: skipped (a failed one too), with today's reason. */
+export async function keepSkipped(db: Db, rows: ReadonlyArray<{ id: string; reason: string }>): Promise<void> {
+  if (rows.length === 0) return;
+  await db.raw(
+    `UPDATE psa_deliveries d SET state = 'skipped', last_error = v.reason, claimed_by = NULL, claimed_until = NULL, updated_at = now()
+       FROM jsonb_to_recordset(?::jsonb) AS v(id bigint, reason text)
+      WHERE d.id = v.id AND d.state IN ('failed', 'skipped')`,
+    [JSON.stringify(rows.map((r) => ({ id: r.id, reason: r.reason.slice(0, 2000) })))],
+  );
 }
 
 /**

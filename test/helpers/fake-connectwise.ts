@@ -353,7 +353,11 @@ export class FakeConnectWise {
         if (!p) return this.invalid('priority', 'priority not found');
         t.priority = p;
       } else if (op.path === 'summary' && typeof op.value === 'string') t.summary = op.value;
-      else if (op.path === 'agreement') t.agreement = (op.value as { id: number } | null) ?? null;
+      else if (op.path === 'company') {
+        const id = (op.value as { id?: unknown } | null)?.id;
+        if (typeof id !== 'number' || (this.companies.length > 0 && !this.companies.some((c) => c.id === id))) return this.invalid('company', 'company not found');
+        t.company = { id };
+      } else if (op.path === 'agreement') t.agreement = (op.value as { id: number } | null) ?? null;
       else if (op.path === 'requiredDate' && (op.value === null || typeof op.value === 'string')) t.requiredDate = op.value;
       else return [400, { code: 'InvalidObject', message: `path ${String(op.path)} not supported by the fake` }];
     }

@@ -6,7 +6,7 @@ import { todayIn } from '../../../core/dates';
 import { IMPORT_KINDS } from '../../../core/psa/import-plan';
 import { actorOf, type AppDeps } from '../../context';
 import { defineRoute } from '../../route';
-import { audit, requireUnscoped } from '../audit/admin-write';
+import { requireUnscoped } from '../audit/admin-write';
 
 const MOUNT = '/psa-connections';
 const TAGS = ['psa'];
@@ -30,7 +30,7 @@ export const importBody = z.strictObject({
 /**
  * `POST /api/v1/psa-connections/:name/import` (R-PSA-4): companies, SLAs, services, contracts and
  * configuration items from the PSA, idempotent, with a summary. Admin, unscoped (it writes
- * companies); the run is audited with its counts.
+ * companies); the run is audited with its counts by the use case, as `hub psa import` is.
  */
 export function psaImportRouter(deps: AppDeps): Router {
   const router = Router();
@@ -61,9 +61,6 @@ export function psaImportRouter(deps: AppDeps): Router {
         // A PSA that refuses (4xx) or cannot be reached is the caller's 422 / 503, with the PSA's message, not a 500.
         throw psaFailure(e, `importing from ${name}`);
       });
-      if (!report.dryRun) {
-        await audit(deps.db, req, { action: 'import', entityType: 'psa_connection', entityId: report.connection, after: { counts: report.counts, refused: report.refused.length, linkErrors: report.linkErrors.length } });
-      }
       return { body: report };
     },
   );

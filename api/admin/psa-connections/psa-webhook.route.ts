@@ -1,9 +1,9 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { registerPsaWebhook } from '../../../app/psa/register-webhook';
-import type { AppDeps } from '../../context';
+import { actorOf, type AppDeps } from '../../context';
 import { defineRoute } from '../../route';
-import { audit, requireUnscoped } from '../audit/admin-write';
+import { requireUnscoped } from '../audit/admin-write';
 
 const MOUNT = '/psa-connections';
 const TAGS = ['psa'];
@@ -29,7 +29,7 @@ export const registerWebhookSchema = z
 /**
  * `POST /api/v1/psa-connections/:name/webhook` (R-PSA-3, issue 16 item 4): the hub registers its own
  * Autotask ticket webhook. Admin, unscoped (it changes the connection: a generated webhookSecret);
- * audited (never the secret).
+ * audited by the use case, as `hub psa register-webhook` is (never the secret).
  */
 export function psaWebhookRouter(deps: AppDeps): Router {
   const router = Router();
@@ -56,9 +56,8 @@ export function psaWebhookRouter(deps: AppDeps): Router {
         },
         name,
         { url: body.url, deactivationUrl: body.deactivationUrl, notificationEmail: body.notificationEmail },
-        (trx) => audit(trx, req, { action: 'update', entityType: 'psa_connection', entityId: name, after: { webhookSecret: 'generated' } }),
+        { actor: actorOf(req), requestId: req.requestId ?? null },
       );
-      await audit(deps.db, req, { action: 'register-webhook', entityType: 'psa_connection', entityId: report.connection, after: { webhookUrl: report.webhookUrl, webhookId: report.webhookId, created: report.created } });
       return { body: report };
     },
   );

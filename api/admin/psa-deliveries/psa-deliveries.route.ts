@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { retryPsaDeliveries } from '../../../app/psa/retry';
+import { retryPsaDeliveries, type RetryOutcome } from '../../../app/psa/retry';
 import { HubError, notFound } from '../../../core/errors';
 import { listDeliveries } from '../../../db/queries/psa-deliveries';
 import type { PsaDeliveryRow } from '../../../db/tables';
@@ -32,6 +32,14 @@ export const psaDeliverySchema = z
 
 const retryResult = z.strictObject({
   retried: z.array(z.strictObject({ id: z.string(), connection: z.string() })).openapi({ description: 'Deliveries made pending again (fresh attempt count), enqueued.' }),
+  stillSkipped: z
+    .array(z.strictObject({ id: z.string(), connection: z.string(), reason: z.string() }))
+    .openapi({ description: "Not sent: the ticket's company (or its psaRefs entry for the connection) is still missing; they stay skipped with this reason until it is set and they are retried." }),
+});
+
+const retryBody = (r: RetryOutcome) => ({
+  retried: r.retried.map((x) => ({ id: x.id, connection: x.connectionName })),
+  stillSkipped: r.stillSkipped.map((x) => ({ id: x.id, connection: x.connectionName, reason: x.reason })),
 });
 
 const out = (d: PsaDeliveryRow & { connection_name: string }) => ({
@@ -79,7 +87,7 @@ export function psaDeliveriesRouter(deps: AppDeps): Router {
     },
   );
 
-  const enqueue = async (refs: Awaited<ReturnType<typeof retryPsaDeliveries>>) => {
+  const enqueue = async (refs: RetryOutcome['retried']) => {
     if (refs.length === 0) return;
     await deps.services.psaEnqueuer
       ?.enqueue(refs.map((r) => ({ ...r, unique: true })))
@@ -99,9 +107,9 @@ export function psaDeliveriesRouter(deps: AppDeps): Router {
       response: retryResult,
     },
     async ({ body, req }) => {
-      const refs = await retryPsaDeliveries(deps.db, { connection: body.connection }, { scope: scopeOf(req), actor: actorOf(req), requestId: req.requestId ?? null });
-      await enqueue(refs);
-      return { body: { retried: refs.map((r) => ({ id: r.id, connection: r.connectionName })) } };
+      const outcome = await retryPsaDeliveries(deps.db, { connection: body.connection }, { scope: scopeOf(req), actor: actorOf(req), requestId: req.requestId ?? null });
+      await enqueue(outcome.retried);
+      return { body: retryBody(outcome) };
     },
   );
 
@@ -120,14 +128,17 @@ export function psaDeliveriesRouter(deps: AppDeps): Router {
       const id = params.id ?? '';
       if (!DELIVERY_ID.test(id)) throw new HubError('VALIDATION_FAILED', `id: must be a delivery id (digits), got "${id.slice(0, 40)}"`, [{ field: 'id', message: 'must be digits' }]);
       const scope = scopeOf(req);
-      const refs = await retryPsaDeliveries(deps.db, { ids: [id] }, { scope, actor: actorOf(req), requestId: req.requestId ?? null });
-      if (refs.length === 0) {
+      const outcome = await retryPsaDeliveries(deps.db, { ids: [id] }, { scope, actor: actorOf(req), requestId: req.requestId ?? null });
+      const skipped = outcome.stillSkipped[0];
+      // Still without its company ref: a clear answer, not a 200 for a delivery that will not be sent.
+      if (skipped) throw new HubError('CONFLICT', `PSA delivery ${id} stays skipped: ${skipped.reason}`, [{ field: 'id', message: skipped.reason }]);
+      if (outcome.retried.length === 0) {
         const [row] = await listDeliveriesById(deps, id, scope);
         if (!row) throw notFound('PSA delivery', id);
         throw new HubError('CONFLICT', `PSA delivery ${id} is ${row.state}; only failed or skipped deliveries are retried`, [{ field: 'id', message: `state is ${row.state}` }]);
       }
-      await enqueue(refs);
-      return { body: { retried: refs.map((r) => ({ id: r.id, connection: r.connectionName })) } };
+      await enqueue(outcome.retried);
+      return { body: retryBody(outcome) };
     },
   );
 

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { Command } from 'commander';
 import { registerPsaCommands } from '../../../cli/commands/psa';
 import { openSecrets } from '../../../app/psa/connection-secrets';
@@ -10,8 +11,11 @@ import { insertPsaConnection } from '../psa/psa-fixtures';
 /**
  * `hub psa import <autotask connection> [--dry-run]` (R-PSA-4, R-LINK-1), `hub psa register-webhook
  * <connection> --url` (R-PSA-3) and `hub psa poll` against the fake Autotask, the zone looked up
- * through HUB_AUTOTASK_ZONE_LOOKUP_URL (the connection has no baseUrl).
+ * through HUB_AUTOTASK_ZONE_LOOKUP_URL (the connection has no baseUrl). Import and register-webhook
+ * change state, so they are audited like their API twins, with the CLI's actor `cli:<os user>`.
  */
+const CLI_ACTOR = `cli:${os.userInfo().username}`;
+const auditRows = (action: string) => t.db('audit_log').where({ action, entity_type: 'psa_connection' }).orderBy('id');
 let t: TestDatabase;
 let fake: FakeAutotask;
 const keys = parseEnv({ ...process.env, DATABASE_URL: 'postgres://x@localhost/x' }).HUB_SECRET_KEYS;
@@ -52,7 +56,12 @@ describe('hub psa (Autotask)', () => {
     expect(dry[0]).toBe('at: dry run, nothing written');
     expect(dry).toContain('company  1 created, 0 updated, 0 unchanged, 0 refused');
     expect(await t.db('companies').count({ n: '*' }).first()).toEqual({ n: '0' });
+    expect(await auditRows('import')).toHaveLength(0);
     const real = await run(['psa', 'import', 'at']);
+    // Audited like POST /api/v1/psa-connections/:name/import, in the import's transaction.
+    const [audited] = await auditRows('import');
+    expect(audited).toMatchObject({ actor: CLI_ACTOR, entity_id: 'at' });
+    expect(audited.after).toMatchObject({ counts: { company: { created: 1 }, contract: { created: 1 }, device: { created: 1 } }, refused: 0, linkErrors: 0 });
     expect(real).toEqual(expect.arrayContaining(['at: imported', 'contract 1 created, 0 updated, 0 unchanged, 0 refused', 'device   1 created, 0 updated, 0 unchanged, 0 refused']));
     const device = await t.db('devices').where({ hostname: 'FS01' }).first();
     const contract = await t.db('contracts').where({ name: 'Server care' }).first();
@@ -73,6 +82,14 @@ describe('hub psa (Autotask)', () => {
     expect(fake.webhooks).toHaveLength(1);
     const row = await t.db('psa_connections').where({ name: 'at' }).first();
     expect(openSecrets(row, keys)!.webhookSecret).toBe('configured-webhook-secret-1');
+    // Audited like POST /api/v1/psa-connections/:name/webhook: both runs, the URL and the webhook, no secret.
+    const audited = await auditRows('register-webhook');
+    expect(audited.map((a) => [a.actor, a.entity_id, a.after.created])).toEqual([
+      [CLI_ACTOR, 'at', true],
+      [CLI_ACTOR, 'at', false],
+    ]);
+    expect(audited[0].after).toEqual({ webhookUrl: 'https://hub.example.com/hooks/psa/at', webhookId: String(fake.webhooks[0]!.id), created: true });
+    expect(JSON.stringify(audited)).not.toContain('configured-webhook-secret-1');
     await expect(run(['psa', 'register-webhook', 'at', '--url', 'http://hub.example.com'])).rejects.toThrow(/must be https/);
   });
 
@@ -92,5 +109,20 @@ describe('hub psa (Autotask)', () => {
   it('poll asks Autotask for the tickets changed since the cursor and reports', async () => {
     expect(await run(['psa', 'poll', 'at'])).toEqual(['at: 0 changed, 0 hub tickets closed']);
     expect(fake.calls.some((c) => c.method === 'POST' && c.path === '/Tickets/query')).toBe(true);
+  });
+});
+
+describe('hub psa register-webhook without a webhookSecret', () => {
+  it('audits the generated secret (never its value) as the API does, then the registration', async () => {
+    await insertPsaConnection(t.db, keys, { name: 'at-gen', type: 'autotask', config: { ...fake.credentials } });
+    const out = await run(['psa', 'register-webhook', 'at-gen', '--url', 'https://hub.example.com']);
+    expect(out).toContain('  a webhookSecret was generated and stored encrypted with the connection');
+    const rows = await t.db('audit_log').where({ entity_type: 'psa_connection', entity_id: 'at-gen' }).orderBy('id');
+    expect(rows.map((r) => [r.actor, r.action, r.after])).toEqual([
+      [CLI_ACTOR, 'update', { webhookSecret: 'generated' }],
+      [CLI_ACTOR, 'register-webhook', expect.objectContaining({ webhookUrl: 'https://hub.example.com/hooks/psa/at-gen', created: true })],
+    ]);
+    const secret = openSecrets(await t.db('psa_connections').where({ name: 'at-gen' }).first(), keys)!.webhookSecret as string;
+    expect(JSON.stringify(rows)).not.toContain(secret);
   });
 });

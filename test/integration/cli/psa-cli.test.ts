@@ -66,20 +66,24 @@ describe('hub psa', () => {
 
   it('issue 16: failed lists failed deliveries with their error; retry <id> and retry --all make them pending again, audited; bad arguments refused', async () => {
     const connectionId = String((await t.db('psa_connections').where({ name: 'cw' }).first()).id);
-    const ticket = (n: number) =>
-      insertRow(t.db, 'tickets', { source: 'rmm', dedup_key: `rmm:cli-${n}`, priority: 'high', title: `Ticket ${n}`, first_occurred_at: new Date('2026-06-15T08:00:00Z'), last_occurred_at: new Date('2026-06-15T08:00:00Z') });
-    const delivery = async (state: string, lastError: string | null) =>
-      (await insertRow(t.db, 'psa_deliveries', { ticket_id: (await ticket(Math.floor(Math.random() * 1e9))).id, connection_id: connectionId, state, attempts: 5, last_error: lastError })).id;
+    // The imported company has psaRefs.cw (a retry re-checks it); Acme has none.
+    const contoso = String((await t.db('companies').where({ name: 'Contoso Ltd' }).first()).id);
+    const acme = String((await insertRow(t.db, 'companies', { name: 'Acme' })).id);
+    const ticket = (n: number, companyId: string) =>
+      insertRow(t.db, 'tickets', { source: 'rmm', dedup_key: `rmm:cli-${n}`, priority: 'high', title: `Ticket ${n}`, company_id: companyId, first_occurred_at: new Date('2026-06-15T08:00:00Z'), last_occurred_at: new Date('2026-06-15T08:00:00Z') });
+    const delivery = async (state: string, lastError: string | null, companyId = contoso) =>
+      (await insertRow(t.db, 'psa_deliveries', { ticket_id: (await ticket(Math.floor(Math.random() * 1e9), companyId)).id, connection_id: connectionId, state, attempts: 5, last_error: lastError })).id;
     const failed = String(await delivery('failed', 'ConnectWise 400: board "Help Desk" not found'));
     const skipped = String(await delivery('skipped', 'not sent to cw: company Acme has no psaRefs.cw (set it, then retry the delivery)'));
     const delivered = String(await delivery('delivered', null));
+    const noRef = String(await delivery('skipped', 'not sent to cw: company Acme has no psaRefs.cw (set it, then retry the delivery)', acme));
 
     const list = await run(['psa', 'failed']);
     expect(list).toHaveLength(2);
     expect(list[0]).toMatch(new RegExp(`^${failed}\\s+ticket \\d+\\s+cw\\s+5 attempts .*board "Help Desk" not found$`));
     expect(list[1]).toMatch(/^1 failed; retry with: hub psa retry/);
     const json = JSON.parse((await run(['psa', 'failed', '--skipped', '--json'])).join('\n')) as Array<{ id: string; state: string }>;
-    expect(json.map((d) => [d.id, d.state])).toEqual([[skipped, 'skipped']]);
+    expect(json.map((d) => [d.id, d.state])).toEqual([[noRef, 'skipped'], [skipped, 'skipped']]);
     expect(await run(['psa', 'failed', '--connection', 'other'])).toEqual(['no failed PSA deliveries for other']);
 
     await expect(run(['psa', 'retry'])).rejects.toThrow(/one delivery id or --all/);
@@ -90,10 +94,22 @@ describe('hub psa', () => {
 
     expect(await run(['psa', 'retry', failed])).toEqual([`retrying ${failed} (cw)`, '1 deliveries pending again']);
     expect(await t.db('psa_deliveries').where({ id: failed }).first()).toMatchObject({ state: 'pending', attempts: 0 });
-    expect(await run(['psa', 'retry', '--all', '--connection', 'cw'])).toEqual([`retrying ${skipped} (cw)`, '1 deliveries pending again']);
+    // Acme still has no psaRefs.cw: that one stays skipped and says why (alone: an error; with --all: a line).
+    await expect(run(['psa', 'retry', noRef])).rejects.toThrow(`delivery ${noRef} stays skipped: not sent to cw: company Acme has no psaRefs.cw (set it, then retry the delivery)`);
+    expect(await run(['psa', 'retry', '--all', '--connection', 'cw'])).toEqual([
+      `retrying ${skipped} (cw)`,
+      `still skipped ${noRef} (cw): not sent to cw: company Acme has no psaRefs.cw (set it, then retry the delivery)`,
+      '1 deliveries pending again, 1 still skipped',
+    ]);
+    expect(await t.db('psa_deliveries').where({ id: noRef }).first()).toMatchObject({ state: 'skipped', attempts: 5 });
     expect((await t.db('psa_deliveries').where({ id: delivered }).first()).state).toBe('delivered');
     const audit = await t.db('audit_log').where({ entity_type: 'psa_delivery', action: 'retry' }).orderBy('id');
-    expect(audit.map((a: { entity_id: string }) => a.entity_id)).toEqual([failed, skipped]);
+    expect(audit.map((a: { entity_id: string; after: { state?: string } }) => [a.entity_id, a.after.state ?? 'pending'])).toEqual([
+      [failed, 'pending'],
+      [noRef, 'skipped'],
+      [skipped, 'pending'],
+      [noRef, 'skipped'],
+    ]);
     expect(await run(['psa', 'failed'])).toEqual(['no failed PSA deliveries']);
   });
 });

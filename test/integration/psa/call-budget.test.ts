@@ -3,12 +3,13 @@ import { CallBudgetSpent, PsaCallBudget } from '../../../workers/psa-call-budget
 import { testQueuePrefix } from '../../helpers/harness';
 
 /**
- * The PSA rate limit on the real Redis (workers/psa-call-budget.ts): a delivery run takes its expected
- * calls ahead in one command and gives back what it did not call; every call made stays counted, a
- * refused reservation takes nothing, and no call goes out past the window's budget.
+ * The PSA rate limit on the real Redis (workers/psa-call-budget.ts over the sliding window of
+ * psa-rate-limit.ts): a delivery run takes its expected calls ahead in one command and gives back what
+ * it did not call; every call made stays counted, a refused reservation takes nothing, no call goes
+ * out past the window's budget, and a slot taken ahead is not used long after its grant.
  */
 let redis: RedisConnection;
-const budgetOf = (perHour: number, clock?: () => number) => new PsaCallBudget('conn', { redis, keyPrefix: `${testQueuePrefix()}:psa-rate`, perHour }, clock);
+const budgetOf = (perHour: number, clock?: () => number) => new PsaCallBudget('conn', { redis, prefix: testQueuePrefix(), perHour }, clock);
 /** Calls until the budget refuses one (at most `max`). */
 async function callsLeft(b: PsaCallBudget, max = 20): Promise<number> {
   for (let i = 0; i < max; i++) {
@@ -54,12 +55,23 @@ it('never gives back more than is still prepaid (a concurrent run used the calls
   expect(await callsLeft(b)).toBe(3);
 });
 
-it('calls taken ahead in a window that has ended are void: neither used nor given back into the next one', async () => {
+it('slots taken ahead and not used within the margin are given back, and the late calls take their own slot', async () => {
   let now = Date.now();
   const b = budgetOf(360, () => now);
   expect(await b.prepay(4)).toBe(4);
-  now += 120_000;
-  await b.refund(4);
-  // The real window has not ended: the 4 points stay spent, and the next call asks Redis (2 left).
-  expect(await callsLeft(b)).toBe(2);
+  await b.beforeCall();
+  // Later than the margin after the grant: the 3 unused slots stood for no request and leave the
+  // window; this call takes a slot of its own (1 + 1 of 6 used).
+  now += 5_000;
+  await b.beforeCall();
+  expect(await callsLeft(b)).toBe(4);
+});
+
+it('the window is sliding: 6 calls a minute in any 60 s, not 6 more at the start of the next clock minute', async () => {
+  const b = new PsaCallBudget('slide', { redis, prefix: testQueuePrefix(), perHour: 360, windowMs: 1_500, marginMs: 0 });
+  expect(await b.prepay(6)).toBe(6);
+  for (let i = 0; i < 6; i++) await b.beforeCall();
+  await expect(b.beforeCall()).rejects.toBeInstanceOf(CallBudgetSpent);
+  await new Promise((r) => setTimeout(r, 1_600));
+  expect(await callsLeft(b)).toBe(6);
 });

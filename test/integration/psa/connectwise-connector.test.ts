@@ -108,6 +108,18 @@ describe('connectwise connector (fake ConnectWise)', () => {
     expect(t).toMatchObject({ closedFlag: true, status: { name: '>Closed' } });
   });
 
+  it('a ticket moved to another company in the hub moves in ConnectWise: company, then its agreement, in one PATCH', async () => {
+    cw.companies.push({ id: 260, identifier: 'Globex', name: 'Globex', deletedFlag: false });
+    cw.agreements.push({ id: 88, name: 'Globex care', company: { id: 260 }, additions: [], configurations: [] });
+    const { externalId } = await session.createTicket(ticket('12', { refs: { company: '250', contract: '77', device: null, service: null, sla: null } }));
+    await session.updateTicket(externalId, ticket('12', { refs: { company: '260', contract: '88', device: null, service: null, sla: null } }));
+    expect(cw.tickets.get(Number(externalId))).toMatchObject({ company: { id: 260 }, agreement: { id: 88 } });
+    const ops = cw.requests.filter((r) => r.method === 'PATCH').at(-1)!.body as Array<{ path: string }>;
+    expect(ops.map((o) => o.path).indexOf('company')).toBeLessThan(ops.map((o) => o.path).indexOf('agreement'));
+    // A company ConnectWise does not know is refused with its message (permanent), not silently kept.
+    await expect(session.updateTicket(externalId, ticket('12', { refs: { company: '999', contract: null, device: null, service: null, sla: null } }))).rejects.toMatchObject({ kind: 'permanent' });
+  });
+
   it('reports ticket state and the tickets closed since a moment (status back by polling), not others', async () => {
     const a = await session.createTicket(ticket('8', { refs: { company: '250', contract: null, device: null, service: null, sla: null } }));
     const b = await session.createTicket(ticket('9', { refs: { company: '250', contract: null, device: null, service: null, sla: null } }));

@@ -1,6 +1,8 @@
 import request from 'supertest';
 import type { Knex } from 'knex';
 import { pollPsaStatus } from '../../../app/psa/poll-status';
+import { createRedis } from '../../../lib/redis';
+import { SlidingCallBudget, waitingCallBudget } from '../../../workers/psa-rate-limit';
 import { connectWiseConnector } from '../../../connectors/connectwise';
 import { createLogger } from '../../../lib/logger';
 import { SCHEDULES, UPKEEP_JOBS } from '../../../workers/catalog';
@@ -121,5 +123,34 @@ describe('status back by polling (R-PSA-3)', () => {
     const [ok] = await poll();
     expect(ok!.error).toBeNull();
     expect((await db('psa_status_back').where({ connection_id: connectionId }).first()).last_poll_error).toBeNull();
+  });
+});
+
+describe('the poll and the rate limit (psafix item 1)', () => {
+  it("takes its calls from the connection's budget, shared with the deliveries: spent for longer than the poll may wait, it gives up with the reason and sends nothing", async () => {
+    const redis = createRedis(h.config.REDIS_URL);
+    try {
+      const prefix = `test-poll-budget-${Date.now()}`;
+      // The deliveries spent the minute's one call.
+      expect(await new SlidingCallBudget(redis, { prefix, limit: 1 }).take('cw')).toBe(0);
+      const before = cw.requests.length;
+      const [r] = await pollPsaStatus(
+        { db, logger: createLogger('silent'), now: () => new Date(), secretKeys: h.config.HUB_SECRET_KEYS, psaCallBudget: (row) => waitingCallBudget(redis, prefix, row.name, 1, 300) },
+        { connection: 'cw' },
+      );
+      expect(r).toMatchObject({ connection: 'cw', polled: false });
+      expect(r!.error).toMatch(/^PSA rate limit: no call left for cw/);
+      expect(cw.requests.length).toBe(before);
+      // A budget with room: the poll goes out and its call is counted in it.
+      const roomy = `${prefix}-roomy`;
+      const [ok] = await pollPsaStatus(
+        { db, logger: createLogger('silent'), now: () => new Date(), secretKeys: h.config.HUB_SECRET_KEYS, psaCallBudget: (row) => waitingCallBudget(redis, roomy, row.name, 2, 300) },
+        { connection: 'cw' },
+      );
+      expect(ok).toMatchObject({ polled: true, error: null });
+      expect(await redis.zcard(`${roomy}:psa-calls:{cw}`)).toBe(cw.requests.length - before);
+    } finally {
+      await redis.quit();
+    }
   });
 });

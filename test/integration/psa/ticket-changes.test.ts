@@ -178,7 +178,7 @@ describe('failed deliveries: visible, retryable, counted', () => {
 
     const retry = await api().post(`/psa-deliveries/${String(failed.id)}/retry`);
     expect(retry.status).toBe(200);
-    expect(retry.body).toEqual({ retried: [{ id: String(failed.id), connection: 'autotask' }] });
+    expect(retry.body).toEqual({ retried: [{ id: String(failed.id), connection: 'autotask' }], stillSkipped: [] });
     await allDelivered(t.id, 2);
     expect(fake.tickets.filter((x) => x.fields.externalID === String(t.id))).toHaveLength(1);
     expect(await db('audit_log').where({ entity_type: 'psa_delivery', entity_id: String(failed.id), action: 'retry' })).toHaveLength(1);
