@@ -30,11 +30,10 @@ export class PsaCallBudget {
   private readonly window: SlidingCallBudget;
   private readonly marginMs: number;
   /**
-   * Slots taken ahead and not used yet, shared by the process's concurrent runs of the connection
-   * (a call takes one before asking Redis), usable until `prepaidUntil`.
+   * Slots taken ahead and not used yet, oldest first, shared by the process's concurrent runs of the
+   * connection (a call takes one before asking Redis), each usable until its own `until`.
    */
-  private prepaid: string[] = [];
-  private prepaidUntil = 0;
+  private prepaid: Array<{ member: string; until: number }> = [];
 
   constructor(
     private readonly name: string,
@@ -52,13 +51,8 @@ export class PsaCallBudget {
 
   /** Before every HTTP call: a slot taken ahead, or one slot now; {@link CallBudgetSpent} when the window has none free. */
   async beforeCall(): Promise<void> {
-    if (this.prepaid.length > 0) {
-      if (this.clock() < this.prepaidUntil) {
-        this.prepaid.pop();
-        return;
-      }
-      await this.giveBackStale();
-    }
+    await this.giveBackStale();
+    if (this.prepaid.shift() !== undefined) return;
     const wait = await this.window.take(this.name);
     if (wait !== 0) throw new CallBudgetSpent(wait);
   }
@@ -69,11 +63,11 @@ export class PsaCallBudget {
    */
   async prepay(n: number): Promise<number> {
     if (n < 2) return 0;
-    if (this.prepaid.length > 0 && this.clock() >= this.prepaidUntil) await this.giveBackStale();
+    await this.giveBackStale();
     const members = Array.from({ length: n }, () => randomUUID());
     if ((await this.window.takeMany(this.name, members)) !== 0) return 0;
-    this.prepaid.push(...members);
-    this.prepaidUntil = this.clock() + this.marginMs;
+    const until = this.clock() + this.marginMs;
+    this.prepaid.push(...members.map((member) => ({ member, until })));
     return n;
   }
 
@@ -85,14 +79,15 @@ export class PsaCallBudget {
   async refund(unused: number): Promise<void> {
     const n = Math.min(unused, this.prepaid.length);
     if (n <= 0) return;
-    const members = this.prepaid.splice(this.prepaid.length - n, n);
+    const members = this.prepaid.splice(this.prepaid.length - n, n).map((p) => p.member);
     await this.window.giveBack(this.name, members).catch(() => undefined);
   }
 
   /** Slots taken ahead that were not used in time: they stood for no request, so they leave the window. */
   private async giveBackStale(): Promise<void> {
-    const members = this.prepaid;
-    this.prepaid = [];
-    await this.window.giveBack(this.name, members).catch(() => undefined);
+    const now = this.clock();
+    const firstFresh = this.prepaid.findIndex((p) => p.until > now);
+    const expired = this.prepaid.splice(0, firstFresh === -1 ? this.prepaid.length : firstFresh).map((p) => p.member);
+    if (expired.length > 0) await this.window.giveBack(this.name, expired).catch(() => undefined);
   }
 }

@@ -75,3 +75,17 @@ it('the window is sliding: 6 calls a minute in any 60 s, not 6 more at the start
   await new Promise((r) => setTimeout(r, 1_600));
   expect(await callsLeft(b)).toBe(6);
 });
+
+it('each slot taken ahead keeps its own deadline: a later reservation does not extend an earlier one', async () => {
+  let now = Date.now();
+  const prefix = testQueuePrefix();
+  const b = new PsaCallBudget('own-deadline', { redis, prefix, perHour: 360 }, () => now);
+  expect(await b.prepay(2)).toBe(2);
+  now += 800;
+  expect(await b.prepay(2)).toBe(2);
+  // 1.2 s after the first reservation, 0.4 s after the second: the first two are stale and go back,
+  // the call uses one of the second two.
+  now += 400;
+  await b.beforeCall();
+  expect(await redis.zcard(`${prefix}:psa-calls:{own-deadline}`)).toBe(2);
+});
