@@ -38,7 +38,7 @@ export const connectionLimitsOf = (c: {
  * Without `limits` (migrations, one-off CLI commands an operator watches) Postgres' own settings
  * apply: a migration may rightly build an index for longer than any request should run.
  */
-export function knexConfig(databaseUrl: string, poolMax = 10, limits?: ConnectionLimits): Knex.Config {
+export function knexConfig(databaseUrl: string, poolMax = 10, limits?: ConnectionLimits, log?: Knex.Logger): Knex.Config {
   // Session settings travel in the startup packet (`options`), so they hold from a connection's
   // first statement on, with no extra round trip per checkout.
   const settings = ['-c jit=off'];
@@ -57,12 +57,14 @@ export function knexConfig(databaseUrl: string, poolMax = 10, limits?: Connectio
     connection: { connectionString: databaseUrl, options: settings.join(' ') },
     pool: { min: 0, max: poolMax },
     ...(limits ? { acquireConnectionTimeout: limits.acquireTimeoutMs } : {}),
+    // Knex' own warnings (a pool acquire that timed out, …) go to the process's logger, not to console.
+    ...(log ? { log } : {}),
     migrations: { directory: migrationsDir, tableName: 'knex_migrations', loadExtensions: ['.ts', '.js'] },
   };
 }
 
-export function createDb(databaseUrl: string, poolMax = 10, limits?: ConnectionLimits): Knex {
-  return knex(knexConfig(databaseUrl, poolMax, limits));
+export function createDb(databaseUrl: string, poolMax = 10, limits?: ConnectionLimits, log?: Knex.Logger): Knex {
+  return knex(knexConfig(databaseUrl, poolMax, limits, log));
 }
 
 export type Db = Knex | Knex.Transaction;

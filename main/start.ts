@@ -59,7 +59,12 @@ export class StartupError extends Error {
 export async function startHub(opts: HubProcessOptions): Promise<HubProcess> {
   const { config, logger } = opts;
   const now = opts.now ?? (() => new Date());
-  const db = createDb(config.DATABASE_URL, config.DATABASE_POOL_MAX, connectionLimitsOf(config));
+  const db = createDb(config.DATABASE_URL, config.DATABASE_POOL_MAX, connectionLimitsOf(config), {
+    warn: (message: unknown) => logger.warn({ knex: String(message) }, 'database client warning'),
+    error: (message: unknown) => logger.error({ knex: String(message) }, 'database client error'),
+    deprecate: (method: string, alternative: string) => logger.warn({ method, alternative }, 'database client deprecation'),
+    debug: (message: unknown) => logger.debug({ knex: String(message) }, 'database client debug'),
+  });
   const producerRedis = createRedis(config.REDIS_URL);
   // Redis may be down at start: the API still accepts alerts into the outbox; errors are logged, not thrown.
   producerRedis.on('error', (e: Error) => logger.debug({ err: e.message }, 'redis (producer) error'));

@@ -144,4 +144,20 @@ describe('issue 13 item 6: nothing hangs without a limit', () => {
       await tiny.destroy();
     }
   });
+
+  it("the pool's own warnings (an acquire that timed out) go to the given logger, never to console", async () => {
+    const warnings: string[] = [];
+    const consoleLog = jest.spyOn(console, 'log');
+    const tiny = createDb(h.t.url, 1, connectionLimitsOf(h.deps.config), { warn: (m: unknown) => warnings.push(String(m)) });
+    try {
+      const holder = await tiny.transaction();
+      await tiny.raw('select 1').catch(() => undefined);
+      await holder.rollback();
+      expect(warnings.some((w) => w.includes('Acquire connection error'))).toBe(true);
+      expect(consoleLog).not.toHaveBeenCalled();
+    } finally {
+      consoleLog.mockRestore();
+      await tiny.destroy();
+    }
+  });
 });
