@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RedisConnection } from '../lib/redis';
-import { SlidingCallBudget } from './psa-rate-limit';
+import { perMinute, SlidingCallBudget } from './psa-rate-limit';
 
 /**
  * The rate limit of one PSA connection as a delivery run uses it (issue 16 item 3): every HTTP call
@@ -43,7 +43,7 @@ export class PsaCallBudget {
     this.marginMs = opts.marginMs ?? 1_000;
     this.window = new SlidingCallBudget(opts.redis, {
       prefix: opts.prefix,
-      limit: Math.max(1, Math.floor(opts.perHour / 60)),
+      limit: perMinute(opts.perHour),
       marginMs: this.marginMs,
       ...(opts.windowMs === undefined ? {} : { windowMs: opts.windowMs }),
     });

@@ -15,6 +15,7 @@ import { metrics } from '../lib/metrics';
 import type { RedisConnection } from '../lib/redis';
 import { psaDeliveryCatalog, RETENTION } from './catalog';
 import { CallBudgetSpent, PsaCallBudget } from './psa-call-budget';
+import { ratePerHourOf } from './psa-rate-limit';
 
 /**
  * PSA delivery (issue 16 item 3), the adapter side: one BullMQ queue and worker per enabled
@@ -178,7 +179,7 @@ export class PsaDeliveryService {
   private startConnection(row: PsaConnectionRow): ConnectionRuntime {
     const { config: c } = this.deps;
     const { connector, config } = connectionConfig(row, c.HUB_SECRET_KEYS);
-    const perHour = row.rate_limit_per_hour ?? (row.type === 'autotask' ? c.HUB_PSA_AUTOTASK_RATE_PER_HOUR : null);
+    const perHour = ratePerHourOf(row, c.HUB_PSA_AUTOTASK_RATE_PER_HOUR);
     // One slot of the sliding window per HTTP call to the PSA (a run may look up, create, read the ticket numbers, note, update).
     const budget = perHour === null ? null : new PsaCallBudget(row.name, { redis: this.deps.producer, prefix: this.deps.prefix, perHour });
     const beforeCall = budget ? () => budget.beforeCall() : undefined;

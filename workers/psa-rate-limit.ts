@@ -117,13 +117,18 @@ export class SlidingCallBudget {
   }
 }
 
-/**
- * A connection's calls per window: its `rateLimitPerHour`, else the type's default (Autotask:
- * HUB_PSA_AUTOTASK_RATE_PER_HOUR), spread per minute; null = no limit. As the delivery worker reckons it.
- */
+/** A connection's calls per hour: its `rateLimitPerHour`, else the type's default (Autotask: HUB_PSA_AUTOTASK_RATE_PER_HOUR); null = no limit. */
+export function ratePerHourOf(row: { type: string; rate_limit_per_hour: number | null }, autotaskPerHour: number): number | null {
+  return row.rate_limit_per_hour ?? (row.type === 'autotask' ? autotaskPerHour : null);
+}
+
+/** An hourly rate spread per minute (at least one call). */
+export const perMinute = (perHour: number): number => Math.max(1, Math.floor(perHour / 60));
+
+/** A connection's calls per window (null = no limit), as the delivery worker reckons it. */
 export function callsPerWindow(row: { type: string; rate_limit_per_hour: number | null }, autotaskPerHour: number): number | null {
-  const perHour = row.rate_limit_per_hour ?? (row.type === 'autotask' ? autotaskPerHour : null);
-  return perHour === null ? null : Math.max(1, Math.floor(perHour / 60));
+  const perHour = ratePerHourOf(row, autotaskPerHour);
+  return perHour === null ? null : perMinute(perHour);
 }
 
 /**
