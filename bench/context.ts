@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Redis } from 'ioredis';
 import type { Knex } from 'knex';
+import type { PostProgress } from './drain';
 
 /**
  * What bench/run.ts hands a section that starts hub processes of its own (delivery.bench.ts,
@@ -29,8 +30,8 @@ export interface BenchContext {
   count(table: string, where?: string): Promise<number>;
   /** Empties tickets, alerts, receipts, deliveries (and what hangs off them) and the queues. */
   resetPipeline(): Promise<void>;
-  /** Posts `total` generic alerts (distinct ids, site-1 of the seeded company) `perRequest` per request; resolves at the last response. */
-  postAlerts(total: number, perRequest: number, tag: string): Promise<number>;
+  /** Posts `total` generic alerts (distinct ids, site-1 of the seeded company) `perRequest` per request; resolves at the last response; `progress` counts the alerts answered 2xx. */
+  postAlerts(total: number, perRequest: number, tag: string, progress?: PostProgress): Promise<number>;
   sampleRss(api: ChildProcess, workers: ChildProcess[]): { stop(): { api: number; workers: number } };
   /** With BENCH_COUNT_DIR: the processes start counting their Postgres statements and Redis commands now (count-calls.ts). */
   startCounting(procs: ChildProcess[]): Promise<void>;

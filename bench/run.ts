@@ -42,6 +42,7 @@ import { BENCH_APPLICATION_NAME, startCpuMeter } from './cpu';
 import { benchRules, type RulesBenchRow } from './rules.bench';
 import { createSource, insertRow, seedWorld } from '../test/helpers/seed';
 import type { BenchContext, ProcessCounts } from './context';
+import { allProcessed, newProgress, type PostProgress } from './drain';
 import { benchDelivery, printDelivery, type DeliveryBenchResult } from './delivery.bench';
 import { benchStorm, printStorm, type StormBenchResult } from './storm.bench';
 
@@ -217,9 +218,10 @@ async function main(): Promise<void> {
       // Drained is watched while posting (every 50 ms): autocannon itself returns only on its
       // one-second tick, which would round the figures up to whole seconds.
       let drainedAt = 0;
+      const progress = newProgress();
       const drained = waitUntil(
         async () => {
-          const done = (await count(db, 'alert_receipts', 'processed_at IS NOT NULL')) >= total;
+          const done = await allProcessed(db, progress, total);
           if (done) drainedAt = Date.now();
           return done;
         },
@@ -231,7 +233,7 @@ async function main(): Promise<void> {
         () => null,
         (e: unknown) => e,
       );
-      const lastResponseAt = await postAlerts(apiPort, total, perRequest, `w${workers}b${perRequest}`);
+      const lastResponseAt = await postAlerts(apiPort, total, perRequest, `w${workers}b${perRequest}`, progress);
       const postSeconds = (lastResponseAt - t0) / 1000;
       const drainError = await drainedResult;
       if (drainError) throw drainError;
@@ -279,7 +281,7 @@ async function main(): Promise<void> {
       waitUntil,
       count: (table, where) => count(db, table, where),
       resetPipeline: () => resetPipeline(db, prefix),
-      postAlerts: (n, perRequest, tag) => postAlerts(apiPort, n, perRequest, tag),
+      postAlerts: (n, perRequest, tag, progress) => postAlerts(apiPort, n, perRequest, tag, progress),
       sampleRss,
       startCounting: async (ps) => {
         if (!process.env.BENCH_COUNT_DIR) return;
@@ -487,7 +489,7 @@ async function loadTest(target: string, port: number, offered: number | 'max', d
 }
 
 /** Posts `total` alerts; returns when the last response arrived (Date.now()). */
-async function postAlerts(port: number, total: number, perRequest: number, tag: string): Promise<number> {
+async function postAlerts(port: number, total: number, perRequest: number, tag: string, progress?: PostProgress): Promise<number> {
   let last = 0;
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
@@ -512,8 +514,9 @@ async function postAlerts(port: number, total: number, perRequest: number, tag: 
       (err: unknown, res: autocannon.Result) =>
         err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(res),
     );
-    instance.on('response', () => {
+    instance.on('response', (_client: unknown, statusCode: number) => {
       last = Date.now();
+      if (progress && statusCode >= 200 && statusCode < 300) progress.acceptedAlerts += perRequest;
     });
   });
   if (result.non2xx || result.errors)

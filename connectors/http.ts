@@ -31,19 +31,29 @@ export function createHttpClient(opts: { timeoutMs?: number | undefined; now: ()
       if (o.rawBody !== undefined) body = o.rawBody;
       else if (o.json !== undefined) body = JSON.stringify(o.json);
       if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+      // The whole exchange (queueing for a socket, headers, body) within timeoutMs. A timer cleared when
+      // the answer is in, not AbortSignal.timeout: that one's timer stays armed for the full timeout after
+      // the answer and then builds a TimeoutError (a DOMException with its stack) for every request made —
+      // a few percent of a delivery run's CPU at a high rate.
+      const abort = new AbortController();
+      const timer = setTimeout(() => abort.abort(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
       let res;
-      try {
-        res = await request(url, { method, headers, body, dispatcher: agent, signal: AbortSignal.timeout(timeoutMs) });
-      } catch (e) {
-        // No answer: connection refused or reset, DNS, timeout. The request may or may not have reached the PSA.
-        const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-        throw new PsaError('transient', `${method} ${redactUrl(url)}: no answer (${message})`);
-      }
       let text: string;
       try {
-        text = await res.body.text();
-      } catch (e) {
-        throw new PsaError('transient', `${method} ${redactUrl(url)}: answer cut off (${e instanceof Error ? e.message : String(e)})`, { status: res.statusCode });
+        try {
+          res = await request(url, { method, headers, body, dispatcher: agent, signal: abort.signal });
+        } catch (e) {
+          // No answer: connection refused or reset, DNS, timeout. The request may or may not have reached the PSA.
+          const message = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+          throw new PsaError('transient', `${method} ${redactUrl(url)}: no answer (${message})`);
+        }
+        try {
+          text = await res.body.text();
+        } catch (e) {
+          throw new PsaError('transient', `${method} ${redactUrl(url)}: answer cut off (${e instanceof Error ? e.message : String(e)})`, { status: res.statusCode });
+        }
+      } finally {
+        clearTimeout(timer);
       }
       let parsed: unknown = text;
       if (text !== '') {

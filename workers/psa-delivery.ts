@@ -60,7 +60,9 @@ export class PsaEnqueuer {
     for (const r of refs) {
       if (r.isNew && !r.delayMs && !r.unique) {
         const key = `${r.rank}\u0000${r.connectionName}`;
-        groups.set(key, [...(groups.get(key) ?? []), r.id]);
+        const group = groups.get(key);
+        if (group) group.push(r.id);
+        else groups.set(key, [r.id]);
         continue;
       }
       jobs.push({ connectionName: r.connectionName, rank: r.rank, ids: [r.id], jobId: r.unique ? `d-${r.id}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}` : `d-${r.id}`, ...(r.delayMs ? { delayMs: r.delayMs } : {}) });
