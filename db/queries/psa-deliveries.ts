@@ -248,10 +248,14 @@ function workOf(r: Record<string, unknown>): DeliveryWork {
 
 /** The PSA created (or we found) the ticket: kept at once, in its own commit, so no later failure can lose it. */
 export async function saveExternalId(db: Db, id: string, token: string, externalId: string, externalNumber: string | null, sentSeq: string): Promise<boolean> {
-  const n = await db('psa_deliveries')
-    .where({ id, claimed_by: token })
-    .update({ external_id: externalId, external_number: externalNumber, sent_seq: sentSeq, delivered_at: db.fn.now(), updated_at: db.fn.now() });
-  return n > 0;
+  // Raw rather than the query builder: one statement per PSA create, where building it cost about as
+  // much CPU as sending it (the delivery benchmark's worker profile).
+  const { rowCount } = await db.raw<{ rowCount: number | null }>(
+    `UPDATE psa_deliveries SET external_id = ?, external_number = ?, sent_seq = ?, delivered_at = now(), updated_at = now()
+      WHERE id = ? AND claimed_by = ?`,
+    [externalId, externalNumber, sentSeq, id, token],
+  );
+  return (rowCount ?? 0) > 0;
 }
 
 /** What a run sent, to be subtracted from what is pending (changes recorded meanwhile stay). */
