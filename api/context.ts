@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Request } from 'express';
 import type { Knex } from 'knex';
+import type { PsaCallBudgetOf } from '../app/psa/connections';
 import type { ReceiptJobs } from '../app/receipts/receipt-jobs';
 import type { LiveRules } from '../app/rules/live-rules';
 import type { SourceCache } from './webhooks/source-cache';
@@ -68,6 +69,8 @@ export interface HubServices {
   sourceCache?: SourceCache;
   /** Issue 16: puts PSA deliveries on their connection's queue (workers/psa-delivery.ts PsaEnqueuer); absent = the worker's sweep does it. */
   psaEnqueuer?: { enqueue(refs: ReadonlyArray<{ id: string; connectionName: string; rank: number; unique?: boolean }>): Promise<void> };
+  /** Issue 16: the PSA call budget an import, webhook registration or connection test takes its calls from (main/psa-call-budget.ts); absent = no limit. */
+  psaCallBudget?: PsaCallBudgetOf;
 }
 
 /** A service the process must have for this route; 503 NOT_READY where it does not run. */

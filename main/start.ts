@@ -25,7 +25,7 @@ import { renewalProcessor } from '../workers/renewal.worker';
 import { replayProcessor } from '../workers/rule-replay.worker';
 import { ensureSchedules } from '../workers/schedules';
 import { upkeepProcessor } from '../workers/upkeep.worker';
-import { callsPerWindow, waitingCallBudget } from '../workers/psa-rate-limit';
+import { psaCallBudgetFor } from './psa-call-budget';
 import { retentionPolicyOf } from '../app/retention/apply-retention';
 import { PsaDeliveryService, PsaEnqueuer } from '../workers/psa-delivery';
 import { createQueues, createQueueWorker } from './workers';
@@ -180,7 +180,7 @@ export async function startHub(opts: HubProcessOptions): Promise<HubProcess> {
         rulesWindows: () => rulesWindowsOf(rules.store.current()),
         secretKeys: config.HUB_SECRET_KEYS,
         connectorDeps: { autotaskZoneLookupUrl: config.HUB_AUTOTASK_ZONE_LOOKUP_URL, timeoutMs: config.HUB_PSA_TIMEOUT_MS },
-        psaCallBudget: (row) => waitingCallBudget(producerRedis, prefix, row.name, callsPerWindow(row, config.HUB_PSA_AUTOTASK_RATE_PER_HOUR)),
+        psaCallBudget: psaCallBudgetFor(producerRedis, config),
         retention: retentionPolicyOf(config),
       }),
       'rule-replays': replayProcessor({ db, slas: new SlaCache(), logger, fallbackZone: config.HUB_RENEWAL_TIMEZONE }),
@@ -201,7 +201,17 @@ export async function startHub(opts: HubProcessOptions): Promise<HubProcess> {
       config,
       db,
       logger,
-      services: { readiness, readinessDetails, alertEnqueuer: enqueuer, receiptJobs, queues, rules, psaEnqueuer },
+      services: {
+        readiness,
+        readinessDetails,
+        alertEnqueuer: enqueuer,
+        receiptJobs,
+        queues,
+        rules,
+        psaEnqueuer,
+        // An import or a test asked through the API waits up to 30 s for a call (the request is open meanwhile).
+        psaCallBudget: psaCallBudgetFor(producerRedis, config, { maxWaitMs: 30_000, retryHint: 'try again in a minute, or raise the connection’s rateLimitPerHour' }),
+      },
     };
     const app = createApp(deps);
     server = http.createServer(app);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Result } from 'ioredis';
+import { PsaError } from '../connectors';
 import type { RedisConnection } from '../lib/redis';
 
 /**
@@ -132,9 +133,10 @@ export function callsPerWindow(row: { type: string; rate_limit_per_hour: number 
 }
 
 /**
- * The status poll's calls count in the same budget as the deliveries' (Autotask counts them all):
- * each call waits for its slot — the poll is background work — but at most `maxWaitMs` in all, then
- * the poll of that connection fails with the reason and runs again at its next interval.
+ * Calls outside the delivery runs — the status poll, the reference import, the webhook registration
+ * and the connection test — count in the same budget as the deliveries' (Autotask counts them all):
+ * each call waits for its slot, but at most `maxWaitMs` in all, then the work fails (a transient
+ * PsaError: 503 in the API) with the reason and `retryHint`.
  */
 export function waitingCallBudget(
   redis: RedisConnection,
@@ -143,6 +145,7 @@ export function waitingCallBudget(
   limit: number | null,
   maxWaitMs = 120_000,
   windowMs?: number,
+  retryHint = 'the poll runs again at its next interval',
 ): (() => Promise<void>) | undefined {
   if (limit === null) return undefined;
   const budget = new SlidingCallBudget(redis, { prefix, limit, ...(windowMs === undefined ? {} : { windowMs }) });
@@ -151,7 +154,7 @@ export function waitingCallBudget(
     for (;;) {
       const wait = await budget.take(name);
       if (wait === 0) return;
-      if (waited + wait > maxWaitMs) throw new Error(`PSA rate limit: no call left for ${name} within ${Math.round(maxWaitMs / 1000)} s (the poll runs again at its next interval)`);
+      if (waited + wait > maxWaitMs) throw new PsaError('transient', `PSA rate limit: no call left for ${name} within ${Math.round(maxWaitMs / 1000)} s (${retryHint})`, { retryAfterMs: wait });
       waited += wait;
       await new Promise((r) => setTimeout(r, wait));
     }

@@ -96,11 +96,30 @@ export async function removeConnection(trx: Knex.Transaction, name: string): Pro
   return row;
 }
 
+/**
+ * The connection's call budget for work outside the delivery runs (status poll, import, webhook
+ * registration, connection test): every HTTP call takes its slot of the same sliding window as the
+ * deliveries' (main/psa-call-budget.ts), since the PSA counts them all. Undefined: no limit.
+ */
+export type PsaCallBudgetOf = (row: PsaConnectionRow) => (() => Promise<void>) | undefined;
+
+/** The connector deps of one connection, with its call budget when there is one. */
+export function connectorDepsOf(row: PsaConnectionRow, deps: Omit<ConnectorDeps, 'connectionName'>, budget: PsaCallBudgetOf | undefined): ConnectorDeps {
+  const beforeCall = budget?.(row);
+  return { ...deps, connectionName: row.name, ...(beforeCall ? { beforeCall } : {}) };
+}
+
 /** Calls the PSA with the stored config: what worked and what did not (never throws for a PSA failure). */
-export async function testConnection(db: Db, name: string, keys: readonly string[], deps: Omit<ConnectorDeps, 'connectionName'>): Promise<ConnectionTestResult> {
+export async function testConnection(
+  db: Db,
+  name: string,
+  keys: readonly string[],
+  deps: Omit<ConnectorDeps, 'connectionName'>,
+  psaCallBudget?: PsaCallBudgetOf,
+): Promise<ConnectionTestResult> {
   const row = await findConnection(db, name);
   const { connector, config } = connectionConfig(row, keys);
-  const session = connector.open(config, { ...deps, connectionName: row.name });
+  const session = connector.open(config, connectorDepsOf(row, deps, psaCallBudget));
   try {
     return await session.testConnection();
   } catch (e) {

@@ -14,7 +14,7 @@ import { insertService, updateService } from '../../db/queries/services';
 import type { PeriodType } from '../../db/tables';
 import { setDeviceContract } from '../devices/device-links';
 import { connectionConfig } from './connection-secrets';
-import { findConnection } from './connections';
+import { connectorDepsOf, findConnection, type PsaCallBudgetOf } from './connections';
 
 /**
  * `hub psa import <connection>` and `POST /api/v1/psa-connections/:name/import` (R-PSA-4, issue 16
@@ -54,6 +54,8 @@ export interface ImportDeps {
   db: Knex;
   secretKeys: readonly string[];
   connectorDeps: Omit<ConnectorDeps, 'connectionName'>;
+  /** The connection's call budget (its pages count against the PSA's limit like the deliveries' calls); absent = none. */
+  psaCallBudget?: PsaCallBudgetOf | undefined;
 }
 
 export interface ImportReport extends ImportSummary {
@@ -76,7 +78,7 @@ class DryRunRollback extends Error {}
 export async function importReferenceData(deps: ImportDeps, name: string, opts: ImportOptions): Promise<ImportReport> {
   const row = await findConnection(deps.db, name);
   const { connector, config } = connectionConfig(row, deps.secretKeys);
-  const session = connector.open(config, { ...deps.connectorDeps, connectionName: row.name });
+  const session = connector.open(config, connectorDepsOf(row, deps.connectorDeps, deps.psaCallBudget));
   try {
     const missing = LISTS.filter(([, op]) => typeof session[op] !== 'function').map(([kind]) => kind);
     if (missing.length === LISTS.length) throw new HubError('UNPROCESSABLE', `connection ${name}: a ${row.type} connection has no reference data to import`);

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { connectionConfig } from './connection-secrets';
+import type { PsaCallBudgetOf } from './connections';
 import { applyStatusReports, type StatusBackResult } from './status-back';
 import type { ConnectorDeps } from '../../connectors/types';
 import { listPsaConnections } from '../../db/queries/psa-connections';
@@ -26,7 +27,7 @@ export interface PollDeps {
    * The connection's call budget, shared with its deliveries (the worker's rate limit: Autotask counts
    * the poll's calls too): called before each of the poll's PSA calls. None: not limited (the CLI's poll).
    */
-  psaCallBudget?: (row: PsaConnectionRow) => (() => Promise<void>) | undefined;
+  psaCallBudget?: PsaCallBudgetOf | undefined;
 }
 
 /** The window read again at every poll. @defaultValue 5 minutes */

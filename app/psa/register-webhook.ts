@@ -4,7 +4,7 @@ import { HubError } from '../../core/errors';
 import { writeAudit } from '../../db/queries/audit';
 import { PsaError, type ConnectorDeps } from '../../connectors/types';
 import { connectionConfig } from './connection-secrets';
-import { findConnection, updateConnection } from './connections';
+import { connectorDepsOf, findConnection, updateConnection, type PsaCallBudgetOf } from './connections';
 
 /**
  * `hub psa register-webhook <connection> --url <public hub url>` and
@@ -52,6 +52,8 @@ export interface RegisterWebhookDeps {
   db: Knex;
   secretKeys: readonly string[];
   connectorDeps: Omit<ConnectorDeps, 'connectionName'>;
+  /** The connection's call budget (these calls count against the PSA's limit too); absent = none. */
+  psaCallBudget?: PsaCallBudgetOf | undefined;
 }
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
@@ -102,7 +104,7 @@ export async function registerPsaWebhook(deps: RegisterWebhookDeps, name: string
     throw new HubError('UNPROCESSABLE', `connection ${name}: its webhookSecret is longer than the ${SECRET_KEY_MAX} characters Autotask accepts as a secret key; set a shorter one (or remove it to have one generated)`);
   }
   const { connector } = connectionConfig(row, deps.secretKeys);
-  const session = connector.open(config, { ...deps.connectorDeps, connectionName: row.name });
+  const session = connector.open(config, connectorDepsOf(row, deps.connectorDeps, deps.psaCallBudget));
   const webhookUrl = `${base}/hooks/psa/${encodeURIComponent(row.name)}`;
   let report: RegisterWebhookReport;
   try {

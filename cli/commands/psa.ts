@@ -12,6 +12,9 @@ import { loadConfig } from '../../config/env';
 import { todayIn } from '../../core/dates';
 import { IMPORT_KINDS } from '../../core/psa/import-plan';
 import { createDb } from '../../db/connection';
+import { createRedis } from '../../lib/redis';
+import { psaCallBudgetFor } from '../../main/psa-call-budget';
+import type { PsaCallBudgetOf } from '../../app/psa/connections';
 import { createLogger } from '../../lib/logger';
 
 /** Where the command reads and writes; tests pass their own database, keys and output. */
@@ -25,6 +28,11 @@ export interface PsaCliIo {
   /** A progress bar is drawn only on a terminal. */
   isTTY(): boolean;
   now(): Date;
+  /**
+   * The PSA call budget the command's calls take their slots from (shared with the running hub's
+   * deliveries through Redis), and how to let it go; undefined: no budget (tests).
+   */
+  openCallBudget?(): { budget: PsaCallBudgetOf; close(): Promise<void> };
 }
 
 const defaultIo: PsaCliIo = {
@@ -36,7 +44,27 @@ const defaultIo: PsaCliIo = {
   out: (line) => process.stdout.write(`${line}\n`),
   isTTY: () => Boolean(process.stderr.isTTY),
   now: () => new Date(),
+  openCallBudget: () => {
+    const config = loadConfig();
+    const redis = createRedis(config.REDIS_URL);
+    return {
+      budget: psaCallBudgetFor(redis, config, { retryHint: 'run the command again later, or raise the connection’s rateLimitPerHour' }),
+      close: async () => {
+        await redis.quit().catch(() => redis.disconnect());
+      },
+    };
+  },
 };
+
+/** Runs `work` with the command's call budget (opened lazily, closed after). */
+async function withCallBudget<T>(io: PsaCliIo, work: (budget: PsaCallBudgetOf | undefined) => Promise<T>): Promise<T> {
+  const opened = io.openCallBudget?.();
+  try {
+    return await work(opened?.budget);
+  } finally {
+    await opened?.close();
+  }
+}
 
 function cliActor(): string {
   try {
@@ -97,10 +125,12 @@ export function registerPsaCommands(program: Command, io: PsaCliIo = defaultIo):
       const bar = progressBar(io);
       let report: ImportReport;
       try {
-        report = await importReferenceData(
-          { db, secretKeys: io.secretKeys(), connectorDeps: { now: () => io.now(), autotaskZoneLookupUrl: io.autotaskZoneLookupUrl(), timeoutMs: io.timeoutMs() } },
-          connection,
-          { dryRun: opts.dryRun === true, actor: cliActor(), today: todayIn('UTC', io.now()), onProgress: bar.onProgress },
+        report = await withCallBudget(io, (psaCallBudget) =>
+          importReferenceData(
+            { db, secretKeys: io.secretKeys(), connectorDeps: { now: () => io.now(), autotaskZoneLookupUrl: io.autotaskZoneLookupUrl(), timeoutMs: io.timeoutMs() }, psaCallBudget },
+            connection,
+            { dryRun: opts.dryRun === true, actor: cliActor(), today: todayIn('UTC', io.now()), onProgress: bar.onProgress },
+          ),
         );
       } finally {
         bar.stop();
@@ -116,9 +146,11 @@ export function registerPsaCommands(program: Command, io: PsaCliIo = defaultIo):
     .action(async (connection: string | undefined) => {
       const db = io.openDb();
       try {
-        const results = await pollPsaStatus(
-          { db, logger: createLogger('silent'), now: () => io.now(), secretKeys: io.secretKeys(), connectorDeps: { autotaskZoneLookupUrl: io.autotaskZoneLookupUrl(), timeoutMs: io.timeoutMs() } },
-          connection === undefined ? {} : { connection },
+        const results = await withCallBudget(io, (psaCallBudget) =>
+          pollPsaStatus(
+            { db, logger: createLogger('silent'), now: () => io.now(), secretKeys: io.secretKeys(), connectorDeps: { autotaskZoneLookupUrl: io.autotaskZoneLookupUrl(), timeoutMs: io.timeoutMs() }, psaCallBudget },
+            connection === undefined ? {} : { connection },
+          ),
         );
         for (const r of results) io.out(`${r.connection}: ${r.error ? `failed: ${r.error}` : r.polled ? `${r.reports} changed, ${r.closed} hub tickets closed` : 'cannot be polled'}`);
       } finally {
@@ -136,11 +168,13 @@ export function registerPsaCommands(program: Command, io: PsaCliIo = defaultIo):
     .action(async (connection: string, opts: { url: string; deactivationUrl?: string; notificationEmail?: string; json?: boolean }) => {
       const db = io.openDb();
       try {
-        const r = await registerPsaWebhook(
-          { db, secretKeys: io.secretKeys(), connectorDeps: { now: () => io.now(), autotaskZoneLookupUrl: io.autotaskZoneLookupUrl(), timeoutMs: io.timeoutMs() } },
-          connection,
-          { url: opts.url, deactivationUrl: opts.deactivationUrl, notificationEmail: opts.notificationEmail },
-          { actor: cliActor() },
+        const r = await withCallBudget(io, (psaCallBudget) =>
+          registerPsaWebhook(
+            { db, secretKeys: io.secretKeys(), connectorDeps: { now: () => io.now(), autotaskZoneLookupUrl: io.autotaskZoneLookupUrl(), timeoutMs: io.timeoutMs() }, psaCallBudget },
+            connection,
+            { url: opts.url, deactivationUrl: opts.deactivationUrl, notificationEmail: opts.notificationEmail },
+            { actor: cliActor() },
+          ),
         );
         if (opts.json) io.out(JSON.stringify(r, null, 2));
         else {

@@ -89,7 +89,7 @@ export function psaConnectionsRouter(deps: AppDeps): Router {
         now: () => new Date(),
         autotaskZoneLookupUrl: deps.config.HUB_AUTOTASK_ZONE_LOOKUP_URL,
         timeoutMs: deps.config.HUB_PSA_TIMEOUT_MS,
-      }),
+      }, deps.services.psaCallBudget),
     }),
   );
 

@@ -54,6 +54,7 @@ export function psaImportRouter(deps: AppDeps): Router {
           db: deps.db,
           secretKeys: deps.config.HUB_SECRET_KEYS,
           connectorDeps: { now: () => new Date(), autotaskZoneLookupUrl: deps.config.HUB_AUTOTASK_ZONE_LOOKUP_URL, timeoutMs: deps.config.HUB_PSA_TIMEOUT_MS },
+          psaCallBudget: deps.services.psaCallBudget,
         },
         name,
         { dryRun: body.dryRun === true, actor: actorOf(req), requestId: req.requestId ?? null, today: todayIn('UTC', new Date()) },

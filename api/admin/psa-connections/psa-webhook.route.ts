@@ -53,6 +53,7 @@ export function psaWebhookRouter(deps: AppDeps): Router {
           db: deps.db,
           secretKeys: deps.config.HUB_SECRET_KEYS,
           connectorDeps: { now: () => new Date(), autotaskZoneLookupUrl: deps.config.HUB_AUTOTASK_ZONE_LOOKUP_URL, timeoutMs: deps.config.HUB_PSA_TIMEOUT_MS },
+          psaCallBudget: deps.services.psaCallBudget,
         },
         name,
         { url: body.url, deactivationUrl: body.deactivationUrl, notificationEmail: body.notificationEmail },
