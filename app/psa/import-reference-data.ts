@@ -15,6 +15,7 @@ import type { PeriodType } from '../../db/tables';
 import { setDeviceContract } from '../devices/device-links';
 import { connectionConfig } from './connection-secrets';
 import { connectorDepsOf, findConnection, type PsaCallBudgetOf } from './connections';
+import { resumeSkippedForRefs } from './resume-skipped';
 
 /**
  * `hub psa import <connection>` and `POST /api/v1/psa-connections/:name/import` (R-PSA-4, issue 16
@@ -63,6 +64,12 @@ export interface ImportReport extends ImportSummary {
   dryRun: boolean;
   /** Links of configuration items to contracts that could not be made (R-LINK-1), with the reason. */
   linkErrors: Array<{ externalId: string; reason: string }>;
+  /**
+   * Deliveries skipped because a company had no PSA id for this connection, sent now that the import
+   * linked the company (app/psa/resume-skipped.ts; the delivery sweep enqueues them within
+   * HUB_PSA_SWEEP_MS). In a dry run: how many would be.
+   */
+  deliveriesResumed: number;
 }
 
 const LISTS: Array<[ImportKind, keyof PsaSession]> = [
@@ -98,7 +105,7 @@ export async function importReferenceData(deps: ImportDeps, name: string, opts: 
       }
       records.set(kind, all);
     }
-    const report: ImportReport = { ...emptySummary(), connection: name, dryRun: opts.dryRun === true, linkErrors: [] };
+    const report: ImportReport = { ...emptySummary(), connection: name, dryRun: opts.dryRun === true, linkErrors: [], deliveriesResumed: 0 };
     try {
       await deps.db.transaction(async (trx) => {
         const w = new Writer(trx, name, opts, report);
@@ -113,7 +120,7 @@ export async function importReferenceData(deps: ImportDeps, name: string, opts: 
           action: 'import',
           entityType: 'psa_connection',
           entityId: name,
-          after: { counts: report.counts, refused: report.refused.length, linkErrors: report.linkErrors.length },
+          after: { counts: report.counts, refused: report.refused.length, linkErrors: report.linkErrors.length, deliveriesResumed: report.deliveriesResumed },
         });
       });
     } catch (e) {
@@ -195,7 +202,11 @@ class Writer {
 
   private async linkRef(table: PsaRefTable, id: string, ref: string): Promise<void> {
     const refs = (await psaRefsOf(this.trx, table, [id])).get(id) ?? {};
-    if (refs[this.connection] !== ref) await setPsaRefs(this.trx, table, id, { ...refs, [this.connection]: ref });
+    if (refs[this.connection] === ref) return;
+    const after = { ...refs, [this.connection]: ref };
+    await setPsaRefs(this.trx, table, id, after);
+    if (table === 'companies')
+      this.report.deliveriesResumed += (await resumeSkippedForRefs(this.trx, id, refs, after, { actor: this.opts.actor, requestId: this.opts.requestId ?? null })).length;
   }
 
   private async match<P>(table: PsaRefTable, ref: string, key: (q: Knex.QueryBuilder) => void, values: (id: string) => Promise<P>): Promise<ImportMatch<P> | null> {

@@ -83,6 +83,8 @@ export function describePsaImport(r: ImportReport): string[] {
   }
   for (const x of r.refused.slice(0, 50)) lines.push(`  refused ${x.kind} ${x.externalId} "${x.name}": ${x.reason}`);
   for (const x of r.linkErrors.slice(0, 50)) lines.push(`  not linked: configuration item ${x.externalId}: ${x.reason}`);
+  if (r.deliveriesResumed > 0)
+    lines.push(`${r.deliveriesResumed} ticket deliver${r.deliveriesResumed === 1 ? 'y' : 'ies'} skipped for lack of the company's PSA id ${r.dryRun ? 'would be' : 'are'} sent now (a running worker sends them within HUB_PSA_SWEEP_MS)`);
   return lines;
 }
 

@@ -468,3 +468,24 @@ export async function deliveryCounts(db: Db): Promise<Array<{ connection: string
   return rows.map((r) => ({ connection: r.connection, state: r.state, count: Number(r.count) }));
 }
 
+
+/**
+ * A company got its PSA id for these connections: the deliveries skipped for lacking it — of the
+ * company's open tickets, not created in the PSA yet, on enabled connections — are pending again
+ * with a fresh attempt count. Returns them to enqueue (as new deliveries: they go at once).
+ */
+export async function resumeSkippedOfCompany(db: Db, companyId: string, connectionNames: readonly string[]): Promise<DeliveryRef[]> {
+  if (connectionNames.length === 0) return [];
+  const { rows } = await db.raw<{ rows: Array<{ id: string; name: string; rank: number }> }>(
+    `UPDATE psa_deliveries d
+        SET state = 'pending', attempts = 0, last_error = NULL, claimed_by = NULL, claimed_until = NULL, pending_since = now(), updated_at = now()
+       FROM tickets t, psa_connections c
+      WHERE t.id = d.ticket_id AND c.id = d.connection_id
+        AND d.state = 'skipped' AND d.external_id IS NULL
+        AND t.company_id = ? AND t.status NOT IN ('resolved', 'closed')
+        AND c.enabled AND c.name = ANY(?::text[])
+      RETURNING d.id, c.name, d.rank`,
+    [companyId, [...connectionNames]],
+  );
+  return rows.map((r) => ({ id: String(r.id), connectionName: r.name, rank: r.rank, isNew: true }));
+}

@@ -11,6 +11,8 @@ import {
   updateCompany,
   type CompanyWithSites,
 } from '../../../db/queries/companies';
+import { resumeSkippedForRefs } from '../../../app/psa/resume-skipped';
+import type { DeliveryRef } from '../../../db/queries/psa-deliveries';
 import type { AppDeps } from '../../context';
 import { actorOf, scopeOf } from '../../context';
 import { codeSchema, instant, listQuery, nameSchema, nonEmptyPatch, pageOf, parseId } from '../../openapi/schemas';
@@ -158,6 +160,7 @@ export function companiesRouter(deps: AppDeps): Router {
     },
     async ({ body, params, req }) => {
       const id = parseId(params.id, 'company');
+      let resumed: DeliveryRef[] = [];
       const updated = await updateAudited(deps.db, req, DB_ERRORS, {
         entityType: 'company',
         what: 'company',
@@ -167,10 +170,17 @@ export function companiesRouter(deps: AppDeps): Router {
           await lockCompany(trx, id);
           return getCompany(trx, id, scopeOf(req));
         },
-        update: async (trx) => withPsaRefs(trx, 'companies', body.psaRefs, await updateCompany(trx, id, { name: body.name, code: body.code, timezone: body.timezone, sourceSites: sitesIn(body.sourceSites) })),
+        update: async (trx, before) => {
+          const after = await withPsaRefs(trx, 'companies', body.psaRefs, await updateCompany(trx, id, { name: body.name, code: body.code, timezone: body.timezone, sourceSites: sitesIn(body.sourceSites) }));
+          // A connection ref gained: the skipped deliveries of the company's open tickets go out now.
+          if (after && body.psaRefs) resumed = await resumeSkippedForRefs(trx, id, refsOf(before), body.psaRefs, { actor: actorOf(req), requestId: req.requestId ?? null });
+          return after;
+        },
         out: companyOut,
         companyOf: () => id,
       });
+      if (resumed.length > 0)
+        await deps.services.psaEnqueuer?.enqueue(resumed).catch((err: unknown) => deps.logger.warn({ err: String(err), companyId: id }, 'PSA enqueue failed; the delivery sweep picks the deliveries up'));
       return { body: updated };
     },
   );

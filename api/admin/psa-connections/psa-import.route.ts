@@ -19,6 +19,9 @@ export const importReportSchema = z
     counts: z.strictObject(Object.fromEntries(IMPORT_KINDS.map((k) => [k, counts])) as Record<(typeof IMPORT_KINDS)[number], typeof counts>),
     refused: z.array(z.strictObject({ kind: z.enum(IMPORT_KINDS as [string, ...string[]]), externalId: z.string(), name: z.string(), reason: z.string() })),
     linkErrors: z.array(z.strictObject({ externalId: z.string(), reason: z.string() })),
+    deliveriesResumed: z.number().int().openapi({
+      description: 'Deliveries skipped for lack of the company’s PSA id, sent now that the import linked the company (in a dry run: how many would be).',
+    }),
   })
   .openapi('PsaImportReport');
 

@@ -13,6 +13,9 @@ import { insertRow } from '../../helpers/seed';
  */
 let a: TestApp;
 let fake: FakeAutotask;
+/** Deliveries of the hand-made Fabrikam's tickets, skipped for lack of its Autotask id: one open ticket, one closed. */
+let skippedOpen: string;
+let skippedClosed: string;
 
 const api = () => request(a.app);
 const runImport = (body: Record<string, unknown> = {}) => api().post('/api/v1/psa-connections/at/import').set('Authorization', a.admin).send(body);
@@ -55,9 +58,17 @@ beforeAll(async () => {
   seedPsa(fake);
   // Hand-made hub records the import must match by name rather than duplicate.
   await insertRow(a.db, 'slas', { name: 'Premium 24x7', timezone: 'Europe/Berlin', is_24x7: true });
-  await insertRow(a.db, 'companies', { name: 'fabrikam gmbh' });
+  const fabrikam = await insertRow(a.db, 'companies', { name: 'fabrikam gmbh' });
   const res = await api().post('/api/v1/psa-connections').set('Authorization', a.admin).send({ name: 'at', type: 'autotask', enabled: true, config: { ...fake.credentials, baseUrl: fake.baseUrl } });
   expect(res.status).toBe(201);
+  const connection = await a.db('psa_connections').where({ name: 'at' }).first('id');
+  const skippedOf = async (status: string) => {
+    const t = await insertRow(a.db, 'tickets', { source: 'rmm', priority: 'high', status, dedup_key: `k-${status}`, company_id: fabrikam.id, title: status, first_occurred_at: new Date(), last_occurred_at: new Date() });
+    const d = await insertRow(a.db, 'psa_deliveries', { ticket_id: t.id, connection_id: connection.id, state: 'skipped', last_error: 'company fabrikam gmbh has no psaRefs.at', pending_since: null });
+    return String(d.id);
+  };
+  skippedOpen = await skippedOf('new');
+  skippedClosed = await skippedOf('closed');
 });
 afterAll(async () => {
   await fake.close();
@@ -68,7 +79,8 @@ describe('Autotask import (R-PSA-4)', () => {
   it('a dry run plans everything and writes nothing', async () => {
     const res = await runImport({ dryRun: true });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ dryRun: true, counts: { company: { created: 1, updated: 1 }, contract: { created: 1, refused: 1 }, device: { created: 3, refused: 1 } } });
+    expect(res.body).toMatchObject({ dryRun: true, counts: { company: { created: 1, updated: 1 }, contract: { created: 1, refused: 1 }, device: { created: 3, refused: 1 } }, deliveriesResumed: 1 });
+    expect(await a.db('psa_deliveries').where({ id: skippedOpen }).first()).toMatchObject({ state: 'skipped' });
     expect(await a.db('companies').count({ n: '*' }).first()).toEqual({ n: '1' });
     expect(await a.db('contracts').count({ n: '*' }).first()).toEqual({ n: '0' });
     expect(await a.db('devices').count({ n: '*' }).first()).toEqual({ n: '0' });
@@ -93,6 +105,10 @@ describe('Autotask import (R-PSA-4)', () => {
       ]),
     );
     expect(res.body.linkErrors).toEqual([]);
+    // Fabrikam got its Autotask id: its open ticket's skipped delivery goes out (the worker's sweep enqueues it); the closed one's stays.
+    expect(res.body.deliveriesResumed).toBe(1);
+    expect(await a.db('psa_deliveries').where({ id: skippedOpen }).first()).toMatchObject({ state: 'pending', attempts: 0, last_error: null });
+    expect(await a.db('psa_deliveries').where({ id: skippedClosed }).first()).toMatchObject({ state: 'skipped' });
     // Paged: the four active configuration items came in two pages of two (the other lists fit one page).
     const next = fake.calls.filter((c) => c.method === 'GET' && c.path.endsWith('/query/next')).map((c) => c.path);
     expect(next).toEqual(['/ConfigurationItems/query/next']);
@@ -125,6 +141,7 @@ describe('Autotask import (R-PSA-4)', () => {
 
   it('is idempotent: a second run changes nothing; a name changed in Autotask is updated', async () => {
     const again = await runImport();
+    expect(again.body.deliveriesResumed).toBe(0);
     expect(again.body.counts).toEqual({
       company: { created: 0, updated: 0, unchanged: 2, refused: 0 },
       sla: { created: 0, updated: 0, unchanged: 1, refused: 1 },

@@ -9,7 +9,9 @@ import { createSource, seedWorld, type World } from '../../helpers/seed';
  * ticket whose company has no psaRefs entry for the connection is recorded `skipped`. A retry while
  * the ref is still missing answers so (409 for one, `stillSkipped` for the bulk retry) and leaves
  * it skipped with the reason — no job, no PSA call, no `failed` with the connector's message. Once
- * the admin sets the ref, the retry delivers it (companyID = the new ref), once.
+ * the admin sets the ref, the delivery goes out by itself (companyID = the new ref), once: no retry
+ * needed (app/psa/resume-skipped.ts) — for the company's open tickets; a closed one stays skipped
+ * until retried.
  */
 const TOKEN = 'generic-source-token-0123456789';
 const REASON = 'not sent to autotask: company ACME GmbH has no psaRefs.autotask (set it, then retry the delivery)';
@@ -55,15 +57,27 @@ it('a retry while the company ref is missing stays skipped with the reason; once
   expect(await db('psa_deliveries').where({ id: d.id }).first()).toMatchObject({ state: 'skipped', last_error: REASON, attempts: 0 });
   expect(fake.calls).toHaveLength(0);
 
-  // The admin sets the ref; the retry goes out and creates the ticket for that company, once.
+  // A closed ticket of the same company, skipped too: it stays skipped when the ref comes (no old history pushed into the PSA).
+  expect((await request(h.url).post('/hooks/rmm').set('Authorization', `Bearer ${TOKEN}`).send({ ...alert, alertId: 'cpu-mail01', category: 'cpu', title: 'CPU high' })).status).toBe(202);
+  const closedOne = await waitFor(async () => db('psa_deliveries').whereNot({ id: d.id }).first(), 20_000, 'the second delivery row');
+  await db('tickets').where({ id: closedOne.ticket_id }).update({ status: 'closed' });
+
+  // The admin sets the ref: the open ticket's delivery goes out by itself, for that company, once.
   expect((await api.patch(`/companies/${world.company.id}`, { psaRefs: { autotask: '29683' } })).status).toBe(200);
-  const again = await api.post(`/psa-deliveries/${d.id}/retry`);
-  expect(again.status).toBe(200);
-  expect(again.body).toEqual({ retried: [{ id: String(d.id), connection: 'autotask' }], stillSkipped: [] });
   await waitFor(async () => (await db('psa_deliveries').where({ id: d.id }).first()).state === 'delivered', 20_000, 'delivered');
   expect(fake.tickets).toHaveLength(1);
   expect(fake.tickets[0]!.fields).toMatchObject({ companyID: 29683, externalID: String(d.ticket_id) });
   expect(fake.calls.filter((c) => c.method === 'POST' && c.path === '/Tickets')).toHaveLength(1);
   const audit = await db('audit_log').where({ entity_type: 'psa_delivery', entity_id: String(d.id), action: 'retry' }).orderBy('id');
   expect(audit.map((a) => a.after.state ?? 'pending')).toEqual(['skipped', 'skipped', 'pending']);
+  expect(audit[2]!.after.reason).toBe('the company got its psaRefs entry for the connection');
+  await sleep(600);
+  expect(await db('psa_deliveries').where({ id: closedOne.id }).first()).toMatchObject({ state: 'skipped', attempts: 0 });
+
+  // The same ref sent again resumes nothing more; a retry of the closed one sends it when wanted.
+  expect((await api.patch(`/companies/${world.company.id}`, { psaRefs: { autotask: '29683' } })).status).toBe(200);
+  const again = await api.post(`/psa-deliveries/${closedOne.id}/retry`);
+  expect(again.status).toBe(200);
+  await waitFor(async () => (await db('psa_deliveries').where({ id: closedOne.id }).first()).state === 'delivered', 20_000, 'the closed one delivered on retry');
+  expect(fake.calls.filter((c) => c.method === 'POST' && c.path === '/Tickets')).toHaveLength(2);
 });
