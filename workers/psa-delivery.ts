@@ -8,7 +8,7 @@ import type { DeliveryRef } from '../app/psa/outbox';
 import { PsaError, type PsaSession } from '../connectors';
 import { breakerLabel, breakerOnFailure, breakerOnSuccess, breakerWaitMs, closedBreaker, type BreakerState } from '../core/psa/delivery';
 import { listPsaConnections } from '../db/queries/psa-connections';
-import { failDelivery, pendingDeliveries } from '../db/queries/psa-deliveries';
+import { failDelivery, pendingDeliveries, settleWithoutNumbers } from '../db/queries/psa-deliveries';
 import type { PsaConnectionRow } from '../db/tables';
 import type { Logger } from '../lib/logger';
 import { metrics } from '../lib/metrics';
@@ -282,7 +282,13 @@ export class PsaDeliveryService {
         return this.pause(rt, open);
       }
       const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-      if (last) await failDelivery(this.deps.db, deliveryId, `gave up after ${job.attemptsMade + 1} attempts: ${message}`);
+      if (last) {
+        // Only the ticket numbers were left to read: the PSA tickets exist, so those deliveries are
+        // delivered (without a number, the reason kept), not failed — a retry would create nothing.
+        if (thrown instanceof DeliveryStopped && thrown.awaitingNumbers.length > 0)
+          await settleWithoutNumbers(this.deps.db, thrown.awaitingNumbers, `ticket number not read after ${job.attemptsMade + 1} attempts: ${message}`);
+        else await failDelivery(this.deps.db, deliveryId, `gave up after ${job.attemptsMade + 1} attempts: ${message}`);
+      }
       throw err;
     } finally {
       if (made !== null) await rt.budget?.refund(prepaid - made);

@@ -69,6 +69,8 @@ export class DeliveryStopped extends Error {
     override readonly cause: unknown,
     /** PSA calls the run made or tried before it stopped. */
     readonly calls: number,
+    /** Stopped at reading the ticket numbers: the deliveries whose PSA ticket exists and whose number was not read. */
+    readonly awaitingNumbers: readonly string[] = [],
   ) {
     super(cause instanceof Error ? cause.message : String(cause));
   }
@@ -181,7 +183,13 @@ export async function deliverRun(deps: DeliverDeps & DeliverDepsHooks, deliveryI
       } catch (e) {
         // A refused read (4xx) will not work later either: settled without numbers, as a create whose number is unknown.
         if (e instanceof PsaError && e.kind === 'permanent') numbers = new Map();
-        else stop = new DeliveryStopped(numberless[0]!.id, e, calls);
+        else
+          stop = new DeliveryStopped(
+            numberless[0]!.id,
+            e,
+            calls,
+            numberless.map((n) => n.id),
+          );
       }
     }
     for (const n of numberless) {

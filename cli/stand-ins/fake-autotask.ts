@@ -37,7 +37,8 @@ import type { AddressInfo } from 'node:net';
  * - `lastActivityDate` of a ticket is set on its create, PATCH, note and status change
  * - errors as `{ errors: ["…"] }`
  *
- * Faults for tests: `failNext(n, status, retryAfterSeconds?)`, `down(true)` (500 until up again),
+ * Faults for tests: `failNext(n, status, retryAfterSeconds?)`, `failOn(method, path, n, status)` (the next n
+ * requests to that one endpoint only), `down(true)` (500 until up again),
  * `delayMs` (slow answers), `loseNextCreate()` (the ticket is created, the answer never arrives:
  * the socket is destroyed), `holdNextCreate()` (created, the answer never sent: the request hangs
  * until its client goes away). `calls` records every authenticated request in order.
@@ -91,6 +92,8 @@ export interface FakeAutotask {
   tickets: FakeTicket[];
   calls: Array<{ method: string; path: string; at: number }>;
   failNext(n: number, status: number, retryAfterSeconds?: number): void;
+  /** The next `n` requests to `method path` (e.g. `POST /Tickets/query`) answer `status`; other requests are served. */
+  failOn(method: string, path: string, n: number, status: number): void;
   down(on: boolean): void;
   loseNextCreate(): void;
   /** The next create is made, and its answer never sent: the request hangs until the client goes away (a worker killed mid-call). */
@@ -173,6 +176,7 @@ export async function startFakeAutotask(opts: { port?: number; host?: string } =
   let tickets: FakeTicket[] = [];
   let calls: FakeAutotask['calls'] = [];
   let failures: Array<{ status: number; retryAfter?: number }> = [];
+  let endpointFailures: Array<{ method: string; path: string; status: number }> = [];
   let isDown = false;
   let loseCreate = false;
   let holdCreate = false;
@@ -271,6 +275,11 @@ export async function startFakeAutotask(opts: { port?: number; host?: string } =
       }
       calls.push({ method: req.method ?? '', path: p, at: Date.now() });
       if (isDown) return reply(500, { errors: ['Service unavailable (fake: down)'] });
+      const e = endpointFailures.findIndex((x) => x.method === req.method && x.path === p);
+      if (e !== -1) {
+        const [x] = endpointFailures.splice(e, 1);
+        return reply(x!.status, { errors: [`injected ${x!.status} on ${x!.method} ${x!.path}`] });
+      }
       const f = failures.shift();
       if (f) return reply(f.status, { errors: [`injected ${f.status}`] }, f.retryAfter !== undefined ? { 'retry-after': String(f.retryAfter) } : {});
       let body: Record<string, unknown> = {};
@@ -431,6 +440,9 @@ export async function startFakeAutotask(opts: { port?: number; host?: string } =
     failNext(n, status, retryAfterSeconds) {
       for (let i = 0; i < n; i++) failures.push(retryAfterSeconds === undefined ? { status } : { status, retryAfter: retryAfterSeconds });
     },
+    failOn(method, path, n, status) {
+      for (let i = 0; i < n; i++) endpointFailures.push({ method, path, status });
+    },
     down(on) {
       isDown = on;
     },
@@ -477,6 +489,7 @@ export async function startFakeAutotask(opts: { port?: number; host?: string } =
       tickets = [];
       calls = [];
       failures = [];
+      endpointFailures = [];
       isDown = false;
       loseCreate = false;
       holdCreate = false;

@@ -489,3 +489,19 @@ export async function resumeSkippedOfCompany(db: Db, companyId: string, connecti
   );
   return rows.map((r) => ({ id: String(r.id), connectionName: r.name, rank: r.rank, isNew: true }));
 }
+
+/**
+ * Deliveries whose PSA ticket exists and whose number could not be read after every attempt: delivered
+ * without a number, the reason kept in last_error (a later change's run reads the number again). One
+ * that owes more (repeats, notes, a change recorded meanwhile) stays pending for that.
+ */
+export async function settleWithoutNumbers(db: Db, ids: readonly string[], reason: string): Promise<void> {
+  if (ids.length === 0) return;
+  await db.raw(
+    `UPDATE psa_deliveries
+        SET state = 'delivered', last_error = ?, claimed_by = NULL, claimed_until = NULL, pending_since = NULL, updated_at = now()
+      WHERE id = ANY(?::bigint[]) AND state = 'pending' AND external_id IS NOT NULL AND external_number IS NULL
+        AND pending_occurrences = 0 AND pending_notes = '[]'::jsonb AND sent_seq = change_seq`,
+    [reason.slice(0, 2000), [...ids]],
+  );
+}
