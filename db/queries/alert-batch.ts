@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Db } from '../connection';
+import { prepared, type PreparedName } from '../prepared';
 import type { AlertReceiptRow, AlertRow, CompanyRow, DeviceRow, TicketRow } from '../tables';
 import { OPEN_TICKET_STATUSES } from '../tables';
 import { contractFactColumns, type ContractFactRow, type NewTicket } from './alert-processing';
@@ -70,7 +71,7 @@ export async function lockReceipts(trx: Knex.Transaction, receiptIds: readonly s
       ORDER BY lower(a.hostname) NULLS FIRST, a.site NULLS FIRST, a.dedup_key, r.id
         FOR UPDATE OF r`,
     [receiptIds as string[]],
-  )) as { rows: Array<Record<string, unknown>> };
+  ).options(prepared('lock_receipts'))) as { rows: Array<Record<string, unknown>> };
   return r.rows.map((row) => {
     const alert = {} as Record<string, unknown>;
     for (const c of ALERT_COLUMNS) alert[c] = row[c];
@@ -93,8 +94,8 @@ export const pairKey = (a: string, b: string): string => `${a}\u0000${b}`;
  * Runs a batch lookup whose rows carry the pair they answer in two `k_` columns (selected first,
  * as `k_a`, `k_b`) and maps {@link pairKey} of it to the row without them.
  */
-async function rowsByPair<T>(db: Db, sql: string, bindings: Knex.RawBinding[]): Promise<Map<string, T>> {
-  const r = (await db.raw(sql, bindings)) as { rows: Array<Record<string, unknown>> };
+async function rowsByPair<T>(db: Db, sql: string, bindings: Knex.RawBinding[], name?: PreparedName): Promise<Map<string, T>> {
+  const r = (await db.raw(sql, bindings).options(name ? prepared(name) : {})) as { rows: Array<Record<string, unknown>> };
   const out = new Map<string, T>();
   for (const { k_a, k_b, ...row } of r.rows) out.set(pairKey(String(k_a ?? ''), String(k_b)), row as T);
   return out;
@@ -211,6 +212,7 @@ export async function effectiveDeviceContracts(db: Db, pairs: ReadonlyArray<{ id
           LIMIT 1
        ) x`,
     [pairs.map((p) => p.id), pairs.map((p) => p.date)],
+    'effective_device_contracts',
   );
 }
 
@@ -235,6 +237,7 @@ export async function activeDefaultContracts(db: Db, pairs: ReadonlyArray<{ id: 
           ORDER BY c.start_date DESC LIMIT 1
        ) x`,
     [pairs.map((p) => p.id), pairs.map((p) => p.date)],
+    'active_default_contracts',
   );
 }
 
@@ -255,7 +258,7 @@ export async function lockDedupKeys(trx: Knex.Transaction, keys: readonly string
     // unnest scans the array in order, so the locks are taken in key order.
     `SELECT pg_advisory_xact_lock(${DEDUP_KEY_LOCK_SPACE}, hashtext(k.key)) FROM unnest(?::text[]) AS k(key)`,
     [sorted],
-  );
+  ).options(prepared('lock_dedup_keys'));
 }
 
 /**
@@ -382,7 +385,7 @@ export async function insertTicketsOrCount(trx: Knex.Transaction, tickets: reado
                    updated_at = now()
      RETURNING id, dedup_key, (xmax = 0) AS created`,
     [JSON.stringify(tickets)],
-  )) as { rows: Array<{ id: string; dedup_key: string; created: boolean }> };
+  ).options(prepared('insert_tickets_or_count'))) as { rows: Array<{ id: string; dedup_key: string; created: boolean }> };
   for (const row of r.rows) out.set(row.dedup_key, { id: String(row.id), created: row.created });
   return out;
 }
@@ -465,5 +468,5 @@ export async function finishReceipts(trx: Knex.Transaction, items: readonly Rece
         })),
       ),
     ],
-  );
+  ).options(prepared('finish_receipts'));
 }
