@@ -17,6 +17,7 @@ export type PreparedName =
   | 'store_deliveries'
   | 'lock_receipts'
   | 'lock_dedup_keys'
+  | 'lock_tickets_for_keys'
   | 'effective_device_contracts'
   | 'active_default_contracts'
   | 'insert_tickets_or_count'

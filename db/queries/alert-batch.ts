@@ -281,10 +281,28 @@ export async function resolvedThroughForKeys(db: Db, keys: readonly string[]): P
   return out;
 }
 
+/**
+ * What deciding a receipt's effect reads of its key's ticket (core/tickets' TicketStateInput). Listed,
+ * not `t.*`: a prepared statement returning `*` of a table breaks once a migration adds a column
+ * (db/prepared.ts), and the rest of the row (the decision, the description) is not needed here.
+ */
+const KEY_TICKET_COLUMNS = [
+  'id',
+  'status',
+  'resolve_action',
+  'first_occurred_at',
+  'episode_started_at',
+  'last_occurred_at',
+  'resolved_at',
+  'resolved_automatically',
+  'reopen_window_minutes',
+] as const satisfies ReadonlyArray<keyof TicketRow>;
+export type KeyTicket = Pick<TicketRow, (typeof KEY_TICKET_COLUMNS)[number]>;
+
 /** What {@link lockTicketsForKeys} knows of a dedup key. */
 export interface KeyTickets {
-  open?: TicketRow;
-  last?: TicketRow;
+  open?: KeyTicket;
+  last?: KeyTicket;
   /** The key's last resolution (issue 15 item 7), as {@link resolvedThroughForKeys} reads it. */
   resolvedThrough?: Date;
 }
@@ -318,9 +336,9 @@ export async function lockTicketsForKeys(trx: Knex.Transaction, keys: readonly s
   if (keys.length === 0) return out;
   const sorted = [...new Set(keys)].sort();
   const r = (await trx.raw(
-    `SELECT k.key AS k_key, x.at AS k_resolved_through, t.* FROM unnest(?::text[]) WITH ORDINALITY AS k(key, ord)
+    `SELECT k.key AS k_key, x.at AS k_resolved_through, ${KEY_TICKET_COLUMNS.map((c) => `t.${c}`).join(', ')} FROM unnest(?::text[]) WITH ORDINALITY AS k(key, ord)
       LEFT JOIN LATERAL (
-        SELECT * FROM tickets WHERE dedup_key = k.key ORDER BY (status IN (${OPEN})) DESC, id DESC LIMIT 1 FOR UPDATE
+        SELECT ${KEY_TICKET_COLUMNS.join(', ')} FROM tickets WHERE dedup_key = k.key ORDER BY (status IN (${OPEN})) DESC, id DESC LIMIT 1 FOR UPDATE
       ) t ON true
       LEFT JOIN LATERAL (
         SELECT a.occurred_at AS at FROM alerts a
@@ -329,7 +347,7 @@ export async function lockTicketsForKeys(trx: Knex.Transaction, keys: readonly s
       ) x ON true
       ORDER BY k.ord`,
     [sorted],
-  )) as { rows: Array<TicketRow & { k_key: string; k_resolved_through: Date | null }> };
+  ).options(prepared('lock_tickets_for_keys'))) as { rows: Array<KeyTicket & { k_key: string; k_resolved_through: Date | null }> };
   for (const { k_key, k_resolved_through, ...row } of r.rows) {
     const entry: KeyTickets = {};
     if (row.id !== null) {

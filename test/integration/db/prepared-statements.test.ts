@@ -68,6 +68,7 @@ it('prepares the intake store and the worker batch statements once per connectio
       'hub_store_deliveries',
       'hub_lock_receipts',
       'hub_lock_dedup_keys',
+      'hub_lock_tickets_for_keys',
       'hub_active_default_contracts',
       'hub_insert_tickets_or_count',
       'hub_finish_receipts',
