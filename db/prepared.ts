@@ -16,6 +16,9 @@
 export type PreparedName =
   | 'store_deliveries'
   | 'lock_receipts'
+  | 'companies_for_sites'
+  | 'devices_by_source_refs'
+  | 'devices_by_hostnames'
   | 'lock_dedup_keys'
   | 'lock_tickets_for_keys'
   | 'effective_device_contracts'

@@ -101,16 +101,43 @@ async function rowsByPair<T>(db: Db, sql: string, bindings: Knex.RawBinding[], n
   return out;
 }
 
+/**
+ * Every column of `companies` and `devices`, listed rather than `c.*` / `d.*` so the lookups below can
+ * be prepared statements (db/prepared.ts: a prepared `*` breaks once a migration adds a column). The
+ * `satisfies` and the `Exact` checks make a column added to CompanyRow / DeviceRow a compile error here.
+ */
+const COMPANY_COLUMNS = ['id', 'name', 'code', 'timezone', 'created_at', 'updated_at', 'psa_refs'] as const satisfies ReadonlyArray<keyof CompanyRow>;
+const DEVICE_COLUMNS = [
+  'id',
+  'company_id',
+  'hostname',
+  'site',
+  'role',
+  'discovered',
+  'first_seen_at',
+  'last_seen_at',
+  'created_at',
+  'updated_at',
+  'psa_refs',
+] as const satisfies ReadonlyArray<keyof DeviceRow>;
+type Exact<Listed, All> = [Exclude<All, Listed>] extends [never] ? true : never;
+const companyColumnsComplete: Exact<(typeof COMPANY_COLUMNS)[number], keyof CompanyRow> = true;
+const deviceColumnsComplete: Exact<(typeof DEVICE_COLUMNS)[number], keyof DeviceRow> = true;
+void companyColumnsComplete;
+void deviceColumnsComplete;
+const columnsOf = (alias: string, columns: readonly string[]): string => columns.map((c) => `${alias}.${c}`).join(', ');
+
 /** The companies mapped to (source, site) pairs. Keyed {@link pairKey}(source, site). */
 export async function companiesForSites(db: Db, pairs: ReadonlyArray<{ source: string; site: string }>): Promise<Map<string, CompanyRow>> {
   if (pairs.length === 0) return new Map();
   return rowsByPair<CompanyRow>(
     db,
-    `SELECT k.source AS k_a, k.site AS k_b, c.*
+    `SELECT k.source AS k_a, k.site AS k_b, ${columnsOf('c', COMPANY_COLUMNS)}
        FROM unnest(?::text[], ?::text[]) AS k(source, site)
        JOIN company_source_sites m ON m.source = k.source AND m.site_id = k.site
        JOIN companies c ON c.id = m.company_id`,
     [pairs.map((p) => p.source), pairs.map((p) => p.site)],
+    'companies_for_sites',
   );
 }
 
@@ -119,11 +146,12 @@ export async function devicesBySourceRefs(db: Db, pairs: ReadonlyArray<{ source:
   if (pairs.length === 0) return new Map();
   return rowsByPair<DeviceRow>(
     db,
-    `SELECT k.source AS k_a, k.ref AS k_b, d.*
+    `SELECT k.source AS k_a, k.ref AS k_b, ${columnsOf('d', DEVICE_COLUMNS)}
        FROM unnest(?::text[], ?::text[]) AS k(source, ref)
        JOIN device_source_refs r ON r.source = k.source AND r.source_device_id = k.ref
        JOIN devices d ON d.id = r.device_id`,
     [pairs.map((p) => p.source), pairs.map((p) => p.ref)],
+    'devices_by_source_refs',
   );
 }
 
@@ -149,14 +177,15 @@ export async function devicesByHostnames(db: Db, pairs: ReadonlyArray<{ companyI
   // Two branches so each uses the (company_id, lower(hostname)) index.
   return rowsByPair<DeviceRow>(
     db,
-    `SELECT k.cid::text AS k_a, k.h AS k_b, d.*
+    `SELECT k.cid::text AS k_a, k.h AS k_b, ${columnsOf('d', DEVICE_COLUMNS)}
        FROM unnest(?::bigint[], ?::text[]) AS k(cid, h)
        JOIN devices d ON d.company_id = k.cid AND lower(d.hostname) = lower(k.h)
      UNION ALL
-     SELECT NULL AS k_a, k.h AS k_b, d.*
+     SELECT NULL AS k_a, k.h AS k_b, ${columnsOf('d', DEVICE_COLUMNS)}
        FROM unnest(?::text[]) AS k(h)
        JOIN devices d ON d.company_id IS NULL AND lower(d.hostname) = lower(k.h)`,
     [withCompany.map((p) => p.companyId!), withCompany.map((p) => p.hostname), without.map((p) => p.hostname)],
+    'devices_by_hostnames',
   );
 }
 

@@ -67,6 +67,9 @@ it('prepares the intake store and the worker batch statements once per connectio
     expect.arrayContaining([
       'hub_store_deliveries',
       'hub_lock_receipts',
+      'hub_companies_for_sites',
+      'hub_devices_by_source_refs',
+      'hub_devices_by_hostnames',
       'hub_lock_dedup_keys',
       'hub_lock_tickets_for_keys',
       'hub_active_default_contracts',
