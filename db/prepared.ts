@@ -24,6 +24,8 @@ export type PreparedName =
   | 'effective_device_contracts'
   | 'active_default_contracts'
   | 'insert_tickets_or_count'
+  | 'count_occurrences'
+  | 'resolve_tickets'
   | 'finish_receipts';
 
 /** Query options (knex `.options()`) that make a statement a named, prepared one. */

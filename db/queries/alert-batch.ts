@@ -445,7 +445,7 @@ export async function countOccurrences(trx: Knex.Transaction, items: ReadonlyArr
        FROM jsonb_to_recordset(?::jsonb) AS x(ticket_id bigint, at timestamptz)
       WHERE t.id = x.ticket_id`,
     [JSON.stringify(items.map((i) => ({ ticket_id: i.ticketId, at: i.at.toISOString() })))],
-  );
+  ).options(prepared('count_occurrences'));
 }
 
 /** Automatic resolution of open tickets, their open SLA pause closed and a note each (one statement; one row per ticket). */
@@ -462,7 +462,7 @@ export async function resolveTickets(trx: Knex.Transaction, items: ReadonlyArray
      )
      INSERT INTO ticket_notes (ticket_id, kind, body, author) SELECT ticket_id, 'auto-resolve', note, 'hub' FROM x`,
     [JSON.stringify(items.map((i) => ({ ticket_id: i.ticketId, at: i.at.toISOString(), note: i.note })))],
-  );
+  ).options(prepared('resolve_tickets'));
 }
 
 export async function addTicketNotes(db: Db, notes: ReadonlyArray<{ ticketId: string; kind: string; body: string }>): Promise<void> {

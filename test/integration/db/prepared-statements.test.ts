@@ -88,3 +88,22 @@ it('keeps working on the same connection after a migration adds columns to the t
   expect(await storeAndApply(one)).toEqual(['ticket_created', 'ticket_created']);
   expect(await one('tickets').count<Array<{ count: string }>>('* as count')).toEqual([{ count: String(2 * 8) }]);
 });
+
+it('prepares the repeat and the resolve of an open ticket too (after the added columns as well)', async () => {
+  const at = (minute: number) => `2026-03-10T10:${String(minute).padStart(2, '0')}:00Z`;
+  const apply = async (state: 'firing' | 'resolved', minute: number) => {
+    const r = normalizeGeneric(
+      { alertId: 'cpu-host-9', state, severity: 'high', title: 'CPU high', device: { id: 'dev-9', hostname: 'host-9', site: 'acme-hq' }, occurredAt: at(minute) },
+      { config: {}, sourceName: 'rmm', receivedAt: NOW },
+    );
+    if (r.kind !== 'alerts') throw new Error('ignored');
+    const [stored] = await storeDeliveries(one, [{ sourceId, deliveryKey: null, bodySha256: 'x', bodyBytes: 1, remoteAddr: null, alerts: r.alerts }]);
+    const ruleset = await defaultRuleset();
+    const deps: PipelineDeps = { db: one, logger: createLogger('silent'), now: () => NOW, rules: { decide: (facts) => decide(ruleset, facts) }, slas: new SlaCache() };
+    return (await applyReceiptJob(deps, stored!.receiptIds)).results.map((x) => x.outcome);
+  };
+  expect(await apply('firing', 1)).toEqual(['ticket_created']);
+  expect(await apply('firing', 2)).toEqual(['occurrence']);
+  expect(await apply('resolved', 3)).toEqual(['resolved']);
+  expect(await preparedNames(one)).toEqual(expect.arrayContaining(['hub_count_occurrences', 'hub_resolve_tickets']));
+});
