@@ -2,9 +2,9 @@
  * Named (prepared) statements for the hot path (issue 19). An unnamed statement is parsed, analysed
  * and planned by Postgres on every call; a named one once per connection (node-postgres sends its
  * Parse the first time and only Bind/Execute after that, and Postgres keeps a generic plan once it
- * costs no more than the custom ones). For the intake's one-statement store of a group of deliveries
- * that was about half of its Postgres CPU at one alert per request; for the worker's batch
- * statements about a tenth (bench/README.md, issue 19, "Prepared statements").
+ * costs no more than the custom ones). Parsing and planning were about a fifth of a backend's CPU
+ * on the intake and apply path; naming these statements cut Postgres' CPU per alert by a quarter to
+ * a third at fixed batches (bench/README.md, issue 19, "Third round: prepared statements").
  *
  * Only for a statement whose text is fixed (one name, one text: node-postgres refuses a second text
  * under a name) and whose result columns are listed, never `*` of a table: Postgres refuses to run a
