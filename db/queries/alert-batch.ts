@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Db } from '../connection';
+import { prepared, type PreparedName } from '../prepared';
 import type { AlertReceiptRow, AlertRow, CompanyRow, DeviceRow, TicketRow } from '../tables';
 import { OPEN_TICKET_STATUSES } from '../tables';
 import { contractFactColumns, type ContractFactRow, type NewTicket } from './alert-processing';
@@ -70,7 +71,7 @@ export async function lockReceipts(trx: Knex.Transaction, receiptIds: readonly s
       ORDER BY lower(a.hostname) NULLS FIRST, a.site NULLS FIRST, a.dedup_key, r.id
         FOR UPDATE OF r`,
     [receiptIds as string[]],
-  )) as { rows: Array<Record<string, unknown>> };
+  ).options(prepared('lock_receipts'))) as { rows: Array<Record<string, unknown>> };
   return r.rows.map((row) => {
     const alert = {} as Record<string, unknown>;
     for (const c of ALERT_COLUMNS) alert[c] = row[c];
@@ -93,23 +94,50 @@ export const pairKey = (a: string, b: string): string => `${a}\u0000${b}`;
  * Runs a batch lookup whose rows carry the pair they answer in two `k_` columns (selected first,
  * as `k_a`, `k_b`) and maps {@link pairKey} of it to the row without them.
  */
-async function rowsByPair<T>(db: Db, sql: string, bindings: Knex.RawBinding[]): Promise<Map<string, T>> {
-  const r = (await db.raw(sql, bindings)) as { rows: Array<Record<string, unknown>> };
+async function rowsByPair<T>(db: Db, sql: string, bindings: Knex.RawBinding[], name?: PreparedName): Promise<Map<string, T>> {
+  const r = (await db.raw(sql, bindings).options(name ? prepared(name) : {})) as { rows: Array<Record<string, unknown>> };
   const out = new Map<string, T>();
   for (const { k_a, k_b, ...row } of r.rows) out.set(pairKey(String(k_a ?? ''), String(k_b)), row as T);
   return out;
 }
+
+/**
+ * Every column of `companies` and `devices`, listed rather than `c.*` / `d.*` so the lookups below can
+ * be prepared statements (db/prepared.ts: a prepared `*` breaks once a migration adds a column). The
+ * `satisfies` and the `Exact` checks make a column added to CompanyRow / DeviceRow a compile error here.
+ */
+const COMPANY_COLUMNS = ['id', 'name', 'code', 'timezone', 'created_at', 'updated_at', 'psa_refs'] as const satisfies ReadonlyArray<keyof CompanyRow>;
+const DEVICE_COLUMNS = [
+  'id',
+  'company_id',
+  'hostname',
+  'site',
+  'role',
+  'discovered',
+  'first_seen_at',
+  'last_seen_at',
+  'created_at',
+  'updated_at',
+  'psa_refs',
+] as const satisfies ReadonlyArray<keyof DeviceRow>;
+type Exact<Listed, All> = [Exclude<All, Listed>] extends [never] ? true : never;
+const companyColumnsComplete: Exact<(typeof COMPANY_COLUMNS)[number], keyof CompanyRow> = true;
+const deviceColumnsComplete: Exact<(typeof DEVICE_COLUMNS)[number], keyof DeviceRow> = true;
+void companyColumnsComplete;
+void deviceColumnsComplete;
+const columnsOf = (alias: string, columns: readonly string[]): string => columns.map((c) => `${alias}.${c}`).join(', ');
 
 /** The companies mapped to (source, site) pairs. Keyed {@link pairKey}(source, site). */
 export async function companiesForSites(db: Db, pairs: ReadonlyArray<{ source: string; site: string }>): Promise<Map<string, CompanyRow>> {
   if (pairs.length === 0) return new Map();
   return rowsByPair<CompanyRow>(
     db,
-    `SELECT k.source AS k_a, k.site AS k_b, c.*
+    `SELECT k.source AS k_a, k.site AS k_b, ${columnsOf('c', COMPANY_COLUMNS)}
        FROM unnest(?::text[], ?::text[]) AS k(source, site)
        JOIN company_source_sites m ON m.source = k.source AND m.site_id = k.site
        JOIN companies c ON c.id = m.company_id`,
     [pairs.map((p) => p.source), pairs.map((p) => p.site)],
+    'companies_for_sites',
   );
 }
 
@@ -118,11 +146,12 @@ export async function devicesBySourceRefs(db: Db, pairs: ReadonlyArray<{ source:
   if (pairs.length === 0) return new Map();
   return rowsByPair<DeviceRow>(
     db,
-    `SELECT k.source AS k_a, k.ref AS k_b, d.*
+    `SELECT k.source AS k_a, k.ref AS k_b, ${columnsOf('d', DEVICE_COLUMNS)}
        FROM unnest(?::text[], ?::text[]) AS k(source, ref)
        JOIN device_source_refs r ON r.source = k.source AND r.source_device_id = k.ref
        JOIN devices d ON d.id = r.device_id`,
     [pairs.map((p) => p.source), pairs.map((p) => p.ref)],
+    'devices_by_source_refs',
   );
 }
 
@@ -148,14 +177,15 @@ export async function devicesByHostnames(db: Db, pairs: ReadonlyArray<{ companyI
   // Two branches so each uses the (company_id, lower(hostname)) index.
   return rowsByPair<DeviceRow>(
     db,
-    `SELECT k.cid::text AS k_a, k.h AS k_b, d.*
+    `SELECT k.cid::text AS k_a, k.h AS k_b, ${columnsOf('d', DEVICE_COLUMNS)}
        FROM unnest(?::bigint[], ?::text[]) AS k(cid, h)
        JOIN devices d ON d.company_id = k.cid AND lower(d.hostname) = lower(k.h)
      UNION ALL
-     SELECT NULL AS k_a, k.h AS k_b, d.*
+     SELECT NULL AS k_a, k.h AS k_b, ${columnsOf('d', DEVICE_COLUMNS)}
        FROM unnest(?::text[]) AS k(h)
        JOIN devices d ON d.company_id IS NULL AND lower(d.hostname) = lower(k.h)`,
     [withCompany.map((p) => p.companyId!), withCompany.map((p) => p.hostname), without.map((p) => p.hostname)],
+    'devices_by_hostnames',
   );
 }
 
@@ -211,6 +241,7 @@ export async function effectiveDeviceContracts(db: Db, pairs: ReadonlyArray<{ id
           LIMIT 1
        ) x`,
     [pairs.map((p) => p.id), pairs.map((p) => p.date)],
+    'effective_device_contracts',
   );
 }
 
@@ -235,6 +266,7 @@ export async function activeDefaultContracts(db: Db, pairs: ReadonlyArray<{ id: 
           ORDER BY c.start_date DESC LIMIT 1
        ) x`,
     [pairs.map((p) => p.id), pairs.map((p) => p.date)],
+    'active_default_contracts',
   );
 }
 
@@ -255,7 +287,7 @@ export async function lockDedupKeys(trx: Knex.Transaction, keys: readonly string
     // unnest scans the array in order, so the locks are taken in key order.
     `SELECT pg_advisory_xact_lock(${DEDUP_KEY_LOCK_SPACE}, hashtext(k.key)) FROM unnest(?::text[]) AS k(key)`,
     [sorted],
-  );
+  ).options(prepared('lock_dedup_keys'));
 }
 
 /**
@@ -278,10 +310,28 @@ export async function resolvedThroughForKeys(db: Db, keys: readonly string[]): P
   return out;
 }
 
+/**
+ * What deciding a receipt's effect reads of its key's ticket (core/tickets' TicketStateInput). Listed,
+ * not `t.*`: a prepared statement returning `*` of a table breaks once a migration adds a column
+ * (db/prepared.ts), and the rest of the row (the decision, the description) is not needed here.
+ */
+const KEY_TICKET_COLUMNS = [
+  'id',
+  'status',
+  'resolve_action',
+  'first_occurred_at',
+  'episode_started_at',
+  'last_occurred_at',
+  'resolved_at',
+  'resolved_automatically',
+  'reopen_window_minutes',
+] as const satisfies ReadonlyArray<keyof TicketRow>;
+export type KeyTicket = Pick<TicketRow, (typeof KEY_TICKET_COLUMNS)[number]>;
+
 /** What {@link lockTicketsForKeys} knows of a dedup key. */
 export interface KeyTickets {
-  open?: TicketRow;
-  last?: TicketRow;
+  open?: KeyTicket;
+  last?: KeyTicket;
   /** The key's last resolution (issue 15 item 7), as {@link resolvedThroughForKeys} reads it. */
   resolvedThrough?: Date;
 }
@@ -315,9 +365,9 @@ export async function lockTicketsForKeys(trx: Knex.Transaction, keys: readonly s
   if (keys.length === 0) return out;
   const sorted = [...new Set(keys)].sort();
   const r = (await trx.raw(
-    `SELECT k.key AS k_key, x.at AS k_resolved_through, t.* FROM unnest(?::text[]) WITH ORDINALITY AS k(key, ord)
+    `SELECT k.key AS k_key, x.at AS k_resolved_through, ${KEY_TICKET_COLUMNS.map((c) => `t.${c}`).join(', ')} FROM unnest(?::text[]) WITH ORDINALITY AS k(key, ord)
       LEFT JOIN LATERAL (
-        SELECT * FROM tickets WHERE dedup_key = k.key ORDER BY (status IN (${OPEN})) DESC, id DESC LIMIT 1 FOR UPDATE
+        SELECT ${KEY_TICKET_COLUMNS.join(', ')} FROM tickets WHERE dedup_key = k.key ORDER BY (status IN (${OPEN})) DESC, id DESC LIMIT 1 FOR UPDATE
       ) t ON true
       LEFT JOIN LATERAL (
         SELECT a.occurred_at AS at FROM alerts a
@@ -326,7 +376,7 @@ export async function lockTicketsForKeys(trx: Knex.Transaction, keys: readonly s
       ) x ON true
       ORDER BY k.ord`,
     [sorted],
-  )) as { rows: Array<TicketRow & { k_key: string; k_resolved_through: Date | null }> };
+  ).options(prepared('lock_tickets_for_keys'))) as { rows: Array<KeyTicket & { k_key: string; k_resolved_through: Date | null }> };
   for (const { k_key, k_resolved_through, ...row } of r.rows) {
     const entry: KeyTickets = {};
     if (row.id !== null) {
@@ -382,7 +432,7 @@ export async function insertTicketsOrCount(trx: Knex.Transaction, tickets: reado
                    updated_at = now()
      RETURNING id, dedup_key, (xmax = 0) AS created`,
     [JSON.stringify(tickets)],
-  )) as { rows: Array<{ id: string; dedup_key: string; created: boolean }> };
+  ).options(prepared('insert_tickets_or_count'))) as { rows: Array<{ id: string; dedup_key: string; created: boolean }> };
   for (const row of r.rows) out.set(row.dedup_key, { id: String(row.id), created: row.created });
   return out;
 }
@@ -395,7 +445,7 @@ export async function countOccurrences(trx: Knex.Transaction, items: ReadonlyArr
        FROM jsonb_to_recordset(?::jsonb) AS x(ticket_id bigint, at timestamptz)
       WHERE t.id = x.ticket_id`,
     [JSON.stringify(items.map((i) => ({ ticket_id: i.ticketId, at: i.at.toISOString() })))],
-  );
+  ).options(prepared('count_occurrences'));
 }
 
 /** Automatic resolution of open tickets, their open SLA pause closed and a note each (one statement; one row per ticket). */
@@ -412,7 +462,7 @@ export async function resolveTickets(trx: Knex.Transaction, items: ReadonlyArray
      )
      INSERT INTO ticket_notes (ticket_id, kind, body, author) SELECT ticket_id, 'auto-resolve', note, 'hub' FROM x`,
     [JSON.stringify(items.map((i) => ({ ticket_id: i.ticketId, at: i.at.toISOString(), note: i.note })))],
-  );
+  ).options(prepared('resolve_tickets'));
 }
 
 export async function addTicketNotes(db: Db, notes: ReadonlyArray<{ ticketId: string; kind: string; body: string }>): Promise<void> {
@@ -465,5 +515,5 @@ export async function finishReceipts(trx: Knex.Transaction, items: readonly Rece
         })),
       ),
     ],
-  );
+  ).options(prepared('finish_receipts'));
 }

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Db } from '../connection';
+import { prepared } from '../prepared';
 import type { NormalizedAlert } from '../../core/alerts/normalized-alert';
 
 export interface StoredDelivery {
@@ -123,7 +124,7 @@ export async function storeDeliveries(db: Db, deliveries: readonly NewDelivery[]
       col((x) => JSON.stringify(x.a.labels)),
       col((x) => JSON.stringify(x.a.raw ?? null)),
     ],
-  )) as { rows: { ord: number; delivery_id: string; alert_id: string | null; source_alert_id: string | null; receipt_id: string | null }[] };
+  ).options(prepared('store_deliveries'))) as { rows: { ord: number; delivery_id: string; alert_id: string | null; source_alert_id: string | null; receipt_id: string | null }[] };
   const out: StoredDelivery[] = deliveries.map(() => ({ deliveryId: '', alertIds: [], receiptIds: [] }));
   const idsBy = deliveries.map(() => new Map<string, string>());
   for (const row of r.rows) {
