@@ -11,10 +11,15 @@
  * Environment: N alerts (default 12,000), of which the first W (2,000) warm up unmeasured; G deliveries
  * of one generic alert per intake statement (8, about what the group commit makes at ~1,000
  * requests/s); J receipts per job (80). Fresh database `hub_batchcost_<pid>`, dropped at the end.
+ *
+ * PSA=1 (issue 16, "the extra cost per alert on the intake → ticket path"): an enabled Autotask
+ * connection, the seeded company with its psaRefs entry, so every new ticket's apply also records its
+ * PSA delivery (the outbox row, app/psa/outbox.ts) — nothing is sent; run it alternately with PSA=0.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { applyReceiptJob } from '../app/alerts/apply-job';
+import { createConnection } from '../app/psa/connections';
 import type { PipelineDeps } from '../app/alerts/deps';
 import { SlaCache } from '../app/slas/sla-cache';
 import { createDb } from '../db/connection';
@@ -27,11 +32,13 @@ import { validateRulesDir } from '../rules/engine/load-dir';
 import { createSource, seedWorld } from '../test/helpers/seed';
 import { adminSql, BENCH_PG, withDatabase } from './bench-db';
 
+const SECRET_KEY = 'batch-cost-secret-key-0123456789abcdef';
 const num = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 const N = num('N', 12_000);
 const W = num('W', 2_000);
 const G = num('G', 8);
 const J = num('J', 80);
+const PSA = process.env.PSA === '1';
 
 /** CPU time of a process in microseconds (schedstat: time on a CPU, ns). */
 const cpuOfPid = (pid: number): number => Number(fs.readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1000;
@@ -47,8 +54,18 @@ async function main(): Promise<void> {
   const db = createDb(withDatabase(BENCH_PG, name), 1);
   try {
     await db.migrate.latest();
-    const source = await createSource(db, 'batch-cost-secret-key-0123456789abcdef', { name: 'bench', plugin: 'generic', auth: { type: 'token', token: 'bench-source-token-0123456789abcdef' } });
+    const source = await createSource(db, SECRET_KEY, { name: 'bench', plugin: 'generic', auth: { type: 'token', token: 'bench-source-token-0123456789abcdef' } });
     await seedWorld(db, { source: 'bench', site: 'site-1', year: new Date().getUTCFullYear() });
+    if (PSA) {
+      await db.transaction((trx) =>
+        createConnection(
+          trx,
+          { name: 'bench-autotask', type: 'autotask', enabled: true, config: { username: 'bench@example.com', secret: 'bench-secret', integrationCode: 'BENCHCODE', baseUrl: 'http://127.0.0.1:9/atservicesrest' } },
+          [SECRET_KEY],
+        ),
+      );
+      await db('companies').update({ psa_refs: JSON.stringify({ 'bench-autotask': '174' }) });
+    }
     const backend = Number(((await db.raw('SELECT pg_backend_pid() AS pid')) as { rows: Array<{ pid: number }> }).rows[0]!.pid);
     const rules = await validateRulesDir(path.join(__dirname, '..', 'rules'));
     if (!rules.ok || !rules.ruleset) throw new Error('rules/ is not valid');
@@ -90,10 +107,16 @@ async function main(): Promise<void> {
       }
     }
     const per = (us: number, n: number) => Math.round((us / n) * 10) / 10;
+    // With PSA=1 every new ticket must have its outbox row (else the figure would measure nothing).
+    const outbox = Number(((await db('psa_deliveries').count({ n: '*' }).first()) as { n: string }).n);
+    const tickets = Number(((await db('tickets').count({ n: '*' }).first()) as { n: string }).n);
+    if (PSA && outbox !== tickets) throw new Error(`PSA=1: ${outbox} outbox rows for ${tickets} tickets`);
     const alerts = N - W;
     console.table([
       {
         alerts,
+        psa: PSA,
+        outboxRows: outbox,
         deliveriesPerStatement: G,
         receiptsPerJob: J,
         normalizeUs: per(measured.normalize, alerts),

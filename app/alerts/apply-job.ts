@@ -50,7 +50,12 @@ export async function applyReceiptJob(deps: PipelineDeps, receiptIds: readonly s
   // Counted once committed: a rolled-back attempt counts nothing.
   countOutcomes(results);
   if (psaOutbox.length > 0 && deps.psaEnqueue) {
-    await deps.psaEnqueue(psaOutbox).catch((err: unknown) => deps.logger.warn({ err, jobId: ctx.jobId, deliveries: psaOutbox.length }, 'PSA deliveries not enqueued; the delivery sweeper will'));
+    // Not awaited: the deliveries are committed (the outbox), so their jobs need not hold this alert job
+    // — and the next batch behind it — for the Redis round trips of adding them (issue 16: the cost of
+    // delivery on the intake → ticket path). An enqueue that fails is logged; the delivery sweep
+    // enqueues every pending delivery within HUB_PSA_SWEEP_MS.
+    const recorded = psaOutbox;
+    void deps.psaEnqueue(recorded).catch((err: unknown) => deps.logger.warn({ err, jobId: ctx.jobId, deliveries: recorded.length }, 'PSA deliveries not enqueued; the delivery sweeper will'));
   }
   // One info line per applied alert (issue 15 item 9): what an operator greps for first. Receipts
   // that were already applied (a retried job) or are gone stay at debug.
