@@ -26,7 +26,8 @@ export type PreparedName =
   | 'insert_tickets_or_count'
   | 'count_occurrences'
   | 'resolve_tickets'
-  | 'finish_receipts';
+  | 'finish_receipts'
+  | 'outbox_targets';
 
 /** Query options (knex `.options()`) that make a statement a named, prepared one. */
 export const prepared = (name: PreparedName): { name: string } => ({ name: `hub_${name}` });

@@ -74,20 +74,30 @@ export class PsaEnqueuer {
         jobs.push({ connectionName, rank: Number(rank), ids: chunk, jobId: chunk.length === 1 ? `d-${chunk[0]!}` : `d-${chunk[0]!}+${chunk.length}` });
       }
     }
+    // One round trip per connection (a MULTI of the adds), not one per job: a pipeline round of many new
+    // tickets makes many jobs, and each add alone is a Redis round trip on the worker's way.
+    const perQueue = new Map<string, typeof jobs>();
+    for (const j of jobs) {
+      const list = perQueue.get(j.connectionName);
+      if (list) list.push(j);
+      else perQueue.set(j.connectionName, [j]);
+    }
     await Promise.all(
-      jobs.map((j) =>
-        this.queue(j.connectionName).add(
-          'deliver',
-          { v: 1, deliveryId: j.ids[0]!, ...(j.ids.length > 1 ? { more: j.ids.slice(1) } : {}) },
-          {
-            jobId: j.jobId,
-            priority: j.rank,
-            ...(j.delayMs ? { delay: j.delayMs } : {}),
-            attempts: psaDeliveryCatalog.attempts(c),
-            backoff: psaDeliveryCatalog.backoff(c),
-            removeOnComplete: psaDeliveryCatalog.removeOnComplete,
-            removeOnFail: { ...RETENTION.removeOnFail },
-          },
+      [...perQueue].map(([connectionName, list]) =>
+        this.queue(connectionName).addBulk(
+          list.map((j) => ({
+            name: 'deliver',
+            data: { v: 1, deliveryId: j.ids[0]!, ...(j.ids.length > 1 ? { more: j.ids.slice(1) } : {}) },
+            opts: {
+              jobId: j.jobId,
+              priority: j.rank,
+              ...(j.delayMs ? { delay: j.delayMs } : {}),
+              attempts: psaDeliveryCatalog.attempts(c),
+              backoff: psaDeliveryCatalog.backoff(c),
+              removeOnComplete: psaDeliveryCatalog.removeOnComplete,
+              removeOnFail: { ...RETENTION.removeOnFail },
+            },
+          })),
         ),
       ),
     );

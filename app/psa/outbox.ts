@@ -3,7 +3,7 @@ import { connectors } from '../../connectors';
 import { companyRefGap, deliveryPlan, PRIORITY_RANK, type PlanTicket } from '../../core/psa/delivery';
 import type { Priority } from '../../core/slas/due-dates';
 import { companyNamesIn } from '../../db/queries/companies';
-import { listPsaConnections } from '../../db/queries/psa-connections';
+import { listPsaConnections, outboxTargets } from '../../db/queries/psa-connections';
 import { deliveriesOfTicket, insertDeliveries, recordDeliveryChanges, type DeliveryChange, type DeliveryRef } from '../../db/queries/psa-deliveries';
 import { psaRefsOf } from '../../db/queries/psa-refs';
 
@@ -20,10 +20,10 @@ export type { PlanTicket } from '../../core/psa/delivery';
 /** New tickets: one delivery per enabled connection (or per the rule's `deliver`). */
 export async function recordNewTickets(trx: Knex.Transaction, tickets: readonly PlanTicket[]): Promise<DeliveryRef[]> {
   if (tickets.length === 0) return [];
-  const enabled = await listPsaConnections(trx, { enabled: true });
-  if (enabled.length === 0) return [];
   const companyIds = [...new Set(tickets.map((t) => t.companyId).filter((c): c is string => c !== null))];
-  const refs = await psaRefsOf(trx, 'companies', companyIds);
+  // One statement: the enabled connections and the companies' refs.
+  const { connections: enabled, companyRefs: refs } = await outboxTargets(trx, companyIds);
+  if (enabled.length === 0) return [];
   const plan = deliveryPlan(
     tickets,
     // A type whose connector this build lacks still gets its deliveries (they wait, visible, for a build that has it).

@@ -1,5 +1,6 @@
 import type { Db } from '../connection';
-import type { PsaConnectionRow } from '../tables';
+import { prepared } from '../prepared';
+import type { PsaConnectionRow, PsaRefs } from '../tables';
 
 /** Everything the admin API writes; the secrets arrive sealed (app/psa/connection-secrets.ts). */
 export interface PsaConnectionWrite {
@@ -25,6 +26,31 @@ export async function listPsaConnections(db: Db, f: { enabled?: boolean | undefi
   const q = db('psa_connections').select('*').orderBy('name');
   if (f.enabled !== undefined) q.where('enabled', f.enabled);
   return (await q) as PsaConnectionRow[];
+}
+
+/**
+ * What the PSA outbox needs for a round's new tickets, in one round trip (it runs in the pipeline's
+ * transaction for every batch): the enabled connections (id, name, type — not their config) and the
+ * `psa_refs` of these companies. No enabled connection: no rows, and no refs are needed.
+ */
+export async function outboxTargets(
+  db: Db,
+  companyIds: readonly string[],
+): Promise<{ connections: Array<Pick<PsaConnectionRow, 'id' | 'name' | 'type'>>; companyRefs: Map<string, PsaRefs> }> {
+  const r = (await db
+    .raw(
+      `SELECT c.id, c.name, c.type,
+              (SELECT coalesce(jsonb_object_agg(co.id::text, co.psa_refs), '{}'::jsonb)
+                 FROM companies co WHERE co.id = ANY(?::bigint[])) AS company_refs
+         FROM psa_connections c WHERE c.enabled ORDER BY c.name`,
+      [[...companyIds]],
+    )
+    .options(prepared('outbox_targets'))) as { rows: Array<{ id: string | number; name: string; type: PsaConnectionRow['type']; company_refs: Record<string, PsaRefs> }> };
+  const first = r.rows[0];
+  return {
+    connections: r.rows.map((row) => ({ id: String(row.id), name: row.name, type: row.type })),
+    companyRefs: new Map(first ? Object.entries(first.company_refs) : []),
+  };
 }
 
 export async function getPsaConnectionByName(db: Db, name: string): Promise<PsaConnectionRow | undefined> {

@@ -75,6 +75,8 @@ it('prepares the intake store and the worker batch statements once per connectio
       'hub_active_default_contracts',
       'hub_insert_tickets_or_count',
       'hub_finish_receipts',
+      // The PSA outbox's connections and company refs, read for every round with new tickets.
+      'hub_outbox_targets',
     ]),
   );
 });
@@ -82,7 +84,7 @@ it('prepares the intake store and the worker batch statements once per connectio
 it('keeps working on the same connection after a migration adds columns to the tables they touch', async () => {
   // Prepared and run often enough for Postgres to settle on a generic plan first.
   for (let i = 0; i < 6; i++) await storeAndApply(one);
-  for (const table of ['deliveries', 'alerts', 'alert_receipts', 'tickets', 'contracts', 'slas', 'sources', 'devices', 'companies']) {
+  for (const table of ['deliveries', 'alerts', 'alert_receipts', 'tickets', 'contracts', 'slas', 'sources', 'devices', 'companies', 'psa_connections']) {
     await t.db.raw(`ALTER TABLE ${table} ADD COLUMN percost_probe text`);
   }
   expect(await storeAndApply(one)).toEqual(['ticket_created', 'ticket_created']);
