@@ -6,6 +6,7 @@ import { dryRunAlert } from '../app/rules/dry-run';
 import { replayRuleset } from '../app/rules/replay';
 import { SlaCache } from '../app/slas/sla-cache';
 import { listTickets } from '../db/queries/tickets';
+import { waitSettled } from './cpu';
 
 /**
  * Issue 19, "a benchmark on an aged database" (`npm run bench -- --only=aged`): the same
@@ -230,7 +231,7 @@ async function measure(h: AgedHelpers, tag: string): Promise<AgedFigures> {
   // A long wait: on a busy shared machine a process can take over 30 s to start.
   await h.waitHttp(`http://127.0.0.1:${h.apiPort}/readyz`, 180_000);
   const worker = await h.startProcess(['start', '--worker'], h.env, h.procs);
-  await new Promise((r) => setTimeout(r, h.smoke ? 500 : 1500));
+  await waitSettled([api.pid, worker.pid], { minMs: h.smoke ? 500 : 1500 });
   const maxReceipt = Number(((await db.raw(`SELECT coalesce(max(id), 0) AS m FROM alert_receipts`)) as { rows: { m: string }[] }).rows[0]!.m);
   const maxTicket = Number(((await db.raw(`SELECT coalesce(max(id), 0) AS m FROM tickets`)) as { rows: { m: string }[] }).rows[0]!.m);
   const t0 = Date.now();

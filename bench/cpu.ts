@@ -48,6 +48,33 @@ export function processCpuSeconds(pid: number | undefined): number | undefined {
   return (utime + stime) / ticksPerSecond();
 }
 
+/**
+ * Waits until freshly started hub processes have finished starting: at least `minMs`, then until each
+ * used under `maxShare` of a core over the last `windowMs` (module loading and compiling, the first
+ * connections and the workers' first refresh are not the alerts' cost). Before this the runs slept a
+ * fixed 1.5 s, and a worker still starting then had the rest of its start counted as the run's CPU.
+ * Returns how long it waited and the CPU seconds the processes used after `minMs` (what the fixed sleep
+ * would have counted).
+ */
+export async function waitSettled(
+  pids: Array<number | undefined>,
+  opts: { minMs?: number; windowMs?: number; maxShare?: number; timeoutMs?: number } = {},
+): Promise<{ waitedMs: number; cpuAfterMinSeconds: number }> {
+  const { minMs = 1500, windowMs = 500, maxShare = 0.05, timeoutMs = 60_000 } = opts;
+  const t0 = Date.now();
+  await new Promise((r) => setTimeout(r, minMs));
+  const first = sum(pids);
+  let last = pids.map((p) => processCpuSeconds(p) ?? 0);
+  while (Date.now() - t0 < timeoutMs) {
+    await new Promise((r) => setTimeout(r, windowMs));
+    const now = pids.map((p) => processCpuSeconds(p) ?? 0);
+    const busy = now.some((c, i) => c - last[i]! > (windowMs / 1000) * maxShare);
+    last = now;
+    if (!busy) break;
+  }
+  return { waitedMs: Date.now() - t0, cpuAfterMinSeconds: sum(pids) - first };
+}
+
 const sum = (pids: Array<number | undefined>) => pids.reduce<number>((acc, pid) => acc + (processCpuSeconds(pid) ?? 0), 0);
 
 async function postgresPids(db: Knex, database: string): Promise<number[]> {

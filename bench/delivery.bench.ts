@@ -26,7 +26,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { createConnection } from '../app/psa/connections';
 import { startFakeAutotask, type FakeAutotask } from '../test/helpers/fake-autotask';
-import { startCpuMeter } from './cpu';
+import { startCpuMeter, waitSettled } from './cpu';
 import { allProcessed, newProgress } from './drain';
 import { round, type BenchContext, type ProcessCounts } from './context';
 
@@ -213,7 +213,8 @@ async function startHub(ctx: BenchContext): Promise<{ api: ChildProcess; worker:
   const api = await ctx.startProcess(['start', '--api'], { ...ctx.env, PORT: String(ctx.apiPort) });
   await ctx.waitHttp(`http://127.0.0.1:${ctx.apiPort}/readyz`, 120_000);
   const worker = await ctx.startProcess(['start', '--worker'], ctx.env);
-  await new Promise((r) => setTimeout(r, ctx.smoke ? 500 : 1500));
+  const settled = await waitSettled([api.pid, worker.pid], { minMs: ctx.smoke ? 500 : 1500 });
+  console.log(`  (hub settled ${settled.waitedMs} ms after the worker started; ${round(settled.cpuAfterMinSeconds * 1000)} ms of CPU after the first ${ctx.smoke ? 500 : 1500} ms)`);
   return { api, worker };
 }
 

@@ -38,7 +38,7 @@ import { BENCH_PG, adminSql, withDatabase } from './bench-db';
 import { renewContract } from '../app/renewals/renew-contract';
 import { benchImport } from './import.bench';
 import { benchAged, type AgedResult } from './aged.bench';
-import { BENCH_APPLICATION_NAME, startCpuMeter } from './cpu';
+import { BENCH_APPLICATION_NAME, startCpuMeter, waitSettled } from './cpu';
 import { benchRules, type RulesBenchRow } from './rules.bench';
 import { createSource, insertRow, seedWorld } from '../test/helpers/seed';
 import type { BenchContext, ProcessCounts } from './context';
@@ -203,7 +203,8 @@ async function main(): Promise<void> {
       await waitHttp(`http://127.0.0.1:${apiPort}/readyz`);
       const ws: ChildProcess[] = [];
       for (let i = 0; i < workers; i++) ws.push(await startProcess(['start', '--worker'], env, procs));
-      await new Promise((r) => setTimeout(r, SMOKE ? 500 : 1500));
+      // Until the processes finished starting (a fixed 1.5 s counted the rest of a worker's start as the run's CPU).
+      await waitSettled([apiP.pid, ...ws.map((w) => w.pid)], { minMs: SMOKE ? 500 : 1500 });
       const rss = sampleRss(apiP, ws);
       const cpu = await startCpuMeter({ db, database: dbName, redis: cpuRedis, api: apiP.pid, workers: ws.map((w) => w.pid) });
       // BENCH_COUNT_DIR: the processes count from here (count-calls.ts snapshots on SIGUSR2).

@@ -21,7 +21,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { startCpuMeter } from './cpu';
+import { startCpuMeter, waitSettled } from './cpu';
 import { round, type BenchContext } from './context';
 
 export interface StormShape {
@@ -231,7 +231,7 @@ export async function benchStorm(ctx: BenchContext): Promise<StormBenchResult> {
   const workers = [await ctx.startProcess(['start', '--worker'], env), await ctx.startProcess(['start', '--worker'], env)];
   try {
     await ctx.waitHttp(`http://127.0.0.1:${ctx.apiPort}/readyz`, 120_000);
-    await new Promise((r) => setTimeout(r, ctx.smoke ? 500 : 1500));
+    await waitSettled([api.pid, ...workers.map((w) => w.pid)], { minMs: ctx.smoke ? 500 : 1500 });
     const rss = ctx.sampleRss(api, workers);
     const cpu = await startCpuMeter({ db: ctx.db, database: ctx.database, redis: ctx.cpuRedis, api: api.pid, workers: workers.map((w) => w.pid) });
     const t0 = Date.now();
