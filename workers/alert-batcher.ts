@@ -20,9 +20,13 @@ interface Waiting {
  * their receipts in one transaction (app/alerts/apply-job.ts, about fifteen statements whatever
  * their number). Most senders post one alert per request, so most jobs carry a few receipts; one
  * transaction per job made the statements per job — not the alerts — the worker's and Postgres'
- * main cost. A job is taken at once when fewer than `maxInFlight` transactions run; jobs that
- * arrive meanwhile wait and then go together (like the intake's group commit), so an idle worker
- * adds no delay.
+ * main cost. A job is taken at once when no transaction runs; jobs that arrive meanwhile wait and
+ * then go together (like the intake's group commit), so an idle worker adds no delay. A second
+ * transaction (up to `maxInFlight`) starts only while at least `parallelAt` receipts wait: a
+ * backlog drains on both cores, while a steady stream is applied in fewer, larger groups. Starting
+ * the second one whenever one ran made the groups small at one alert per request: CPU per alert
+ * 1.19–1.22 → 0.96–1.05 ms, end to end +13 to +22 % at 1 per request and +7 to +12 % at 50
+ * (bench/README.md, issue 19, "Fourth round").
  *
  * Each job keeps its own outcome. A receipt Postgres refuses for good fails only the job that
  * carries it (UnrecoverableError, as `alertProcessor`); the other jobs of the group succeed. Any
@@ -33,16 +37,19 @@ interface Waiting {
  */
 export function batchedAlertProcessor(
   deps: PipelineDeps,
-  opts: { maxInFlight?: number; maxReceipts?: number; notReadyDelayMs?: number } = {},
+  opts: { maxInFlight?: number; maxReceipts?: number; parallelAt?: number; notReadyDelayMs?: number } = {},
 ): Processor {
   const maxInFlight = opts.maxInFlight ?? 2;
+  const parallelAt = opts.parallelAt ?? 250;
   const maxReceipts = opts.maxReceipts ?? 1000;
   const single = alertProcessor(deps, opts.notReadyDelayMs === undefined ? {} : { notReadyDelayMs: opts.notReadyDelayMs });
   const queue: Waiting[] = [];
   let inFlight = 0;
+  /** Receipts waiting in `queue`. */
+  let queued = 0;
 
   const pump = (): void => {
-    while (inFlight < maxInFlight && queue.length > 0) {
+    while (inFlight < maxInFlight && queue.length > 0 && (inFlight === 0 || queued >= parallelAt)) {
       let n = 0;
       let receipts = 0;
       while (n < queue.length) {
@@ -52,6 +59,7 @@ export function batchedAlertProcessor(
         n += 1;
       }
       const group = queue.splice(0, n);
+      queued -= receipts;
       inFlight += 1;
       void run(group).finally(() => {
         inFlight -= 1;
@@ -106,6 +114,7 @@ export function batchedAlertProcessor(
     if (!parsed.success) return single(job, token);
     return new Promise((resolve, reject) => {
       queue.push({ job, token, receiptIds: parsed.data.receiptIds, resolve, reject });
+      queued += parsed.data.receiptIds.length;
       pump();
     });
   };

@@ -96,6 +96,45 @@ it('issue 19: jobs arriving while a transaction runs are applied together in the
   expect(await t.db('tickets').count({ n: '*' }).first()).toEqual({ n: '4' });
 });
 
+it('issue 19: a second transaction starts only for a backlog of parallelAt receipts; below that, jobs wait for the running one and go together', async () => {
+  const seen = new Map<string, Knex.Transaction>();
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let blocked!: () => void;
+  const isBlocked = new Promise<void>((r) => (blocked = r));
+  const processor = batchedAlertProcessor(
+    await deps(seen, async (_trx, title) => {
+      // The first job's transaction stays open until released.
+      if (title === 'a1') {
+        blocked();
+        await gate;
+      }
+    }),
+    { maxInFlight: 2, parallelAt: 3 },
+  );
+  const [a, b, c] = [await store(['a1']), await store(['b1']), await store(['c1', 'c2'])];
+  const first = processor(job(a, 'j-a'));
+  await isBlocked;
+  try {
+  // One receipt waiting (under parallelAt): no second transaction yet.
+    const second = processor(job(b, 'j-b'));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(seen.has('b1')).toBe(false);
+    // Three waiting: a second transaction takes both jobs while the first is still open.
+    const third = processor(job(c, 'j-c'));
+    expect(await second).toEqual({ outcomes: { ticket_created: 1 } });
+    expect(await third).toEqual({ outcomes: { ticket_created: 2 } });
+    expect(seen.get('b1')).toBe(seen.get('c1'));
+    expect(seen.get('c2')).toBe(seen.get('c1'));
+    expect(seen.get('a1')).not.toBe(seen.get('b1'));
+  } finally {
+    // Also when an expectation failed: the first transaction must end for the test to end.
+    release();
+  }
+  expect(await first).toEqual({ outcomes: { ticket_created: 1 } });
+  expect(await processed()).toBe(4);
+});
+
 it('issue 19: a receipt Postgres refuses for good fails only the job that carries it; the other job of the group succeeds', async () => {
   const seen = new Map<string, Knex.Transaction>();
   const processor = batchedAlertProcessor(
