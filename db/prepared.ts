@@ -27,7 +27,8 @@ export type PreparedName =
   | 'count_occurrences'
   | 'resolve_tickets'
   | 'finish_receipts'
-  | 'outbox_targets';
+  | 'outbox_targets'
+  | 'insert_deliveries';
 
 /** Query options (knex `.options()`) that make a statement a named, prepared one. */
 export const prepared = (name: PreparedName): { name: string } => ({ name: `hub_${name}` });

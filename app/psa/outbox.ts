@@ -30,7 +30,7 @@ export async function recordNewTickets(trx: Knex.Transaction, tickets: readonly 
     enabled.map((c) => ({ id: String(c.id), name: c.name, needsCompanyRef: connectors[c.type]?.needsCompanyRef ?? true })),
     refs,
   );
-  return insertDeliveries(trx, plan);
+  return insertDeliveries(trx, plan, new Map(enabled.map((c) => [c.id, c.name])));
 }
 
 /** Changes of tickets that may have deliveries: repeats, notes, state changes (priority, status, contract). */

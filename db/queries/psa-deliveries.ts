@@ -1,6 +1,8 @@
+import type { Knex } from 'knex';
 import type { CompanyScope } from '../../core/access/company-scope';
 import type { Db } from '../connection';
 import { whereInScope } from '../company-scope';
+import { prepared } from '../prepared';
 import type { PsaConnectionRow, PsaDeliveryRow, PsaDeliveryState, PsaRefs, TicketRow } from '../tables';
 
 /**
@@ -31,20 +33,33 @@ export interface NewDelivery {
   lastError: string | null;
 }
 
-/** One statement for a batch of new tickets; an existing (ticket, connection) row is left alone. */
-export async function insertDeliveries(db: Db, rows: readonly NewDelivery[]): Promise<DeliveryRef[]> {
+/**
+ * One statement for a batch of new tickets; an existing (ticket, connection) row is left alone.
+ * On the apply's path (every new ticket of a round, inside its transaction), so it is named
+ * (db/prepared.ts) and takes its rows as arrays: `unnest` of five arrays costs Postgres less than
+ * parsing a JSON document of the same rows, and the connections' names come from the caller rather
+ * than from a join (issue 16, the outbox's cost per alert).
+ */
+export async function insertDeliveries(db: Db, rows: readonly NewDelivery[], connectionNames: ReadonlyMap<string, string>): Promise<DeliveryRef[]> {
   if (rows.length === 0) return [];
-  const { rows: out } = await db.raw<{ rows: Array<{ id: string; name: string; rank: number; state: PsaDeliveryState }> }>(
-    `WITH ins AS (
-       INSERT INTO psa_deliveries (ticket_id, connection_id, rank, state, last_error, change_seq, pending_since)
+  const { rows: out } = (await db
+    .raw(
+      `INSERT INTO psa_deliveries (ticket_id, connection_id, rank, state, last_error, change_seq, pending_since)
        SELECT v.ticket_id, v.connection_id, v.rank, v.state, v.last_error, 0, CASE WHEN v.state = 'pending' THEN now() END
-         FROM jsonb_to_recordset(?::jsonb) AS v(ticket_id bigint, connection_id bigint, rank smallint, state text, last_error text)
+         FROM unnest(?::bigint[], ?::bigint[], ?::smallint[], ?::text[], ?::text[]) AS v(ticket_id, connection_id, rank, state, last_error)
        ON CONFLICT (ticket_id, connection_id) DO NOTHING
-       RETURNING id, connection_id, rank, state)
-     SELECT ins.id, c.name, ins.rank, ins.state FROM ins JOIN psa_connections c ON c.id = ins.connection_id`,
-    [JSON.stringify(rows.map((r) => ({ ticket_id: r.ticketId, connection_id: r.connectionId, rank: r.rank, state: r.state, last_error: r.lastError })))],
-  );
-  return out.filter((r) => r.state === 'pending').map((r) => ({ id: String(r.id), connectionName: r.name, rank: r.rank, isNew: true }));
+       RETURNING id, connection_id, rank, state`,
+      <Knex.RawBinding[]>[rows.map((r) => r.ticketId), rows.map((r) => r.connectionId), rows.map((r) => r.rank), rows.map((r) => r.state), rows.map((r) => r.lastError)],
+    )
+    .options(prepared('insert_deliveries'))) as { rows: Array<{ id: string | number; connection_id: string | number; rank: number; state: PsaDeliveryState }> };
+  const refs: DeliveryRef[] = [];
+  for (const r of out) {
+    if (r.state !== 'pending') continue;
+    const name = connectionNames.get(String(r.connection_id));
+    if (name === undefined) throw new Error(`insertDeliveries: connection ${String(r.connection_id)} is not among the names given`);
+    refs.push({ id: String(r.id), connectionName: name, rank: r.rank, isNew: true });
+  }
+  return refs;
 }
 
 /** A change of a delivered (or pending) hub ticket, to be sent to every connection that has the ticket. */

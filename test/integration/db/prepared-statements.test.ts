@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { applyReceiptJob } from '../../../app/alerts/apply-job';
+import { createConnection } from '../../../app/psa/connections';
 import type { PipelineDeps } from '../../../app/alerts/deps';
 import { SlaCache } from '../../../app/slas/sla-cache';
 import { createDb } from '../../../db/connection';
@@ -29,6 +30,16 @@ beforeAll(async () => {
   t = await createTestDatabase();
   sourceId = (await createSource(t.db, process.env.HUB_SECRET_KEY ?? '', { name: 'rmm', plugin: 'generic', auth: { type: 'token', token: 'generic-source-token-0123456789' } })).id;
   await seedWorld(t.db, { source: 'rmm', site: 'acme-hq' });
+  // An enabled PSA connection the seeded companies have refs for: every new ticket also records its
+  // delivery (app/psa/outbox.ts), so the outbox's statements are prepared and run here too.
+  await t.db.transaction((trx) =>
+    createConnection(
+      trx,
+      { name: 'prep-autotask', type: 'autotask', enabled: true, config: { username: 'prep@example.com', secret: 'prep-secret', integrationCode: 'PREPCODE', baseUrl: 'http://127.0.0.1:9/atservicesrest' } },
+      [process.env.HUB_SECRET_KEY ?? ''],
+    ),
+  );
+  await t.db('companies').update({ psa_refs: JSON.stringify({ 'prep-autotask': '174' }) });
   one = createDb(t.url, 1);
 });
 afterAll(async () => {
@@ -77,6 +88,7 @@ it('prepares the intake store and the worker batch statements once per connectio
       'hub_finish_receipts',
       // The PSA outbox's connections and company refs, read for every round with new tickets.
       'hub_outbox_targets',
+      'hub_insert_deliveries',
     ]),
   );
 });
@@ -84,11 +96,13 @@ it('prepares the intake store and the worker batch statements once per connectio
 it('keeps working on the same connection after a migration adds columns to the tables they touch', async () => {
   // Prepared and run often enough for Postgres to settle on a generic plan first.
   for (let i = 0; i < 6; i++) await storeAndApply(one);
-  for (const table of ['deliveries', 'alerts', 'alert_receipts', 'tickets', 'contracts', 'slas', 'sources', 'devices', 'companies', 'psa_connections']) {
+  for (const table of ['deliveries', 'alerts', 'alert_receipts', 'tickets', 'contracts', 'slas', 'sources', 'devices', 'companies', 'psa_connections', 'psa_deliveries']) {
     await t.db.raw(`ALTER TABLE ${table} ADD COLUMN percost_probe text`);
   }
   expect(await storeAndApply(one)).toEqual(['ticket_created', 'ticket_created']);
   expect(await one('tickets').count<Array<{ count: string }>>('* as count')).toEqual([{ count: String(2 * 8) }]);
+  // Each of them with its pending delivery, written by the prepared insert after psa_deliveries grew a column.
+  expect(await one('psa_deliveries').where({ state: 'pending' }).count<Array<{ count: string }>>('* as count')).toEqual([{ count: String(2 * 8) }]);
 });
 
 it('prepares the repeat and the resolve of an open ticket too (after the added columns as well)', async () => {
