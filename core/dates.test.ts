@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { DateTime } from 'luxon';
 import {
   addDays,
   addMonthsClamped,
@@ -115,6 +116,29 @@ describe('todayIn', () => {
     ['UTC', '2025-12-31T23:59:59.999Z', '2025-12-31'],
   ])('in %s at %s it is %s', (zone, now, expected) => {
     expect(todayIn(zone, new Date(now))).toBe(expected);
+  });
+
+  it('agrees with luxon at any instant in any zone, also just around DST changes and far from today', () => {
+    const zones = ['Europe/Berlin', 'America/New_York', 'Australia/Lord_Howe', 'Asia/Kathmandu', 'Pacific/Chatham', 'America/St_Johns', 'Pacific/Apia', 'UTC', 'Africa/Casablanca'];
+    const luxonDate = (zone: string, ts: number) => DateTime.fromMillis(ts, { zone }).toISODate();
+    fc.assert(
+      fc.property(fc.constantFrom(...zones), fc.integer({ min: Date.UTC(1900, 0, 1), max: Date.UTC(2200, 0, 1) }), (zone, ts) => {
+        expect(todayIn(zone, new Date(ts))).toBe(luxonDate(zone, ts));
+      }),
+      { numRuns: 3000 },
+    );
+    // Every minute around each of Berlin's and Lord Howe's (30-minute) DST changes of 2026, and around local midnights.
+    for (const [zone, around] of [
+      ['Europe/Berlin', ['2026-03-29T01:00:00Z', '2026-10-25T01:00:00Z', '2026-03-28T23:00:00Z']],
+      ['Australia/Lord_Howe', ['2026-04-04T15:00:00Z', '2026-10-03T15:30:00Z', '2026-04-04T13:00:00Z']],
+    ] as const) {
+      for (const at of around) for (let m = -90; m <= 90; m++) {
+        const ts = Date.parse(at) + m * 60_000;
+        expect(todayIn(zone, new Date(ts))).toBe(luxonDate(zone, ts));
+      }
+    }
+    // Beyond the years toISOString writes as YYYY: luxon's own answer.
+    expect(todayIn('UTC', new Date(Date.UTC(12000, 0, 1)))).toBe(DateTime.fromMillis(Date.UTC(12000, 0, 1), { zone: 'UTC' }).toISODate());
   });
 
   it('refuses an unknown zone and an invalid clock naming the field', () => {

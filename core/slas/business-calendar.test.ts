@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { DateTime, IANAZone } from 'luxon';
+import { zoneOffsetMinutes } from '../dates';
 import { HubError } from '../errors';
 import {
   addBusinessMinutes,
@@ -9,7 +10,6 @@ import {
   slaCalendarSchema,
   validateCalendar,
   WEEKDAYS,
-  zoneOffsetMinutes,
   type HoursRange,
   type SlaCalendar,
   type WeeklyHours,

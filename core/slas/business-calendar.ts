@@ -18,7 +18,7 @@
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { HubError, validationError } from '../errors';
-import { assertTimeZone, assertValidInstant, isIsoDate, isValidTimeZone, type IsoDate } from '../dates';
+import { assertTimeZone, assertValidInstant, isIsoDate, isValidTimeZone, zoneOffsetMinutes, type IsoDate } from '../dates';
 
 export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
 
@@ -206,34 +206,6 @@ function compileCalendarUncached(cal: SlaCalendar): CompiledCalendar {
           .sort((a, b) => a[0] - b[0]),
   );
   return { zone, always: hours === '24x7', weekly, holidays: new Set(parsed.holidays), days: new Map() };
-}
-
-/**
- * A zone's UTC offset (minutes) at the start of each UTC hour, per zone. luxon asks Intl for every
- * offset (formatToParts, tens of microseconds): profiling showed a quarter of the worker's time
- * there. Where the offsets at both ends of an hour agree the offset is taken as constant within
- * it — zone rules never change twice within an hour — otherwise the exact offset is asked for.
- */
-const hourOffsets = new Map<string, Map<number, number>>();
-const HOUR_OFFSETS_MAX = 50_000;
-
-function hourOffset(zone: IANAZone, hour: number): number {
-  let byHour = hourOffsets.get(zone.name);
-  if (!byHour) hourOffsets.set(zone.name, (byHour = new Map()));
-  let v = byHour.get(hour);
-  if (v === undefined) {
-    if (byHour.size >= HOUR_OFFSETS_MAX) byHour.clear();
-    v = zone.offset(hour * HOUR_MS);
-    byHour.set(hour, v);
-  }
-  return v;
-}
-
-/** The zone's UTC offset in minutes at instant `ts`, exactly as luxon's `zone.offset(ts)`. */
-export function zoneOffsetMinutes(zone: IANAZone, ts: number): number {
-  const hour = Math.floor(ts / HOUR_MS);
-  const a = hourOffset(zone, hour);
-  return a === hourOffset(zone, hour + 1) ? a : zone.offset(ts);
 }
 
 const offsetMs = (zone: IANAZone, ts: number): number => zoneOffsetMinutes(zone, ts) * MINUTE_MS;
