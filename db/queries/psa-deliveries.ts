@@ -291,6 +291,13 @@ export interface DeliverySent {
   error?: string | null;
 }
 
+/** Nothing left to send of the settled row `d` after what this run sent (`s`): read from the row the UPDATE locked. */
+const SETTLED_DONE = `(d.external_id IS NOT NULL
+         AND d.pending_occurrences - s.occurrences = 0
+         AND jsonb_array_length(d.pending_notes) <= s.notes
+         AND d.change_seq <= greatest(d.sent_seq, coalesce(s.sent_seq, d.sent_seq))
+         AND NOT (s.await_number AND coalesce(s.number, d.external_number) IS NULL))`;
+
 /**
  * Settles a run's deliveries in one statement: subtracts what was sent, keeps the ticket number,
  * releases the lease, and marks a row delivered when nothing is left (else it stays pending and the
@@ -300,31 +307,26 @@ export interface DeliverySent {
 export async function settleDeliveries(db: Db, token: string, sent: ReadonlyArray<DeliverySent & { id: string }>): Promise<PsaDeliveryRow[]> {
   if (sent.length === 0) return [];
   const { rows } = await db.raw<{ rows: PsaDeliveryRow[] }>(
+    // Whether the row is done is decided in the UPDATE, from the row it locked: a change recorded
+    // meanwhile (recordDeliveryChanges, committed while this statement waited for the row) is then
+    // seen. Decided in a CTE, it came from the statement's snapshot, before that change, and a row
+    // with 300 new occurrences was marked delivered, never to be sent (CI, psa-repeat-storm).
     `WITH s AS (
-       SELECT * FROM jsonb_to_recordset(?::jsonb) AS s(id bigint, occurrences int, notes int, sent_seq bigint, closed boolean, number text, await_number boolean, error text)),
-     n AS (
-       SELECT d.id, coalesce(s.number, d.external_number) AS number,
-              d.external_id IS NOT NULL
-                AND d.pending_occurrences - s.occurrences = 0
-                AND jsonb_array_length(d.pending_notes) <= s.notes
-                AND d.change_seq <= greatest(d.sent_seq, coalesce(s.sent_seq, d.sent_seq))
-                AND NOT (s.await_number AND coalesce(s.number, d.external_number) IS NULL) AS done
-         FROM psa_deliveries d JOIN s ON s.id = d.id
-        WHERE d.claimed_by = ?)
+       SELECT * FROM jsonb_to_recordset(?::jsonb) AS s(id bigint, occurrences int, notes int, sent_seq bigint, closed boolean, number text, await_number boolean, error text))
      UPDATE psa_deliveries d
         SET pending_occurrences = d.pending_occurrences - s.occurrences,
             occurrences_since = CASE WHEN d.pending_occurrences - s.occurrences > 0 THEN d.occurrences_since END,
             pending_notes = (SELECT coalesce(jsonb_agg(e ORDER BY i), '[]'::jsonb) FROM jsonb_array_elements(d.pending_notes) WITH ORDINALITY AS x(e, i) WHERE i > s.notes),
             sent_seq = greatest(d.sent_seq, coalesce(s.sent_seq, d.sent_seq)),
             closed_in_psa = d.closed_in_psa OR s.closed,
-            external_number = n.number,
+            external_number = coalesce(s.number, d.external_number),
             last_error = s.error,
             claimed_by = NULL, claimed_until = NULL,
-            state = CASE WHEN n.done THEN 'delivered' ELSE 'pending' END,
-            pending_since = CASE WHEN n.done THEN NULL ELSE d.pending_since END,
+            state = CASE WHEN ${SETTLED_DONE} THEN 'delivered' ELSE 'pending' END,
+            pending_since = CASE WHEN ${SETTLED_DONE} THEN NULL ELSE d.pending_since END,
             updated_at = now()
-       FROM s JOIN n ON n.id = s.id
-      WHERE d.id = s.id
+       FROM s
+      WHERE d.id = s.id AND d.claimed_by = ?
       RETURNING d.*`,
     [
       JSON.stringify(
