@@ -117,8 +117,9 @@ const OFFSET_HOUR_MS = 3_600_000;
 /**
  * A zone's UTC offset (minutes) at the start of each UTC hour, per zone. luxon asks Intl for every
  * offset (formatToParts, tens of microseconds): profiling showed a quarter of the worker's time
- * there (SLA maths, and every alert's date in its company's zone). Where the offsets at both ends of an hour agree the offset is taken as constant within
- * it — zone rules never change twice within an hour — otherwise the exact offset is asked for.
+ * there (SLA maths, and every alert's date in its company's zone). Where the offsets at both ends
+ * of an hour agree the offset is taken as constant within it — zone rules never change twice
+ * within an hour — otherwise the exact offset is asked for.
  */
 const hourOffsets = new Map<string, Map<number, number>>();
 const HOUR_OFFSETS_MAX = 50_000;

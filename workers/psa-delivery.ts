@@ -55,7 +55,15 @@ export class PsaEnqueuer {
    */
   async enqueue(refs: ReadonlyArray<DeliveryRef & { delayMs?: number; unique?: boolean }>): Promise<void> {
     const c = this.ctx.config;
-    const jobs: Array<{ connectionName: string; rank: number; ids: string[]; jobId: string; delayMs?: number }> = [];
+    type DeliveryJob = { connectionName: string; rank: number; ids: string[]; jobId: string; delayMs?: number };
+    // Per connection: its adds go in one round trip (a MULTI), not one per job — a pipeline round of
+    // many new tickets makes many jobs, and each add alone is a Redis round trip on the worker's way.
+    const perQueue = new Map<string, DeliveryJob[]>();
+    const push = (j: DeliveryJob): void => {
+      const list = perQueue.get(j.connectionName);
+      if (list) list.push(j);
+      else perQueue.set(j.connectionName, [j]);
+    };
     const groups = new Map<string, string[]>();
     for (const r of refs) {
       if (r.isNew && !r.delayMs && !r.unique) {
@@ -65,22 +73,14 @@ export class PsaEnqueuer {
         else groups.set(key, [r.id]);
         continue;
       }
-      jobs.push({ connectionName: r.connectionName, rank: r.rank, ids: [r.id], jobId: r.unique ? `d-${r.id}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}` : `d-${r.id}`, ...(r.delayMs ? { delayMs: r.delayMs } : {}) });
+      push({ connectionName: r.connectionName, rank: r.rank, ids: [r.id], jobId: r.unique ? `d-${r.id}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}` : `d-${r.id}`, ...(r.delayMs ? { delayMs: r.delayMs } : {}) });
     }
     for (const [key, ids] of groups) {
       const [rank, connectionName] = key.split('\u0000') as [string, string];
       for (let i = 0; i < ids.length; i += psaDeliveryCatalog.batchSize) {
         const chunk = ids.slice(i, i + psaDeliveryCatalog.batchSize);
-        jobs.push({ connectionName, rank: Number(rank), ids: chunk, jobId: chunk.length === 1 ? `d-${chunk[0]!}` : `d-${chunk[0]!}+${chunk.length}` });
+        push({ connectionName, rank: Number(rank), ids: chunk, jobId: chunk.length === 1 ? `d-${chunk[0]!}` : `d-${chunk[0]!}+${chunk.length}` });
       }
-    }
-    // One round trip per connection (a MULTI of the adds), not one per job: a pipeline round of many new
-    // tickets makes many jobs, and each add alone is a Redis round trip on the worker's way.
-    const perQueue = new Map<string, typeof jobs>();
-    for (const j of jobs) {
-      const list = perQueue.get(j.connectionName);
-      if (list) list.push(j);
-      else perQueue.set(j.connectionName, [j]);
     }
     await Promise.all(
       [...perQueue].map(([connectionName, list]) =>
