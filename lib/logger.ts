@@ -104,7 +104,8 @@ export function redactSecrets(value: unknown, depth = 0): unknown {
 export const requestSerializer = (req: Record<string, unknown>): unknown => redactSecrets({ ...req, headers: redactHeaders(req.headers) });
 
 // Spread: pino's serialized error has its own prototype; its fields (incl. an error's custom ones) are own properties.
-const errorSerializer = (err: Error): unknown => redactSecrets({ ...stdSerializers.err(err) });
+// Many call sites log `err` as a message (a string): kept as it is — spread, a string became {"0":"P","1":"O",…}.
+const errorSerializer = (err: unknown): unknown => (typeof err === 'object' && err !== null ? redactSecrets({ ...stdSerializers.err(err as Error) }) : err);
 
 /** The options every logger of the hub uses (tests build their capturing loggers from these too). */
 export function loggerOptions(level: string, name = 'hub'): LoggerOptions {

@@ -32,6 +32,8 @@ import { ratePerHourOf } from './psa-rate-limit';
  */
 export class PsaEnqueuer {
   private readonly queues = new Map<string, Queue>();
+  /** Connections whose queue is paused, until when (epoch ms): their new deliveries get no job meanwhile ({@link hold}). */
+  private readonly held = new Map<string, number>();
   constructor(
     private readonly ctx: { connection: RedisConnection; prefix: string; config: HubConfig; logger: Logger },
   ) {}
@@ -47,11 +49,33 @@ export class PsaEnqueuer {
   }
 
   /**
+   * The connection's queue is paused until `untilMs` (epoch ms; the call budget is spent, the PSA asked
+   * to wait, the breaker is open): until then its new deliveries get no job of their own — at the rate
+   * limit a storm's tickets would otherwise each add a job that can only wait (a BullMQ add is the most
+   * expensive part of recording a delivery after its row). Whoever paused the queue enqueues the
+   * connection's pending deliveries, most urgent first, when the pause ends
+   * ({@link PsaDeliveryService}); the sweep is the safety net. The last pause counts, as for the
+   * queue's own rate limit. Changes of existing deliveries (notes, updates) are added as before.
+   */
+  hold(connectionName: string, untilMs: number): void {
+    this.held.set(connectionName, untilMs);
+  }
+
+  private isHeld(connectionName: string): boolean {
+    const until = this.held.get(connectionName);
+    if (until === undefined) return false;
+    if (until > Date.now()) return true;
+    this.held.delete(connectionName);
+    return false;
+  }
+
+  /**
    * Adds the jobs of these deliveries. A change gets a job of its own: `d-<id>` dedupes a storm (one
    * job waits while repeats fold into the row); `delayMs` lets repeats of a delivered ticket gather
    * before a note goes out. New deliveries sent at once are grouped per connection and priority, up
    * to `batchSize` a job (`d-<first>+<count>`: the same group added twice, e.g. by the sweep, is one
-   * job), so one run claims, reads the numbers of and settles many tickets.
+   * job), so one run claims, reads the numbers of and settles many tickets — unless the connection is
+   * held ({@link hold}): then they wait for the enqueue at the pause's end.
    */
   async enqueue(refs: ReadonlyArray<DeliveryRef & { delayMs?: number; unique?: boolean }>): Promise<void> {
     const c = this.ctx.config;
@@ -67,6 +91,7 @@ export class PsaEnqueuer {
     const groups = new Map<string, string[]>();
     for (const r of refs) {
       if (r.isNew && !r.delayMs && !r.unique) {
+        if (this.isHeld(r.connectionName)) continue;
         const key = `${r.rank}\u0000${r.connectionName}`;
         const group = groups.get(key);
         if (group) group.push(r.id);
@@ -114,6 +139,11 @@ export class PsaEnqueuer {
   }
 }
 
+/** Pending deliveries a sweep (or the end of a pause) enqueues per connection, most urgent first. */
+const PENDING_PER_SWEEP = 500;
+/** After a pause's end, so the hold has expired when its pending deliveries are enqueued. */
+const RESUME_SLACK_MS = 50;
+
 interface ConnectionRuntime {
   row: PsaConnectionRow;
   session: PsaSession;
@@ -140,6 +170,8 @@ export class PsaDeliveryService {
   private readonly running = new Map<string, ConnectionRuntime>();
   private timer: NodeJS.Timeout | null = null;
   private refreshing: Promise<void> | null = null;
+  /** Per paused connection: the enqueue of its pending deliveries when the pause ends. */
+  private readonly resumeTimers = new Map<string, NodeJS.Timeout>();
   private closed = false;
   private readonly workerId = `${os.hostname()}:${process.pid}`;
 
@@ -179,13 +211,18 @@ export class PsaDeliveryService {
           this.deps.logger.error({ err: err instanceof Error ? err.message : String(err), connection: row.name }, 'PSA connection cannot start (its deliveries wait)');
         }
       }
-      const pending = await pendingDeliveries(this.deps.db, row.name, 500);
-      // Like the pipeline's: a delivery not yet created goes at once, a change of a created one after
-      // the coalescing window (a sweep enqueueing at once would send a note per sweep in a storm).
-      if (pending.length > 0) await this.deps.enqueuer.enqueueRecorded(pending);
+      await this.enqueuePending(row.name);
       const rt = this.running.get(row.name);
       if (rt) metrics.psaBreaker.set({ connection: row.name }, breakerLabel(rt.breaker, this.deps.now().getTime()) === 'closed' ? 0 : 1);
     }
+  }
+
+  /** The connection's pending deliveries not leased by a run, most urgent first (500 at most), get their jobs again. */
+  private async enqueuePending(name: string): Promise<void> {
+    const pending = await pendingDeliveries(this.deps.db, name, PENDING_PER_SWEEP);
+    // Like the pipeline's: a delivery not yet created goes at once, a change of a created one after
+    // the coalescing window (a sweep enqueueing at once would send a note per sweep in a storm).
+    if (pending.length > 0) await this.deps.enqueuer.enqueueRecorded(pending);
   }
 
   private startConnection(row: PsaConnectionRow): ConnectionRuntime {
@@ -214,8 +251,30 @@ export class PsaDeliveryService {
 
   /** Waits `ms` without spending an attempt: the whole queue is rate-limited (every worker process sees it). */
   private async pause(rt: ConnectionRuntime, ms: number): Promise<never> {
-    await rt.worker.rateLimit(Math.max(1, Math.ceil(ms)));
+    const wait = Math.max(1, Math.ceil(ms));
+    this.holdNewJobs(rt.row.name, wait);
+    await rt.worker.rateLimit(wait);
     throw Worker.RateLimitError();
+  }
+
+  /**
+   * While the queue is paused its new deliveries get no job (PsaEnqueuer.hold); when the pause ends
+   * the pending ones are enqueued, most urgent first. The last pause replaces an earlier one's timer,
+   * as the queue's rate limit does.
+   */
+  private holdNewJobs(name: string, ms: number): void {
+    if (this.closed) return;
+    this.deps.enqueuer.hold(name, Date.now() + ms);
+    clearTimeout(this.resumeTimers.get(name));
+    const timer = setTimeout(() => {
+      this.resumeTimers.delete(name);
+      if (this.closed) return;
+      void this.enqueuePending(name).catch((err: unknown) =>
+        this.deps.logger.warn({ err: String(err), connection: name }, 'PSA deliveries not enqueued after a pause; the sweep enqueues them'),
+      );
+    }, ms + RESUME_SLACK_MS);
+    timer.unref();
+    this.resumeTimers.set(name, timer);
   }
 
   private async process(rt: ConnectionRuntime, job: Job, token?: string): Promise<{ delivered: number; calls: number } | undefined> {
@@ -317,6 +376,8 @@ export class PsaDeliveryService {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    for (const t of this.resumeTimers.values()) clearTimeout(t);
+    this.resumeTimers.clear();
     await this.refreshing?.catch(() => undefined);
     for (const name of [...this.running.keys()]) await this.stop(name);
   }
