@@ -19,6 +19,7 @@ import path from 'node:path';
 import type { Knex } from 'knex';
 import { ConfigError, loadConfig, type HubConfig } from '../config/env';
 import { createDb } from '../db/connection';
+import { ALERT_DECISION_SQL } from '../db/queries/alert-list';
 import { createLogger } from '../lib/logger';
 import { startHub, StartupError } from '../main/start';
 import { issueToken } from '../app/tokens';
@@ -266,7 +267,7 @@ async function printTable(db: Knex, posted: Array<{ label: string; source: strin
           'a.title',
           'a.outcome',
           'a.hostname',
-          'a.decision',
+          db.raw(ALERT_DECISION_SQL),
           't.id as ticket_id',
           'd.hostname as device',
           'c.name as contract',

@@ -239,14 +239,20 @@ async function applyRound(
       rulesFired: w.decision.rulesFired.map((f) => f.name),
     });
   };
-  const finish = (w: Work, outcome: ReceiptOutcome, ticketId: string | null, alertStatus: AlertRow['status'] = 'processed'): void => {
+  /**
+   * `onTicket`: the alert opened `ticketId`, whose row holds this very decision (plus the contract
+   * `chosen`): the alert keeps none of its own — a reader takes the ticket's (db/queries/alert-list.ts,
+   * `alertDecisionSql`). The ~1.4 kB document is then stored, and written to the WAL, once per new ticket
+   * instead of twice (issue 19: its cost per alert and as the data grows).
+   */
+  const finish = (w: Work, outcome: ReceiptOutcome, ticketId: string | null, alertStatus: AlertRow['status'] = 'processed', onTicket = false): void => {
     finishes.push({
       receiptId: w.rc.id,
       alertId: w.rc.alert.id,
       outcome,
       ticketId,
       alertStatus,
-      decision: w.record,
+      decision: onTicket ? null : w.record,
       rulesetVersion: w.decision.rulesetVersion,
     });
     result(w, outcome, ticketId);
@@ -366,7 +372,7 @@ async function applyRound(
     const c = created.get(ticket.dedup_key);
     if (!c) throw new Error(`ticket insert returned no row for dedup key ${ticket.dedup_key}`);
     // Not created: a concurrent worker opened the key's ticket first, and the insert counted on it.
-    finish(w, c.created ? 'ticket_created' : 'occurrence', c.id);
+    finish(w, c.created ? 'ticket_created' : 'occurrence', c.id, 'processed', c.created);
     if (c.created) newTickets.push({ ticketId: c.id, companyId: ticket.company_id, companyName: w.built.company?.name ?? null, priority: ticket.priority, deliver: w.decision.deliver });
     // Counted on the open ticket by the insert itself; for the PSA it is a repeat like any other.
     else countedByInsert.push({ ticketId: c.id, at: w.rc.alert.occurred_at });

@@ -31,6 +31,15 @@ export interface AlertListRow extends AlertRow {
   ticket_device_id: string | null;
 }
 
+/**
+ * An alert's decision as readers see it: its own, or — for the alert that opened its ticket, which
+ * stores none (app/alerts/apply-receipts.ts `finish`) — its ticket's without the contract `chosen`
+ * there, which is the same document. `a` is the alert, `t` its ticket (left-joined on a.ticket_id).
+ * Listed after `a.*`, it replaces the row's own `decision` (the alert detail, the demo's table; the
+ * list does not show decisions).
+ */
+export const ALERT_DECISION_SQL = `coalesce(a.decision, t.decision - 'chosen') AS decision`;
+
 const likeEscaped = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 export async function listAlerts(db: Db, f: AlertFilter): Promise<Page<AlertListRow>> {

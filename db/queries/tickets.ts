@@ -5,6 +5,7 @@ import type { SlaState } from '../../core/slas/sla-state';
 import type { Db } from '../connection';
 import { whereInScope, type CompanyScope } from '../company-scope';
 import type { Page, PageRequest } from '../paging';
+import { ALERT_DECISION_SQL } from './alert-list';
 import { NEXT_DUE_BRANCHES, NOTHING_DUE_SQL, slaStateSql } from './ticket-sla';
 import { OPEN_TICKET_STATUSES, type AlertReceiptRow, type AlertRow, type Priority, type TicketNoteRow, type TicketRow, type TicketSlaPauseRow, type TicketStatus, type TimeEntryRow } from '../tables';
 
@@ -232,7 +233,7 @@ export async function getAlertDetail(db: Db, id: string, scope: CompanyScope): P
   const q = db('alerts as a')
     .join('sources as s', 's.id', 'a.source_id')
     .leftJoin('tickets as t', 't.id', 'a.ticket_id')
-    .select('a.*', 's.name as source_name', 't.company_id as ticket_company_id')
+    .select('a.*', db.raw(ALERT_DECISION_SQL), 's.name as source_name', 't.company_id as ticket_company_id')
     .where('a.id', id);
   whereInScope(q, 't.company_id', scope);
   const alert = (await q.first()) as (AlertRow & { source_name: string; ticket_company_id: string | null }) | undefined;
