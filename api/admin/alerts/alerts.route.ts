@@ -46,7 +46,9 @@ const alertSchema = z
     status: z.enum(['received', 'processed', 'suppressed', 'held', 'failed']).openapi({ description: 'Processing state (of the latest receipt).' }),
     outcome: z.string().nullable(),
     ticketId: z.string().nullable(),
-    decision: z.unknown(),
+    decision: z.unknown().openapi({
+      description: "The decision made for this alert: rules fired, ruleset version and the facts. For the alert that opened its ticket it is stored once, on the ticket, and shown here without the ticket's `chosen` contract.",
+    }),
     rulesetVersion: z.number().int().nullable(),
     error: z.string().nullable(),
     receiptCount: z.number().int(),
