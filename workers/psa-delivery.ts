@@ -268,7 +268,8 @@ export class PsaDeliveryService {
     clearTimeout(this.resumeTimers.get(name));
     const timer = setTimeout(() => {
       this.resumeTimers.delete(name);
-      if (this.closed) return;
+      // A connection stopped meanwhile (disabled, deleted) gets no jobs; one restarted is swept at its start.
+      if (this.closed || !this.running.has(name)) return;
       void this.enqueuePending(name).catch((err: unknown) =>
         this.deps.logger.warn({ err: String(err), connection: name }, 'PSA deliveries not enqueued after a pause; the sweep enqueues them'),
       );
@@ -369,6 +370,10 @@ export class PsaDeliveryService {
     const rt = this.running.get(name);
     if (!rt) return;
     this.running.delete(name);
+    // Its pause's hold ends with it: a connection started again (changed) gets jobs at once, like its sweep's.
+    clearTimeout(this.resumeTimers.get(name));
+    this.resumeTimers.delete(name);
+    this.deps.enqueuer.hold(name, 0);
     await rt.worker.close();
     await rt.session.close?.();
   }
