@@ -169,17 +169,12 @@ export async function benchDelivery(ctx: BenchContext): Promise<DeliveryBenchRes
       const one = alertsPerSec(psa);
       return none === null || one === null ? null : round((1 - one / none) * 100);
     };
-    const paired = (psa: DeliveryCostRow['psa']) =>
-      median(
-        cost
-          .filter((c) => c.psa === psa)
-          .flatMap((c) => {
-            const base = cost.find((n) => n.psa === 'none' && n.round === c.round);
-            return base ? [(1 - c.alertsPerSec / base.alertsPerSec) * 100] : [];
-          }),
-      );
     const pairedDrop = (psa: DeliveryCostRow['psa']) => {
-      const d = paired(psa);
+      const drops = cost.flatMap((c) => {
+        const base = c.psa === psa ? cost.find((n) => n.psa === 'none' && n.round === c.round) : undefined;
+        return base ? [(1 - c.alertsPerSec / base.alertsPerSec) * 100] : [];
+      });
+      const d = median(drops);
       return d === null ? null : round(d);
     };
     const cpuNone = cpu('none');

@@ -61,6 +61,11 @@ export class PsaEnqueuer {
     this.held.set(connectionName, untilMs);
   }
 
+  /** The hold ends now (the connection stopped: one started again gets jobs at once). */
+  release(connectionName: string): void {
+    this.held.delete(connectionName);
+  }
+
   private isHeld(connectionName: string): boolean {
     const until = this.held.get(connectionName);
     if (until === undefined) return false;
@@ -373,7 +378,7 @@ export class PsaDeliveryService {
     // Its pause's hold ends with it: a connection started again (changed) gets jobs at once, like its sweep's.
     clearTimeout(this.resumeTimers.get(name));
     this.resumeTimers.delete(name);
-    this.deps.enqueuer.hold(name, 0);
+    this.deps.enqueuer.release(name);
     await rt.worker.close();
     await rt.session.close?.();
   }
