@@ -32,6 +32,11 @@ export async function listPsaConnections(db: Db, f: { enabled?: boolean | undefi
  * What the PSA outbox needs for a round's new tickets, in one round trip (it runs in the pipeline's
  * transaction for every batch): the enabled connections (id, name, type — not their config) and the
  * `psa_refs` of these companies. No enabled connection: no rows, and no refs are needed.
+ *
+ * The connections' rows are locked `FOR KEY SHARE` until the transaction ends: `psa_deliveries.connection_id`
+ * has no foreign key (its per-row check was most of an outbox row's cost), so this one lock per statement
+ * is what keeps a connection from being deleted between this read and the outbox rows' commit (migration
+ * 20261208040000; a delete waits for it, and its trigger then deletes the rows written meanwhile).
  */
 export async function outboxTargets(
   db: Db,
@@ -42,7 +47,8 @@ export async function outboxTargets(
       `SELECT c.id, c.name, c.type,
               (SELECT coalesce(jsonb_object_agg(co.id::text, co.psa_refs), '{}'::jsonb)
                  FROM companies co WHERE co.id = ANY(?::bigint[])) AS company_refs
-         FROM psa_connections c WHERE c.enabled ORDER BY c.name`,
+         FROM psa_connections c WHERE c.enabled ORDER BY c.name
+          FOR KEY SHARE OF c`,
       [[...companyIds]],
     )
     .options(prepared('outbox_targets'))) as { rows: Array<{ id: string | number; name: string; type: PsaConnectionRow['type']; company_refs: Record<string, PsaRefs> }> };
