@@ -135,7 +135,20 @@ export class PsaEnqueuer {
 
   /** Refs from the pipeline: a new delivery goes at once, a change to a delivered ticket after the coalescing window. */
   async enqueueRecorded(refs: readonly DeliveryRef[]): Promise<void> {
-    await this.enqueue(refs.map((r) => ({ ...r, delayMs: r.isNew ? 0 : this.ctx.config.HUB_PSA_COALESCE_MS })));
+    // At the rate limit a round's new deliveries are nearly all held: they are dropped here, the hold
+    // looked up once per connection, rather than copied and looked up one by one (20,000 refs a storm).
+    const held = new Map<string, boolean>();
+    const out: Array<DeliveryRef & { delayMs?: number }> = [];
+    for (const r of refs) {
+      if (!r.isNew) {
+        out.push({ ...r, delayMs: this.ctx.config.HUB_PSA_COALESCE_MS });
+        continue;
+      }
+      let h = held.get(r.connectionName);
+      if (h === undefined) held.set(r.connectionName, (h = this.isHeld(r.connectionName)));
+      if (!h) out.push(r);
+    }
+    if (out.length > 0) await this.enqueue(out);
   }
 
   async close(): Promise<void> {

@@ -188,24 +188,27 @@ export interface DeliveryWork {
 /** The work of each delivery among `ids` (one statement), in the order of `ids`; ids not found are left out. */
 export async function loadDeliveryWorks(db: Db, ids: readonly string[]): Promise<DeliveryWork[]> {
   if (ids.length === 0) return [];
-  const { rows } = await db.raw<{ rows: Array<Record<string, unknown>> }>(
-    `SELECT to_jsonb(d) AS delivery, to_jsonb(t) AS ticket, pc.name AS connection_name,
-            co.psa_refs AS company_refs, co.name AS company_name,
-            dv.psa_refs AS device_refs, dv.hostname AS device_name,
-            ct.psa_refs AS contract_refs, ct.name AS contract_name,
-            sv.psa_refs AS service_refs, sv.name AS service_name,
-            sl.psa_refs AS sla_refs, sl.name AS sla_name
-       FROM psa_deliveries d
-       JOIN tickets t ON t.id = d.ticket_id
-       JOIN psa_connections pc ON pc.id = d.connection_id
-       LEFT JOIN companies co ON co.id = t.company_id
-       LEFT JOIN devices dv ON dv.id = t.device_id
-       LEFT JOIN contracts ct ON ct.id = t.contract_id
-       LEFT JOIN services sv ON sv.id = t.service_id
-       LEFT JOIN slas sl ON sl.id = t.sla_id
-      WHERE d.id = ANY(?::bigint[])`,
-    [[...ids]],
-  );
+  // Named (db/prepared.ts): Postgres took ~2 ms to plan this join on every run.
+  const { rows } = (await db
+    .raw(
+      `SELECT to_jsonb(d) AS delivery, to_jsonb(t) AS ticket, pc.name AS connection_name,
+              co.psa_refs AS company_refs, co.name AS company_name,
+              dv.psa_refs AS device_refs, dv.hostname AS device_name,
+              ct.psa_refs AS contract_refs, ct.name AS contract_name,
+              sv.psa_refs AS service_refs, sv.name AS service_name,
+              sl.psa_refs AS sla_refs, sl.name AS sla_name
+         FROM psa_deliveries d
+         JOIN tickets t ON t.id = d.ticket_id
+         JOIN psa_connections pc ON pc.id = d.connection_id
+         LEFT JOIN companies co ON co.id = t.company_id
+         LEFT JOIN devices dv ON dv.id = t.device_id
+         LEFT JOIN contracts ct ON ct.id = t.contract_id
+         LEFT JOIN services sv ON sv.id = t.service_id
+         LEFT JOIN slas sl ON sl.id = t.sla_id
+        WHERE d.id = ANY(?::bigint[])`,
+      [[...ids]],
+    )
+    .options(prepared('load_delivery_works'))) as { rows: Array<Record<string, unknown>> };
   const byId = new Map(rows.map((r) => [String((r.delivery as { id: unknown }).id), r]));
   return ids.flatMap((id) => {
     const r = byId.get(id);

@@ -5,6 +5,7 @@ import type { PipelineDeps } from '../../../app/alerts/deps';
 import { SlaCache } from '../../../app/slas/sla-cache';
 import { createDb } from '../../../db/connection';
 import { storeDeliveries } from '../../../db/queries/inbox';
+import { loadDeliveryWorks } from '../../../db/queries/psa-deliveries';
 import { createLogger } from '../../../lib/logger';
 import { normalizeGeneric } from '../../../plugins/generic/normalize';
 import { decide } from '../../../rules/engine/decide';
@@ -122,4 +123,16 @@ it('prepares the repeat and the resolve of an open ticket too (after the added c
   expect(await apply('firing', 2)).toEqual(['occurrence']);
   expect(await apply('resolved', 3)).toEqual(['resolved']);
   expect(await preparedNames(one)).toEqual(expect.arrayContaining(['hub_count_occurrences', 'hub_resolve_tickets']));
+});
+
+it("prepares the delivery run's load of its deliveries, which keeps working after columns are added to its tables", async () => {
+  const ids = ((await one('psa_deliveries').select('id').orderBy('id').limit(3)) as Array<{ id: string }>).map((r) => String(r.id));
+  expect(ids).toHaveLength(3);
+  // Six times: Postgres settles on a generic plan after five custom ones.
+  for (let i = 0; i < 6; i++) expect((await loadDeliveryWorks(one, ids)).map((w) => w.delivery.id)).toEqual(ids);
+  expect(await preparedNames(one)).toEqual(expect.arrayContaining(['hub_load_delivery_works']));
+  for (const table of ['psa_deliveries', 'tickets', 'companies', 'devices']) await t.db.raw(`ALTER TABLE ${table} ADD COLUMN load_probe text`);
+  const works = await loadDeliveryWorks(one, ids);
+  expect(works.map((w) => w.delivery.id)).toEqual(ids);
+  expect(works.every((w) => w.connectionName === 'prep-autotask' && w.refs.company !== null)).toBe(true);
 });
