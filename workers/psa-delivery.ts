@@ -94,9 +94,16 @@ export class PsaEnqueuer {
       else perQueue.set(j.connectionName, [j]);
     };
     const groups = new Map<string, string[]>();
+    // The hold looked up once per connection: at the rate limit a storm's round brings thousands of held refs.
+    const held = new Map<string, boolean>();
+    const heldNow = (name: string): boolean => {
+      let h = held.get(name);
+      if (h === undefined) held.set(name, (h = this.isHeld(name)));
+      return h;
+    };
     for (const r of refs) {
       if (r.isNew && !r.delayMs && !r.unique) {
-        if (this.isHeld(r.connectionName)) continue;
+        if (heldNow(r.connectionName)) continue;
         const key = `${r.rank}\u0000${r.connectionName}`;
         const group = groups.get(key);
         if (group) group.push(r.id);
@@ -135,20 +142,9 @@ export class PsaEnqueuer {
 
   /** Refs from the pipeline: a new delivery goes at once, a change to a delivered ticket after the coalescing window. */
   async enqueueRecorded(refs: readonly DeliveryRef[]): Promise<void> {
-    // At the rate limit a round's new deliveries are nearly all held: they are dropped here, the hold
-    // looked up once per connection, rather than copied and looked up one by one (20,000 refs a storm).
-    const held = new Map<string, boolean>();
-    const out: Array<DeliveryRef & { delayMs?: number }> = [];
-    for (const r of refs) {
-      if (!r.isNew) {
-        out.push({ ...r, delayMs: this.ctx.config.HUB_PSA_COALESCE_MS });
-        continue;
-      }
-      let h = held.get(r.connectionName);
-      if (h === undefined) held.set(r.connectionName, (h = this.isHeld(r.connectionName)));
-      if (!h) out.push(r);
-    }
-    if (out.length > 0) await this.enqueue(out);
+    // New ones as they are (no delay: sent at once, or skipped while held), not copied one by one.
+    const coalesceMs = this.ctx.config.HUB_PSA_COALESCE_MS;
+    await this.enqueue(refs.map((r) => (r.isNew ? r : { ...r, delayMs: coalesceMs })));
   }
 
   async close(): Promise<void> {
